@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import type { CompileRequest, } from '../compile/index.js';
+import { CATEGORIES, type Category, type CompileOptions } from '../model.js';
+import { isDnsLabel } from '../net/hostname.js';
+import { parsePortString } from '../net/ports.js';
+import { SERVICE_AREA } from '../sources/o365json.js';
+import { IMPLAUSIBLE_CLASSES } from '../compile/guards.js';
+import { TARGETS, resolveTargets } from '../../targets/index.js';
+import type { Target } from '../../targets/types.js';
+import { InputError } from '../errors.js';
+import { createProgress } from './progress.js';
+
+/** A usage error: exit 1 with one line on stderr. */
+export class UsageError extends Error {}
+
+/** Print "error: …" (one line) and exit 1. */
+export function fail(e: unknown): never {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`error: ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
+  if (process.env.M365FW_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+}
+
+const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** CLI options → compile request, validated. */
+export function compileRequestFrom(o: Record<string, unknown>, progress: boolean): CompileRequest {
+  const areas = list(o.serviceAreas as string | undefined);
+  for (const a of areas ?? []) if (!SERVICE_AREA.test(a)) throw new UsageError(`--service-areas: invalid name ${JSON.stringify(a)}`);
+  const cats = list(o.categories as string | undefined);
+  for (const c of cats ?? []) if (!CATEGORIES.includes(c as Category)) throw new UsageError(`--categories: ${JSON.stringify(c)} is not Optimize, Allow or Default`);
+  const tenant = o.tenant as string | undefined;
+  if (tenant !== undefined && !isDnsLabel(tenant)) throw new UsageError(`--tenant: ${JSON.stringify(tenant)} is not a DNS label (letters, digits, hyphens; at most 63)`);
+  const instance = o.instance as string | undefined;
+  if (instance !== undefined && !/^[A-Za-z0-9]{1,32}$/.test(instance)) throw new UsageError(`--instance: invalid name ${JSON.stringify(instance)}`);
+  let allow: string[] | undefined;
+  if (o.allowImplausible === true) allow = ['all'];
+  else if (typeof o.allowImplausible === 'string') {
+    allow = list(o.allowImplausible) ?? [];
+    for (const c of allow) if (c !== 'all' && !(IMPLAUSIBLE_CLASSES as readonly string[]).includes(c)) throw new UsageError(`--allow-implausible: unknown class ${JSON.stringify(c)} (${IMPLAUSIBLE_CLASSES.join(', ')}, all)`);
+  }
+  const ports = (flag: string, v: unknown) => {
+    if (v === undefined) return [];
+    try { return parsePortString(String(v)); } catch (e) { throw new UsageError(`${flag}: ${(e as Error).message}`); }
+  };
+  const options: CompileOptions = {};
+  if (areas) options.serviceAreas = areas;
+  if (cats) options.categories = cats as Category[];
+  if (o.requiredOnly) options.requiredOnly = true;
+  if (o.expressRouteOnly) options.expressRouteOnly = true;
+  if (o.ipv6 === false) options.noIpv6 = true;
+  if (o.ipv4 === false) options.noIpv4 = true;
+  if (tenant) options.tenant = tenant.toLowerCase();
+  if (allow) options.allowImplausible = allow;
+  const format = o.inputFormat === 'prefixes' ? 'prefixes' : 'o365';
+  if (format !== 'prefixes' && (o.tcpPorts !== undefined || o.udpPorts !== undefined)) throw new UsageError('--tcp-ports and --udp-ports apply to --input-format prefixes only');
+  const req: CompileRequest = {
+    input: String(o.input), format, options,
+    tcpPorts: ports('--tcp-ports', o.tcpPorts), udpPorts: ports('--udp-ports', o.udpPorts),
+  };
+  if (o.policy) req.policy = String(o.policy);
+  if (instance) req.instance = instance;
+  if (progress) req.onProgress = createProgress();
+  return req;
+}
+
+/** The target options given (each target's own flags), by camelCase key. */
+export function targetOptionsFrom(o: Record<string, unknown>, targets: Target[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const t of targets) {
+    for (const opt of t.options) {
+      const key = camel(opt.flags.split(/[ ,]/)[0].replace(/^--(no-)?/, ''));
+      out[key] = o[key];
+    }
+  }
+  return out;
+}
+
+export function targetsFrom(o: Record<string, unknown>): Target[] {
+  try { return resolveTargets(String(o.target ?? 'nftables')); } catch (e) { throw new UsageError(`--target: ${(e as Error).message}`); }
+}
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export { TARGETS, InputError };
+export type { Command };

@@ -1,0 +1,24 @@
+import { performance } from 'node:perf_hooks';
+import { compileAndRender, readPreviousReport } from '../app.js';
+import { writeArtifactsAtomically } from '../io/write.js';
+import { formatSummary } from '../report/summary.js';
+import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
+
+/** m365fw compile: write the targets' files and report.json, or nothing (exit 1). */
+export async function compileCommand(o: Record<string, unknown>): Promise<void> {
+  const t0 = performance.now();
+  const targets = targetsFrom(o);
+  const req = compileRequestFrom(o, o.progress !== false);
+  const out = String(o.out);
+  const run = compileAndRender(req, {
+    targets,
+    targetOptions: targetOptionsFrom(o, targets),
+    allowEmpty: !!o.allowEmpty,
+    maxRemoval: o.maxRemoval as string | undefined,
+    previousReport: o.maxRemoval ? readPreviousReport(out) : undefined,
+    timestamp: o.timestamp ? new Date().toISOString() : undefined,
+  });
+  req.onProgress?.('done');
+  const written = writeArtifactsAtomically(out, run.artifacts);
+  process.stdout.write(formatSummary(run, written, performance.now() - t0));
+}

@@ -1,0 +1,15 @@
+/** A progress line on stderr when it is a terminal; nothing at all when piped. */
+export function createProgress(stream: NodeJS.WriteStream = process.stderr): ((phase: string, done?: number, total?: number) => void) | undefined {
+  if (!stream.isTTY) return undefined;
+  let last = 0;
+  return (phase, done, total) => {
+    const now = Date.now();
+    if (done !== undefined && total && done < total && now - last < 100) return;
+    last = now;
+    const width = 30;
+    const frac = total ? Math.min(1, (done ?? 0) / total) : 1;
+    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+    stream.write(`\r${phase.padEnd(6)} [${bar}] ${Math.round(frac * 100)}%`);
+    if (phase === 'done') stream.write('\r\x1b[K');
+  };
+}

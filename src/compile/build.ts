@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import type { Category, EndpointSet, Finding, Protocol, Rule, UrlRule } from '../model.js';
+import { mergePrefixes } from '../net/merge.js';
+import type { Family } from '../net/prefix.js';
+import { portsText, type PortRange } from '../net/ports.js';
+import { compareIds } from '../sources/o365json.js';
+
+/** The longest rule key; leaves room for target prefixes such as "m365_" and "-tmp" in ipset's 31. */
+export const MAX_RULE_KEY = 22;
+
+/** Content-derived rule key, [a-z0-9_] only: "v4_tcp_80_443", "v6_udp_3478to3481", "v4_any". */
+export function ruleKey(family: Family | 'url', protocol: Protocol, ports: readonly PortRange[]): string {
+  const head = family === 'url' ? `url_${protocol}` : `v${family}_${protocol}`;
+  if (protocol === 'any') return head;
+  const spec = portsText(ports, 'to').replace(/,/g, '_');
+  const full = `${head}_${spec}`;
+  if (full.length <= MAX_RULE_KEY) return full;
+  const hash = createHash('sha256').update(portsText(ports)).digest('hex').slice(0, MAX_RULE_KEY - head.length - 2);
+  return `${head}_h${hash}`;
+}
+
+interface Bucket { family: Family; protocol: Protocol; ports: PortRange[]; prefixes: string[]; sets: EndpointSet[] }
+
+const uniqSorted = <T extends string | boolean>(xs: T[]): T[] => [...new Set(xs)].sort() as T[];
+
+/** Provenance of a group of sets, sorted and deduplicated. */
+export function provenanceOf(sets: EndpointSet[]) {
+  return {
+    setIds: [...new Set(sets.map((s) => s.id))].sort(compareIds),
+    serviceAreas: uniqSorted(sets.map((s) => s.serviceArea)),
+    categories: uniqSorted(sets.map((s) => s.category)) as Category[],
+    required: uniqSorted(sets.map((s) => s.required)),
+  };
+}
+
+function protocolsOf(s: EndpointSet): [Protocol, PortRange[]][] {
+  if (s.addressOnly) return [['any', []]];
+  const out: [Protocol, PortRange[]][] = [];
+  if (s.tcpPorts.length) out.push(['tcp', s.tcpPorts]);
+  if (s.udpPorts.length) out.push(['udp', s.udpPorts]);
+  return out;
+}
+
+/**
+ * Bucket sets by (family, protocol, port set), merge each bucket losslessly, keep provenance.
+ * A set with addresses or URLs but no ports yields no rule and a finding (never all ports).
+ */
+export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => void): { rules: Rule[]; urlRules: UrlRule[]; findings: Finding[] } {
+  const buckets = new Map<string, Bucket>();
+  const urlBuckets = new Map<string, { protocol: 'tcp' | 'udp'; ports: PortRange[]; hosts: Map<string, { kind: EndpointSet['urls'][number]['kind']; sets: EndpointSet[] }> }>();
+  const findings: Finding[] = [];
+  for (const s of sets) {
+    const protos = protocolsOf(s);
+    const nIps = s.ips.v4.length + s.ips.v6.length;
+    if (protos.length === 0 && (nIps || s.urls.length)) {
+      findings.push({ kind: 'dropped', setIds: [s.id], detail: `endpoint set has no TCP or UDP ports: ${nIps} prefixes and ${s.urls.length} URLs not rendered (never widened to all ports)` });
+      continue;
+    }
+    for (const [protocol, ports] of protos) {
+      for (const family of [4, 6] as const) {
+        const list = family === 4 ? s.ips.v4 : s.ips.v6;
+        if (!list.length) continue;
+        const key = ruleKey(family, protocol, ports);
+        let b = buckets.get(key);
+        if (!b) buckets.set(key, (b = { family, protocol, ports, prefixes: [], sets: [] }));
+        if (b.prefixes.length === 0 && list.length > 100000) b.prefixes = list; // big lists: no copy
+        else for (const p of list) b.prefixes.push(p);
+        b.sets.push(s);
+      }
+      if (protocol === 'any' || !s.urls.length) continue;
+      const key = ruleKey('url', protocol, ports);
+      let u = urlBuckets.get(key);
+      if (!u) urlBuckets.set(key, (u = { protocol, ports, hosts: new Map() }));
+      for (const url of s.urls) {
+        const h = u.hosts.get(url.host);
+        if (h) h.sets.push(s); else u.hosts.set(url.host, { kind: url.kind, sets: [s] });
+      }
+    }
+  }
+  onProgress?.('merge');
+  const rules: Rule[] = [...buckets.entries()].map(([key, b]) => ({
+    key, family: b.family, protocol: b.protocol, ports: b.ports,
+    prefixes: mergePrefixes(b.family, b.prefixes),
+    provenance: provenanceOf(b.sets),
+  }));
+  rules.sort(compareRules);
+  const urlRules: UrlRule[] = [...urlBuckets.entries()].map(([key, u]) => ({
+    key, protocol: u.protocol, ports: u.ports,
+    entries: [...u.hosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([host, h]) => {
+      const p = provenanceOf(h.sets);
+      return { host, kind: h.kind, setIds: p.setIds, categories: p.categories };
+    }),
+  }));
+  urlRules.sort((a, b) => compareRules({ ...a, family: 4 }, { ...b, family: 4 }));
+  return { rules, urlRules, findings };
+}
+
+/** Rules sort by family, protocol, then port set: stable across feed changes. */
+export function compareRules(a: { family: Family; protocol: Protocol; ports: PortRange[]; key: string }, b: { family: Family; protocol: Protocol; ports: PortRange[]; key: string }): number {
+  if (a.family !== b.family) return a.family - b.family;
+  if (a.protocol !== b.protocol) return a.protocol < b.protocol ? -1 : 1;
+  const n = Math.min(a.ports.length, b.ports.length);
+  for (let i = 0; i < n; i++) {
+    if (a.ports[i].from !== b.ports[i].from) return a.ports[i].from - b.ports[i].from;
+    if (a.ports[i].to !== b.ports[i].to) return a.ports[i].to - b.ports[i].to;
+  }
+  return a.ports.length - b.ports.length || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}

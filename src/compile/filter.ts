@@ -1,0 +1,19 @@
+import type { CompileOptions, EndpointSet } from '../model.js';
+import { substituteTenant } from '../net/hostname.js';
+
+/** Keep the sets the filters select; with no filter option every set is kept. */
+export function filterSets(sets: EndpointSet[], o: CompileOptions): EndpointSet[] {
+  const areas = o.serviceAreas?.map((a) => a.toLowerCase());
+  return sets
+    .filter((s) => !areas || areas.includes(s.serviceArea.toLowerCase()))
+    .filter((s) => !o.categories || o.categories.includes(s.category))
+    .filter((s) => !o.requiredOnly || s.required)
+    .filter((s) => !o.expressRouteOnly || s.expressRoute)
+    .map((s) => ({
+      ...s,
+      ips: { v4: o.noIpv4 ? [] : s.ips.v4, v6: o.noIpv6 ? [] : s.ips.v6 },
+      urls: o.tenant
+        ? s.urls.map((u) => (u.kind === 'tenant' ? { host: substituteTenant(u.host, o.tenant!), kind: u.host.startsWith('*.') ? 'wildcard' as const : 'fqdn' as const } : u))
+        : s.urls,
+    }));
+}

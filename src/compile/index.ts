@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CompileOptions, EndpointSet, Finding, InputInfo, RuleModel } from '../model.js';
+import type { PortRange } from '../net/ports.js';
+import { parseO365Feed } from '../sources/o365json.js';
+import { parsePrefixList } from '../sources/prefixlist.js';
+import { readInput } from '../sources/read.js';
+import { applyPolicy, loadPolicy } from '../sources/policy.js';
+import { buildRules } from './build.js';
+import { filterSets } from './filter.js';
+import { guardImplausible } from './guards.js';
+
+export interface CompileRequest {
+  input: string;
+  format?: 'o365' | 'prefixes';
+  policy?: string;
+  options: CompileOptions;
+  tcpPorts?: PortRange[];
+  udpPorts?: PortRange[];
+  instance?: string;
+  onProgress?: (phase: string, done?: number, total?: number) => void;
+}
+
+/** Instance and version recorded by `m365fw fetch` next to a feed it saved, if this is that feed. */
+function fetchedMeta(path: string, sha256: string): { instance?: string; version?: string } {
+  const state = join(dirname(path), 'state.json');
+  if (!existsSync(state)) return {};
+  try {
+    const s = JSON.parse(readFileSync(state, 'utf8')) as { instances?: Record<string, { version?: string; sha256?: string }> };
+    for (const [instance, v] of Object.entries(s.instances ?? {})) {
+      if (v.sha256 === sha256) return { instance, version: v.version };
+    }
+  } catch { /* a broken state file only loses provenance */ }
+  return {};
+}
+
+/** Read, validate, filter and bucket: everything up to the rule model. Pure but for the reads. */
+export function compileModel(req: CompileRequest): RuleModel {
+  const file = readInput(req.input);
+  const input: InputInfo = { file: file.name, sha256: file.sha256, format: req.format === 'prefixes' ? 'prefixes' : 'o365-json' };
+  let sets: EndpointSet[];
+  if (req.format === 'prefixes') {
+    req.onProgress?.('read');
+    sets = [parsePrefixList(file, { tcpPorts: req.tcpPorts ?? [], udpPorts: req.udpPorts ?? [], onProgress: (d, t) => req.onProgress?.('read', d, t) })];
+  } else {
+    const feed = parseO365Feed(file);
+    sets = feed.sets;
+    const fetched = fetchedMeta(req.input, file.sha256);
+    const instance = req.instance ?? feed.meta.instance ?? fetched.instance;
+    const version = feed.meta.version ?? fetched.version;
+    if (instance) input.instance = instance;
+    if (version) input.version = version;
+    guardImplausible(file.name, sets, req.options.allowImplausible);
+  }
+  const findings: Finding[] = [];
+  if (req.policy) {
+    const policy = loadPolicy(req.policy);
+    input.policy = { file: policy.file, sha256: policy.sha256 };
+    const applied = applyPolicy(sets, policy);
+    sets = applied.sets;
+    findings.push(...applied.findings);
+  }
+  const setsIn = sets.length;
+  const kept = filterSets(sets, req.options);
+  const built = buildRules(kept, (p) => req.onProgress?.(p));
+  findings.push(...built.findings);
+  const count = (f: (s: EndpointSet) => string[]) => kept.reduce((n, s) => n + f(s).length, 0);
+  return {
+    input,
+    options: req.options,
+    sets: kept,
+    rules: built.rules,
+    urlRules: built.urlRules,
+    findings,
+    stats: {
+      setsIn,
+      setsKept: kept.length,
+      prefixesIn: { v4: count((s) => s.ips.v4), v6: count((s) => s.ips.v6) },
+      prefixesMerged: {
+        v4: built.rules.filter((r) => r.family === 4).reduce((n, r) => n + r.prefixes.length, 0),
+        v6: built.rules.filter((r) => r.family === 6).reduce((n, r) => n + r.prefixes.length, 0),
+      },
+    },
+  };
+}

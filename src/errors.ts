@@ -1,0 +1,31 @@
+/** A user-facing error: one line naming the file, endpoint-set id, field and value. */
+export class InputError extends Error {
+  constructor(
+    readonly file: string,
+    readonly what: string,
+    readonly setId?: string,
+    readonly field?: string,
+    readonly value?: unknown,
+  ) {
+    super(formatInputError(file, what, setId, field, value));
+  }
+}
+
+/** Untrusted values are shown JSON-quoted, control characters escaped, and cut short. */
+export function showValue(v: unknown): string {
+  let s: string;
+  try { s = JSON.stringify(v) ?? String(v); } catch { s = String(v); }
+  s = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+function formatInputError(file: string, what: string, setId?: string, field?: string, value?: unknown): string {
+  const parts = [file];
+  if (setId !== undefined) parts.push(`endpoint set ${showValue(setId).replace(/^"|"$/g, '')}`);
+  if (field !== undefined) parts.push(`field ${field}`);
+  const head = parts.join(': ');
+  return value === undefined ? `${head}: ${what}` : `${head}: ${what}: ${showValue(value)}`;
+}
+
+/** A refusal by a guard or a target limit: the run writes nothing. */
+export class GuardError extends Error {}

@@ -1,0 +1,154 @@
+import { type Family, formatV4, formatV6, parseIPv4Strict, parsePrefix, prefixBounds, PrefixSyntaxError } from './prefix.js';
+
+/**
+ * Lossless prefix merge. IPv4 runs on typed arrays (sort starts and ends separately, sweep),
+ * IPv6 on bigint intervals. Output is the minimal CIDR cover of the union, sorted by address.
+ */
+export class V4Accumulator {
+  private starts = new Uint32Array(1024);
+  private ends = new Uint32Array(1024);
+  count = 0;
+
+  addRange(start: number, end: number): void {
+    if (this.count === this.starts.length) {
+      const s = new Uint32Array(this.count * 2); s.set(this.starts); this.starts = s;
+      const e = new Uint32Array(this.count * 2); e.set(this.ends); this.ends = e;
+    }
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.count++;
+  }
+
+  /** Add a canonical "a.b.c.d/len" (already validated upstream: fast path, re-checked). */
+  addText(text: string): void {
+    const slash = text.indexOf('/');
+    const addr = parseIPv4Strict(slash < 0 ? text : text.slice(0, slash));
+    const len = slash < 0 ? 32 : Number(text.slice(slash + 1));
+    if (addr < 0 || !(len >= 0 && len <= 32)) throw new PrefixSyntaxError(`not an IPv4 prefix: ${text}`);
+    this.addRange(addr, addr + 2 ** (32 - len) - 1);
+  }
+
+  /** Merged intervals as parallel arrays (inclusive). */
+  intervals(): { starts: Uint32Array; ends: Uint32Array; count: number } {
+    const n = this.count;
+    const s = this.starts.subarray(0, n).slice().sort();
+    const e = this.ends.subarray(0, n).slice().sort();
+    const outS = new Uint32Array(n), outE = new Uint32Array(n);
+    let k = 0, runStart = 0;
+    for (let i = 0; i < n; i++) {
+      // the union breaks after i when the next start lies beyond the i-th end (+1: adjacent merges)
+      if (i === n - 1 || s[i + 1] > e[i] + 1) {
+        outS[k] = s[runStart]; outE[k] = e[i]; k++;
+        runStart = i + 1;
+      }
+    }
+    return { starts: outS, ends: outE, count: k };
+  }
+
+  merged(): string[] {
+    const { starts, ends, count } = this.intervals();
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) v4RangeToCidrs(starts[i], ends[i], out);
+    return out;
+  }
+}
+
+/** Append the minimal CIDR cover of [start, end] (uint32, inclusive). */
+export function v4RangeToCidrs(start: number, end: number, out: string[]): void {
+  let s = start;
+  while (s <= end) {
+    let size = s === 0 ? 2 ** 32 : ((s & -s) >>> 0);
+    while (s + size - 1 > end) size /= 2;
+    out.push(`${formatV4(s)}/${32 - Math.log2(size)}`);
+    s += size;
+  }
+}
+
+export type Interval = [bigint, bigint];
+
+/** Union of inclusive bigint intervals, adjacent ones joined, sorted. */
+export function unionIntervals(list: Interval[]): Interval[] {
+  const sorted = list.slice().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Interval[] = [];
+  for (const [s, e] of sorted) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1] + 1n) { if (e > last[1]) last[1] = e; } else out.push([s, e]);
+  }
+  return out;
+}
+
+/** Minimal CIDR cover of an inclusive bigint interval. */
+export function rangeToCidrs(family: Family, start: bigint, end: bigint): string[] {
+  const bits = family === 4 ? 32 : 128;
+  const out: string[] = [];
+  let s = start;
+  while (s <= end) {
+    let size = s === 0n ? 1n << BigInt(bits) : s & -s;
+    while (s + size - 1n > end) size >>= 1n;
+    let len = bits;
+    for (let t = size; t > 1n; t >>= 1n) len--;
+    out.push(`${family === 4 ? formatV4(Number(s)) : formatV6(s)}/${len}`);
+    s += size;
+  }
+  return out;
+}
+
+export function toIntervals(family: Family, prefixes: Iterable<string>): Interval[] {
+  const out: Interval[] = [];
+  for (const t of prefixes) {
+    const p = parsePrefix(t, true);
+    if (p.family !== family) throw new PrefixSyntaxError(`${t} is not IPv${family}`);
+    out.push(prefixBounds(p));
+  }
+  return out;
+}
+
+export function intervalsToCidrs(family: Family, list: Interval[]): string[] {
+  return list.flatMap(([s, e]) => rangeToCidrs(family, s, e));
+}
+
+/** Merge canonical prefix strings of one family into their minimal sorted cover. */
+export function mergePrefixes(family: Family, prefixes: Iterable<string>): string[] {
+  if (family === 4) {
+    const acc = new V4Accumulator();
+    for (const t of prefixes) acc.addText(t);
+    return acc.merged();
+  }
+  return intervalsToCidrs(6, unionIntervals(toIntervals(6, prefixes)));
+}
+
+/** a minus b, both unions of intervals; result sorted and disjoint. */
+export function subtractIntervals(a: Interval[], b: Interval[]): Interval[] {
+  const A = unionIntervals(a), B = unionIntervals(b);
+  const out: Interval[] = [];
+  let j = 0;
+  for (const [s0, e] of A) {
+    let s = s0;
+    while (j < B.length && B[j][1] < s) j++;
+    let k = j;
+    while (k < B.length && B[k][0] <= e && s <= e) {
+      if (B[k][0] > s) out.push([s, B[k][0] - 1n]);
+      s = B[k][1] + 1n;
+      k++;
+    }
+    if (s <= e) out.push([s, e]);
+  }
+  return out;
+}
+
+/** Whether two interval unions share any address. */
+export function intersects(a: Interval[], b: Interval[]): boolean {
+  const A = unionIntervals(a), B = unionIntervals(b);
+  let i = 0, j = 0;
+  while (i < A.length && j < B.length) {
+    if (A[i][1] < B[j][0]) i++;
+    else if (B[j][1] < A[i][0]) j++;
+    else return true;
+  }
+  return false;
+}
+
+/** Number of addresses covered. */
+export function addressCount(list: Interval[]): bigint {
+  return unionIntervals(list).reduce((n, [s, e]) => n + (e - s + 1n), 0n);
+}

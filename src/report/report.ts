@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { Artifact, Finding, RuleModel } from '../model.js';
+import { portsText } from '../net/ports.js';
+import { TOOL_VERSION } from '../version.js';
+
+export const REPORT_FILE = 'report.json';
+
+export interface TargetRun { name: string; artifacts: Artifact[]; findings: Finding[] }
+
+export interface Report {
+  tool: { name: 'm365fw'; version: string };
+  input: RuleModel['input'];
+  options: Record<string, unknown>;
+  summary: {
+    setsIn: number; setsKept: number;
+    prefixesIn: { v4: number; v6: number }; prefixesMerged: { v4: number; v6: number };
+    rules: number; urlEntries: number;
+    findings: Record<string, number>;
+  };
+  targets: Record<string, { artifacts: { path: string; sha256: string; bytes: number }[] }>;
+  endpointSets: ReportSet[];
+  rules: ReportRule[];
+  urlRules: { key: string; protocol: string; ports: string; entries: { host: string; kind: string; setIds: string[] }[] }[];
+  findings: Finding[];
+}
+
+export interface ReportSet {
+  id: string; serviceArea: string; category: string; required: boolean; expressRoute: boolean;
+  tcpPorts: string; udpPorts: string; ips: string[]; ipCount: number; urls: string[]; reason?: string; origin: string;
+}
+export interface ReportRule { key: string; family: number; protocol: string; ports: string; prefixes: string[]; provenance: RuleModel['rules'][number]['provenance'] }
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+function findingOrder(a: Finding, b: Finding): number {
+  const ka = `${a.target ?? ''}\u0000${a.kind}\u0000${(a.setIds ?? []).join(',')}\u0000${a.entry ?? ''}\u0000${a.detail}`;
+  const kb = `${b.target ?? ''}\u0000${b.kind}\u0000${(b.setIds ?? []).join(',')}\u0000${b.entry ?? ''}\u0000${b.detail}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** The run report: provenance, counts, the model (for plan) and every finding, deterministic. */
+export function buildReport(model: RuleModel, runs: TargetRun[], options: Record<string, unknown>): Report {
+  const findings = [...model.findings, ...runs.flatMap((r) => r.findings)].sort(findingOrder);
+  const byKind: Record<string, number> = {};
+  for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+  return {
+    tool: { name: 'm365fw', version: TOOL_VERSION },
+    input: model.input,
+    options,
+    summary: {
+      setsIn: model.stats.setsIn, setsKept: model.stats.setsKept,
+      prefixesIn: model.stats.prefixesIn, prefixesMerged: model.stats.prefixesMerged,
+      rules: model.rules.length,
+      urlEntries: model.urlRules.reduce((n, u) => n + u.entries.length, 0),
+      findings: Object.fromEntries(Object.entries(byKind).sort()),
+    },
+    targets: Object.fromEntries(runs.map((r) => [r.name, {
+      artifacts: r.artifacts.map((a) => ({ path: a.path, sha256: sha(a.content), bytes: Buffer.byteLength(a.content) })),
+    }])),
+    endpointSets: model.sets.map((s) => {
+      const ips = [...s.ips.v4, ...s.ips.v6];
+      const out: ReportSet = {
+        id: s.id, serviceArea: s.serviceArea, category: s.category, required: s.required, expressRoute: s.expressRoute,
+        tcpPorts: portsText(s.tcpPorts), udpPorts: portsText(s.udpPorts),
+        // a plain prefix list is its rules: not repeated here
+        ips: s.origin === 'prefixes' ? [] : ips, ipCount: ips.length,
+        urls: s.urls.map((u) => u.host), origin: s.origin,
+      };
+      if (s.reason) out.reason = s.reason;
+      return out;
+    }),
+    rules: model.rules.map((r) => ({ key: r.key, family: r.family, protocol: r.protocol, ports: portsText(r.ports), prefixes: r.prefixes, provenance: r.provenance })),
+    urlRules: model.urlRules.map((u) => ({ key: u.key, protocol: u.protocol, ports: portsText(u.ports), entries: u.entries.map((e) => ({ host: e.host, kind: e.kind, setIds: e.setIds })) })),
+    findings,
+  };
+}
+
+/** Stable JSON: two-space indent, LF, trailing newline. */
+export function reportJson(r: Report): string {
+  return JSON.stringify(r, null, 2) + '\n';
+}

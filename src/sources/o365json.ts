@@ -1,0 +1,138 @@
+import { InputError } from '../errors.js';
+import { CATEGORIES, type Category, type EndpointSet, type UrlEntry } from '../model.js';
+import { classifyUrl, HostnameSyntaxError } from '../net/hostname.js';
+import { parsePortString, PortSyntaxError } from '../net/ports.js';
+import { canonicalPrefix, PrefixSyntaxError } from '../net/prefix.js';
+import type { InputFile } from './read.js';
+
+/** Characters allowed in a service area name: they end up in comments and object names. */
+export const SERVICE_AREA = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
+export const SET_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+export interface FeedMeta { instance?: string; version?: string }
+
+/** Parse a web-service /endpoints response (bare array, or wrapped under .endpoints). */
+export function parseO365Feed(file: InputFile): { sets: EndpointSet[]; meta: FeedMeta } {
+  let doc: unknown;
+  try { doc = JSON.parse(file.text); } catch (e) {
+    throw new InputError(file.name, `malformed JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  const meta: FeedMeta = {};
+  if (doc && typeof doc === 'object' && !Array.isArray(doc) && Array.isArray((doc as Record<string, unknown>).endpoints)) {
+    const w = doc as Record<string, unknown>;
+    if (typeof w.instance === 'string' && /^[A-Za-z0-9]{1,32}$/.test(w.instance)) meta.instance = w.instance;
+    if (typeof w.version === 'string' && /^[0-9]{1,16}$/.test(w.version)) meta.version = w.version;
+    doc = w.endpoints;
+  }
+  if (!Array.isArray(doc)) throw new InputError(file.name, 'expected a JSON array of endpoint sets (or an object with an "endpoints" array)');
+  const seen = new Set<string>();
+  const sets = doc.map((rec, i) => {
+    const set = parseRecord(file.name, rec, i);
+    if (seen.has(set.id)) throw new InputError(file.name, 'duplicate id', set.id, 'id', rec.id);
+    seen.add(set.id);
+    return set;
+  });
+  return { sets, meta };
+}
+
+type Rec = Record<string, unknown>;
+
+/** Validate one record; every error names file, set id, field and value. */
+export function parseRecord(fileName: string, rec: unknown, index: number, origin: EndpointSet['origin'] = 'feed'): EndpointSet {
+  if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new InputError(fileName, `record #${index + 1} is not an object`, undefined, undefined, rec);
+  const r = rec as Rec;
+  if (r.id === undefined || r.id === null) throw new InputError(fileName, `record #${index + 1} has no id`, undefined, 'id');
+  let id: string;
+  if (typeof r.id === 'number' && Number.isSafeInteger(r.id) && r.id >= 0) id = String(r.id);
+  else if (typeof r.id === 'string' && SET_ID.test(r.id)) id = r.id;
+  else throw new InputError(fileName, 'id must be a non-negative integer or a name of letters, digits, "_", "." and "-"', undefined, 'id', r.id);
+  const fail = (field: string, what: string, value?: unknown): never => { throw new InputError(fileName, what, id, field, value); };
+
+  const serviceArea = r.serviceArea;
+  if (serviceArea === undefined) fail('serviceArea', 'missing required field');
+  if (typeof serviceArea !== 'string' || !SERVICE_AREA.test(serviceArea)) fail('serviceArea', 'must be a name of letters, digits, spaces, "_", "." or "-"', serviceArea);
+  const category = r.category;
+  if (category === undefined) fail('category', 'missing required field');
+  if (!CATEGORIES.includes(category as Category)) fail('category', 'must be Optimize, Allow or Default', category);
+  const bool = (field: string): boolean => {
+    const v = r[field];
+    if (v === undefined) return false;
+    if (typeof v !== 'boolean') fail(field, 'must be true or false', v);
+    return v as boolean;
+  };
+  const str = (field: string): string | undefined => {
+    const v = r[field];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') fail(field, 'must be a string', v);
+    return v as string;
+  };
+  const list = (field: string): unknown[] => {
+    const v = r[field];
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) fail(field, 'must be an array', v);
+    return v as unknown[];
+  };
+  const ports = (field: string): ReturnType<typeof parsePortString> => {
+    const v = r[field];
+    if (v === undefined) return [];
+    // YAML sets may give a list of numbers or "a-b" strings
+    const text = Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? String(x) : x)).join(',') : v;
+    if (typeof text !== 'string' || (Array.isArray(v) && v.some((x) => typeof x !== 'number' && typeof x !== 'string'))) fail(field, 'must be a port string such as "80,443"', v);
+    try { return parsePortString(text as string); } catch (e) {
+      if (e instanceof PortSyntaxError) fail(field, e.message, v);
+      throw e;
+    }
+    return [];
+  };
+
+  const ips = { v4: [] as string[], v6: [] as string[] };
+  for (const v of list('ips')) {
+    if (typeof v !== 'string') fail('ips', 'must be a prefix string', v);
+    try {
+      const p = canonicalPrefix(v as string);
+      (p.family === 4 ? ips.v4 : ips.v6).push(p.text);
+    } catch (e) {
+      if (e instanceof PrefixSyntaxError) fail('ips', e.message, v);
+      throw e;
+    }
+  }
+  const urls: UrlEntry[] = [];
+  for (const v of list('urls')) {
+    if (typeof v !== 'string') fail('urls', 'must be a host name string', v);
+    try { urls.push(classifyUrl(v as string)); } catch (e) {
+      if (e instanceof HostnameSyntaxError) fail('urls', e.message, v);
+      throw e;
+    }
+  }
+  const display = str('serviceAreaDisplayName');
+  const notes = str('notes');
+  const set: EndpointSet = {
+    id,
+    serviceArea: serviceArea as string,
+    category: category as Category,
+    required: bool('required'),
+    expressRoute: bool('expressRoute'),
+    tcpPorts: ports('tcpPorts'),
+    udpPorts: ports('udpPorts'),
+    ips: { v4: dedupe(ips.v4), v6: dedupe(ips.v6) },
+    urls: dedupeUrls(urls),
+    origin,
+  };
+  if (display !== undefined) set.serviceAreaDisplayName = display;
+  if (notes !== undefined && notes !== '') set.notes = notes;
+  return set;
+}
+
+function dedupe(a: string[]): string[] { return [...new Set(a)]; }
+function dedupeUrls(a: UrlEntry[]): UrlEntry[] {
+  const m = new Map(a.map((u) => [u.host, u]));
+  return [...m.values()];
+}
+
+/** Compare endpoint-set ids: numbers numerically, then names. */
+export function compareIds(a: string, b: string): number {
+  const na = /^[0-9]+$/.test(a), nb = /^[0-9]+$/.test(b);
+  if (na && nb) return Number(a) - Number(b);
+  if (na !== nb) return na ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

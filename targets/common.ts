@@ -1,0 +1,47 @@
+import type { Finding, Rule, RuleModel, UrlRule } from '../src/model.js';
+import { portsText } from '../src/net/ports.js';
+
+/** Report every URL entry a target does not enforce, once per host and port bucket. */
+export function unenforcedUrls(model: RuleModel, target: string, why: string, keep?: (e: UrlRule['entries'][number]) => boolean): Finding[] {
+  const out: Finding[] = [];
+  for (const u of model.urlRules) {
+    for (const e of u.entries) {
+      if (keep && keep(e)) continue;
+      out.push({ kind: 'unenforced', target, setIds: e.setIds, entry: `${e.host} ${u.protocol}/${portsText(u.ports)}`, detail: why });
+    }
+  }
+  return out;
+}
+
+/**
+ * Text safe inside any quoted comment or description: printable ASCII without quotes, backslashes
+ * or comment delimiters, cut to max bytes (with "..." when cut).
+ */
+export function safeText(s: string, max: number): string {
+  const clean = s.replace(/[^A-Za-z0-9 ,._:+=()@/#-]/g, '_').replace(/\/\*|\*\/|--/g, '__');
+  return clean.length <= max ? clean : `${clean.slice(0, max - 3)}...`;
+}
+
+/** "sets 1,2,3 Exchange,Skype Optimize required": a rule's provenance in one line. */
+export function provenanceText(r: Pick<Rule, 'provenance'>, max: number): string {
+  const p = r.provenance;
+  const req = p.required.length === 2 ? 'required+optional' : p.required[0] ? 'required' : 'optional';
+  let ids = p.setIds.join(',');
+  const tail = ` ${p.serviceAreas.join(',')} ${p.categories.join(',')} ${req}`;
+  const budget = max - tail.length - 'sets '.length;
+  if (ids.length > budget) {
+    const shown: string[] = [];
+    for (const id of p.setIds) {
+      const more = ` +${p.setIds.length - shown.length - 1} more`;
+      if ([...shown, id].join(',').length + more.length > budget) break;
+      shown.push(id);
+    }
+    ids = `${shown.join(',')} +${p.setIds.length - shown.length} more`;
+  }
+  return safeText(`sets ${ids}${tail}`, max);
+}
+
+/** Header lines prefixed for a line-comment syntax. */
+export function commentHeader(header: string[], prefix: string): string {
+  return header.map((l) => `${prefix} ${l}`.trimEnd()).join('\n') + '\n';
+}

@@ -1,0 +1,28 @@
+import { nftables } from './nftables/index.js';
+import type { Target } from './types.js';
+
+export type { Target } from './types.js';
+
+/** name → target. One line per target. */
+const ALL: Target[] = [
+  nftables,
+];
+
+export const TARGETS: ReadonlyMap<string, Target> = (() => {
+  const m = new Map<string, Target>();
+  for (const t of ALL) {
+    if (m.has(t.name)) throw new Error(`duplicate target name ${t.name}`);
+    m.set(t.name, t);
+  }
+  return m;
+})();
+
+/** Resolve "--target a,b" or "all" to targets, in registry order. */
+export function resolveTargets(spec: string): Target[] {
+  if (spec === 'all') return [...TARGETS.values()];
+  return spec.split(',').map((n) => {
+    const t = TARGETS.get(n.trim());
+    if (!t) throw new Error(`unknown target ${JSON.stringify(n)}; known: ${[...TARGETS.keys()].join(', ')}, all`);
+    return t;
+  });
+}

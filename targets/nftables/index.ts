@@ -1,0 +1,102 @@
+import type { Rule, RuleModel } from '../../src/model.js';
+import { portsText } from '../../src/net/ports.js';
+import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
+import { TargetLimitError, type Target, type TargetOutput, type RenderContext } from '../types.js';
+
+/** nftables limits we render within. */
+export const NFT_LIMITS = {
+  /** comment bytes kept (the kernel allows 128 including NUL) */
+  commentBytes: 127,
+  /** identifier length for tables, chains and sets */
+  nameLength: 64,
+} as const;
+
+export const NFT_FILE = 'm365fw.nft';
+const IDENT = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+export interface NftOptions { table: string; hook?: 'output' | 'forward'; policy: 'accept' | 'drop'; mode: 'table' | 'include' }
+
+export function nftOptions(o: Record<string, unknown>): NftOptions {
+  const table = String(o.nftTable ?? 'm365fw');
+  if (!IDENT.test(table)) throw new TargetLimitError('nftables', `--nft-table ${JSON.stringify(table)}: use letters, digits and "_", at most ${NFT_LIMITS.nameLength} characters`);
+  const hook = o.nftHook as NftOptions['hook'];
+  const mode = (o.nftMode ?? 'table') as NftOptions['mode'];
+  if (hook && mode === 'include') throw new TargetLimitError('nftables', '--nft-hook needs the table mode: in include mode your own table holds the base chain');
+  return { table, hook, policy: (o.nftPolicy ?? 'drop') as NftOptions['policy'], mode };
+}
+
+export const setName = (r: Rule): string => `m365_${r.key}`;
+export const RULE_CHAIN = 'm365_allow';
+
+function portMatch(r: Rule): string {
+  if (r.protocol === 'any') return '';
+  const list = portsText(r.ports);
+  return ` ${r.protocol} dport ${r.ports.length === 1 ? list : `{ ${list.split(',').join(', ')} }`}`;
+}
+
+/** The rule line for one model rule. */
+export function nftRuleLine(r: Rule): string {
+  const comment = provenanceText(r, NFT_LIMITS.commentBytes);
+  return `${r.family === 4 ? 'ip' : 'ip6'} daddr @${setName(r)}${portMatch(r)} accept comment "${comment}"`;
+}
+
+function setBlock(r: Rule, indent: string): string {
+  const i2 = indent + '\t', i3 = i2 + '\t';
+  return [
+    `${indent}set ${setName(r)} {`,
+    `${i2}type ${r.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`,
+    `${i2}flags interval`,
+    `${i2}elements = {`,
+    r.prefixes.map((p) => `${i3}${p}`).join(',\n'),
+    `${i2}}`,
+    `${indent}}`,
+  ].join('\n');
+}
+
+function body(rules: Rule[], indent: string, o: NftOptions): string {
+  const parts = rules.map((r) => setBlock(r, indent));
+  parts.push([`${indent}chain ${RULE_CHAIN} {`, ...rules.map((r) => `${indent}\t${nftRuleLine(r)}`), `${indent}}`].join('\n'));
+  if (o.hook) {
+    const lo = o.hook === 'output' ? [`${indent}\toifname "lo" accept`] : [];
+    parts.push([
+      `${indent}chain ${o.hook} {`,
+      `${indent}\ttype filter hook ${o.hook} priority filter; policy ${o.policy};`,
+      `${indent}\tct state established,related accept`,
+      `${indent}\tct state invalid drop`,
+      ...lo,
+      `${indent}\tjump ${RULE_CHAIN}`,
+      `${indent}}`,
+    ].join('\n'));
+  }
+  return parts.join('\n\n') + '\n';
+}
+
+/** Render one self-contained nftables file (an inet table of its own, or its body for include). */
+export function renderNft(model: RuleModel, ctx: RenderContext): string {
+  const o = nftOptions(ctx.options);
+  const head = commentHeader(ctx.header, '#');
+  if (o.mode === 'include') {
+    return `${head}# include this file inside your own table: table inet filter { include "${NFT_FILE}" ... }\n${body(model.rules, '', o)}`;
+  }
+  // declare, delete, recreate: atomic in one transaction, and the first load works too (no "destroy" in nft 1.0.6)
+  return `${head}table inet ${o.table}\ndelete table inet ${o.table}\ntable inet ${o.table} {\n${body(model.rules, '\t', o)}}\n`;
+}
+
+export const nftables: Target = {
+  name: 'nftables',
+  summary: 'one nft -f file: an inet table with one interval set per family and bucket',
+  capabilities: { fqdn: false, wildcard: false, mixedFamilies: true, portRanges: true },
+  limits: NFT_LIMITS,
+  options: [
+    { flags: '--nft-table <name>', description: 'nftables table name', defaultValue: 'm365fw' },
+    { flags: '--nft-hook <hook>', description: 'add a base chain on this hook that jumps to the rules', choices: ['output', 'forward'] },
+    { flags: '--nft-policy <policy>', description: 'policy of the --nft-hook base chain', defaultValue: 'drop', choices: ['accept', 'drop'] },
+    { flags: '--nft-mode <mode>', description: 'table: a table of its own; include: sets and chain for your table', defaultValue: 'table', choices: ['table', 'include'] },
+  ],
+  render(model, ctx): TargetOutput {
+    return {
+      artifacts: [{ path: NFT_FILE, content: renderNft(model, ctx) }],
+      findings: unenforcedUrls(model, 'nftables', 'nftables matches IP addresses only; URL entries are not enforced'),
+    };
+  },
+};

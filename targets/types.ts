@@ -1,0 +1,46 @@
+import type { Artifact, Finding, RuleModel } from '../src/model.js';
+
+/** What a target can express; anything else is reported, never approximated silently. */
+export interface Capabilities {
+  /** exact host names as destinations */
+  fqdn: boolean;
+  /** *.domain wildcards as destinations */
+  wildcard: boolean;
+  /** one rule may hold IPv4 and IPv6 together */
+  mixedFamilies: boolean;
+  /** port ranges a-b */
+  portRanges: boolean;
+}
+
+/** A CLI option a target contributes (the CLI registers them from the registry). */
+export interface TargetOption {
+  flags: string;
+  description: string;
+  defaultValue?: string | boolean;
+  choices?: readonly string[];
+}
+
+export interface RenderContext {
+  /** Provenance lines (tool version, input hash, instance, options), already safe for any comment. */
+  header: string[];
+  /** Parsed CLI options (camelCase keys as commander gives them). */
+  options: Record<string, unknown>;
+}
+
+export interface TargetOutput { artifacts: Artifact[]; findings: Finding[] }
+
+/** One backend. Limits are named constants that tests refer to. */
+export interface Target {
+  readonly name: string;
+  readonly summary: string;
+  readonly capabilities: Capabilities;
+  readonly limits: Readonly<Record<string, number>>;
+  readonly options: readonly TargetOption[];
+  /** Pure: model in, artifacts out. Throws TargetLimitError when the model cannot fit. */
+  render(model: RuleModel, ctx: RenderContext): TargetOutput;
+}
+
+/** The model cannot be rendered within a target's limits: the run fails and writes nothing. */
+export class TargetLimitError extends Error {
+  constructor(readonly target: string, message: string) { super(`${target}: ${message}`); }
+}

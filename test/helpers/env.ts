@@ -1,0 +1,51 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = join(ROOT, 'dist/src/cli.js');
+export const FIXTURES = join(ROOT, 'fixtures');
+export const SHARED = resolve(ROOT, '../shared');
+export const O365_DATA = join(SHARED, 'o365-data');
+
+/** The real web-service snapshots in ../shared, or [] (tests then skip and say why). */
+export function sharedFeeds(): string[] {
+  if (!existsSync(O365_DATA)) return [];
+  return readdirSync(O365_DATA).filter((f) => f.endsWith('.json')).sort().map((f) => join(O365_DATA, f));
+}
+export const NO_SHARED = `../shared/o365-data not found beside the checkout (${O365_DATA})`;
+
+export function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Why a real-tool test cannot run here, or undefined when it can. */
+export function missing(...cmds: string[]): string | undefined {
+  const gone = cmds.filter((c) => !have(c));
+  if (!isRoot) return `needs root (network namespaces)${gone.length ? ` and ${gone.join(', ')}` : ''}`;
+  if (gone.length) return `needs ${gone.join(', ')} (apt-get install ${gone.map(debPackage).join(' ')})`;
+  // namespaces may be forbidden in a container even for root
+  if (spawnSync('unshare', ['-n', 'true']).status !== 0) return 'cannot create a network namespace (unshare -n failed)';
+  return undefined;
+}
+function debPackage(c: string): string {
+  return ({ nft: 'nftables', 'iptables-restore': 'iptables', 'ip6tables-restore': 'iptables', 'iptables-save': 'iptables', ip: 'iproute2' } as Record<string, string>)[c] ?? c;
+}
+
+/** Report a skipped real-tool test loudly (vitest prints it). */
+export function skipNote(what: string, why: string | undefined): void {
+  if (why) console.warn(`SKIP ${what}: ${why}`);
+}
+
+/** Run a shell script in a fresh network namespace; returns stdout, throws with stderr. */
+export function inNetns(script: string, input?: string): string {
+  return execFileSync('unshare', ['-n', 'sh', '-ec', script], { input, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Run the built CLI. */
+export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, maxBuffer: 1 << 28 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
