@@ -1,0 +1,70 @@
+import ipaddr from 'ipaddr.js';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalPrefix, parseIPv4Strict, PrefixSyntaxError } from '../src/net/prefix.js';
+import { parsePortString, PortSyntaxError } from '../src/net/ports.js';
+import { classifyUrl, HostnameSyntaxError, substituteTenant } from '../src/net/hostname.js';
+
+describe('strict prefixes', () => {
+  it.each([
+    ['13.107.6.152/31', '13.107.6.152/31'],
+    ['0.0.0.0/0', '0.0.0.0/0'],
+    ['2603:1006:0000::/40', '2603:1006::/40'],
+    ['2620:1EC:4::152/128', '2620:1ec:4::152/128'],
+    ['2001:db8:0:0:1:0:0:1/128', '2001:db8::1:0:0:1/128'],
+  ])('%s is canonical as %s', (input, out) => expect(canonicalPrefix(input).text).toBe(out));
+
+  it.each([
+    ['010.0.0.0/8', /four-part decimal/],
+    ['0x0a.0.0.0/8', /four-part decimal/],
+    ['10.1/16', /four-part decimal/],
+    ['10.0.0.256/32', /four-part decimal/],
+    ['10.0.0.0/33', /out of range/],
+    ['10.0.0.0/08', /decimal number/],
+    ['10.0.0.1/24', /host bits set \(network is 10\.0\.0\.0\/24\)/],
+    ['2603:1006::1/40', /host bits set/],
+    ['::ffff:1.2.3.4/128', /IPv4-mapped/],
+    ['fe80::1%eth0/128', /zone ids/],
+    ['10.0.0.0', /missing \/length/],
+    ['2603:1006::/129', /out of range/],
+  ])('%s is refused (%s)', (input, msg) => {
+    expect(() => canonicalPrefix(input)).toThrow(PrefixSyntaxError);
+    expect(() => canonicalPrefix(input)).toThrow(msg);
+  });
+
+  it('the fast IPv4 parser agrees with ipaddr.js four-part decimal on any string of digits and dots', () => {
+    fc.assert(fc.property(fc.stringMatching(/^[0-9.]{1,16}$/), (s) => {
+      const ours = parseIPv4Strict(s) >= 0;
+      const lib = ipaddr.IPv4.isValidFourPartDecimal(s) && !s.split('.').some((p) => p.length > 1 && p.startsWith('0'));
+      expect(ours).toBe(lib);
+    }), { numRuns: 5000 });
+    fc.assert(fc.property(fc.ipV4(), (s) => {
+      expect(parseIPv4Strict(s)).toBe(ipaddr.IPv4.parse(s).toByteArray().reduce((n, b) => n * 256 + b, 0));
+    }));
+  });
+});
+
+describe('port strings as the web service sends them', () => {
+  it.each([
+    ['80,443', '80,443'], ['443,80', '80,443'], ['143, 587, 993, 995', '143,587,993,995'],
+    ['3478-3481', '3478-3481'], ['', ''], ['80,81,82', '80-82'], ['1-100,50-200', '1-200'],
+  ])('"%s" → %s', (input, out) => {
+    expect(parsePortString(input).map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)).join(',')).toBe(out);
+  });
+  it.each([['80,,443', /empty element/], ['65536', /over 65535/], ['3481-3478', /reversed/], ['0', /not a port/], ['http', /not a port/], ['80,', /empty element/]])(
+    '"%s" is refused', (input, msg) => expect(() => parsePortString(input)).toThrow(PortSyntaxError) && expect(() => parsePortString(input)).toThrow(msg));
+});
+
+describe('URL entries', () => {
+  it.each([
+    ['outlook.office.com', 'fqdn'], ['*.outlook.com', 'wildcard'], ['*cdn.onenote.net', 'partial-wildcard'],
+    ['autodiscover.*.onmicrosoft.com', 'tenant'], ['Teams.Microsoft.COM', 'fqdn'],
+  ])('%s is %s', (u, kind) => expect(classifyUrl(u).kind).toBe(kind));
+  it.each(['', 'localhost', 'a..b.com', 'ex ample.com', 'evil.com"; drop', 'a.*b*.com', '-bad.com', 'a.b.*'])('%j is refused', (u) => {
+    expect(() => classifyUrl(u)).toThrow(HostnameSyntaxError);
+  });
+  it('--tenant substitutes only the non-leftmost whole * label', () => {
+    expect(substituteTenant('autodiscover.*.onmicrosoft.com', 'contoso')).toBe('autodiscover.contoso.onmicrosoft.com');
+    expect(substituteTenant('*.outlook.com', 'contoso')).toBe('*.outlook.com');
+  });
+});
