@@ -1,3 +1,4 @@
+import { iptables } from './iptables/index.js';
 import { nftables } from './nftables/index.js';
 import type { Target } from './types.js';
 
@@ -6,6 +7,7 @@ export type { Target } from './types.js';
 /** name → target. One line per target. */
 const ALL: Target[] = [
   nftables,
+  iptables,
 ];
 
 export const TARGETS: ReadonlyMap<string, Target> = (() => {

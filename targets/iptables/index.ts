@@ -1,0 +1,123 @@
+import type { Rule, RuleModel } from '../../src/model.js';
+import type { PortRange } from '../../src/net/ports.js';
+import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
+import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
+
+/** Limits of iptables, ip6tables and ipset that the renderer splits or fails against. */
+export const IPT_LIMITS = {
+  /** multiport matches at most 15 ports; a range counts as two */
+  multiportSlots: 15,
+  /** ipset set names, including the temporary suffix */
+  ipsetNameLength: 31,
+  /** iptables chain names */
+  chainNameLength: 28,
+  /** -m comment */
+  commentLength: 255,
+  /** default hash:net maxelem; larger sets get the next power of two */
+  minMaxelem: 65536,
+} as const;
+
+export const IPSET_FILE = 'm365fw.ipset';
+export const V4_FILE = 'm365fw.v4';
+export const V6_FILE = 'm365fw.v6';
+export const TMP_SUFFIX = '-tmp';
+
+export const ipsetName = (r: Rule): string => `m365_${r.key}`;
+
+/** maxelem for a set: stable across feed updates (a changed maxelem would break `create -exist`). */
+export function maxelemFor(count: number): number {
+  let m = IPT_LIMITS.minMaxelem;
+  while (m < count) m *= 2;
+  return m;
+}
+
+/** hash:net cannot hold a /0: store it as its two /1 halves (same addresses). */
+export function ipsetEntries(r: Rule): string[] {
+  return r.prefixes.flatMap((p) => (p === '0.0.0.0/0' ? ['0.0.0.0/1', '128.0.0.0/1'] : p === '::/0' ? ['::/1', '8000::/1'] : [p]));
+}
+
+/** Split a port set into multiport chunks of at most 15 slots (a range takes two). */
+export function multiportChunks(ports: readonly PortRange[]): PortRange[][] {
+  const out: PortRange[][] = [];
+  let cur: PortRange[] = [], used = 0;
+  for (const p of ports) {
+    const w = p.from === p.to ? 1 : 2;
+    if (used + w > IPT_LIMITS.multiportSlots) { out.push(cur); cur = []; used = 0; }
+    cur.push(p); used += w;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+function portMatches(r: Rule): string[] {
+  if (r.protocol === 'any') return [''];
+  return multiportChunks(r.ports).map((chunk) => {
+    if (chunk.length === 1 && chunk[0].from === chunk[0].to) return ` -p ${r.protocol} --dport ${chunk[0].from}`;
+    return ` -p ${r.protocol} -m multiport --dports ${chunk.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}:${p.to}`)).join(',')}`;
+  });
+}
+
+export interface IptOptions { chain: string; ipset: boolean }
+
+export function iptOptions(o: Record<string, unknown>): IptOptions {
+  const chain = String(o.iptChain ?? 'M365FW');
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(chain) || chain.length > IPT_LIMITS.chainNameLength) {
+    throw new TargetLimitError('iptables', `--ipt-chain ${JSON.stringify(chain)}: letters, digits, "_" and "-", at most ${IPT_LIMITS.chainNameLength} characters`);
+  }
+  return { chain, ipset: o.ipset !== false };
+}
+
+function restoreFile(rules: Rule[], family: 4 | 6, o: IptOptions, header: string[]): string {
+  const lines = [commentHeader(header, '#').trimEnd(), `# load with: ${family === 4 ? 'iptables' : 'ip6tables'}-restore --noflush ${family === 4 ? V4_FILE : V6_FILE}${o.ipset ? ` (after: ipset restore -f ${IPSET_FILE})` : ''}`, '*filter', `:${o.chain} - [0:0]`, `-F ${o.chain}`];
+  for (const r of rules.filter((x) => x.family === family)) {
+    const comment = ` -m comment --comment "${provenanceText(r, 200)}"`;
+    for (const pm of portMatches(r)) {
+      if (o.ipset) lines.push(`-A ${o.chain}${pm} -m set --match-set ${ipsetName(r)} dst${comment} -j ACCEPT`);
+      else for (const p of r.prefixes) lines.push(`-A ${o.chain} -d ${p}${pm}${comment} -j ACCEPT`);
+    }
+  }
+  lines.push('COMMIT');
+  return lines.join('\n') + '\n';
+}
+
+/** One `ipset restore` input: every set replaced atomically (create, fill a temp set, swap). */
+function ipsetFile(rules: Rule[], header: string[]): string {
+  const lines = [commentHeader(header, '#').trimEnd(), `# load with: ipset restore -f ${IPSET_FILE}`];
+  for (const r of rules) {
+    const name = ipsetName(r), tmp = `${name}${TMP_SUFFIX}`;
+    if (tmp.length > IPT_LIMITS.ipsetNameLength) throw new TargetLimitError('iptables', `ipset name ${tmp} is longer than ${IPT_LIMITS.ipsetNameLength}`);
+    const entries = ipsetEntries(r);
+    const params = `hash:net family ${r.family === 4 ? 'inet' : 'inet6'} maxelem ${maxelemFor(entries.length)}`;
+    lines.push(`create ${name} ${params} -exist`, `create ${tmp} ${params} -exist`, `flush ${tmp}`);
+    for (const e of entries) lines.push(`add ${tmp} ${e}`);
+    lines.push(`swap ${tmp} ${name}`, `destroy ${tmp}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function renderIptables(model: RuleModel, ctx: RenderContext): TargetOutput {
+  const o = iptOptions(ctx.options);
+  const artifacts = [
+    ...(o.ipset ? [{ path: IPSET_FILE, content: ipsetFile(model.rules, ctx.header) }] : []),
+    { path: V4_FILE, content: restoreFile(model.rules, 4, o, ctx.header) },
+    { path: V6_FILE, content: restoreFile(model.rules, 6, o, ctx.header) },
+  ];
+  const findings = unenforcedUrls(model, 'iptables', 'iptables matches IP addresses only; URL entries are not enforced');
+  for (const r of model.rules) {
+    if (o.ipset && r.prefixes.some((p) => p.endsWith('/0'))) findings.push({ kind: 'split', target: 'iptables', setIds: r.provenance.setIds, entry: r.key, detail: 'a /0 is stored in the hash:net set as its two /1 halves (same addresses)' });
+    if (r.protocol !== 'any' && multiportChunks(r.ports).length > 1) findings.push({ kind: 'split', target: 'iptables', setIds: r.provenance.setIds, entry: r.key, detail: `port set needs ${multiportChunks(r.ports).length} rules (multiport takes 15 slots)` });
+  }
+  return { artifacts, findings };
+}
+
+export const iptables: Target = {
+  name: 'iptables',
+  summary: 'iptables-restore/ip6tables-restore files (--noflush) with a chain of their own, plus one ipset restore file',
+  capabilities: { fqdn: false, wildcard: false, mixedFamilies: false, portRanges: true },
+  limits: IPT_LIMITS,
+  options: [
+    { flags: '--ipt-chain <name>', description: 'iptables chain the rules go in (you jump to it)', defaultValue: 'M365FW' },
+    { flags: '--no-ipset', description: 'one rule per prefix instead of ipset sets (hosts without ipset)' },
+  ],
+  render: renderIptables,
+};
