@@ -57,7 +57,10 @@ function body(rules: Rule[], indent: string, o: NftOptions): string {
   const parts = rules.map((r) => setBlock(r, indent));
   parts.push([`${indent}chain ${RULE_CHAIN} {`, ...rules.map((r) => `${indent}\t${nftRuleLine(r)}`), `${indent}}`].join('\n'));
   if (o.hook) {
-    const lo = o.hook === 'output' ? [`${indent}\toifname "lo" accept`] : [];
+    // on output, loopback and IPv6 neighbour discovery must pass or the host loses IPv6 altogether
+    const lo = o.hook === 'output'
+      ? [`${indent}\toifname "lo" accept`, `${indent}\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept`]
+      : [];
     parts.push([
       `${indent}chain ${o.hook} {`,
       `${indent}\ttype filter hook ${o.hook} priority filter; policy ${o.policy};`,
