@@ -75,7 +75,7 @@ export function compileAndRender(req: CompileRequest, run: RunOptions): Compiled
     );
   }
   const options = { ...model.options, targets: run.targets.map((t) => t.name), ...targetOpts, ...(run.timestamp ? { timestamp: run.timestamp } : {}) };
-  const report = buildReport(model, runs, options);
+  const report = buildReport(model, runs, options, header);
   const artifacts = [...runs.flatMap((r) => r.artifacts), { path: REPORT_FILE, content: reportJson(report) }];
   return { model, runs, report, artifacts };
 }

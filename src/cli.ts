@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { compileCommand } from './commands/compile.js';
+import { fetchCommand } from './commands/fetch.js';
+import { planCommand } from './commands/plan.js';
 import { TARGETS } from '../targets/index.js';
 import { TOOL_VERSION } from './version.js';
 import { fail } from './commands/common.js';
@@ -18,6 +20,26 @@ addCompileOptions(compile);
 compile.requiredOption('--out <dir>', 'output directory (created if missing)');
 compile.option('--max-removal <limit>', 'refuse when more than this share (10%) or count of the previous prefixes in --out would disappear');
 compile.action((o) => compileCommand(o).catch(fail));
+
+const plan = program.command('plan').description('what a compile would change against a previous output directory (exit 0 none, 2 changes, 1 error)');
+addCompileOptions(plan);
+plan.requiredOption('--previous <dir>', 'directory of the previous run (its report.json)');
+plan.option('--max-removal <limit>', 'refuse when more than this share (10%) or count of the previous prefixes would disappear');
+plan.option('--json', 'print the JSON plan instead of Markdown');
+plan.option('--plan-out <dir>', 'also write plan.json and plan.md here');
+plan.action((o) => planCommand(o).catch(fail));
+
+program.command('fetch').description('download the feed from the web service when its version changed (exit 0 unchanged, 2 new data, 1 error)')
+  .requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh')
+  .requiredOption('--state <dir>', 'state directory: feed, version and client request id (created if missing)')
+  .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
+  .option('--force', 'download the endpoints even when the version is unchanged')
+  .option('--service-areas <list>', 'ServiceAreas passed to the service')
+  .option('--tenant <name>', 'TenantName passed to the service')
+  .option('--no-ipv6', 'NoIPv6=true passed to the service')
+  .option('--allow-implausible [classes]', 'accept implausible entries in the downloaded feed')
+  .option('--timeout <seconds>', 'per-request timeout', '8')
+  .action((o) => fetchCommand(o).catch(fail));
 
 program.command('targets').description('list the targets and their capabilities').action(() => {
   for (const t of TARGETS.values()) {

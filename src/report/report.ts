@@ -17,7 +17,7 @@ export interface Report {
     rules: number; urlEntries: number;
     findings: Record<string, number>;
   };
-  targets: Record<string, { artifacts: { path: string; sha256: string; bytes: number }[] }>;
+  targets: Record<string, { artifacts: { path: string; sha256: string; contentSha256: string; bytes: number }[] }>;
   endpointSets: ReportSet[];
   rules: ReportRule[];
   urlRules: { key: string; protocol: string; ports: string; entries: { host: string; kind: string; setIds: string[] }[] }[];
@@ -39,7 +39,14 @@ function findingOrder(a: Finding, b: Finding): number {
 }
 
 /** The run report: provenance, counts, the model (for plan) and every finding, deterministic. */
-export function buildReport(model: RuleModel, runs: TargetRun[], options: Record<string, unknown>): Report {
+/** sha256 of an artifact without its provenance lines: what plan compares. */
+export function contentHash(content: string, header: string[]): string {
+  let body = content;
+  for (const line of header) body = body.split(line).join('');
+  return sha(body);
+}
+
+export function buildReport(model: RuleModel, runs: TargetRun[], options: Record<string, unknown>, header: string[] = []): Report {
   const findings = [...model.findings, ...runs.flatMap((r) => r.findings)].sort(findingOrder);
   const byKind: Record<string, number> = {};
   for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
@@ -55,7 +62,7 @@ export function buildReport(model: RuleModel, runs: TargetRun[], options: Record
       findings: Object.fromEntries(Object.entries(byKind).sort()),
     },
     targets: Object.fromEntries(runs.map((r) => [r.name, {
-      artifacts: r.artifacts.map((a) => ({ path: a.path, sha256: sha(a.content), bytes: Buffer.byteLength(a.content) })),
+      artifacts: r.artifacts.map((a) => ({ path: a.path, sha256: sha(a.content), contentSha256: contentHash(a.content, header), bytes: Buffer.byteLength(a.content) })),
     }])),
     endpointSets: model.sets.map((s) => {
       const ips = [...s.ips.v4, ...s.ips.v6];
