@@ -1,3 +1,4 @@
+import { azureNsg } from './azure-nsg/index.js';
 import { iptables } from './iptables/index.js';
 import { nftables } from './nftables/index.js';
 import type { Target } from './types.js';
@@ -8,6 +9,7 @@ export type { Target } from './types.js';
 const ALL: Target[] = [
   nftables,
   iptables,
+  azureNsg,
 ];
 
 export const TARGETS: ReadonlyMap<string, Target> = (() => {

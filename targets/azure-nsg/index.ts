@@ -1,0 +1,131 @@
+import type { Rule, RuleModel } from '../../src/model.js';
+import { portsText } from '../../src/net/ports.js';
+import { provenanceText, unenforcedUrls } from '../common.js';
+import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
+
+/** Azure NSG limits (per NSG unless said otherwise). */
+export const NSG_LIMITS = {
+  rulesPerNsg: 1000,
+  destinationPrefixesPerNsg: 4000,
+  sourcePrefixesPerNsg: 4000,
+  priorityMin: 100,
+  priorityMax: 4096,
+  nameLength: 80,
+  descriptionLength: 140,
+} as const;
+
+export const NSG_FILE = 'azure-nsg.json';
+export const NSG_API_VERSION = '2025-07-01';
+const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
+/** A service tag (VirtualNetwork, Internet, AzureCloud.WestEurope) or a CIDR prefix. */
+const ENDPOINT = /^(?:[A-Za-z][A-Za-z0-9.]{0,79}|\*|[0-9.]+\/[0-9]{1,2}|[0-9A-Fa-f:]+\/[0-9]{1,3})$/;
+
+export interface NsgOptions { name: string; priorityStart: number; priorityStep: number; source: string; direction: 'Outbound' | 'Inbound' }
+
+export function nsgOptions(o: Record<string, unknown>): NsgOptions {
+  const name = String(o.nsgName ?? 'm365-egress');
+  if (!NAME.test(name)) throw new TargetLimitError('azure-nsg', `--nsg-name ${JSON.stringify(name)}: 1-80 letters, digits, "_", "." or "-", starting with a letter or digit`);
+  const num = (k: string, flag: string, d: number) => {
+    const v = Number(o[k] ?? d);
+    if (!Number.isInteger(v)) throw new TargetLimitError('azure-nsg', `${flag} must be a whole number`);
+    return v;
+  };
+  const priorityStart = num('nsgPriorityStart', '--nsg-priority-start', 100);
+  const priorityStep = num('nsgPriorityStep', '--nsg-priority-step', 1);
+  if (priorityStart < NSG_LIMITS.priorityMin || priorityStart > NSG_LIMITS.priorityMax) throw new TargetLimitError('azure-nsg', `--nsg-priority-start ${priorityStart} is outside ${NSG_LIMITS.priorityMin}-${NSG_LIMITS.priorityMax}`);
+  if (priorityStep < 1 || priorityStep > 100) throw new TargetLimitError('azure-nsg', '--nsg-priority-step must be 1-100');
+  const source = String(o.nsgSource ?? 'VirtualNetwork');
+  if (!ENDPOINT.test(source)) throw new TargetLimitError('azure-nsg', `--nsg-source ${JSON.stringify(source)}: a service tag such as VirtualNetwork or a CIDR prefix`);
+  const direction = o.nsgDirection === 'Inbound' ? 'Inbound' : 'Outbound';
+  return { name, priorityStart, priorityStep, source, direction };
+}
+
+export interface NsgRule {
+  name: string;
+  properties: {
+    description: string; protocol: 'Tcp' | 'Udp' | '*'; access: 'Allow'; priority: number; direction: 'Outbound' | 'Inbound';
+    sourceAddressPrefix?: string; sourceAddressPrefixes?: string[]; sourcePortRange: '*';
+    destinationAddressPrefix?: string; destinationAddressPrefixes?: string[];
+    destinationPortRange?: string; destinationPortRanges?: string[];
+  };
+}
+
+const PROTO = { tcp: 'Tcp', udp: 'Udp', any: '*' } as const;
+
+/** One NSG rule per model rule: one protocol and one family each, literal values only. */
+export function nsgRules(rules: Rule[], o: NsgOptions): NsgRule[] {
+  return rules.map((r, i) => {
+    const ports = r.protocol === 'any' ? undefined : portsText(r.ports).split(',');
+    const remote = r.prefixes;
+    const props: NsgRule['properties'] = {
+      description: provenanceText(r, NSG_LIMITS.descriptionLength),
+      protocol: PROTO[r.protocol],
+      access: 'Allow',
+      priority: o.priorityStart + i * o.priorityStep,
+      direction: o.direction,
+      sourcePortRange: '*',
+    };
+    // Outbound: from --nsg-source to the feed's prefixes; Inbound: the other way round
+    if (o.direction === 'Outbound') { props.sourceAddressPrefix = o.source; props.destinationAddressPrefixes = remote; }
+    else { props.sourceAddressPrefixes = remote; props.destinationAddressPrefix = o.source; }
+    if (ports) props.destinationPortRanges = ports; else props.destinationPortRange = '*';
+    return { name: `m365_${r.key}`, properties: props };
+  });
+}
+
+/** Fail loudly, saying by how much and what to do, when the model exceeds an NSG budget. */
+export function checkBudgets(rules: NsgRule[], o: NsgOptions): void {
+  const fail = (m: string) => { throw new TargetLimitError('azure-nsg', `${m}; narrow the input with --service-areas, --categories, --required-only or --no-ipv6, or split it across several NSGs`); };
+  if (rules.length > NSG_LIMITS.rulesPerNsg) fail(`${rules.length} rules exceed the ${NSG_LIMITS.rulesPerNsg} rules an NSG holds by ${rules.length - NSG_LIMITS.rulesPerNsg}`);
+  const count = (f: (p: NsgRule['properties']) => number) => rules.reduce((n, r) => n + f(r.properties), 0);
+  const dst = count((p) => p.destinationAddressPrefixes?.length ?? 1);
+  const src = count((p) => p.sourceAddressPrefixes?.length ?? 1);
+  if (dst > NSG_LIMITS.destinationPrefixesPerNsg) fail(`${dst} destination prefixes exceed the ${NSG_LIMITS.destinationPrefixesPerNsg} an NSG holds by ${dst - NSG_LIMITS.destinationPrefixesPerNsg} (already merged losslessly)`);
+  if (src > NSG_LIMITS.sourcePrefixesPerNsg) fail(`${src} source prefixes exceed the ${NSG_LIMITS.sourcePrefixesPerNsg} an NSG holds by ${src - NSG_LIMITS.sourcePrefixesPerNsg} (already merged losslessly)`);
+  const last = o.priorityStart + (rules.length - 1) * o.priorityStep;
+  if (rules.length && last > NSG_LIMITS.priorityMax) {
+    throw new TargetLimitError('azure-nsg', `${rules.length} rules from priority ${o.priorityStart} step ${o.priorityStep} end at ${last}, past ${NSG_LIMITS.priorityMax} by ${last - NSG_LIMITS.priorityMax}; lower --nsg-priority-start or --nsg-priority-step, or narrow the input`);
+  }
+  for (const r of rules) if (!NAME.test(r.name)) throw new TargetLimitError('azure-nsg', `rule name ${r.name} is not a valid NSG rule name`);
+}
+
+export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
+  const o = nsgOptions(ctx.options);
+  const rules = nsgRules(model.rules, o);
+  checkBudgets(rules, o);
+  const template = {
+    $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+    contentVersion: '1.0.0.0',
+    metadata: { generator: 'm365fw', provenance: ctx.header },
+    parameters: {
+      nsgName: { type: 'string', defaultValue: o.name },
+      location: { type: 'string', defaultValue: '[resourceGroup().location]' },
+    },
+    resources: [{
+      type: 'Microsoft.Network/networkSecurityGroups',
+      apiVersion: NSG_API_VERSION,
+      name: "[parameters('nsgName')]",
+      location: "[parameters('location')]",
+      properties: { securityRules: rules },
+    }],
+  };
+  return {
+    artifacts: [{ path: NSG_FILE, content: JSON.stringify(template, null, 2) + '\n' }],
+    findings: unenforcedUrls(model, 'azure-nsg', 'an NSG matches IP prefixes only; URL entries are not enforced'),
+  };
+}
+
+export const azureNsg: Target = {
+  name: 'azure-nsg',
+  summary: 'an ARM template with one NSG whose augmented rules hold the merged prefixes',
+  capabilities: { fqdn: false, wildcard: false, mixedFamilies: false, portRanges: true },
+  limits: NSG_LIMITS,
+  options: [
+    { flags: '--nsg-name <name>', description: 'NSG name (the template parameter default)', defaultValue: 'm365-egress' },
+    { flags: '--nsg-priority-start <n>', description: 'priority of the first rule (100-4096)', defaultValue: '100' },
+    { flags: '--nsg-priority-step <n>', description: 'gap between rule priorities', defaultValue: '1' },
+    { flags: '--nsg-source <prefix>', description: 'the local side: a service tag or CIDR', defaultValue: 'VirtualNetwork' },
+    { flags: '--nsg-direction <dir>', description: 'Outbound (to Microsoft 365) or Inbound', defaultValue: 'Outbound', choices: ['Outbound', 'Inbound'] },
+  ],
+  render: renderNsg,
+};
