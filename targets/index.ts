@@ -1,6 +1,7 @@
 import { azureNsg } from './azure-nsg/index.js';
 import { iptables } from './iptables/index.js';
 import { nftables } from './nftables/index.js';
+import { paloalto } from './paloalto/index.js';
 import type { Target } from './types.js';
 
 export type { Target } from './types.js';
@@ -10,6 +11,7 @@ const ALL: Target[] = [
   nftables,
   iptables,
   azureNsg,
+  paloalto,
 ];
 
 export const TARGETS: ReadonlyMap<string, Target> = (() => {

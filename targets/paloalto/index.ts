@@ -1,0 +1,40 @@
+import type { Target } from '../types.js';
+import { buildPanos, panosOptions, PANOS_LIMITS } from './model.js';
+import { panosSet, panosXml } from './render.js';
+
+export { PANOS_LIMITS };
+export const PANOS_XML = 'panos-config.xml';
+export const PANOS_SET = 'panos-set.txt';
+
+export const paloalto: Target = {
+  name: 'paloalto',
+  summary: 'PAN-OS vsys config XML and set commands (addresses, groups, services, URL categories, rules) plus EDL files',
+  capabilities: { fqdn: true, wildcard: true, mixedFamilies: true, portRanges: true },
+  limits: PANOS_LIMITS,
+  options: [
+    { flags: '--panos-vsys <name>', description: 'vsys the objects go in', defaultValue: 'vsys1' },
+    { flags: '--panos-from-zone <zones>', description: 'source zone(s), comma-separated', defaultValue: 'any' },
+    { flags: '--panos-to-zone <zones>', description: 'destination zone(s), comma-separated', defaultValue: 'any' },
+    { flags: '--panos-source <list>', description: 'source address(es) or object names', defaultValue: 'any' },
+    { flags: '--panos-edl-url-base <url>', description: 'where you host the edl-*.txt files: adds external-list objects' },
+    { flags: '--panos-edl-max-entries <n>', description: 'entries one EDL may hold on your platform', defaultValue: String(PANOS_LIMITS.edlEntries) },
+    { flags: '--panos-edl-max-lists <n>', description: 'EDLs your platform takes', defaultValue: String(PANOS_LIMITS.edlLists) },
+    { flags: '--panos-max-address-objects <n>', description: 'address objects the config may create', defaultValue: String(PANOS_LIMITS.addressObjects) },
+  ],
+  render(model, ctx) {
+    const o = panosOptions(ctx.options);
+    const { config, findings } = buildPanos(model, o);
+    // EDL files hold one entry per line and nothing else: the firewall reads every line
+    const edlHeader = '';
+    return {
+      artifacts: [
+        { path: PANOS_XML, content: panosXml(config, ctx.header) },
+        { path: PANOS_SET, content: panosSet(config, ctx.header) },
+        { path: 'edl-ipv4.txt', content: edlHeader + config.edl.ipv4.map((x) => `${x}\n`).join('') },
+        { path: 'edl-ipv6.txt', content: edlHeader + config.edl.ipv6.map((x) => `${x}\n`).join('') },
+        { path: 'edl-urls.txt', content: edlHeader + config.edl.urls.map((x) => `${x}\n`).join('') },
+      ],
+      findings,
+    };
+  },
+};

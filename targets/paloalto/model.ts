@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import type { Finding, Rule, RuleModel, UrlRule } from '../../src/model.js';
+import { mergePrefixes } from '../../src/net/merge.js';
+import { portsText } from '../../src/net/ports.js';
+import { provenanceText, safeText } from '../common.js';
+import { TargetLimitError } from '../types.js';
+import { compareIds } from '../../src/sources/o365json.js';
+
+/** PAN-OS limits (names per the PAN-OS docs, lengths per Palo Alto's structure specs). */
+export const PANOS_LIMITS = {
+  objectNameLength: 63,
+  ruleNameLength: 63,
+  urlCategoryNameLength: 31,
+  edlNameLength: 32,
+  objectDescriptionLength: 1023,
+  ruleDescriptionLength: 1024,
+  urlCategoryDescriptionLength: 255,
+  fqdnLength: 255,
+  servicePortLength: 1023,
+  /** default capacity of one EDL (entries) and of the number of EDLs; both are options */
+  edlEntries: 50000,
+  edlLists: 30,
+  /** address objects one config may reasonably carry before EDLs are the better tool */
+  addressObjects: 20000,
+} as const;
+
+export const NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]*$/;
+const ZONE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,30}$/;
+const SOURCE = /^(any|[A-Za-z0-9][A-Za-z0-9 _-]{0,62}|[0-9.]+\/[0-9]{1,2}|[0-9a-f:]+\/[0-9]{1,3})$/;
+
+export interface PanosOptions {
+  vsys: string; device: string; fromZones: string[]; toZones: string[]; sources: string[];
+  edlUrlBase?: string; edlMaxEntries: number; edlMaxLists: number; maxAddressObjects: number;
+}
+
+export function panosOptions(o: Record<string, unknown>): PanosOptions {
+  const fail = (m: string): never => { throw new TargetLimitError('paloalto', m); };
+  const list = (k: string, flag: string, re: RegExp) => String(o[k] ?? 'any').split(',').map((s) => s.trim()).map((z) => (re.test(z) ? z : fail(`${flag} ${JSON.stringify(z)} is not a valid name`)));
+  const vsys = String(o.panosVsys ?? 'vsys1');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/.test(vsys)) fail(`--panos-vsys ${JSON.stringify(vsys)} is not a valid vsys name`);
+  const int = (k: string, flag: string, d: number) => { const n = Number(o[k] ?? d); return Number.isInteger(n) && n > 0 ? n : fail(`${flag} must be a positive whole number`); };
+  const base = o.panosEdlUrlBase as string | undefined;
+  if (base !== undefined && !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/.test(base)) fail(`--panos-edl-url-base ${JSON.stringify(base)} is not a plain http(s) URL`);
+  return {
+    vsys, device: 'localhost.localdomain',
+    fromZones: list('panosFromZone', '--panos-from-zone', ZONE), toZones: list('panosToZone', '--panos-to-zone', ZONE),
+    sources: list('panosSource', '--panos-source', SOURCE),
+    edlUrlBase: base?.replace(/\/+$/, ''),
+    edlMaxEntries: int('panosEdlMaxEntries', '--panos-edl-max-entries', PANOS_LIMITS.edlEntries),
+    edlMaxLists: int('panosEdlMaxLists', '--panos-edl-max-lists', PANOS_LIMITS.edlLists),
+    maxAddressObjects: int('panosMaxAddressObjects', '--panos-max-address-objects', PANOS_LIMITS.addressObjects),
+  };
+}
+
+export interface PAddress { name: string; kind: 'ip-netmask' | 'fqdn'; value: string }
+export interface PGroup { name: string; members: string[]; description: string }
+export interface PService { name: string; protocol: 'tcp' | 'udp'; port: string }
+export interface PUrlCategory { name: string; members: string[]; description: string }
+export interface PExternalList { name: string; type: 'ip' | 'url'; url: string; description: string }
+export interface PRule { name: string; from: string[]; to: string[]; source: string[]; destination: string[]; service: string[]; category: string[]; description: string }
+export interface PanosConfig {
+  vsys: string; device: string; tag: string;
+  addresses: PAddress[]; groups: PGroup[]; services: PService[]; urlCategories: PUrlCategory[]; externalLists: PExternalList[]; rules: PRule[];
+  edl: { ipv4: string[]; ipv6: string[]; urls: string[] };
+}
+
+export const TAG = 'm365fw';
+const hash = (s: string, n: number) => createHash('sha256').update(s).digest('hex').slice(0, n);
+
+/** Fit a name into max characters, keeping it unique with a content hash when cut. */
+export function fitName(name: string, max: number): string {
+  return name.length <= max ? name : `${name.slice(0, max - 9)}-${hash(name, 8)}`;
+}
+export const addressName = (prefix: string) => fitName(`m365-${prefix.replace(/[.:]/g, '_').replace('/', '-')}`, PANOS_LIMITS.objectNameLength);
+export const fqdnName = (host: string) => fitName(`m365-fqdn-${host.replace(/\./g, '_')}`, PANOS_LIMITS.objectNameLength);
+/** "v4_tcp_80_443" → "tcp_80_443": the port bucket shared by both families and the URLs. */
+export const bucketOf = (key: string) => key.replace(/^(v4|v6|url)_/, '');
+
+/**
+ * PAN-OS URL-list form of a feed URL entry, and whether that form is wider than the entry.
+ * A "*" must be a whole token; a trailing "/" keeps example.com from matching example.com.evil.
+ */
+export function panosUrl(host: string, kind: UrlRule['entries'][number]['kind']): { entry: string; widened?: string } {
+  if (kind === 'partial-wildcard') {
+    const rest = host.slice(host.indexOf('.') + 1);
+    return { entry: `*.${rest}/`, widened: `a "*" inside a label is not PAN-OS syntax: ${host} widened to *.${rest}` };
+  }
+  if (kind === 'tenant') return { entry: `${host}/`, widened: `tenant placeholder matches every tenant (pass --tenant to narrow it)` };
+  return { entry: `${host}/` };
+}
+
+function mergeProvenance(ps: Rule['provenance'][]): Rule['provenance'] {
+  const u = <T>(xs: T[]) => [...new Set(xs)];
+  return {
+    setIds: u(ps.flatMap((p) => p.setIds)).sort((a, b) => compareIds(a, b)),
+    serviceAreas: u(ps.flatMap((p) => p.serviceAreas)).sort(),
+    categories: u(ps.flatMap((p) => p.categories)).sort(),
+    required: u(ps.flatMap((p) => p.required)).sort(),
+  };
+}
+
+/** Build every PAN-OS object from the rule model; pure. */
+export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosConfig; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const addresses = new Map<string, PAddress>();
+  const groups: PGroup[] = [], services = new Map<string, PService>(), urlCategories: PUrlCategory[] = [], rules: PRule[] = [];
+  const addAddress = (a: PAddress) => {
+    const prev = addresses.get(a.name);
+    if (prev && prev.value !== a.value) throw new TargetLimitError('paloalto', `two objects would share the name ${a.name}`);
+    addresses.set(a.name, a);
+  };
+
+  const buckets = new Map<string, { ip: Rule[]; url?: UrlRule }>();
+  for (const r of model.rules) {
+    const b = bucketOf(r.key);
+    buckets.set(b, { ip: [...(buckets.get(b)?.ip ?? []), r], url: buckets.get(b)?.url });
+  }
+  for (const u of model.urlRules) {
+    const b = bucketOf(u.key);
+    buckets.set(b, { ip: buckets.get(b)?.ip ?? [], url: u });
+  }
+  const edlUrls = new Set<string>();
+
+  for (const [bucket, { ip, url }] of [...buckets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const proto = (ip[0]?.protocol ?? url!.protocol);
+    const ports = ip[0]?.ports ?? url!.ports;
+    let service: string[];
+    if (proto === 'any') {
+      // PAN-OS rules always name a service: addresses alone become TCP and UDP on every port
+      for (const p of ['tcp', 'udp'] as const) services.set(`m365-svc-${p}-all`, { name: `m365-svc-${p}-all`, protocol: p, port: '1-65535' });
+      service = ['m365-svc-tcp-all', 'm365-svc-udp-all'];
+      findings.push({ kind: 'dropped', target: 'paloalto', setIds: ip.flatMap((r) => r.provenance.setIds), entry: bucket, detail: 'an address-only rule is rendered for TCP and UDP on every port; other IP protocols (ICMP, ESP, …) are not allowed' });
+    } else {
+      const port = portsText(ports);
+      if (port.length > PANOS_LIMITS.servicePortLength) throw new TargetLimitError('paloalto', `port list of ${bucket} is longer than ${PANOS_LIMITS.servicePortLength} characters`);
+      const name = fitName(`m365-svc-${bucket}`, PANOS_LIMITS.objectNameLength);
+      services.set(name, { name, protocol: proto, port });
+      service = [name];
+    }
+    const destination: string[] = [];
+    const provenance: Rule['provenance'][] = [];
+    for (const r of ip) {
+      for (const p of r.prefixes) addAddress({ name: addressName(p), kind: 'ip-netmask', value: p });
+      const g = fitName(`m365-grp-v${r.family}-${bucket}`, PANOS_LIMITS.objectNameLength);
+      groups.push({ name: g, members: [...new Set(r.prefixes.map(addressName))].sort(), description: provenanceText(r, PANOS_LIMITS.objectDescriptionLength) });
+      destination.push(g);
+      provenance.push(r.provenance);
+    }
+    const fqdns = url?.entries.filter((e) => e.kind === 'fqdn') ?? [];
+    const wild = url?.entries.filter((e) => e.kind !== 'fqdn') ?? [];
+    for (const e of url?.entries ?? []) edlUrls.add(panosUrl(e.host, e.kind).entry);
+    if (fqdns.length) {
+      for (const e of fqdns) {
+        if (e.host.length > PANOS_LIMITS.fqdnLength) throw new TargetLimitError('paloalto', `FQDN ${e.host} is longer than ${PANOS_LIMITS.fqdnLength}`);
+        addAddress({ name: fqdnName(e.host), kind: 'fqdn', value: e.host });
+      }
+      const g = fitName(`m365-grp-fqdn-${bucket}`, PANOS_LIMITS.objectNameLength);
+      const setIds = [...new Set(fqdns.flatMap((e) => e.setIds))];
+      groups.push({ name: g, members: [...new Set(fqdns.map((e) => fqdnName(e.host)))].sort(), description: safeText(`FQDNs of sets ${setIds.join(',')}`, PANOS_LIMITS.objectDescriptionLength) });
+      destination.push(g);
+    }
+    const from = o.fromZones, to = o.toZones, source = o.sources;
+    if (destination.length) {
+      const desc = ip.length ? provenanceText({ provenance: mergeProvenance(provenance) }, PANOS_LIMITS.ruleDescriptionLength) : `URL entries of ${bucket}`;
+      rules.push({ name: fitName(`m365-${bucket}`, PANOS_LIMITS.ruleNameLength), from, to, source, destination: destination.sort(), service, category: ['any'], description: safeText(desc, PANOS_LIMITS.ruleDescriptionLength) });
+    }
+    if (wild.length) {
+      if (proto === 'udp') {
+        for (const e of wild) findings.push({ kind: 'unenforced', target: 'paloalto', setIds: e.setIds, entry: `${e.host} udp/${portsText(ports)}`, detail: 'URL categories match HTTP host and TLS SNI; a wildcard on UDP (QUIC) cannot be enforced by URL category' });
+        continue;
+      }
+      const members = new Set<string>();
+      for (const e of wild) {
+        const u = panosUrl(e.host, e.kind);
+        members.add(u.entry);
+        if (u.widened) findings.push({ kind: 'widened', target: 'paloalto', setIds: e.setIds, entry: `${e.host} → ${u.entry}`, detail: u.widened });
+      }
+      const cat = fitName(`m365-url-${bucket}`, PANOS_LIMITS.urlCategoryNameLength);
+      urlCategories.push({ name: cat, members: [...members].sort(), description: safeText(`wildcard URLs of sets ${[...new Set(wild.flatMap((e) => e.setIds))].join(',')} on ${proto}/${portsText(ports)}`, PANOS_LIMITS.urlCategoryDescriptionLength) });
+      rules.push({ name: fitName(`m365-url-${bucket}`, PANOS_LIMITS.ruleNameLength), from, to, source, destination: ['any'], service, category: [cat], description: safeText(`URL category ${cat}`, PANOS_LIMITS.ruleDescriptionLength) });
+    }
+  }
+  if (addresses.size > o.maxAddressObjects) {
+    throw new TargetLimitError('paloalto', `${addresses.size} address objects exceed --panos-max-address-objects ${o.maxAddressObjects} by ${addresses.size - o.maxAddressObjects}; use the EDL files (edl-ipv4.txt, edl-ipv6.txt) or narrow the input`);
+  }
+  const edl = {
+    ipv4: mergePrefixes(4, model.rules.filter((r) => r.family === 4).flatMap((r) => r.prefixes)),
+    ipv6: mergePrefixes(6, model.rules.filter((r) => r.family === 6).flatMap((r) => r.prefixes)),
+    urls: [...edlUrls].sort(),
+  };
+  for (const [name, list] of Object.entries(edl)) {
+    if (list.length > o.edlMaxEntries) throw new TargetLimitError('paloalto', `EDL ${name} holds ${list.length} entries, over --panos-edl-max-entries ${o.edlMaxEntries} by ${list.length - o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`);
+  }
+  if (Object.keys(edl).length > o.edlMaxLists) throw new TargetLimitError('paloalto', `${Object.keys(edl).length} EDLs exceed --panos-edl-max-lists ${o.edlMaxLists}`);
+  const externalLists: PExternalList[] = o.edlUrlBase
+    ? [
+      { name: 'm365-edl-ipv4', type: 'ip', url: `${o.edlUrlBase}/edl-ipv4.txt`, description: 'Microsoft 365 IPv4 prefixes (m365fw)' },
+      { name: 'm365-edl-ipv6', type: 'ip', url: `${o.edlUrlBase}/edl-ipv6.txt`, description: 'Microsoft 365 IPv6 prefixes (m365fw)' },
+      { name: 'm365-edl-urls', type: 'url', url: `${o.edlUrlBase}/edl-urls.txt`, description: 'Microsoft 365 URLs (m365fw)' },
+    ]
+    : [];
+  const byName = <T extends { name: string }>(xs: T[]) => xs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    config: {
+      vsys: o.vsys, device: o.device, tag: TAG,
+      addresses: byName([...addresses.values()]), groups: byName(groups), services: byName([...services.values()]),
+      urlCategories: byName(urlCategories), externalLists, rules, edl,
+    },
+    findings,
+  };
+}
