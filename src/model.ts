@@ -2,6 +2,7 @@
 import type { Family } from './net/prefix.js';
 import type { PortRange } from './net/ports.js';
 import type { UrlKind } from './net/hostname.js';
+import type { PrefixBulk } from './sources/prefixlist.js';
 
 export type { Family, PortRange, UrlKind };
 export type Category = 'Optimize' | 'Allow' | 'Default';
@@ -23,6 +24,8 @@ export interface EndpointSet {
   /** Prefix lists without ports: match the addresses alone, any protocol. */
   addressOnly?: boolean;
   ips: { v4: string[]; v6: string[] };
+  /** Large plain lists: prefixes already parsed into intervals (never strings per entry). */
+  bulk?: PrefixBulk;
   urls: UrlEntry[];
   notes?: string;
   origin: 'feed' | 'policy' | 'prefixes';

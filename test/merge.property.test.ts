@@ -63,3 +63,12 @@ describe('merge edge cases', () => {
   ])('%j → %j', (input, out) => expect(mergePrefixes(4, input)).toEqual(out));
   it('IPv6 ::/1 + 8000::/1 is ::/0, written canonically', () => expect(mergePrefixes(6, ['::/1', '8000::/1'])).toEqual(['::/0']));
 });
+
+describe('radix sort', () => {
+  it('sorts like the native sort, above and below the radix threshold', async () => {
+    const { radixSortU32 } = await import('../src/net/merge.js');
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 0, maxLength: 9000 }), (xs) => {
+      expect([...radixSortU32(Uint32Array.from(xs))]).toEqual([...Uint32Array.from(xs).sort()]);
+    }), { numRuns: 40 });
+  });
+});

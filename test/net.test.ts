@@ -68,3 +68,28 @@ describe('URL entries', () => {
     expect(substituteTenant('*.outlook.com', 'contoso')).toBe('*.outlook.com');
   });
 });
+
+describe('fast IPv6 path equals ipaddr.js', () => {
+  it('parse and RFC 5952 format agree on random addresses, zero runs included', async () => {
+    const { fastParseV6, fastFormatV6 } = await import('../src/net/ipv6.js');
+    const zeroish = fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff })), { minLength: 8, maxLength: 8 });
+    fc.assert(fc.property(zeroish, (groups) => {
+      const text = groups.map((g) => g.toString(16)).join(':');
+      const lib = ipaddr.IPv6.parse(text);
+      const big = lib.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+      expect(fastParseV6(text)).toBe(big);
+      expect(fastFormatV6(big)).toBe(lib.toRFC5952String());
+      expect(fastParseV6(lib.toRFC5952String())).toBe(big);
+      expect(fastParseV6(lib.toNormalizedString())).toBe(big);
+    }), { numRuns: 5000 });
+    fc.assert(fc.property(fc.ipV6(), (text) => {
+      if (text.includes('.')) { expect(fastParseV6(text)).toBeUndefined(); return; }
+      const lib = ipaddr.IPv6.parse(text);
+      expect(fastParseV6(text)).toBe(lib.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n));
+    }), { numRuns: 5000 });
+  });
+  it('rejects what Node rejects', async () => {
+    const { fastParseV6 } = await import('../src/net/ipv6.js');
+    for (const bad of ['1:::2', ':1:2', '12345::', 'g::1', '1:2:3:4:5:6:7:8:9', '']) expect(fastParseV6(bad)).toBeUndefined();
+  });
+});

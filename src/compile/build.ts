@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Category, EndpointSet, Finding, Protocol, Rule, UrlRule } from '../model.js';
-import { mergePrefixes } from '../net/merge.js';
+import { intervalsToCidrs, mergePrefixes, toIntervals, unionIntervals, V4Accumulator } from '../net/merge.js';
 import type { Family } from '../net/prefix.js';
 import { portsText, type PortRange } from '../net/ports.js';
 import { compareIds } from '../sources/o365json.js';
@@ -19,7 +19,7 @@ export function ruleKey(family: Family | 'url', protocol: Protocol, ports: reado
   return `${head}_h${hash}`;
 }
 
-interface Bucket { family: Family; protocol: Protocol; ports: PortRange[]; prefixes: string[]; sets: EndpointSet[] }
+interface Bucket { family: Family; protocol: Protocol; ports: PortRange[]; prefixes: string[]; bulk: EndpointSet['bulk'][]; sets: EndpointSet[] }
 
 const uniqSorted = <T extends string | boolean>(xs: T[]): T[] => [...new Set(xs)].sort() as T[];
 
@@ -51,7 +51,7 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
   const findings: Finding[] = [];
   for (const s of sets) {
     const protos = protocolsOf(s);
-    const nIps = s.ips.v4.length + s.ips.v6.length;
+    const nIps = s.ips.v4.length + s.ips.v6.length + (s.bulk ? s.bulk.v4.count + s.bulk.v6.length : 0);
     if (protos.length === 0 && (nIps || s.urls.length)) {
       findings.push({ kind: 'dropped', setIds: [s.id], detail: `endpoint set has no TCP or UDP ports: ${nIps} prefixes and ${s.urls.length} URLs not rendered (never widened to all ports)` });
       continue;
@@ -59,12 +59,13 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
     for (const [protocol, ports] of protos) {
       for (const family of [4, 6] as const) {
         const list = family === 4 ? s.ips.v4 : s.ips.v6;
-        if (!list.length) continue;
+        const bulkCount = s.bulk ? (family === 4 ? s.bulk.v4.count : s.bulk.v6.length) : 0;
+        if (!list.length && !bulkCount) continue;
         const key = ruleKey(family, protocol, ports);
         let b = buckets.get(key);
-        if (!b) buckets.set(key, (b = { family, protocol, ports, prefixes: [], sets: [] }));
-        if (b.prefixes.length === 0 && list.length > 100000) b.prefixes = list; // big lists: no copy
-        else for (const p of list) b.prefixes.push(p);
+        if (!b) buckets.set(key, (b = { family, protocol, ports, prefixes: [], bulk: [], sets: [] }));
+        for (const p of list) b.prefixes.push(p);
+        if (bulkCount) b.bulk.push(s.bulk);
         b.sets.push(s);
       }
       if (protocol === 'any' || !s.urls.length) continue;
@@ -80,7 +81,7 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
   onProgress?.('merge');
   const rules: Rule[] = [...buckets.entries()].map(([key, b]) => ({
     key, family: b.family, protocol: b.protocol, ports: b.ports,
-    prefixes: mergePrefixes(b.family, b.prefixes),
+    prefixes: mergeBucket(b),
     provenance: provenanceOf(b.sets),
   }));
   rules.sort(compareRules);
@@ -93,6 +94,22 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
   }));
   urlRules.sort((a, b) => compareRules({ ...a, family: 4 }, { ...b, family: 4 }));
   return { rules, urlRules, findings };
+}
+
+/** Merge a bucket's prefix strings and bulk intervals into one minimal cover. */
+function mergeBucket(b: Bucket): string[] {
+  const bulks = b.bulk.filter((x): x is NonNullable<typeof x> => !!x);
+  if (!bulks.length) return mergePrefixes(b.family, b.prefixes);
+  if (b.family === 4) {
+    // one bulk list and nothing else (the common large case): merge its arrays as they are
+    const acc = bulks.length === 1 && b.prefixes.length === 0 ? bulks[0].v4 : new V4Accumulator();
+    if (acc !== bulks[0]?.v4 || bulks.length > 1 || b.prefixes.length) {
+      for (const x of bulks) acc.addAll(x.v4);
+      for (const p of b.prefixes) acc.addText(p);
+    }
+    return acc.merged();
+  }
+  return intervalsToCidrs(6, unionIntervals([...bulks.flatMap((x) => x.v6), ...toIntervals(6, b.prefixes)]));
 }
 
 /** Rules sort by family, protocol, then port set: stable across feed changes. */

@@ -15,9 +15,10 @@ export const IMPLAUSIBLE_CLASSES = [...Object.keys(IMPLAUSIBLE), 'short'] as con
 /** Prefixes shorter than these are refused in a web-service feed by default. */
 export const MIN_FEED_PREFIX_LEN = { v4: 10, v6: 28 } as const;
 
-const ranges = new Map<string, Interval[]>(
+let rangeCache: Map<string, Interval[]> | undefined;
+const ranges = () => (rangeCache ??= new Map<string, Interval[]>(
   Object.entries(IMPLAUSIBLE).flatMap(([cls, fams]) => fams.map((f) => [`${cls}/${f.family}`, toIntervals(f.family, f.prefixes)] as [string, Interval[]])),
-);
+));
 
 /** Why a feed prefix is implausible (or undefined); "short" covers /0 too. */
 export function implausibleClass(family: Family, prefix: string): string | undefined {
@@ -25,7 +26,7 @@ export function implausibleClass(family: Family, prefix: string): string | undef
   if (len < (family === 4 ? MIN_FEED_PREFIX_LEN.v4 : MIN_FEED_PREFIX_LEN.v6)) return 'short';
   const iv = toIntervals(family, [prefix]);
   for (const cls of Object.keys(IMPLAUSIBLE)) {
-    const r = ranges.get(`${cls}/${family}`);
+    const r = ranges().get(`${cls}/${family}`);
     if (r && intersects(iv, r)) return cls;
   }
   return undefined;

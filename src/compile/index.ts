@@ -36,12 +36,12 @@ function fetchedMeta(path: string, sha256: string): { instance?: string; version
 
 /** Read, validate, filter and bucket: everything up to the rule model. Pure but for the reads. */
 export function compileModel(req: CompileRequest): RuleModel {
-  const file = readInput(req.input);
+  const file = readInput(req.input, req.format === 'prefixes');
   const input: InputInfo = { file: file.name, sha256: file.sha256, format: req.format === 'prefixes' ? 'prefixes' : 'o365-json' };
   let sets: EndpointSet[];
   if (req.format === 'prefixes') {
     req.onProgress?.('read');
-    sets = [parsePrefixList(file, { tcpPorts: req.tcpPorts ?? [], udpPorts: req.udpPorts ?? [], onProgress: (d, t) => req.onProgress?.('read', d, t) })];
+    sets = [parsePrefixList(file.name, file.bytes, { tcpPorts: req.tcpPorts ?? [], udpPorts: req.udpPorts ?? [], onProgress: (d, t) => req.onProgress?.('read', d, t) })];
   } else {
     const feed = parseO365Feed(file);
     sets = feed.sets;
@@ -75,7 +75,10 @@ export function compileModel(req: CompileRequest): RuleModel {
     stats: {
       setsIn,
       setsKept: kept.length,
-      prefixesIn: { v4: count((s) => s.ips.v4), v6: count((s) => s.ips.v6) },
+      prefixesIn: {
+        v4: count((s) => s.ips.v4) + kept.reduce((n, s) => n + (s.bulk?.v4.count ?? 0), 0),
+        v6: count((s) => s.ips.v6) + kept.reduce((n, s) => n + (s.bulk?.v6.length ?? 0), 0),
+      },
       prefixesMerged: {
         v4: built.rules.filter((r) => r.family === 4).reduce((n, r) => n + r.prefixes.length, 0),
         v6: built.rules.filter((r) => r.family === 6).reduce((n, r) => n + r.prefixes.length, 0),

@@ -5,9 +5,19 @@ import { type Family, formatV4, formatV6, parseIPv4Strict, parsePrefix, prefixBo
  * IPv6 on bigint intervals. Output is the minimal CIDR cover of the union, sorted by address.
  */
 export class V4Accumulator {
-  private starts = new Uint32Array(1024);
-  private ends = new Uint32Array(1024);
+  private starts: Uint32Array;
+  private ends: Uint32Array;
   count = 0;
+
+  constructor(capacity = 1024) {
+    this.starts = new Uint32Array(capacity);
+    this.ends = new Uint32Array(capacity);
+  }
+
+  /** Append every range of another accumulator. */
+  addAll(o: V4Accumulator): void {
+    for (let i = 0; i < o.count; i++) this.addRange(o.starts[i], o.ends[i]);
+  }
 
   addRange(start: number, end: number): void {
     if (this.count === this.starts.length) {
@@ -31,8 +41,9 @@ export class V4Accumulator {
   /** Merged intervals as parallel arrays (inclusive). */
   intervals(): { starts: Uint32Array; ends: Uint32Array; count: number } {
     const n = this.count;
-    const s = this.starts.subarray(0, n).slice().sort();
-    const e = this.ends.subarray(0, n).slice().sort();
+    // sorted in place: the accumulator is spent once merged
+    const s = radixSortU32(this.starts.subarray(0, n));
+    const e = radixSortU32(this.ends.subarray(0, n));
     const outS = new Uint32Array(n), outE = new Uint32Array(n);
     let k = 0, runStart = 0;
     for (let i = 0; i < n; i++) {
@@ -47,21 +58,59 @@ export class V4Accumulator {
 
   merged(): string[] {
     const { starts, ends, count } = this.intervals();
-    const out: string[] = [];
-    for (let i = 0; i < count; i++) v4RangeToCidrs(starts[i], ends[i], out);
-    return out;
+    return v4IntervalsToCidrs(starts, ends, count);
   }
+}
+
+const OCTET_BYTES: Uint8Array[] = Array.from({ length: 256 }, (_, i) => Buffer.from(String(i), 'latin1'));
+
+/**
+ * The minimal CIDR cover of many uint32 intervals, as text. Written as bytes into one buffer,
+ * decoded once and split: one allocation per prefix instead of a chain of concatenations.
+ */
+export function v4IntervalsToCidrs(starts: Uint32Array, ends: Uint32Array, count: number): string[] {
+  let buf = Buffer.allocUnsafe(Math.max(64, count * 20));
+  let p = 0, n = 0;
+  const put = (v: number) => { const b = OCTET_BYTES[v]; for (let k = 0; k < b.length; k++) buf[p++] = b[k]; };
+  for (let i = 0; i < count; i++) {
+    let s = starts[i];
+    const end = ends[i];
+    while (s <= end) {
+      if (p + 20 > buf.length) { const nb = Buffer.allocUnsafe(buf.length * 2); buf.copy(nb, 0, 0, p); buf = nb; }
+      // the block is limited by the alignment of s and by what is left of the range
+      const alignBits = s === 0 ? 32 : 31 - Math.clz32(s & -s);
+      const left = end - s + 1; // up to 2^32
+      const fitBits = left >= 4294967296 ? 32 : 31 - Math.clz32(left);
+      const bits = alignBits < fitBits ? alignBits : fitBits;
+      put(s >>> 24); buf[p++] = 46; put((s >>> 16) & 255); buf[p++] = 46; put((s >>> 8) & 255); buf[p++] = 46; put(s & 255);
+      buf[p++] = 47; put(32 - bits); buf[p++] = 10;
+      n++;
+      s += 2 ** bits;
+    }
+  }
+  if (n === 0) return [];
+  return buf.toString('latin1', 0, p - 1).split('\n');
 }
 
 /** Append the minimal CIDR cover of [start, end] (uint32, inclusive). */
 export function v4RangeToCidrs(start: number, end: number, out: string[]): void {
-  let s = start;
-  while (s <= end) {
-    let size = s === 0 ? 2 ** 32 : ((s & -s) >>> 0);
-    while (s + size - 1 > end) size /= 2;
-    out.push(`${formatV4(s)}/${32 - Math.log2(size)}`);
-    s += size;
+  for (const c of v4IntervalsToCidrs(Uint32Array.of(start), Uint32Array.of(end), 1)) out.push(c);
+}
+
+/** Sort uint32 values ascending in place: two 16-bit LSD counting passes (large inputs), else native. */
+export function radixSortU32(a: Uint32Array): Uint32Array {
+  const n = a.length;
+  if (n < 4096) return a.sort();
+  const tmp = new Uint32Array(n);
+  const count = new Uint32Array(65536);
+  for (const [src, dst, shift] of [[a, tmp, 0], [tmp, a, 16]] as const) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(src[i] >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) { const c = count[d]; count[d] = sum; sum += c; }
+    for (let i = 0; i < n; i++) { const v = src[i]; dst[count[(v >>> shift) & 0xffff]++] = v; }
   }
+  return a;
 }
 
 export type Interval = [bigint, bigint];

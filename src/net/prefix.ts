@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { fastFormatV6, fastParseV6 } from './ipv6.js';
 
 export type Family = 4 | 6;
 
@@ -41,10 +42,12 @@ function parseLen(s: string, max: number): number {
 /** IPv6 text to bigint, rejecting zone ids and IPv4-mapped addresses. */
 export function parseIPv6Strict(s: string): bigint {
   if (s.includes('%')) throw new PrefixSyntaxError('IPv6 zone ids are not allowed');
-  if (!ipaddr.IPv6.isValid(s)) throw new PrefixSyntaxError('not a valid IPv4 or IPv6 address');
-  const bytes = ipaddr.IPv6.parse(s).toByteArray();
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  let v = fastParseV6(s);
+  if (v === undefined) {
+    if (!ipaddr.IPv6.isValid(s)) throw new PrefixSyntaxError('not a valid IPv4 or IPv6 address');
+    v = 0n;
+    for (const b of ipaddr.IPv6.parse(s).toByteArray()) v = (v << 8n) | BigInt(b);
+  }
   if (v >> 32n === V6_MAPPED.addr >> 32n) throw new PrefixSyntaxError('IPv4-mapped IPv6 addresses are not allowed; write the IPv4 prefix');
   return v;
 }
@@ -76,10 +79,9 @@ export function formatV4(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
+/** RFC 5952 text (the fast formatter; property tests hold it equal to ipaddr.js). */
 export function formatV6(v: bigint): string {
-  const bytes = new Array<number>(16);
-  for (let i = 15; i >= 0; i--) { bytes[i] = Number(v & 0xffn); v >>= 8n; }
-  return (ipaddr.fromByteArray(bytes) as ipaddr.IPv6).toRFC5952String();
+  return fastFormatV6(v);
 }
 
 /** Canonical text of a parsed prefix (RFC 5952 for IPv6). */

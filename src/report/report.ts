@@ -41,9 +41,13 @@ function findingOrder(a: Finding, b: Finding): number {
 /** The run report: provenance, counts, the model (for plan) and every finding, deterministic. */
 /** sha256 of an artifact without its provenance lines: what plan compares. */
 export function contentHash(content: string, header: string[]): string {
-  let body = content;
-  for (const line of header) body = body.split(line).join('');
-  return sha(body);
+  // each header line appears once, near the top: hash the pieces between them, no big copies
+  const cuts = header.map((l) => [content.indexOf(l), l.length]).filter(([at]) => at >= 0).sort((a, b) => a[0] - b[0]);
+  const h = createHash('sha256');
+  let pos = 0;
+  for (const [at, len] of cuts) { if (at >= pos) { h.update(content.slice(pos, at)); pos = at + len; } }
+  h.update(content.slice(pos));
+  return h.digest('hex');
 }
 
 export function buildReport(model: RuleModel, runs: TargetRun[], options: Record<string, unknown>, header: string[] = []): Report {
@@ -84,5 +88,19 @@ export function buildReport(model: RuleModel, runs: TargetRun[], options: Record
 
 /** Stable JSON: two-space indent, LF, trailing newline. */
 export function reportJson(r: Report): string {
-  return JSON.stringify(r, null, 2) + '\n';
+  // Large prefix lists are spliced in pre-joined: same text as JSON.stringify gives, far cheaper.
+  // Canonical prefixes hold only [0-9a-f.:/], so they need no escaping (checked below).
+  const lists: string[][] = [];
+  const slim = { ...r, rules: r.rules.map((rule) => (rule.prefixes.length > 1000 ? { ...rule, prefixes: `\u0000list${lists.push(rule.prefixes) - 1}` as unknown as string[] } : rule)) };
+  let text = JSON.stringify(slim, null, 2);
+  if (lists.length) {
+    text = text.replace(/( *)"prefixes": "\\u0000list([0-9]+)"/g, (_m, indent: string, k: string) => {
+      const list = lists[Number(k)];
+      const inner = `${indent}  `;
+      const body = list.join(`",\n${inner}"`);
+      if (!/^[0-9a-f.:/",\n ]*$/.test(body)) throw new Error('unexpected characters in a prefix list');
+      return `${indent}"prefixes": [\n${inner}"${body}"\n${indent}]`;
+    });
+  }
+  return text + '\n';
 }

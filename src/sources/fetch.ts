@@ -133,7 +133,7 @@ export async function fetchFeed(o: FetchOptions): Promise<FetchResult> {
 
   const body = await getText(`${base}/endpoints/${o.instance}?clientrequestid=${id}${query ? `&${query}` : ''}`, `/endpoints/${o.instance}`, lim, deadline, o.log);
   // validate fully (syntax, every record, guards) before anything is saved
-  const parsed = parseO365Feed({ name: `/endpoints/${o.instance}`, path: '', text: body, sha256: '' });
+  const parsed = parseO365Feed({ name: `/endpoints/${o.instance}`, path: '', text: body, sha256: '', bytes: Buffer.alloc(0) });
   if (parsed.sets.length === 0) throw new FetchError(`/endpoints/${o.instance}: the service returned no endpoint sets`);
   guardImplausible(`/endpoints/${o.instance}`, parsed.sets, o.allowImplausible);
   // JSON strings hold no raw newlines, so CRLF and a BOM are only framing: store LF, no BOM

@@ -47,7 +47,7 @@ function setBlock(r: Rule, indent: string): string {
     `${i2}type ${r.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`,
     `${i2}flags interval`,
     `${i2}elements = {`,
-    r.prefixes.map((p) => `${i3}${p}`).join(',\n'),
+    i3 + r.prefixes.join(`,\n${i3}`),
     `${i2}}`,
     `${indent}}`,
   ].join('\n');

@@ -1,9 +1,14 @@
-import { create } from 'xmlbuilder2';
+import { createRequire } from 'node:module';
+import type { create as Create } from 'xmlbuilder2';
+
+// loaded on first use: runs for other targets do not pay for the XML library
+let createDoc: typeof Create | undefined;
+const xml = (): typeof Create => (createDoc ??= (createRequire(import.meta.url)('xmlbuilder2') as { create: typeof Create }).create);
 import type { PanosConfig } from './model.js';
 
 /** The whole vsys subtree as a config document for `load config partial` or the XML API. */
 export function panosXml(c: PanosConfig, header: string[]): string {
-  const doc = create({ version: '1.0', encoding: 'UTF-8' });
+  const doc = xml()({ version: '1.0', encoding: 'UTF-8' });
   for (const line of header) doc.com(` ${line} `);
   const vsys = doc.ele('config', { version: '10.1.0' }).ele('devices').ele('entry', { name: c.device }).ele('vsys').ele('entry', { name: c.vsys });
   const members = (parent: ReturnType<typeof doc.ele>, name: string, list: string[]) => {

@@ -1,0 +1,82 @@
+import { Command, Option } from 'commander';
+import { compileCommand } from './commands/compile.js';
+import { fetchCommand } from './commands/fetch.js';
+import { planCommand } from './commands/plan.js';
+import { TARGETS } from '../targets/index.js';
+import { TOOL_VERSION } from './version.js';
+import { fail } from './commands/common.js';
+
+const program = new Command();
+program.name('m365fw').description('Compile the Microsoft 365 endpoint feed into firewall rules').version(TOOL_VERSION);
+program.showHelpAfterError();
+program.exitOverride((err) => {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
+  process.exit(1);
+});
+
+const compile = program.command('compile').description('compile a feed into rules for one or more targets (exit 0 written, 1 error)');
+addCompileOptions(compile);
+compile.requiredOption('--out <dir>', 'output directory (created if missing)');
+compile.option('--max-removal <limit>', 'refuse when more than this share (10%) or count of the previous prefixes in --out would disappear');
+compile.action((o) => compileCommand(o).catch(fail));
+
+const plan = program.command('plan').description('what a compile would change against a previous output directory (exit 0 none, 2 changes, 1 error)');
+addCompileOptions(plan);
+plan.requiredOption('--previous <dir>', 'directory of the previous run (its report.json)');
+plan.option('--max-removal <limit>', 'refuse when more than this share (10%) or count of the previous prefixes would disappear');
+plan.option('--json', 'print the JSON plan instead of Markdown');
+plan.option('--plan-out <dir>', 'also write plan.json and plan.md here');
+plan.action((o) => planCommand(o).catch(fail));
+
+program.command('fetch').description('download the feed from the web service when its version changed (exit 0 unchanged, 2 new data, 1 error)')
+  .requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh')
+  .requiredOption('--state <dir>', 'state directory: feed, version and client request id (created if missing)')
+  .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
+  .option('--force', 'download the endpoints even when the version is unchanged')
+  .option('--service-areas <list>', 'ServiceAreas passed to the service')
+  .option('--tenant <name>', 'TenantName passed to the service')
+  .option('--no-ipv6', 'NoIPv6=true passed to the service')
+  .option('--allow-implausible [classes]', 'accept implausible entries in the downloaded feed')
+  .option('--timeout <seconds>', 'per-request timeout', '8')
+  .action((o) => fetchCommand(o).catch(fail));
+
+program.command('targets').description('list the targets and their capabilities').action(() => {
+  for (const t of TARGETS.values()) {
+    const caps = Object.entries(t.capabilities).filter(([, v]) => v).map(([k]) => k).join(', ') || 'IP only';
+    process.stdout.write(`${t.name.padEnd(10)} ${t.summary}\n           capabilities: ${caps}\n`);
+  }
+});
+
+/** Options shared by compile and plan: input, filters, guards and every target's own options. */
+export function addCompileOptions(cmd: Command): Command {
+  cmd
+    .requiredOption('--input <file>', 'feed in the web service /endpoints format (or a prefix list, see --input-format)')
+    .addOption(new Option('--input-format <format>', 'input format').choices(['o365', 'prefixes']).default('o365'))
+    .option('--policy <file>', 'YAML policy: your own endpoint sets and excludes')
+    .option('--target <names>', `target(s), comma-separated, or all (${[...TARGETS.keys()].join(', ')})`, 'nftables')
+    .option('--service-areas <list>', 'keep only these service areas (comma-separated, case-insensitive)')
+    .option('--categories <list>', 'keep only these categories (Optimize,Allow,Default)')
+    .option('--required-only', 'keep only required endpoint sets')
+    .option('--express-route-only', 'keep only endpoint sets routed over ExpressRoute')
+    .option('--no-ipv6', 'drop IPv6 prefixes')
+    .option('--no-ipv4', 'drop IPv4 prefixes')
+    .option('--tenant <name>', 'substitute the tenant placeholder in URLs (autodiscover.*.onmicrosoft.com)')
+    .option('--instance <name>', 'instance the feed came from, for provenance (Worldwide, China, USGovDoD, USGovGCCHigh)')
+    .option('--tcp-ports <ports>', 'prefix lists: TCP ports to allow ("80,443")')
+    .option('--udp-ports <ports>', 'prefix lists: UDP ports to allow')
+    .option('--allow-implausible [classes]', 'let implausible feed entries through (all, or a list of: private, loopback, link-local, multicast, documentation, short)')
+    .option('--allow-empty', 'write even when no rule survives the filters')
+    .option('--timestamp', 'add the generation time to every artifact header (breaks byte-identical output)')
+    .option('--no-progress', 'no progress bar on stderr');
+  for (const t of TARGETS.values()) {
+    for (const o of t.options) {
+      const opt = new Option(o.flags, `[${t.name}] ${o.description}`);
+      if (o.choices) opt.choices(o.choices as string[]);
+      if (o.defaultValue !== undefined) opt.default(o.defaultValue);
+      cmd.addOption(opt);
+    }
+  }
+  return cmd;
+}
+
+program.parseAsync(process.argv).catch(fail);
