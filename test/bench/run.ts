@@ -1,0 +1,97 @@
+/**
+ * npm run bench: seeded inputs from ../shared/bench/gen-prefixes.mjs, the whole `m365fw compile`
+ * process to nftables on each (node on the built CLI), against iprange (C) and cidr-tools on the
+ * same file, with the merged output checked equal to iprange's. Prints a table; asserts nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = join(ROOT, 'dist/src/cli.js');
+const GEN = resolve(ROOT, '../shared/bench/gen-prefixes.mjs');
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
+const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+interface Run { seconds: number; peakKiB?: number; stdout: string }
+
+/** Wall time and peak RSS of a whole process (GNU time), median of REPEAT runs. */
+function measure(cmd: string[], out?: string): Run {
+  const runs: Run[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = TIME
+      ? spawnSync(TIME, ['-f', '%M', ...cmd], { encoding: 'utf8', maxBuffer: 1 << 30 })
+      : spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
+    const peak = TIME ? Number(r.stderr.trim().split('\n').pop()) : undefined;
+    runs.push({ seconds, peakKiB: peak, stdout: r.stdout });
+  }
+  runs.sort((a, b) => a.seconds - b.seconds);
+  const mid = runs[Math.floor(runs.length / 2)];
+  if (out) writeFileSync(out, mid.stdout);
+  return mid;
+}
+
+const CIDR_TOOLS = `
+import cidr from 'cidr-tools';
+import { readFileSync } from 'node:fs';
+const lines = readFileSync(process.argv[2], 'utf8').split('\\n').filter(Boolean);
+const merged = cidr.mergeCidr(lines);
+process.stdout.write(String(merged.length));
+`;
+
+function main(): void {
+  if (!existsSync(GEN)) { console.error(`bench: ${GEN} not found (../shared is needed)`); process.exit(1); }
+  const dir = mkdtempSync(join(tmpdir(), 'm365fw-bench-'));
+  const cidrScript = join(ROOT, 'dist/test/bench/cidr-tools-merge.mjs');
+  writeFileSync(cidrScript, CIDR_TOOLS);
+  const cases: [string, 4 | 6, number][] = [['10k IPv4', 4, 10_000], ['100k IPv4', 4, 100_000], ['1M IPv4', 4, 1_000_000], ['100k IPv6', 6, 100_000]];
+  console.log(`m365fw bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; median of ${REPEAT} runs`);
+  console.log(`iprange: ${have('iprange') ? 'yes' : 'not installed (apt-get install iprange)'}; peak memory: ${TIME ? 'GNU time' : 'n/a (no /usr/bin/time)'}\n`);
+  const rows: string[][] = [['input', 'entries', 'm365fw wall', 'peak MiB', 'out prefixes', 'iprange', 'ratio', 'cidr-tools', 'ratio', 'same as iprange']];
+  try {
+    for (const [label, fam, n] of cases) {
+      const input = join(dir, `v${fam}-${n}.txt`);
+      writeFileSync(input, spawnSync(process.execPath, [GEN, String(fam), String(n), '1'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout);
+      const out = join(dir, `out-${fam}-${n}`);
+      const ours = measure([process.execPath, CLI, 'compile', '--input', input, '--input-format', 'prefixes', '--target', 'nftables', '--out', out, '--no-progress']);
+      const merged = readFileSync(join(out, 'm365fw.nft'), 'utf8').split('\n').filter((l) => /^\t\t\t[0-9a-f:.]+\/[0-9]+,?$/.test(l)).map((l) => l.trim().replace(/,$/, ''));
+      let ipr = '-', iprRatio = '-', same = '-';
+      if (fam === 4 && have('iprange')) {
+        const r = measure(['iprange', input], join(dir, 'iprange.out'));
+        ipr = `${r.seconds.toFixed(3)} s`;
+        iprRatio = `${(ours.seconds / r.seconds).toFixed(2)}×`;
+        const theirs = readFileSync(join(dir, 'iprange.out'), 'utf8').split('\n').filter(Boolean).map((l) => (l.includes('/') ? l : `${l}/32`));
+        same = theirs.length === merged.length && theirs.every((x, i) => x === merged[i]) ? 'yes' : `NO (${theirs.length} vs ${merged.length})`;
+      }
+      let ct = '-', ctRatio = '-';
+      if (n <= 1_000_000) {
+        const r = measure([process.execPath, cidrScript, input]);
+        ct = `${r.seconds.toFixed(3)} s`;
+        ctRatio = `${(ours.seconds / r.seconds).toFixed(2)}×`;
+        if (Number(r.stdout) !== merged.length) same += ` (cidr-tools: ${r.stdout})`;
+      }
+      rows.push([label, String(n), `${ours.seconds.toFixed(3)} s`, ours.peakKiB ? (ours.peakKiB / 1024).toFixed(0) : 'n/a', String(merged.length), ipr, iprRatio, ct, ctRatio, same]);
+      if (label === '1M IPv4' && process.getuid?.() === 0 && have('nft') && spawnSync('unshare', ['-n', 'true']).status === 0) {
+        const t0 = process.hrtime.bigint();
+        const r = spawnSync('unshare', ['-n', 'nft', '-f', join(out, 'm365fw.nft')], { encoding: 'utf8' });
+        const s = Number(process.hrtime.bigint() - t0) / 1e9;
+        console.log(`nft -f of the 1M-input ruleset (${merged.length} interval elements) in a fresh namespace: ${r.status === 0 ? `${s.toFixed(2)} s` : `FAILED: ${r.stderr.slice(0, 200)}`}`);
+      }
+    }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  console.log('');
+  for (const [i, r] of rows.entries()) {
+    console.log(r.map((x, c) => x.padEnd(widths[c])).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+  console.log('\nratio = m365fw wall time / the other tool\'s wall time on the same file (below 1 means m365fw is faster).');
+}
+
+main();
