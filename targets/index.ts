@@ -2,6 +2,7 @@ import { azureNsg } from './azure-nsg/index.js';
 import { iptables } from './iptables/index.js';
 import { nftables } from './nftables/index.js';
 import { paloalto } from './paloalto/index.js';
+import { pac } from './pac/index.js';
 import type { Target } from './types.js';
 
 export type { Target } from './types.js';
@@ -12,6 +13,7 @@ const ALL: Target[] = [
   iptables,
   azureNsg,
   paloalto,
+  pac,
 ];
 
 export const TARGETS: ReadonlyMap<string, Target> = (() => {

@@ -50,7 +50,6 @@ export function compileModel(req: CompileRequest): RuleModel {
     const version = feed.meta.version ?? fetched.version;
     if (instance) input.instance = instance;
     if (version) input.version = version;
-    guardImplausible(file.name, sets, req.options.allowImplausible);
   }
   const findings: Finding[] = [];
   if (req.policy) {
@@ -60,6 +59,8 @@ export function compileModel(req: CompileRequest): RuleModel {
     sets = applied.sets;
     findings.push(...applied.findings);
   }
+  // after the policy's excludes (which carry a reason); only the feed's own sets are judged
+  if (req.format !== 'prefixes') guardImplausible(file.name, sets, req.options.allowImplausible);
   const setsIn = sets.length;
   const kept = filterSets(sets, req.options);
   const built = buildRules(kept, (p) => req.onProgress?.(p));

@@ -1,0 +1,47 @@
+/** JSON schema of the YAML policy file; unknown keys are errors everywhere. */
+const ports = { oneOf: [{ type: 'string' }, { type: 'integer' }, { type: 'array', items: { oneOf: [{ type: 'integer' }, { type: 'string' }] } }] };
+const reason = { type: 'string', minLength: 1, maxLength: 500 };
+
+export const POLICY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    endpointSets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'serviceArea', 'category', 'reason'],
+        properties: {
+          id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' },
+          serviceArea: { type: 'string' },
+          serviceAreaDisplayName: { type: 'string' },
+          category: { enum: ['Optimize', 'Allow', 'Default'] },
+          required: { type: 'boolean' },
+          expressRoute: { type: 'boolean' },
+          tcpPorts: ports,
+          udpPorts: ports,
+          ips: { type: 'array', items: { type: 'string' } },
+          urls: { type: 'array', items: { type: 'string' } },
+          notes: { type: 'string' },
+          reason,
+        },
+      },
+    },
+    exclude: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['reason'],
+        oneOf: [{ required: ['prefix'] }, { required: ['url'] }],
+        properties: {
+          prefix: { type: 'string' },
+          url: { type: 'string' },
+          ids: { type: 'array', minItems: 1, items: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'string' }] } },
+          reason,
+        },
+      },
+    },
+  },
+} as const;
