@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { compileCommand } from './commands/compile.js';
 import { fetchCommand } from './commands/fetch.js';
+import { dnsCheckCommand, dnsRecordsCommand } from './commands/dns.js';
 import { planCommand } from './commands/plan.js';
 import { TARGETS } from '../targets/index.js';
 import { TOOL_VERSION } from './version.js';
@@ -39,6 +40,18 @@ program.command('fetch').description('download the feed from the web service whe
   .option('--allow-implausible [classes]', 'accept implausible entries in the downloaded feed')
   .option('--timeout <seconds>', 'per-request timeout', '8')
   .action((o) => fetchCommand(o).catch(fail));
+
+const dns = program.command('dns').description('DNS records a custom domain needs for Microsoft 365');
+dns.command('records <domain>').description('print the records the instance requires, as zone-file lines (or --json)')
+  .option('--instance <name>', 'China, Worldwide or USGovDoD', 'Worldwide')
+  .option('--mx-token <label>', 'your MX token from the admin center (else a placeholder)')
+  .option('--json', 'JSON instead of zone-file lines')
+  .action((d, o) => dnsRecordsCommand(d, o).catch(fail));
+dns.command('check <domain>').description('resolve the records and report ok/missing/wrong/unexpected (exit 0 all ok, 2 not, 1 error)')
+  .option('--instance <name>', 'China, Worldwide or USGovDoD', 'Worldwide')
+  .option('--resolver <host:port>', 'DNS server to ask (default: the system\'s)')
+  .option('--json', 'JSON output')
+  .action((d, o) => dnsCheckCommand(d, o).catch(fail));
 
 program.command('targets').description('list the targets and their capabilities').action(() => {
   for (const t of TARGETS.values()) {

@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, have, runCli, skipNote } from './helpers/env.js';
+import { editDistance } from '../src/dns/check.js';
+
+const why = have('dnsmasq') ? undefined : 'needs dnsmasq (apt-get install dnsmasq-base)';
+skipNote('DNS check against dnsmasq', why);
+
+const CN = { msoid: 'clientconfig.partner.microsoftonline-p.net.cn', auto: 'autodiscover.partner.outlook.cn', mx: 'mail.protection.partner.outlook.cn', spf: 'v=spf1 include:spf.protection.partner.outlook.cn -all' };
+const WW = { auto: 'autodiscover.outlook.com', mx: 'mail.protection.outlook.com', spf: 'v=spf1 include:spf.protection.outlook.com -all' };
+
+/** dnsmasq answers authoritatively for the test zones; targets must be known to it (host-record). */
+function config(port: number): string {
+  const zone = (d: string, o: { msoid?: string; auto?: string; mx?: string; spf?: string[] }) => [
+    o.msoid && `cname=msoid.${d},${o.msoid}`,
+    o.auto && `cname=autodiscover.${d},${o.auto}`,
+    o.mx && `mx-host=${d},${o.mx},0`,
+    ...(o.spf ?? []).map((t) => `txt-record=${d},"${t}"`),
+  ].filter(Boolean);
+  return [
+    `port=${port}`, 'listen-address=127.0.0.1', 'bind-interfaces', 'no-resolv', 'no-hosts', 'no-dhcp-interface=', 'pid-file=',
+    'local=/cn/', 'local=/com/', 'local=/test/',
+    `host-record=${CN.msoid},192.0.2.10`, `host-record=${CN.auto},192.0.2.11`, 'host-record=clientconfig.partner.microsoftonl1ne-p.net.cn,192.0.2.12',
+    `host-record=${WW.auto},192.0.2.13`, 'host-record=elsewhere.test,192.0.2.14',
+    ...zone('ok.cn', { msoid: CN.msoid, auto: CN.auto, mx: `ok-cn.${CN.mx}`, spf: [CN.spf, 'google-site-verification=abc'] }),
+    ...zone('nomsoid.cn', { auto: CN.auto, mx: `nomsoid-cn.${CN.mx}`, spf: [CN.spf] }),
+    ...zone('typo.cn', { msoid: 'clientconfig.partner.microsoftonl1ne-p.net.cn', auto: CN.auto, mx: `typo-cn.${CN.mx}`, spf: [CN.spf] }),
+    ...zone('badspf.cn', { msoid: CN.msoid, auto: CN.auto, mx: `badspf-cn.${CN.mx}`, spf: [WW.spf] }),
+    ...zone('chain.cn', { msoid: CN.msoid, auto: 'alias.chain.cn', mx: `chain-cn.${CN.mx}`, spf: [CN.spf] }), 'cname=alias.chain.cn,' + CN.auto,
+    ...zone('wrongauto.cn', { msoid: CN.msoid, auto: 'elsewhere.test', mx: 'mx.elsewhere.test', spf: ['v=spf1 -all'] }),
+    ...zone('ok.com', { auto: WW.auto, mx: `ok-com.${WW.mx}`, spf: [WW.spf] }),
+    ...zone('msoid.com', { msoid: CN.msoid, auto: WW.auto, mx: `msoid-com.${WW.mx}`, spf: [WW.spf] }),
+  ].join('\n') + '\n';
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
+}
+
+let dnsmasq: ChildProcess | undefined;
+let resolver = '';
+function check(domain: string, instance: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string; json?: any }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, 'dns', 'check', domain, '--instance', instance, '--resolver', resolver, '--json', ...extra]);
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => { let json; try { json = JSON.parse(stdout); } catch { /* not json */ } resolve({ code: code ?? -1, stdout, stderr, json }); });
+  });
+}
+const verdicts = (j: any) => Object.fromEntries(j.results.map((r: any) => [r.record, r.verdict]));
+
+describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback)', () => {
+  beforeAll(async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'm365fw-dns-'));
+    writeFileSync(join(dir, 'dnsmasq.conf'), config(port));
+    dnsmasq = spawn('dnsmasq', ['--keep-in-foreground', `--conf-file=${join(dir, 'dnsmasq.conf')}`, ...(process.getuid?.() === 0 ? [] : ['--user='])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    resolver = `127.0.0.1:${port}`;
+    // wait until it answers
+    for (let i = 0; i < 50; i++) {
+      const r = await check('ok.cn', 'China');
+      if (r.code === 0) return;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error('dnsmasq did not start');
+  }, 20000);
+  afterAll(() => { dnsmasq?.kill('SIGTERM'); });
+
+  it.each([
+    ['ok.cn', 'China', 0, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
+    ['nomsoid.cn', 'China', 2, { msoid: 'missing', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
+    ['typo.cn', 'China', 2, { msoid: 'wrong', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
+    ['badspf.cn', 'China', 2, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'wrong' }],
+    ['chain.cn', 'China', 0, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
+    ['wrongauto.cn', 'China', 2, { msoid: 'ok', autodiscover: 'wrong', mx: 'wrong', spf: 'wrong' }],
+    ['missing.cn', 'China', 2, { msoid: 'missing', autodiscover: 'missing', mx: 'missing', spf: 'missing' }],
+    ['ok.com', 'Worldwide', 0, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
+    ['msoid.com', 'Worldwide', 2, { msoid: 'unexpected', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
+  ])('%s (%s): exit %i, %j', async (domain, instance, code, expected) => {
+    const r = await check(domain as string, instance as string);
+    expect(r.stderr).toBe('');
+    expect(verdicts(r.json)).toEqual(expected);
+    expect(r.code).toBe(code);
+  });
+
+  it('a typo is called out as a likely typo, with the value found and the value expected', async () => {
+    const r = await check('typo.cn', 'China');
+    const msoid = r.json.results.find((x: any) => x.record === 'msoid');
+    expect(msoid).toMatchObject({ expected: CN.msoid, found: ['clientconfig.partner.microsoftonl1ne-p.net.cn'] });
+    expect(msoid.note).toMatch(/^likely typo: clientconfig\.partner\.microsoftonl1ne-p\.net\.cn is 1 character\(s\) from/);
+    const chain = (await check('chain.cn', 'China')).json.results.find((x: any) => x.record === 'autodiscover');
+    expect(chain.found).toEqual(['alias.chain.cn', CN.auto]);
+  });
+
+  it('REFUSED (a name the server is not authoritative for, no upstream) is an error: exit 1', async () => {
+    const r = await check('example.org', 'Worldwide');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: CNAME msoid\.example\.org: (REFUSED|SERVFAIL)/);
+  });
+
+  it('a resolver that does not answer is an error within the bounded timeout: exit 1', async () => {
+    const port = await freePort();
+    const t0 = Date.now();
+    const p = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, [CLI, 'dns', 'check', 'ok.cn', '--instance', 'China', '--resolver', `127.0.0.1:${port}`]);
+      let stderr = '';
+      c.stderr.on('data', (d) => (stderr += d));
+      c.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+    });
+    expect(p.code).toBe(1);
+    expect(p.stderr).toMatch(/^error: CNAME msoid\.ok\.cn: (timed out|connection refused)/);
+    expect(Date.now() - t0).toBeLessThan(15000);
+  }, 20000);
+});
+
+describe('dns: names are validated before any query', () => {
+  it.each(['bad_domain.cn', 'x-.cn', 'a..cn', 'contoso', 'x'.repeat(64) + '.cn'])('%s is refused with exit 1 and no query', (d) => {
+    const r = runCli(['dns', 'check', d, '--instance', 'China', '--resolver', '127.0.0.1:9']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is not a valid domain name/);
+  });
+  it('records prints the instance\'s records as zone-file lines and JSON', () => {
+    const zone = runCli(['dns', 'records', 'contoso.cn', '--instance', 'China', '--mx-token', 'contoso-cn']);
+    expect(zone.stdout).toContain('msoid.contoso.cn.        3600 IN CNAME clientconfig.partner.microsoftonline-p.net.cn.');
+    expect(zone.stdout).toContain('contoso.cn.              3600 IN MX    0 contoso-cn.mail.protection.partner.outlook.cn.');
+    const json = JSON.parse(runCli(['dns', 'records', 'contoso.com', '--json']).stdout);
+    expect(json.records.map((r: any) => r.type)).toEqual(['CNAME', 'MX', 'TXT']);
+    expect(json.records.some((r: any) => r.name.startsWith('msoid'))).toBe(false);
+    expect(runCli(['dns', 'records', 'contoso.us', '--instance', 'USGovGCCHigh']).stderr).toMatch(/not supported by the dns commands/);
+    expect(runCli(['dns', 'records', 'contoso.us', '--instance', 'USGovDoD']).stdout).toContain('autodiscover-dod.office365.us.');
+  });
+  it('edit distance', () => { expect(editDistance('kitten', 'sitting')).toBe(3); });
+});
