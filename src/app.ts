@@ -11,6 +11,8 @@ import { portsText } from './net/ports.js';
 
 export interface RunOptions {
   targets: Target[];
+  /** targets `all` could not render (a required option missing): reported, not silent */
+  skipped?: { target: string; reason: string }[];
   /** target options, by commander's camelCase key */
   targetOptions: Record<string, unknown>;
   allowEmpty?: boolean;
@@ -75,6 +77,7 @@ export function compileAndRender(req: CompileRequest, run: RunOptions): Compiled
     );
   }
   const options = { ...model.options, targets: run.targets.map((t) => t.name), ...targetOpts, ...(run.timestamp ? { timestamp: run.timestamp } : {}) };
+  for (const s of run.skipped ?? []) model.findings.push({ kind: 'dropped', target: s.target, detail: s.reason });
   const report = buildReport(model, runs, options, header);
   const artifacts = [...runs.flatMap((r) => r.artifacts), { path: REPORT_FILE, content: reportJson(report) }];
   return { model, runs, report, artifacts };

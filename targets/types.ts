@@ -36,6 +36,9 @@ export interface Target {
   readonly capabilities: Capabilities;
   readonly limits: Readonly<Record<string, number>>;
   readonly options: readonly TargetOption[];
+  /** Options without which the target cannot render (camelCase key and flag): named explicitly it
+   * fails; under `--target all` it is skipped and the report says why. */
+  readonly requires?: readonly { key: string; flag: string }[];
   /** Pure: model in, artifacts out. Throws TargetLimitError when the model cannot fit. */
   render(model: RuleModel, ctx: RenderContext): TargetOutput;
 }

@@ -63,7 +63,12 @@ describe('PAC file evaluated in a PAC sandbox (pac-resolver, QuickJS)', () => {
 
   it('--pac-proxy is required and validated', () => {
     const out = mkdtempSync(join(tmpdir(), 'm365fw-pac-'));
-    expect(runCli(['compile', '--input', FEED, '--target', 'pac', '--out', out]).stderr).toMatch(/^error: pac: --pac-proxy is required/);
+    expect(runCli(['compile', '--input', FEED, '--target', 'pac', '--out', out]).stderr).toBe('error: --target pac needs --pac-proxy\n');
+    // under --target all it is skipped, said in the summary and the report, never silently
+    const all = runCli(['compile', '--input', FEED, '--target', 'all', '--out', out]);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain('target pac skipped: not generated: --pac-proxy not given');
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).findings).toContainEqual({ kind: 'dropped', target: 'pac', detail: 'not generated: --pac-proxy not given' });
     expect(runCli(['compile', '--input', FEED, '--target', 'pac', '--out', out, '--pac-proxy', 'PROXY x:1"; alert(1); "']).stderr).toMatch(/--pac-proxy .*give "PROXY host:port"/);
   });
 

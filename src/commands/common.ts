@@ -76,8 +76,20 @@ export function targetOptionsFrom(o: Record<string, unknown>, targets: Target[])
   return out;
 }
 
-export function targetsFrom(o: Record<string, unknown>): Target[] {
-  try { return resolveTargets(String(o.target ?? 'nftables')); } catch (e) { throw new UsageError(`--target: ${(e as Error).message}`); }
+/** The targets to render; under "all", those missing a required option are skipped (and reported). */
+export function targetsFrom(o: Record<string, unknown>): { targets: Target[]; skipped: { target: string; reason: string }[] } {
+  const spec = String(o.target ?? 'nftables');
+  let targets: Target[];
+  try { targets = resolveTargets(spec); } catch (e) { throw new UsageError(`--target: ${(e as Error).message}`); }
+  const skipped: { target: string; reason: string }[] = [];
+  const missingOf = (t: Target) => (t.requires ?? []).filter((r) => o[r.key] === undefined).map((r) => r.flag);
+  if (spec === 'all') {
+    for (const t of targets) { const m = missingOf(t); if (m.length) skipped.push({ target: t.name, reason: `not generated: ${m.join(', ')} not given` }); }
+    targets = targets.filter((t) => missingOf(t).length === 0);
+  } else {
+    for (const t of targets) { const m = missingOf(t); if (m.length) throw new UsageError(`--target ${t.name} needs ${m.join(', ')}`); }
+  }
+  return { targets, skipped };
 }
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -7,11 +7,12 @@ import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js'
 /** m365fw compile: write the targets' files and report.json, or nothing (exit 1). */
 export async function compileCommand(o: Record<string, unknown>): Promise<void> {
   const t0 = performance.now();
-  const targets = targetsFrom(o);
+  const { targets, skipped } = targetsFrom(o);
   const req = compileRequestFrom(o, o.progress !== false);
   const out = String(o.out);
   const run = compileAndRender(req, {
     targets,
+    skipped,
     targetOptions: targetOptionsFrom(o, targets),
     allowEmpty: !!o.allowEmpty,
     maxRemoval: o.maxRemoval as string | undefined,

@@ -5,11 +5,11 @@ import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js'
 
 /** m365fw plan: exit 0 no change, 2 changes, 1 error. Writes nothing but --plan-out. */
 export async function planCommand(o: Record<string, unknown>): Promise<void> {
-  const targets = targetsFrom(o);
+  const { targets, skipped } = targetsFrom(o);
   const req = compileRequestFrom(o, false);
   const previous = readPreviousReport(String(o.previous));
   const run = compileAndRender(req, {
-    targets, targetOptions: targetOptionsFrom(o, targets), allowEmpty: !!o.allowEmpty,
+    targets, skipped, targetOptions: targetOptionsFrom(o, targets), allowEmpty: !!o.allowEmpty,
     maxRemoval: o.maxRemoval as string | undefined, previousReport: previous,
   });
   const plan = diffReports(previous, run.report);

@@ -7,10 +7,11 @@ export function formatSummary(run: CompiledRun, written: string[], ms: number): 
   const lines = [
     `m365fw: ${r.input.file} (sha256 ${r.input.sha256.slice(0, 12)}, instance ${r.input.instance ?? 'unknown'}${r.input.version ? `, version ${r.input.version}` : ''})`,
     `  endpoint sets: ${s.setsIn} in, ${s.setsKept} kept`,
-    `  IPv4 prefixes: ${s.prefixesIn.v4} in, ${s.prefixesMerged.v4} after merge`,
-    `  IPv6 prefixes: ${s.prefixesIn.v6} in, ${s.prefixesMerged.v6} after merge`,
+    `  IPv4 prefixes: ${s.prefixesIn.v4} in the kept sets, ${s.prefixesMerged.v4} in the rules after merging per rule`,
+    `  IPv6 prefixes: ${s.prefixesIn.v6} in the kept sets, ${s.prefixesMerged.v6} in the rules after merging per rule`,
     `  rules: ${s.rules} (${run.runs.map((t) => t.name).join(', ')}); URL entries: ${s.urlEntries}`,
   ];
+  for (const f of r.findings) if (f.kind === 'dropped' && f.target && f.detail.startsWith('not generated')) lines.push(`  target ${f.target} skipped: ${f.detail}`);
   const byTargetKind = new Map<string, number>();
   for (const f of r.findings) {
     const k = `${f.target ?? 'model'} ${f.kind}`;

@@ -102,5 +102,6 @@ export const pac: Target = {
     { flags: '--pac-type <n>', description: '1: Optimize direct; 2: Optimize and Allow direct', defaultValue: '1', choices: ['1', '2'] },
     { flags: '--pac-proxy <value>', description: 'what non-direct traffic returns, e.g. "PROXY proxy.corp:8080"' },
   ],
+  requires: [{ key: 'pacProxy', flag: '--pac-proxy' }],
   render: renderPac,
 };
