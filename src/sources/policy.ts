@@ -56,15 +56,11 @@ export function loadPolicy(path: string): Policy {
     throw new InputError(where, `${path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') + ': ' : ''}${what}`);
   }
   const d = data as { endpointSets?: Record<string, unknown>[]; exclude?: { prefix?: string; url?: string; ids?: (string | number)[]; reason: string }[] };
+  // the feed's own checks, with errors located at the set's line
   const endpointSets = (d.endpointSets ?? []).map((rec, i) => {
-    try {
-      const s = parseRecord(at(nodeAt(['endpointSets', i])), rec, i, 'policy');
-      s.reason = String(rec.reason);
-      return s;
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw e;
-    }
+    const s = parseRecord(at(nodeAt(['endpointSets', i])), rec, i, 'policy');
+    s.reason = String(rec.reason);
+    return s;
   });
   const exclude: Exclude[] = (d.exclude ?? []).map((x, i) => {
     const where = at(nodeAt(['exclude', i]));
