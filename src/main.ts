@@ -1,11 +1,7 @@
 import { Command, Option } from 'commander';
-import { compileCommand } from './commands/compile.js';
-import { fetchCommand } from './commands/fetch.js';
-import { dnsCheckCommand, dnsRecordsCommand } from './commands/dns.js';
-import { planCommand } from './commands/plan.js';
 import { TARGETS } from '../targets/index.js';
 import { TOOL_VERSION } from './version.js';
-import { fail } from './commands/common.js';
+import { fail } from './commands/fail.js';
 
 const program = new Command();
 program.name('m365fw').description('Compile the Microsoft 365 endpoint feed into firewall rules').version(TOOL_VERSION);
@@ -19,7 +15,7 @@ const compile = program.command('compile').description('compile a feed into rule
 addCompileOptions(compile);
 compile.requiredOption('--out <dir>', 'output directory (created if missing)');
 compile.option('--max-removal <limit>', 'refuse when more than this share (10%) or count of the previous prefixes in --out would disappear');
-compile.action((o) => compileCommand(o).catch(fail));
+compile.action((o) => import('./commands/compile.js').then((m) => m.compileCommand(o)).catch(fail));
 
 const plan = program.command('plan').description('what a compile would change against a previous output directory (exit 0 none, 2 changes, 1 error)');
 addCompileOptions(plan);
@@ -27,7 +23,7 @@ plan.requiredOption('--previous <dir>', 'directory of the previous run (its repo
 plan.option('--max-removal <limit>', 'refuse when more than this share (10%) or count of the previous prefixes would disappear');
 plan.option('--json', 'print the JSON plan instead of Markdown');
 plan.option('--plan-out <dir>', 'also write plan.json and plan.md here');
-plan.action((o) => planCommand(o).catch(fail));
+plan.action((o) => import('./commands/plan.js').then((m) => m.planCommand(o)).catch(fail));
 
 program.command('fetch').description('download the feed from the web service when its version changed (exit 0 unchanged, 2 new data, 1 error)')
   .requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh')
@@ -39,19 +35,19 @@ program.command('fetch').description('download the feed from the web service whe
   .option('--no-ipv6', 'NoIPv6=true passed to the service')
   .option('--allow-implausible [classes]', 'accept implausible entries in the downloaded feed')
   .option('--timeout <seconds>', 'per-request timeout', '8')
-  .action((o) => fetchCommand(o).catch(fail));
+  .action((o) => import('./commands/fetch.js').then((m) => m.fetchCommand(o)).catch(fail));
 
 const dns = program.command('dns').description('DNS records a custom domain needs for Microsoft 365');
 dns.command('records <domain>').description('print the records the instance requires, as zone-file lines (or --json)')
   .option('--instance <name>', 'China, Worldwide or USGovDoD', 'Worldwide')
   .option('--mx-token <label>', 'your MX token from the admin center (else a placeholder)')
   .option('--json', 'JSON instead of zone-file lines')
-  .action((d, o) => dnsRecordsCommand(d, o).catch(fail));
+  .action((d, o) => import('./commands/dns.js').then((m) => m.dnsRecordsCommand(d, o)).catch(fail));
 dns.command('check <domain>').description('resolve the records and report ok/missing/wrong/unexpected (exit 0 all ok, 2 not, 1 error)')
   .option('--instance <name>', 'China, Worldwide or USGovDoD', 'Worldwide')
   .option('--resolver <host:port>', 'DNS server to ask (default: the system\'s)')
   .option('--json', 'JSON output')
-  .action((d, o) => dnsCheckCommand(d, o).catch(fail));
+  .action((d, o) => import('./commands/dns.js').then((m) => m.dnsCheckCommand(d, o)).catch(fail));
 
 program.command('targets').description('list the targets and their capabilities').action(() => {
   for (const t of TARGETS.values()) {

@@ -13,13 +13,7 @@ import { createProgress } from './progress.js';
 /** A usage error: exit 1 with one line on stderr. */
 export class UsageError extends Error {}
 
-/** Print "error: …" (one line) and exit 1. */
-export function fail(e: unknown): never {
-  const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`error: ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
-  if (process.env.M365FW_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-  process.exit(1);
-}
+export { fail } from './fail.js';
 
 const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
 
