@@ -92,11 +92,6 @@ export function v4IntervalsToCidrs(starts: Uint32Array, ends: Uint32Array, count
   return buf.toString('latin1', 0, p - 1).split('\n');
 }
 
-/** Append the minimal CIDR cover of [start, end] (uint32, inclusive). */
-export function v4RangeToCidrs(start: number, end: number, out: string[]): void {
-  for (const c of v4IntervalsToCidrs(Uint32Array.of(start), Uint32Array.of(end), 1)) out.push(c);
-}
-
 /** Sort uint32 values ascending in place: two 16-bit LSD counting passes (large inputs), else native. */
 export function radixSortU32(a: Uint32Array): Uint32Array {
   const n = a.length;
@@ -195,9 +190,4 @@ export function intersects(a: Interval[], b: Interval[]): boolean {
     else return true;
   }
   return false;
-}
-
-/** Number of addresses covered. */
-export function addressCount(list: Interval[]): bigint {
-  return unionIntervals(list).reduce((n, [s, e]) => n + (e - s + 1n), 0n);
 }

@@ -44,8 +44,3 @@ export function normalizePorts(list: readonly PortRange[]): PortRange[] {
 export function portsText(list: readonly PortRange[], dash = '-'): string {
   return list.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}${dash}${r.to}`)).join(',');
 }
-
-/** Expand to single ports (for membership tests). */
-export function portCount(list: readonly PortRange[]): number {
-  return list.reduce((n, r) => n + r.to - r.from + 1, 0);
-}
