@@ -87,8 +87,8 @@ describe.skipIf(!haveSpecs)('PAN-OS config checked structurally against the mode
     url: loadSpec('custom-url-category.yaml'), rule: loadSpec('security-policy-rule.yaml'), edl: loadSpec('external-dynamic-list.yaml'),
   } : undefined!;
 
-  it.each(feeds.map((f) => [basename(f), f]))('%s', (_n, feed) => {
-    const { read, report } = compile(feed, ['--panos-edl-url-base', 'https://edl.example.net/m365']);
+  it.each([...feeds.map((f) => [basename(f), f, []]), ['edge-feed.json', join(FIXTURES, 'edge-feed.json'), ['--allow-implausible', 'short']]] as [string, string, string[]][])('%s', (_n, feed, extra) => {
+    const { read, report } = compile(feed, ['--panos-edl-url-base', 'https://edl.example.net/m365', ...extra]);
     const { vsys } = parseXml(read('panos-config.xml'));
     const addr = new Map(entries(vsys.address).map((e: any) => [e['@name'], e]));
     const groups = new Map(entries(vsys['address-group']).map((e: any) => [e['@name'], e]));
