@@ -92,20 +92,22 @@ export function v4IntervalsToCidrs(starts: Uint32Array, ends: Uint32Array, count
   return buf.toString('latin1', 0, p - 1).split('\n');
 }
 
-/** Sort uint32 values ascending in place: two 16-bit LSD counting passes (large inputs), else native. */
+/**
+ * Sort uint32 values ascending: three 11-bit LSD counting passes for large inputs (2048 buckets
+ * stay in cache, unlike 65536), native sort below the threshold. Returns the sorted array, which
+ * for large inputs is a new one.
+ */
 export function radixSortU32(a: Uint32Array): Uint32Array {
   const n = a.length;
   if (n < 4096) return a.sort();
+  const c0 = new Uint32Array(2048), c1 = new Uint32Array(2048), c2 = new Uint32Array(1024);
+  for (let i = 0; i < n; i++) { const v = a[i]; c0[v & 2047]++; c1[(v >>> 11) & 2047]++; c2[v >>> 22]++; }
+  for (const c of [c0, c1, c2]) { let sum = 0; for (let d = 0; d < c.length; d++) { const x = c[d]; c[d] = sum; sum += x; } }
   const tmp = new Uint32Array(n);
-  const count = new Uint32Array(65536);
-  for (const [src, dst, shift] of [[a, tmp, 0], [tmp, a, 16]] as const) {
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(src[i] >>> shift) & 0xffff]++;
-    let sum = 0;
-    for (let d = 0; d < 65536; d++) { const c = count[d]; count[d] = sum; sum += c; }
-    for (let i = 0; i < n; i++) { const v = src[i]; dst[count[(v >>> shift) & 0xffff]++] = v; }
-  }
-  return a;
+  for (let i = 0; i < n; i++) { const v = a[i]; tmp[c0[v & 2047]++] = v; }
+  for (let i = 0; i < n; i++) { const v = tmp[i]; a[c1[(v >>> 11) & 2047]++] = v; }
+  for (let i = 0; i < n; i++) { const v = a[i]; tmp[c2[v >>> 22]++] = v; }
+  return tmp;
 }
 
 export type Interval = [bigint, bigint];
