@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -191,6 +191,32 @@ describe.skipIf(!haveSpecs)('PAN-OS config checked structurally against the mode
     const withTenant = compile(join(FIXTURES, 'sample-feed.json'), ['--tenant', 'contoso']);
     expect(withTenant.read('panos-config.xml')).toContain('<fqdn>autodiscover.contoso.onmicrosoft.com</fqdn>');
     expect(withTenant.report.findings.some((f: any) => f.kind === 'widened' && f.entry.startsWith('autodiscover'))).toBe(false);
+  });
+
+  it('a rewrite used only in edl-urls.txt (a UDP-only wildcard) is reported too, once per name', () => {
+    const feed = join(mkdtempSync(join(tmpdir(), 'm365fw-pa-')), 'udp.json');
+    writeFileSync(feed, JSON.stringify([
+      { id: 1, serviceArea: 'Skype', category: 'Optimize', required: true, urls: ['*media.teams.example.com'], udpPorts: '3478-3481' },
+      { id: 2, serviceArea: 'Common', category: 'Allow', required: true, urls: ['*cdn.onenote.net'], tcpPorts: '80', udpPorts: '443' },
+      { id: 3, serviceArea: 'Common', category: 'Allow', required: true, urls: ['*cdn.onenote.net'], tcpPorts: '443' },
+    ]));
+    const { report, read } = compile(feed);
+    const widened = report.findings.filter((f: any) => f.target === 'paloalto' && f.kind === 'widened');
+    expect(widened.map((f: any) => [f.entry, f.setIds])).toEqual([
+      ['*media.teams.example.com → *.teams.example.com/', ['1']],
+      ['*cdn.onenote.net → *.onenote.net/', ['2', '3']],
+    ]);
+    expect(read('edl-urls.txt')).toBe('*.onenote.net/\n*.teams.example.com/\n');
+    expect(report.findings.some((f: any) => f.kind === 'unenforced' && f.entry === '*media.teams.example.com udp/3478-3481')).toBe(true);
+  });
+
+  it('--tenant on a partial wildcard with a tenant label keeps it a wildcard (never an FQDN object)', () => {
+    const feed = join(mkdtempSync(join(tmpdir(), 'm365fw-pa-')), 'tenant.json');
+    writeFileSync(feed, JSON.stringify([{ id: 1, serviceArea: 'Common', category: 'Allow', required: true, urls: ['*cdn.*.example.com'], tcpPorts: '443' }]));
+    const { read, report } = compile(feed, ['--tenant', 'contoso']);
+    expect(read('panos-config.xml')).not.toContain('<fqdn>');
+    expect(read('edl-urls.txt')).toBe('*.contoso.example.com/\n');
+    expect(report.findings.map((f: any) => f.entry)).toContain('*cdn.contoso.example.com → *.contoso.example.com/');
   });
 
   it('untrusted-looking strings cannot break out of XML: names and text are escaped by the serializer', () => {

@@ -33,6 +33,13 @@ describe('YAML policy: own endpoint sets and audited excludes', () => {
     expect(readFileSync(join(compile(['--input', SAMPLE, '--policy', POLICY]).out, 'm365fw.nft'), 'utf8')).toContain('198.51.100.64/26');
   });
 
+  it('ports may be a number, a list or the feed\'s string form', () => {
+    const pol = policy('endpointSets:\n  - id: lab\n    serviceArea: Custom\n    category: Allow\n    tcpPorts: 443\n    udpPorts: [3478, "3479-3481"]\n    ips: [192.0.2.0/24]\n    reason: r\n');
+    const { report, code } = compile(['--input', SAMPLE, '--policy', pol]);
+    expect(code).toBe(0);
+    expect(report.endpointSets.find((s: any) => s.id === 'lab')).toMatchObject({ tcpPorts: '443', udpPorts: '3478-3481' });
+  });
+
   it('an exclude can split a prefix: 10.0.0.0/8 minus 10.1.0.0/16', () => {
     const list = join(tmp(), 'list.txt');
     writeFileSync(list, '10.0.0.0/8\n');

@@ -1,5 +1,5 @@
 import type { CompileOptions, EndpointSet } from '../model.js';
-import { substituteTenant } from '../net/hostname.js';
+import { classifyUrl, substituteTenant } from '../net/hostname.js';
 import { V4Accumulator } from '../net/merge.js';
 
 /** Keep the sets the filters select; with no filter option every set is kept. */
@@ -14,8 +14,7 @@ export function filterSets(sets: EndpointSet[], o: CompileOptions): EndpointSet[
       ...s,
       ips: { v4: o.noIpv4 ? [] : s.ips.v4, v6: o.noIpv6 ? [] : s.ips.v6 },
       bulk: s.bulk && { v4: o.noIpv4 ? new V4Accumulator() : s.bulk.v4, v6: o.noIpv6 ? [] : s.bulk.v6 },
-      urls: o.tenant
-        ? s.urls.map((u) => (u.kind === 'tenant' ? { host: substituteTenant(u.host, o.tenant!), kind: u.host.startsWith('*.') ? 'wildcard' as const : 'fqdn' as const } : u))
-        : s.urls,
+      // the filled-in name is classified again: "*cdn.*.example.com" stays a partial wildcard
+      urls: o.tenant ? s.urls.map((u) => (u.kind === 'tenant' ? classifyUrl(substituteTenant(u.host, o.tenant!)) : u)) : s.urls,
     }));
 }

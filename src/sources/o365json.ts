@@ -75,8 +75,8 @@ export function parseRecord(fileName: string, rec: unknown, index: number, origi
   const ports = (field: string): ReturnType<typeof parsePortString> => {
     const v = r[field];
     if (v === undefined) return [];
-    // YAML sets may give a list of numbers or "a-b" strings
-    const text = Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? String(x) : x)).join(',') : v;
+    // YAML sets may give a number, or a list of numbers or "a-b" strings
+    const text = Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? String(x) : x)).join(',') : typeof v === 'number' ? String(v) : v;
     if (typeof text !== 'string' || (Array.isArray(v) && v.some((x) => typeof x !== 'number' && typeof x !== 'string'))) fail(field, 'must be a port string such as "80,443"', v);
     try { return parsePortString(text as string); } catch (e) {
       if (e instanceof PortSyntaxError) fail(field, e.message, v);

@@ -120,6 +120,8 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
     buckets.set(b, { ip: buckets.get(b)?.ip ?? [], url: u });
   }
   const edlUrls = new Set<string>();
+  /** names rewritten wider (URL category and edl-urls.txt): reported once each */
+  const widened = new Map<string, { entry: string; why: string; setIds: Set<string> }>();
 
   for (const [bucket, { ip, url }] of [...buckets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const proto = (ip[0]?.protocol ?? url!.protocol);
@@ -148,7 +150,15 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
     }
     const fqdns = url?.entries.filter((e) => e.kind === 'fqdn') ?? [];
     const wild = url?.entries.filter((e) => e.kind !== 'fqdn') ?? [];
-    for (const e of url?.entries ?? []) edlUrls.add(panosUrl(e.host, e.kind).entry);
+    for (const e of url?.entries ?? []) {
+      const u = panosUrl(e.host, e.kind);
+      edlUrls.add(u.entry);
+      if (u.widened) {
+        const w = widened.get(e.host) ?? { entry: u.entry, why: u.widened, setIds: new Set<string>() };
+        for (const id of e.setIds) w.setIds.add(id);
+        widened.set(e.host, w);
+      }
+    }
     if (fqdns.length) {
       for (const e of fqdns) {
         if (e.host.length > PANOS_LIMITS.fqdnLength) throw new TargetLimitError('paloalto', `FQDN ${e.host} is longer than ${PANOS_LIMITS.fqdnLength}`);
@@ -169,16 +179,14 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
         for (const e of wild) findings.push({ kind: 'unenforced', target: 'paloalto', setIds: e.setIds, entry: `${e.host} udp/${portsText(ports)}`, detail: 'URL categories match HTTP host and TLS SNI; a wildcard on UDP (QUIC) cannot be enforced by URL category' });
         continue;
       }
-      const members = new Set<string>();
-      for (const e of wild) {
-        const u = panosUrl(e.host, e.kind);
-        members.add(u.entry);
-        if (u.widened) findings.push({ kind: 'widened', target: 'paloalto', setIds: e.setIds, entry: `${e.host} → ${u.entry}`, detail: u.widened });
-      }
+      const members = new Set(wild.map((e) => panosUrl(e.host, e.kind).entry));
       const cat = fitName(`m365-url-${bucket}`, PANOS_LIMITS.urlCategoryNameLength);
       urlCategories.push({ name: cat, members: [...members].sort(), description: safeText(`wildcard URLs of sets ${[...new Set(wild.flatMap((e) => e.setIds))].join(',')} on ${proto}/${portsText(ports)}`, PANOS_LIMITS.urlCategoryDescriptionLength) });
       rules.push({ name: fitName(`m365-url-${bucket}`, PANOS_LIMITS.ruleNameLength), from, to, source, destination: ['any'], service, category: [cat], description: safeText(`URL category ${cat}`, PANOS_LIMITS.ruleDescriptionLength) });
     }
+  }
+  for (const [host, w] of widened) {
+    findings.push({ kind: 'widened', target: 'paloalto', setIds: [...w.setIds].sort(compareIds), entry: `${host} → ${w.entry}`, detail: `${w.why} (the form PAN-OS URL lists take: custom URL categories and edl-urls.txt)` });
   }
   if (addresses.size > o.maxAddressObjects) {
     throw new TargetLimitError('paloalto', `${addresses.size} address objects exceed --panos-max-address-objects ${o.maxAddressObjects} by ${addresses.size - o.maxAddressObjects}; use the EDL files (edl-ipv4.txt, edl-ipv6.txt) or narrow the input`);
