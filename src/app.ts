@@ -7,7 +7,6 @@ import type { Artifact, RuleModel } from './model.js';
 import { buildReport, REPORT_FILE, reportJson, type Report, type TargetRun } from './report/report.js';
 import { TOOL_VERSION } from './version.js';
 import type { Target } from '../targets/types.js';
-import { portsText } from './net/ports.js';
 
 export interface RunOptions {
   targets: Target[];
@@ -70,11 +69,7 @@ export function compileAndRender(req: CompileRequest, run: RunOptions): Compiled
   });
   guardNotEmpty(model.rules.length, model.urlRules.reduce((n, u) => n + u.entries.length, 0), !!run.allowEmpty);
   if (run.maxRemoval && run.previousReport) {
-    guardMaxRemoval(
-      run.previousReport.rules ?? [],
-      model.rules.map((r) => ({ key: r.key, family: r.family, prefixes: r.prefixes, ports: portsText(r.ports) })),
-      run.maxRemoval,
-    );
+    guardMaxRemoval(run.previousReport.rules ?? [], model.rules, run.maxRemoval);
   }
   const options = { ...model.options, targets: run.targets.map((t) => t.name), ...targetOpts, ...(run.timestamp ? { timestamp: run.timestamp } : {}) };
   for (const s of run.skipped ?? []) model.findings.push({ kind: 'dropped', target: s.target, detail: s.reason });

@@ -1,12 +1,11 @@
-import type { Finding, Rule, RuleModel, UrlRule } from '../src/model.js';
+import type { Finding, Rule, RuleModel } from '../src/model.js';
 import { portsText } from '../src/net/ports.js';
 
 /** Report every URL entry a target does not enforce, once per host and port bucket. */
-export function unenforcedUrls(model: RuleModel, target: string, why: string, keep?: (e: UrlRule['entries'][number]) => boolean): Finding[] {
+export function unenforcedUrls(model: RuleModel, target: string, why: string): Finding[] {
   const out: Finding[] = [];
   for (const u of model.urlRules) {
     for (const e of u.entries) {
-      if (keep && keep(e)) continue;
       out.push({ kind: 'unenforced', target, setIds: e.setIds, entry: `${e.host} ${u.protocol}/${portsText(u.ports)}`, detail: why });
     }
   }

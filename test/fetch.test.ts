@@ -176,9 +176,11 @@ describe('fetch: version gate against a loopback web service', () => {
   });
 
   it('an unknown instance is a usage error, no request made', async () => {
-    const r = await fetchCli(['--instance', 'Mars', '--state', newState()]);
+    const state = newState();
+    const r = await fetchCli(['--instance', 'Mars', '--state', state]);
     expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: --instance "Mars": one of Worldwide, China, USGovDoD, USGovGCCHigh/);
     expect(log).toEqual([]);
-    expect(existsSync(join(tmpdir(), 'nothing'))).toBe(false);
+    expect(existsSync(state)).toBe(false); // not even the state directory
   });
 });

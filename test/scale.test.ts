@@ -27,6 +27,17 @@ describe('plain prefix lists', () => {
     expect(rep.summary.prefixesIn).toEqual({ v4: 4, v6: 2 });
   });
 
+  it('with TCP and UDP ports the same list feeds two rules, both exactly the list', () => {
+    const out = tmp();
+    const r = runCli(['compile', '--input', LIST, '--input-format', 'prefixes', '--tcp-ports', '443', '--udp-ports', '3478-3481', '--out', out]);
+    expect(r.code).toBe(0);
+    const rules = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).rules;
+    const v4 = ['192.0.2.0/24', '198.51.100.7/32', '203.0.113.0/24'];
+    expect(rules.map((x: any) => [x.key, x.prefixes])).toEqual([
+      ['v4_tcp_443', v4], ['v4_udp_3478to3481', v4], ['v6_tcp_443', ['2001:db8:1::/48']], ['v6_udp_3478to3481', ['2001:db8:1::/48']],
+    ]);
+  });
+
   it('a bad line is an error naming the file and line', () => {
     const p = join(tmp(), 'bad.txt');
     writeFileSync(p, '192.0.2.0/24\n# fine\n192.0.2.1/24\n');

@@ -1,19 +1,15 @@
-import type { Command } from 'commander';
-import type { CompileRequest, } from '../compile/index.js';
+import type { CompileRequest } from '../compile/index.js';
 import { CATEGORIES, type Category, type CompileOptions } from '../model.js';
 import { isDnsLabel } from '../net/hostname.js';
 import { parsePortString } from '../net/ports.js';
 import { SERVICE_AREA } from '../sources/o365json.js';
 import { IMPLAUSIBLE_CLASSES } from '../compile/guards.js';
-import { TARGETS, resolveTargets } from '../../targets/index.js';
+import { resolveTargets } from '../../targets/index.js';
 import type { Target } from '../../targets/types.js';
-import { InputError } from '../errors.js';
 import { createProgress } from './progress.js';
 
 /** A usage error: exit 1 with one line on stderr. */
 export class UsageError extends Error {}
-
-export { fail } from './fail.js';
 
 const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
 
@@ -88,5 +84,3 @@ export function targetsFrom(o: Record<string, unknown>): { targets: Target[]; sk
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-export { TARGETS, InputError };
-export type { Command };

@@ -4,6 +4,7 @@ import { intervalsToCidrs, mergePrefixes, toIntervals, unionIntervals, V4Accumul
 import type { Family } from '../net/prefix.js';
 import { portsText, type PortRange } from '../net/ports.js';
 import { compareIds } from '../sources/o365json.js';
+import type { PrefixBulk } from '../sources/prefixlist.js';
 
 /** The longest rule key; leaves room for target prefixes such as "m365_" and "-tmp" in ipset's 31. */
 export const MAX_RULE_KEY = 22;
@@ -19,7 +20,7 @@ export function ruleKey(family: Family | 'url', protocol: Protocol, ports: reado
   return `${head}_h${hash}`;
 }
 
-interface Bucket { family: Family; protocol: Protocol; ports: PortRange[]; prefixes: string[]; bulk: EndpointSet['bulk'][]; sets: EndpointSet[] }
+interface Bucket { family: Family; protocol: Protocol; ports: PortRange[]; prefixes: string[]; bulk: PrefixBulk[]; sets: EndpointSet[] }
 
 const uniqSorted = <T extends string | boolean>(xs: T[]): T[] => [...new Set(xs)].sort() as T[];
 
@@ -65,7 +66,7 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
         let b = buckets.get(key);
         if (!b) buckets.set(key, (b = { family, protocol, ports, prefixes: [], bulk: [], sets: [] }));
         for (const p of list) b.prefixes.push(p);
-        if (bulkCount) b.bulk.push(s.bulk);
+        if (bulkCount) b.bulk.push(s.bulk!);
         b.sets.push(s);
       }
       if (protocol === 'any' || !s.urls.length) continue;
@@ -96,20 +97,20 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
   return { rules, urlRules, findings };
 }
 
-/** Merge a bucket's prefix strings and bulk intervals into one minimal cover. */
+/**
+ * Merge a bucket's prefix strings and bulk intervals into one minimal cover. A bulk list may sit in
+ * several buckets (TCP and UDP ports): merging reorders its starts and ends independently, which is
+ * harmless, since the union depends only on the two multisets.
+ */
 function mergeBucket(b: Bucket): string[] {
-  const bulks = b.bulk.filter((x): x is NonNullable<typeof x> => !!x);
-  if (!bulks.length) return mergePrefixes(b.family, b.prefixes);
-  if (b.family === 4) {
-    // one bulk list and nothing else (the common large case): merge its arrays as they are
-    const acc = bulks.length === 1 && b.prefixes.length === 0 ? bulks[0].v4 : new V4Accumulator();
-    if (acc !== bulks[0]?.v4 || bulks.length > 1 || b.prefixes.length) {
-      for (const x of bulks) acc.addAll(x.v4);
-      for (const p of b.prefixes) acc.addText(p);
-    }
-    return acc.merged();
-  }
-  return intervalsToCidrs(6, unionIntervals([...bulks.flatMap((x) => x.v6), ...toIntervals(6, b.prefixes)]));
+  if (!b.bulk.length) return mergePrefixes(b.family, b.prefixes);
+  if (b.family === 6) return intervalsToCidrs(6, unionIntervals([...b.bulk.flatMap((x) => x.v6), ...toIntervals(6, b.prefixes)]));
+  // one bulk list and nothing else (the common large case): merge its arrays as they are
+  if (b.bulk.length === 1 && !b.prefixes.length) return b.bulk[0].v4.merged();
+  const acc = new V4Accumulator();
+  for (const x of b.bulk) acc.addAll(x.v4);
+  for (const p of b.prefixes) acc.addText(p);
+  return acc.merged();
 }
 
 /** Rules sort by family, protocol, then port set: stable across feed changes. */

@@ -39,18 +39,19 @@ export function implausibleClass(family: Family, prefix: string): string | undef
 export function guardImplausible(file: string, sets: EndpointSet[], allow: string[] = []): void {
   if (allow.includes('all')) return;
   const bad: string[] = [];
+  const classes = new Set<string>();
   for (const s of sets) {
     if (s.origin !== 'feed') continue;
     for (const [fam, list] of [[4, s.ips.v4], [6, s.ips.v6]] as const) {
       for (const p of list) {
         const cls = implausibleClass(fam, p);
-        if (cls && !allow.includes(cls)) bad.push(`set ${s.id} ${p} (${cls})`);
+        if (cls && !allow.includes(cls)) { bad.push(`set ${s.id} ${p} (${cls})`); classes.add(cls); }
       }
     }
   }
   if (bad.length) {
     throw new GuardError(`${file}: refusing implausible feed entries: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}; ` +
-      `if this is deliberate, pass --allow-implausible ${[...new Set(bad.map((b) => b.replace(/.*\((.*)\)$/, '$1')))].join(',')}`);
+      `if this is deliberate, pass --allow-implausible ${[...classes].join(',')}`);
   }
 }
 

@@ -38,7 +38,6 @@ function findingOrder(a: Finding, b: Finding): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-/** The run report: provenance, counts, the model (for plan) and every finding, deterministic. */
 /** sha256 of an artifact without its provenance lines: what plan compares. */
 export function contentHash(content: string, header: string[]): string {
   // each header line appears once, near the top: hash the pieces between them, no big copies
@@ -50,6 +49,7 @@ export function contentHash(content: string, header: string[]): string {
   return h.digest('hex');
 }
 
+/** The run report: provenance, counts, the model (for plan) and every finding, deterministic. */
 export function buildReport(model: RuleModel, runs: TargetRun[], options: Record<string, unknown>, header: string[] = []): Report {
   const findings = [...model.findings, ...runs.flatMap((r) => r.findings)].sort(findingOrder);
   const byKind: Record<string, number> = {};
