@@ -73,6 +73,18 @@ describe.skipIf(!haveSchemas)('Azure NSG template validated by the official ARM 
     expect(v.strict(template)).toBe(true);
   });
 
+  it('--nsg-direction Inbound swaps the sides and still validates', () => {
+    const { template } = compile(feeds[0], ['--nsg-direction', 'Inbound', '--nsg-source', '10.20.0.0/16']);
+    expect(v.template(template), v.errors(v.template)).toBe(true);
+    expect(v.strict(template), v.errors(v.strict)).toBe(true);
+    expect(codeChecks(template)).toEqual([]);
+    for (const r of template.resources[0].properties.securityRules) {
+      expect(r.properties).toMatchObject({ direction: 'Inbound', destinationAddressPrefix: '10.20.0.0/16' });
+      expect(r.properties.sourceAddressPrefixes.length).toBeGreaterThan(0);
+      expect(r.properties.destinationAddressPrefixes).toBeUndefined();
+    }
+  });
+
   describe('budgets: a synthetic feed large enough to hit each one fails with how much and what to do, writing nothing', () => {
     function synthetic(sets: number, prefixesPerSet: number, distinctPorts: boolean): string {
       const feed = [];
