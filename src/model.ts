@@ -107,4 +107,9 @@ export interface RuleModel {
   };
 }
 
-export interface Artifact { path: string; content: string }
+export interface Artifact {
+  path: string;
+  content: string;
+  /** `content` as UTF-8, once encoded (hashed and written from these bytes; never set apart from content) */
+  bytes?: Buffer;
+}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Category, EndpointSet, Finding, Protocol, Rule, UrlRule } from '../model.js';
 import { intervalsToCidrs, mergePrefixes, toIntervals, unionIntervals, V4Accumulator } from '../net/merge.js';
 import type { Family } from '../net/prefix.js';
+import { definePrefixes, type PrefixText } from '../net/prefixtext.js';
 import { portsText, type PortRange } from '../net/ports.js';
 import { compareIds } from '../sources/o365json.js';
 import type { PrefixBulk } from '../sources/prefixlist.js';
@@ -80,11 +81,13 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
     }
   }
   onProgress?.('merge');
-  const rules: Rule[] = [...buckets.entries()].map(([key, b]) => ({
-    key, family: b.family, protocol: b.protocol, ports: b.ports,
-    prefixes: mergeBucket(b),
-    provenance: provenanceOf(b.sets),
-  }));
+  const rules: Rule[] = [...buckets.entries()].map(([key, b]) => {
+    const merged = mergeBucket(b);
+    const head = { key, family: b.family, protocol: b.protocol, ports: b.ports };
+    const provenance = provenanceOf(b.sets);
+    // a large list stays one block of text until someone reads the array
+    return Array.isArray(merged) ? { ...head, prefixes: merged, provenance } : Object.assign(definePrefixes(head, merged), { provenance });
+  });
   rules.sort(compareRules);
   const urlRules: UrlRule[] = [...urlBuckets.entries()].map(([key, u]) => ({
     key, protocol: u.protocol, ports: u.ports,
@@ -102,15 +105,15 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
  * several buckets (TCP and UDP ports): merging reorders its starts and ends independently, which is
  * harmless, since the union depends only on the two multisets.
  */
-function mergeBucket(b: Bucket): string[] {
+function mergeBucket(b: Bucket): string[] | PrefixText {
   if (!b.bulk.length) return mergePrefixes(b.family, b.prefixes);
   if (b.family === 6) return intervalsToCidrs(6, unionIntervals([...b.bulk.flatMap((x) => x.v6), ...toIntervals(6, b.prefixes)]));
   // one bulk list and nothing else (the common large case): merge its arrays as they are
-  if (b.bulk.length === 1 && !b.prefixes.length) return b.bulk[0].v4.merged();
+  if (b.bulk.length === 1 && !b.prefixes.length) return b.bulk[0].v4.mergedText();
   const acc = new V4Accumulator();
   for (const x of b.bulk) acc.addAll(x.v4);
   for (const p of b.prefixes) acc.addText(p);
-  return acc.merged();
+  return acc.mergedText();
 }
 
 /** Rules sort by family, protocol, then port set: stable across feed changes. */

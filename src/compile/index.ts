@@ -6,6 +6,7 @@ import { parseO365Feed } from '../sources/o365json.js';
 import { parsePrefixList } from '../sources/prefixlist.js';
 import { readInput } from '../sources/read.js';
 import { applyPolicy, loadPolicy } from '../sources/policy.js';
+import { prefixCount } from '../net/prefixtext.js';
 import { buildRules } from './build.js';
 import { filterSets } from './filter.js';
 import { guardImplausible } from './guards.js';
@@ -81,8 +82,8 @@ export function compileModel(req: CompileRequest): RuleModel {
         v6: count((s) => s.ips.v6) + kept.reduce((n, s) => n + (s.bulk?.v6.length ?? 0), 0),
       },
       prefixesMerged: {
-        v4: built.rules.filter((r) => r.family === 4).reduce((n, r) => n + r.prefixes.length, 0),
-        v6: built.rules.filter((r) => r.family === 6).reduce((n, r) => n + r.prefixes.length, 0),
+        v4: built.rules.filter((r) => r.family === 4).reduce((n, r) => n + prefixCount(r), 0),
+        v6: built.rules.filter((r) => r.family === 6).reduce((n, r) => n + prefixCount(r), 0),
       },
     },
   };

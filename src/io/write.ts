@@ -20,7 +20,7 @@ export function writeArtifactsAtomically(outDir: string, artifacts: Artifact[]):
   try {
     for (const a of artifacts) {
       const tmp = join(outDir, `.${a.path}.${process.pid}.tmp`);
-      writeFileSync(tmp, a.content, { encoding: 'utf8', mode: 0o644 });
+      writeFileSync(tmp, a.bytes ?? a.content, { encoding: 'utf8', mode: 0o644 });
       temps.push([tmp, join(outDir, a.path)]);
     }
   } catch (e) {

@@ -1,3 +1,4 @@
+import type { PrefixText } from './prefixtext.js';
 import { type Family, formatV4, formatV6, parseIPv4Strict, parsePrefix, prefixBounds, PrefixSyntaxError } from './prefix.js';
 
 /**
@@ -5,25 +6,35 @@ import { type Family, formatV4, formatV6, parseIPv4Strict, parsePrefix, prefixBo
  * IPv6 on bigint intervals. Output is the minimal CIDR cover of the union, sorted by address.
  */
 export class V4Accumulator {
-  private starts: Uint32Array;
-  private ends: Uint32Array;
+  /** bounds as raw 32-bit patterns (Int32Array: V8 keeps int32 arithmetic and stores unboxed) */
+  starts: Int32Array;
+  ends: Int32Array;
   count = 0;
 
   constructor(capacity = 1024) {
-    this.starts = new Uint32Array(capacity);
-    this.ends = new Uint32Array(capacity);
+    this.starts = new Int32Array(capacity);
+    this.ends = new Int32Array(capacity);
+  }
+
+  /** Room for at least `extra` more ranges. */
+  reserve(extra: number): void {
+    if (this.count + extra <= this.starts.length) return;
+    const size = Math.max(this.count + extra, this.starts.length * 2);
+    const s = new Int32Array(size); s.set(this.starts.subarray(0, this.count)); this.starts = s;
+    const e = new Int32Array(size); e.set(this.ends.subarray(0, this.count)); this.ends = e;
   }
 
   /** Append every range of another accumulator. */
   addAll(o: V4Accumulator): void {
-    for (let i = 0; i < o.count; i++) this.addRange(o.starts[i], o.ends[i]);
+    this.reserve(o.count);
+    this.starts.set(o.starts.subarray(0, o.count), this.count);
+    this.ends.set(o.ends.subarray(0, o.count), this.count);
+    this.count += o.count;
   }
 
+  /** Add an inclusive range of unsigned 32-bit addresses. */
   addRange(start: number, end: number): void {
-    if (this.count === this.starts.length) {
-      const s = new Uint32Array(this.count * 2); s.set(this.starts); this.starts = s;
-      const e = new Uint32Array(this.count * 2); e.set(this.ends); this.ends = e;
-    }
+    if (this.count === this.starts.length) this.reserve(1);
     this.starts[this.count] = start;
     this.ends[this.count] = end;
     this.count++;
@@ -38,18 +49,19 @@ export class V4Accumulator {
     this.addRange(addr, addr + 2 ** (32 - len) - 1);
   }
 
-  /** Merged intervals as parallel arrays (inclusive). */
+  /** Merged intervals as parallel arrays of unsigned bounds (inclusive). */
   intervals(): { starts: Uint32Array; ends: Uint32Array; count: number } {
     const n = this.count;
     // sorted in place: the accumulator is spent once merged
-    const s = radixSortU32(this.starts.subarray(0, n));
-    const e = radixSortU32(this.ends.subarray(0, n));
+    const s = radixSort32(this.starts.subarray(0, n));
+    const e = radixSort32(this.ends.subarray(0, n));
     const outS = new Uint32Array(n), outE = new Uint32Array(n);
     let k = 0, runStart = 0;
     for (let i = 0; i < n; i++) {
       // the union breaks after i when the next start lies beyond the i-th end (+1: adjacent merges)
-      if (i === n - 1 || s[i + 1] > e[i] + 1) {
-        outS[k] = s[runStart]; outE[k] = e[i]; k++;
+      const end = e[i] >>> 0;
+      if (i === n - 1 || (s[i + 1] >>> 0) > end + 1) {
+        outS[k] = s[runStart] >>> 0; outE[k] = end; k++;
         runStart = i + 1;
       }
     }
@@ -60,18 +72,30 @@ export class V4Accumulator {
     const { starts, ends, count } = this.intervals();
     return v4IntervalsToCidrs(starts, ends, count);
   }
+
+  /** The merged cover as one block of text (see prefixtext.ts). */
+  mergedText(): PrefixText {
+    const { starts, ends, count } = this.intervals();
+    return v4IntervalsToText(starts, ends, count);
+  }
 }
 
-const OCTET_BYTES: Uint8Array[] = Array.from({ length: 256 }, (_, i) => Buffer.from(String(i), 'latin1'));
+/** Decimal digits of 0..255, three bytes each (left-aligned), and how many are used. */
+const OCTET_DIGITS = new Uint8Array(256 * 3);
+const OCTET_LEN = new Uint8Array(256);
+for (let v = 0; v < 256; v++) {
+  const d = String(v);
+  OCTET_LEN[v] = d.length;
+  for (let k = 0; k < d.length; k++) OCTET_DIGITS[v * 3 + k] = d.charCodeAt(k);
+}
 
 /**
- * The minimal CIDR cover of many uint32 intervals, as text. Written as bytes into one buffer,
- * decoded once and split: one allocation per prefix instead of a chain of concatenations.
+ * The minimal CIDR cover of many uint32 intervals as canonical text, "\n"-separated, written as
+ * bytes into one buffer: no string per prefix (see prefixtext.ts).
  */
-export function v4IntervalsToCidrs(starts: Uint32Array, ends: Uint32Array, count: number): string[] {
+export function v4IntervalsToText(starts: Uint32Array, ends: Uint32Array, count: number): PrefixText {
   let buf = Buffer.allocUnsafe(Math.max(64, count * 20));
   let p = 0, n = 0;
-  const put = (v: number) => { const b = OCTET_BYTES[v]; for (let k = 0; k < b.length; k++) buf[p++] = b[k]; };
   for (let i = 0; i < count; i++) {
     let s = starts[i];
     const end = ends[i];
@@ -82,28 +106,41 @@ export function v4IntervalsToCidrs(starts: Uint32Array, ends: Uint32Array, count
       const left = end - s + 1; // up to 2^32
       const fitBits = left >= 4294967296 ? 32 : 31 - Math.clz32(left);
       const bits = alignBits < fitBits ? alignBits : fitBits;
-      put(s >>> 24); buf[p++] = 46; put((s >>> 16) & 255); buf[p++] = 46; put((s >>> 8) & 255); buf[p++] = 46; put(s & 255);
-      buf[p++] = 47; put(32 - bits); buf[p++] = 10;
+      for (let shift = 24; shift >= 0; shift -= 8) {
+        const v = (s >>> shift) & 255, at = v * 3, len = OCTET_LEN[v];
+        buf[p] = OCTET_DIGITS[at];
+        if (len > 1) { buf[p + 1] = OCTET_DIGITS[at + 1]; if (len > 2) buf[p + 2] = OCTET_DIGITS[at + 2]; }
+        p += len;
+        buf[p++] = shift ? 46 : 47; // "." between octets, "/" before the length
+      }
+      const plen = 32 - bits;
+      if (plen >= 10) { buf[p++] = 48 + ((plen / 10) | 0); buf[p++] = 48 + (plen % 10); } else buf[p++] = 48 + plen;
+      buf[p++] = 10;
       n++;
       s += 2 ** bits;
     }
   }
-  if (n === 0) return [];
-  return buf.toString('latin1', 0, p - 1).split('\n');
+  return { bytes: buf.subarray(0, Math.max(0, p - 1)), count: n };
+}
+
+/** The minimal CIDR cover of many uint32 intervals, as an array of canonical prefixes. */
+export function v4IntervalsToCidrs(starts: Uint32Array, ends: Uint32Array, count: number): string[] {
+  const t = v4IntervalsToText(starts, ends, count);
+  return t.count ? t.bytes.toString('latin1').split('\n') : [];
 }
 
 /**
- * Sort uint32 values ascending: three 11-bit LSD counting passes for large inputs (2048 buckets
- * stay in cache, unlike 65536), native sort below the threshold. Returns the sorted array, which
- * for large inputs is a new one.
+ * Sort 32-bit patterns in unsigned order: three 11-bit LSD counting passes for large inputs
+ * (2048 buckets stay in cache, unlike 65536), a native sort of the unsigned view below the
+ * threshold. Returns the sorted array, which for large inputs is a new one.
  */
-export function radixSortU32(a: Uint32Array): Uint32Array {
+export function radixSort32(a: Int32Array): Int32Array {
   const n = a.length;
-  if (n < 4096) return a.sort();
-  const c0 = new Uint32Array(2048), c1 = new Uint32Array(2048), c2 = new Uint32Array(1024);
+  if (n < 4096) { new Uint32Array(a.buffer, a.byteOffset, n).sort(); return a; }
+  const c0 = new Int32Array(2048), c1 = new Int32Array(2048), c2 = new Int32Array(1024);
   for (let i = 0; i < n; i++) { const v = a[i]; c0[v & 2047]++; c1[(v >>> 11) & 2047]++; c2[v >>> 22]++; }
   for (const c of [c0, c1, c2]) { let sum = 0; for (let d = 0; d < c.length; d++) { const x = c[d]; c[d] = sum; sum += x; } }
-  const tmp = new Uint32Array(n);
+  const tmp = new Int32Array(n);
   for (let i = 0; i < n; i++) { const v = a[i]; tmp[c0[v & 2047]++] = v; }
   for (let i = 0; i < n; i++) { const v = tmp[i]; a[c1[(v >>> 11) & 2047]++] = v; }
   for (let i = 0; i < n; i++) { const v = a[i]; tmp[c2[v >>> 22]++] = v; }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Artifact, Finding, RuleModel } from '../model.js';
 import { portsText } from '../net/ports.js';
+import { copyPrefixes, joinPrefixes, prefixCount } from '../net/prefixtext.js';
 import { TOOL_VERSION } from '../version.js';
 
 export const REPORT_FILE = 'report.json';
@@ -30,7 +31,7 @@ export interface ReportSet {
 }
 export interface ReportRule { key: string; family: number; protocol: string; ports: string; prefixes: string[]; provenance: RuleModel['rules'][number]['provenance'] }
 
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function findingOrder(a: Finding, b: Finding): number {
   const ka = `${a.target ?? ''}\u0000${a.kind}\u0000${(a.setIds ?? []).join(',')}\u0000${a.entry ?? ''}\u0000${a.detail}`;
@@ -38,14 +39,20 @@ function findingOrder(a: Finding, b: Finding): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+/** An artifact's UTF-8 bytes, encoded once and kept on the artifact. */
+export function artifactBytes(a: Artifact): Buffer {
+  return (a.bytes ??= Buffer.from(a.content, 'utf8'));
+}
+
 /** sha256 of an artifact without its provenance lines: what plan compares. */
-export function contentHash(content: string, header: string[]): string {
-  // each header line appears once, near the top: hash the pieces between them, no big copies
-  const cuts = header.map((l) => [content.indexOf(l), l.length]).filter(([at]) => at >= 0).sort((a, b) => a[0] - b[0]);
+export function contentHash(content: string | Buffer, header: string[]): string {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  // each header line (printable ASCII) appears once, near the top: hash the bytes between them
+  const cuts = header.map((l) => [bytes.indexOf(l, 0, 'latin1'), l.length]).filter(([at]) => at >= 0).sort((a, b) => a[0] - b[0]);
   const h = createHash('sha256');
   let pos = 0;
-  for (const [at, len] of cuts) { if (at >= pos) { h.update(content.slice(pos, at)); pos = at + len; } }
-  h.update(content.slice(pos));
+  for (const [at, len] of cuts) { if (at >= pos) { h.update(bytes.subarray(pos, at)); pos = at + len; } }
+  h.update(bytes.subarray(pos));
   return h.digest('hex');
 }
 
@@ -66,7 +73,10 @@ export function buildReport(model: RuleModel, runs: TargetRun[], options: Record
       findings: Object.fromEntries(Object.entries(byKind).sort()),
     },
     targets: Object.fromEntries(runs.map((r) => [r.name, {
-      artifacts: r.artifacts.map((a) => ({ path: a.path, sha256: sha(a.content), contentSha256: contentHash(a.content, header), bytes: Buffer.byteLength(a.content) })),
+      artifacts: r.artifacts.map((a) => {
+        const bytes = artifactBytes(a);
+        return { path: a.path, sha256: sha(bytes), contentSha256: contentHash(bytes, header), bytes: bytes.length };
+      }),
     }])),
     endpointSets: model.sets.map((s) => {
       const ips = [...s.ips.v4, ...s.ips.v6];
@@ -80,7 +90,7 @@ export function buildReport(model: RuleModel, runs: TargetRun[], options: Record
       if (s.reason) out.reason = s.reason;
       return out;
     }),
-    rules: model.rules.map((r) => ({ key: r.key, family: r.family, protocol: r.protocol, ports: portsText(r.ports), prefixes: r.prefixes, provenance: r.provenance })),
+    rules: model.rules.map((r) => Object.assign(copyPrefixes(r, { key: r.key, family: r.family, protocol: r.protocol, ports: portsText(r.ports) }), { provenance: r.provenance })),
     urlRules: model.urlRules.map((u) => ({ key: u.key, protocol: u.protocol, ports: portsText(u.ports), entries: u.entries.map((e) => ({ host: e.host, kind: e.kind, setIds: e.setIds })) })),
     findings,
   };
@@ -90,15 +100,15 @@ export function buildReport(model: RuleModel, runs: TargetRun[], options: Record
 export function reportJson(r: Report): string {
   // Large prefix lists are spliced in pre-joined: same text as JSON.stringify gives, far cheaper.
   // Canonical prefixes hold only [0-9a-f.:/], so they need no escaping.
-  const lists: string[][] = [];
-  const slim = { ...r, rules: r.rules.map((rule) => (rule.prefixes.length > 1000 ? { ...rule, prefixes: `\u0000list${lists.push(rule.prefixes) - 1}` as unknown as string[] } : rule)) };
+  const lists: ReportRule[] = [];
+  const slim = { ...r, rules: r.rules.map((rule) => (prefixCount(rule) > 1000 ? { key: rule.key, family: rule.family, protocol: rule.protocol, ports: rule.ports, prefixes: `\u0000list${lists.push(rule) - 1}`, provenance: rule.provenance } : rule)) };
   let text = JSON.stringify(slim, null, 2);
   if (lists.length) {
     text = text.replace(/( *)"prefixes": "\\u0000list([0-9]+)"/g, (_m, indent: string, k: string) => {
-      const list = lists[Number(k)];
+      const rule = lists[Number(k)];
       const inner = `${indent}  `;
       // rule prefixes are printed by our own formatters from parsed numbers: [0-9a-f.:/] only
-      const body = list.join(`",\n${inner}"`);
+      const body = joinPrefixes(rule, `",\n${inner}"`);
       return `${indent}"prefixes": [\n${inner}"${body}"\n${indent}]`;
     });
   }

@@ -17,22 +17,27 @@ const SLASH = 47, DOT = 46, HASH = 35, NL = 10, CR = 13, SP = 32, TAB = 9;
  * anything else goes through the strict parser. Compiled as one endpoint set.
  */
 export function parsePrefixList(name: string, buf: Buffer, opts: PrefixListOptions): EndpointSet {
-  const v4 = new V4Accumulator(Math.max(1024, Math.ceil(buf.length / 12)));
-  const v6: Interval[] = [];
   const n = buf.length;
+  // a canonical line takes at least 8 bytes ("0.0.0.0\n"): room for every line read fast
+  const v4 = new V4Accumulator(Math.max(1024, (n >>> 3) + 1));
+  const v6: Interval[] = [];
+  // the fast reader stops at the last newline, so it never reads past the buffer
+  const fastEnd = buf.lastIndexOf(NL) + 1;
   let i = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
   let lineNo = 0;
-  // one pass over the bytes: a strict IPv4 state machine per line; any other line is re-read as text
+  // canonical "a.b.c.d[/len]" lines in a tight loop; any other line is read below, then back here
   while (i < n) {
-    lineNo++;
-    // the common line, "a.b.c.d/len\n" (canonical), in one tight pass; anything else falls through
-    const fast = fastV4Line(buf, i, n);
-    if (fast >= 0) {
-      v4.addRange(scratch.addr, scratch.addr + scratch.size - 1);
-      i = fast + 1;
-      if (opts.onProgress && (lineNo & 0xffff) === 0) opts.onProgress(i, n);
-      continue;
+    if (i < fastEnd) {
+      const before = v4.count;
+      const room = Math.min(PROGRESS_LINES, ((fastEnd - i) >>> 3) + 1);
+      v4.reserve(room);
+      i = fastV4Lines(buf, i, fastEnd, v4.starts, v4.ends, before, before + room);
+      v4.count = fastRun.k;
+      lineNo += fastRun.k - before;
+      if (opts.onProgress && fastRun.k - before === PROGRESS_LINES) opts.onProgress(i, n);
+      if (i >= n || !fastRun.stopped) continue;
     }
+    lineNo++;
     const lineStart = i;
     let addr = 0, part = 0, digits = 0, dots = 0, len = -1, lenDigits = 0;
     let content = false, slow = false, comment = false, trailing = false;
@@ -68,7 +73,6 @@ export function parsePrefixList(name: string, buf: Buffer, opts: PrefixListOptio
       const size = 2 ** (32 - (len < 0 ? 32 : len));
       if (addr % size === 0) {
         v4.addRange(addr, addr + size - 1);
-        if (opts.onProgress && (lineNo & 0xffff) === 0) opts.onProgress(i, n);
         continue;
       }
     }
@@ -94,49 +98,63 @@ export function parsePrefixList(name: string, buf: Buffer, opts: PrefixListOptio
   };
 }
 
-const scratch = { addr: 0, size: 0 };
+const PROGRESS_LINES = 65536;
+const fastRun = { k: 0, stopped: false };
 
 /**
- * Parse "d.d.d.d[/len]" ending at a newline (or the end) starting at i, strictly: no leading
- * zeros, octets <= 255, len <= 32, no host bits. Returns the newline's index, or -1 to fall back.
+ * Read canonical IPv4 lines, "d.d.d.d[/len]\n", from i into starts/ends at k, strictly: no
+ * leading zeros, octets <= 255, len <= 32, no host bits. Stops before the first line it cannot
+ * read this way (fastRun.stopped) or after filling up to kStop. Int32 arithmetic throughout (V8
+ * keeps it unboxed); end must follow a newline so that no read passes it. Returns the index of
+ * the next unread line; fastRun.k is the next free slot.
  */
-function fastV4Line(b: Buffer, i: number, n: number): number {
-  let addr = 0;
-  for (let octet = 0; octet < 4; octet++) {
-    let c = b[i];
-    if (c < 48 || c > 57) return -1;
-    let v = c - 48;
-    c = b[++i];
-    if (c >= 48 && c <= 57) {
-      if (v === 0) return -1;
-      v = v * 10 + c - 48;
-      c = b[++i];
+function fastV4Lines(b: Uint8Array, i: number, end: number, starts: Int32Array, ends: Int32Array, k: number, kStop: number): number {
+  fastRun.stopped = true;
+  line: while (i < end) {
+    if (k === kStop) { fastRun.stopped = false; break; }
+    let p = i, addr = 0, c = 0;
+    for (let octet = 0; octet < 4; octet++) {
+      c = b[p];
+      if (!(c >= 48 && c <= 57)) break line;
+      let v = c - 48;
+      c = b[++p];
       if (c >= 48 && c <= 57) {
+        if (v === 0) break line;
         v = v * 10 + c - 48;
-        if (v > 255) return -1;
-        c = b[++i];
+        c = b[++p];
+        if (c >= 48 && c <= 57) {
+          v = v * 10 + c - 48;
+          if (v > 255) break line;
+          c = b[++p];
+        }
+      }
+      addr = (addr << 8) | v;
+      if (octet < 3) {
+        if (c !== DOT) break line;
+        p++;
       }
     }
-    addr = addr * 256 + v;
-    if (octet < 3) { if (c !== DOT) return -1; i++; }
-  }
-  let len = 32;
-  if (b[i] === SLASH) {
-    let c = b[++i];
-    if (c < 48 || c > 57) return -1;
-    len = c - 48;
-    c = b[++i];
-    if (c >= 48 && c <= 57) {
-      if (len === 0) return -1;
-      len = len * 10 + c - 48;
-      i++;
-      if (len > 32) return -1;
+    let mask = 0;
+    if (c === SLASH) {
+      c = b[++p];
+      if (!(c >= 48 && c <= 57)) break line;
+      let len = c - 48;
+      c = b[++p];
+      if (c >= 48 && c <= 57) {
+        if (len === 0) break line;
+        len = len * 10 + c - 48;
+        if (len > 32) break line;
+        c = b[++p];
+      }
+      mask = len === 0 ? -1 : (1 << (32 - len)) - 1;
     }
+    if (c !== NL || (addr & mask) !== 0) break line;
+    starts[k] = addr;
+    ends[k] = addr | mask;
+    k++;
+    i = p + 1;
   }
-  if (i < n && b[i] !== NL) return -1;
-  const size = 2 ** (32 - len);
-  if (addr % size !== 0) return -1;
-  scratch.addr = addr;
-  scratch.size = size;
+  if (i >= end) fastRun.stopped = false;
+  fastRun.k = k;
   return i;
 }

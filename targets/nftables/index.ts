@@ -1,5 +1,6 @@
 import type { Rule, RuleModel } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
+import { joinPrefixes } from '../../src/net/prefixtext.js';
 import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
 import { TargetLimitError, type Target, type TargetOutput, type RenderContext } from '../types.js';
 
@@ -47,7 +48,7 @@ function setBlock(r: Rule, indent: string): string {
     `${i2}type ${r.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`,
     `${i2}flags interval`,
     `${i2}elements = {`,
-    i3 + r.prefixes.join(`,\n${i3}`),
+    i3 + joinPrefixes(r, `,\n${i3}`),
     `${i2}}`,
     `${indent}}`,
   ].join('\n');

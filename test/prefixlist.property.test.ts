@@ -1,0 +1,84 @@
+import cidr from 'cidr-tools';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
+import { formatV4 } from '../src/net/prefix.js';
+import { copyPrefixes, definePrefixes, joinPrefixes, prefixCount } from '../src/net/prefixtext.js';
+import { buildRules } from '../src/compile/build.js';
+import { parsePrefixList } from '../src/sources/prefixlist.js';
+
+// The reader has a byte-level fast path for canonical IPv4 lines and a strict slow path for the
+// rest; both must give the same union, and the merged rule must equal cidr-tools' merge.
+const octets = fc.integer({ min: 0, max: 2 ** 32 - 1 });
+const v4 = fc.tuple(octets, fc.integer({ min: 0, max: 32 })).map(([a, len]) => ({ addr: a - (a % 2 ** (32 - len)), len }));
+const line = fc.oneof(
+  v4.map((p) => ({ text: `${formatV4(p.addr)}/${p.len}`, entry: `${formatV4(p.addr)}/${p.len}` })), // fast path
+  v4.map((p) => ({ text: formatV4(p.addr), entry: `${formatV4(p.addr)}/32` })), // bare address
+  v4.map((p) => ({ text: `  ${formatV4(p.addr)}/${p.len}\t# note`, entry: `${formatV4(p.addr)}/${p.len}` })), // blanks, comment
+  v4.map((p) => ({ text: `${formatV4(p.addr)}/${p.len}\r`, entry: `${formatV4(p.addr)}/${p.len}` })), // CRLF
+  fc.constantFrom({ text: '', entry: '' }, { text: '# comment', entry: '' }, { text: '   ', entry: '' }),
+  fc.constantFrom('255.255.255.255/32', '0.0.0.0/0', '128.0.0.0/1', '127.255.255.255', '2001:db8::/32').map((t) => ({ text: t, entry: t })),
+);
+
+function rulesOf(text: string) {
+  const set = parsePrefixList('list.txt', Buffer.from(text, 'latin1'), { tcpPorts: [], udpPorts: [] });
+  return buildRules([set]).rules;
+}
+
+describe('prefix list reader', () => {
+  it('reads any mix of canonical, bare, commented and CRLF lines to the exact union (cidr-tools)', () => {
+    fc.assert(fc.property(fc.array(line, { maxLength: 80 }), fc.boolean(), fc.boolean(), (lines, finalNewline, bom) => {
+      const text = (bom ? '\ufeff' : '') + lines.map((l) => l.text).join('\n') + (finalNewline && lines.length ? '\n' : '');
+      const rules = rulesOf(bom ? Buffer.from(text, 'utf8').toString('latin1') : text);
+      const entries = lines.map((l) => l.entry).filter(Boolean);
+      const want4 = cidr.mergeCidr(entries.filter((e) => !e.includes(':')));
+      const got4 = rules.find((r) => r.family === 4)?.prefixes ?? [];
+      expect(got4).toEqual(want4);
+      expect(rules.find((r) => r.family === 4) ? prefixCount(rules.find((r) => r.family === 4)!) : 0).toBe(want4.length);
+    }), { numRuns: 300 });
+  });
+
+  it.each([
+    ['1.2.3.4/24', 'host bits'], ['01.2.3.4', ''], ['1.2.3.256', ''], ['1.2.3.4/33', ''], ['1.2.3.0/024', ''],
+    ['1.2.3', ''], ['1.2.3.4.5', ''], ['1.2.3.4/', ''], ['1.2.3.4 5.6.7.8', ''], ['a.b.c.d', ''], ['1.2.3.4/3x', ''],
+  ])('%j on line 3 is an error naming that line, whether or not a newline follows', (bad) => {
+    for (const tail of ['\n', '', '\n10.0.0.0/8\n']) {
+      const err = (() => { try { rulesOf(`10.0.0.0/8\n# c\n${bad}${tail}`); } catch (e) { return e; } })();
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(/^list\.txt:3: /);
+    }
+  });
+
+  it('reads more lines than one fast run holds (65536), high addresses included', () => {
+    const n = 200_000;
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) lines.push(`${formatV4((((i * 2654435761) >>> 0) & ~255) >>> 0)}/24`);
+    const text = lines.join('\n') + '\n# trailer\n' + '203.0.113.0/24';
+    const got = rulesOf(text)[0].prefixes;
+    expect(got).toEqual(cidr.mergeCidr([...lines, '203.0.113.0/24']));
+  });
+});
+
+describe('prefix text', () => {
+  const lists = fc.array(fc.stringMatching(/^[0-9a-f.:/]{1,18}$/), { maxLength: 40 });
+  it('joins exactly like Array.join for any separator, and counts without making the array', () => {
+    fc.assert(fc.property(lists, fc.constantFrom('\n', ',', ',\n\t\t\t', '",\n    "', ''), (list, sep) => {
+      const owner = definePrefixes({}, { bytes: Buffer.from(list.join('\n'), 'latin1'), count: list.length });
+      expect(prefixCount(owner)).toBe(list.length);
+      expect(joinPrefixes(owner, sep)).toBe(list.join(sep));
+      expect(owner.prefixes).toEqual(list);
+    }));
+  });
+
+  it('once the array was read, joins follow the array (edits included), and copies keep the text', () => {
+    const owner = definePrefixes({}, { bytes: Buffer.from('192.0.2.0/24\n198.51.100.0/24', 'latin1'), count: 2 });
+    const copy = copyPrefixes(owner, { key: 'x' });
+    owner.prefixes.push('203.0.113.0/24');
+    expect(joinPrefixes(owner, ',')).toBe('192.0.2.0/24,198.51.100.0/24,203.0.113.0/24');
+    expect(prefixCount(owner)).toBe(3);
+    expect(joinPrefixes(copy, ',')).toBe('192.0.2.0/24,198.51.100.0/24');
+    copy.prefixes = ['192.0.2.1/32'];
+    expect(joinPrefixes(copy, ',')).toBe('192.0.2.1/32');
+    expect(JSON.stringify(copy)).toBe('{"key":"x","prefixes":["192.0.2.1/32"]}');
+  });
+});
