@@ -5,6 +5,7 @@ import { InputError } from '../src/errors.js';
 import { formatV4 } from '../src/net/prefix.js';
 import { copyPrefixes, definePrefixes, joinPrefixes, prefixCount } from '../src/net/prefixtext.js';
 import { buildRules } from '../src/compile/build.js';
+import { V4Accumulator } from '../src/net/merge.js';
 import { parsePrefixList } from '../src/sources/prefixlist.js';
 
 // The reader has a byte-level fast path for canonical IPv4 lines and a strict slow path for the
@@ -60,18 +61,19 @@ describe('prefix list reader', () => {
 });
 
 describe('prefix text', () => {
-  const lists = fc.array(fc.stringMatching(/^[0-9a-f.:/]{1,18}$/), { maxLength: 40 });
-  it('joins exactly like Array.join for any separator, and counts without making the array', () => {
-    fc.assert(fc.property(lists, fc.constantFrom('\n', ',', ',\n\t\t\t', '",\n    "', ''), (list, sep) => {
-      const owner = definePrefixes({}, { bytes: Buffer.from(list.join('\n'), 'latin1'), count: list.length });
-      expect(prefixCount(owner)).toBe(list.length);
-      expect(joinPrefixes(owner, sep)).toBe(list.join(sep));
-      expect(owner.prefixes).toEqual(list);
-    }));
+  const cover = (list: string[]) => { const acc = new V4Accumulator(); for (const p of list) acc.addText(p); return acc.mergedCover(); };
+  it('joins exactly like Array.join of the merged list for any separator, and counts without making the array', () => {
+    fc.assert(fc.property(fc.array(v4.map((p) => `${formatV4(p.addr)}/${p.len}`), { maxLength: 60 }), fc.constantFrom('\n', ',', ',\n\t\t\t', '",\n    "', ''), (list, sep) => {
+      const want = cidr.mergeCidr(list);
+      const owner = definePrefixes({}, cover(list));
+      expect(prefixCount(owner)).toBe(want.length);
+      expect(joinPrefixes(owner, sep)).toBe(want.join(sep));
+      expect(owner.prefixes).toEqual(want);
+    }), { numRuns: 300 });
   });
 
-  it('once the array was read, joins follow the array (edits included), and copies keep the text', () => {
-    const owner = definePrefixes({}, { bytes: Buffer.from('192.0.2.0/24\n198.51.100.0/24', 'latin1'), count: 2 });
+  it('once the array was read, joins follow the array (edits included), and copies keep the intervals', () => {
+    const owner = definePrefixes({}, cover(['192.0.2.0/24', '198.51.100.0/24']));
     const copy = copyPrefixes(owner, { key: 'x' });
     owner.prefixes.push('203.0.113.0/24');
     expect(joinPrefixes(owner, ',')).toBe('192.0.2.0/24,198.51.100.0/24,203.0.113.0/24');

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Category, EndpointSet, Finding, Protocol, Rule, UrlRule } from '../model.js';
-import { intervalsToCidrs, mergePrefixes, toIntervals, unionIntervals, V4Accumulator } from '../net/merge.js';
+import { intervalsToCidrs, mergePrefixes, toIntervals, unionIntervals, V4Accumulator, type V4Cover } from '../net/merge.js';
 import type { Family } from '../net/prefix.js';
-import { definePrefixes, type PrefixText } from '../net/prefixtext.js';
+import { definePrefixes } from '../net/prefixtext.js';
 import { portsText, type PortRange } from '../net/ports.js';
 import { compareIds } from '../sources/o365json.js';
 import type { PrefixBulk } from '../sources/prefixlist.js';
@@ -105,15 +105,15 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
  * several buckets (TCP and UDP ports): merging reorders its starts and ends independently, which is
  * harmless, since the union depends only on the two multisets.
  */
-function mergeBucket(b: Bucket): string[] | PrefixText {
+function mergeBucket(b: Bucket): string[] | V4Cover {
   if (!b.bulk.length) return mergePrefixes(b.family, b.prefixes);
   if (b.family === 6) return intervalsToCidrs(6, unionIntervals([...b.bulk.flatMap((x) => x.v6), ...toIntervals(6, b.prefixes)]));
   // one bulk list and nothing else (the common large case): merge its arrays as they are
-  if (b.bulk.length === 1 && !b.prefixes.length) return b.bulk[0].v4.mergedText();
+  if (b.bulk.length === 1 && !b.prefixes.length) return b.bulk[0].v4.mergedCover();
   const acc = new V4Accumulator();
   for (const x of b.bulk) acc.addAll(x.v4);
   for (const p of b.prefixes) acc.addText(p);
-  return acc.mergedText();
+  return acc.mergedCover();
 }
 
 /** Rules sort by family, protocol, then port set: stable across feed changes. */

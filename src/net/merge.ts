@@ -1,4 +1,3 @@
-import type { PrefixText } from './prefixtext.js';
 import { type Family, formatV4, formatV6, parseIPv4Strict, parsePrefix, prefixBounds, PrefixSyntaxError } from './prefix.js';
 
 /**
@@ -69,15 +68,35 @@ export class V4Accumulator {
   }
 
   merged(): string[] {
-    const { starts, ends, count } = this.intervals();
-    return v4IntervalsToCidrs(starts, ends, count);
+    return v4CoverList(this.mergedCover());
   }
 
-  /** The merged cover as one block of text (see prefixtext.ts). */
-  mergedText(): PrefixText {
+  /** The merged cover, kept as intervals (see prefixtext.ts). */
+  mergedCover(): V4Cover {
     const { starts, ends, count } = this.intervals();
-    return v4IntervalsToText(starts, ends, count);
+    return { starts, ends, intervals: count, count: v4CidrCount(starts, ends, count) };
   }
+}
+
+/** A minimal IPv4 CIDR cover kept as sorted disjoint inclusive intervals, and its prefix count. */
+export interface V4Cover { starts: Uint32Array; ends: Uint32Array; intervals: number; count: number }
+
+/** The size (log2) of the largest CIDR block starting at s that fits in s..end. */
+function blockBits(s: number, end: number): number {
+  const alignBits = s === 0 ? 32 : 31 - Math.clz32(s & -s);
+  const left = end - s + 1; // up to 2^32
+  const fitBits = left >= 4294967296 ? 32 : 31 - Math.clz32(left);
+  return alignBits < fitBits ? alignBits : fitBits;
+}
+
+/** How many prefixes the minimal CIDR cover of the intervals has. */
+export function v4CidrCount(starts: Uint32Array, ends: Uint32Array, count: number): number {
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    const end = ends[i];
+    for (let s = starts[i]; s <= end; s += 2 ** blockBits(s, end)) n++;
+  }
+  return n;
 }
 
 /** Decimal digits of 0..255, three bytes each (left-aligned), and how many are used. */
@@ -90,43 +109,45 @@ for (let v = 0; v < 256; v++) {
 }
 
 /**
- * The minimal CIDR cover of many uint32 intervals as canonical text, "\n"-separated, written as
- * bytes into one buffer: no string per prefix (see prefixtext.ts).
+ * The cover's canonical prefixes joined by `sep` (ASCII), written as bytes into one buffer and
+ * decoded once: no string per prefix. Same text as `list.join(sep)`.
  */
-export function v4IntervalsToText(starts: Uint32Array, ends: Uint32Array, count: number): PrefixText {
-  let buf = Buffer.allocUnsafe(Math.max(64, count * 20));
-  let p = 0, n = 0;
-  for (let i = 0; i < count; i++) {
+export function v4CoverText(c: V4Cover, sep: string): string {
+  if (c.count === 0) return '';
+  // "/len" followed by the separator, for each len: written from a table
+  const suffixes = Array.from({ length: 33 }, (_, len) => Buffer.from(`/${len}${sep}`, 'latin1'));
+  const maxLine = 16 + Math.max(...suffixes.map((x) => x.length));
+  let buf = Buffer.allocUnsafe(c.count * maxLine);
+  const { starts, ends } = c;
+  let p = 0;
+  for (let i = 0; i < c.intervals; i++) {
     let s = starts[i];
     const end = ends[i];
     while (s <= end) {
-      if (p + 20 > buf.length) { const nb = Buffer.allocUnsafe(buf.length * 2); buf.copy(nb, 0, 0, p); buf = nb; }
-      // the block is limited by the alignment of s and by what is left of the range
-      const alignBits = s === 0 ? 32 : 31 - Math.clz32(s & -s);
-      const left = end - s + 1; // up to 2^32
-      const fitBits = left >= 4294967296 ? 32 : 31 - Math.clz32(left);
-      const bits = alignBits < fitBits ? alignBits : fitBits;
+      const bits = blockBits(s, end);
       for (let shift = 24; shift >= 0; shift -= 8) {
         const v = (s >>> shift) & 255, at = v * 3, len = OCTET_LEN[v];
         buf[p] = OCTET_DIGITS[at];
         if (len > 1) { buf[p + 1] = OCTET_DIGITS[at + 1]; if (len > 2) buf[p + 2] = OCTET_DIGITS[at + 2]; }
         p += len;
-        buf[p++] = shift ? 46 : 47; // "." between octets, "/" before the length
+        if (shift) buf[p++] = 46; // "."
       }
-      const plen = 32 - bits;
-      if (plen >= 10) { buf[p++] = 48 + ((plen / 10) | 0); buf[p++] = 48 + (plen % 10); } else buf[p++] = 48 + plen;
-      buf[p++] = 10;
-      n++;
+      const suffix = suffixes[32 - bits];
+      for (let k = 0; k < suffix.length; k++) buf[p++] = suffix[k];
       s += 2 ** bits;
     }
   }
-  return { bytes: buf.subarray(0, Math.max(0, p - 1)), count: n };
+  return buf.toString('latin1', 0, p - sep.length);
+}
+
+/** The cover as an array of canonical prefixes. */
+export function v4CoverList(c: V4Cover): string[] {
+  return c.count ? v4CoverText(c, '\n').split('\n') : [];
 }
 
 /** The minimal CIDR cover of many uint32 intervals, as an array of canonical prefixes. */
 export function v4IntervalsToCidrs(starts: Uint32Array, ends: Uint32Array, count: number): string[] {
-  const t = v4IntervalsToText(starts, ends, count);
-  return t.count ? t.bytes.toString('latin1').split('\n') : [];
+  return v4CoverList({ starts, ends, intervals: count, count: v4CidrCount(starts, ends, count) });
 }
 
 /**

@@ -112,28 +112,27 @@ function fastV4Lines(b: Uint8Array, i: number, end: number, starts: Int32Array, 
   fastRun.stopped = true;
   line: while (i < end) {
     if (k === kStop) { fastRun.stopped = false; break; }
-    let p = i, addr = 0, c = 0;
-    for (let octet = 0; octet < 4; octet++) {
-      c = b[p];
-      if (!(c >= 48 && c <= 57)) break line;
-      let v = c - 48;
-      c = b[++p];
-      if (c >= 48 && c <= 57) {
-        if (v === 0) break line;
-        v = v * 10 + c - 48;
-        c = b[++p];
-        if (c >= 48 && c <= 57) {
-          v = v * 10 + c - 48;
-          if (v > 255) break line;
-          c = b[++p];
-        }
-      }
-      addr = (addr << 8) | v;
-      if (octet < 3) {
-        if (c !== DOT) break line;
-        p++;
-      }
-    }
+    // four octets, unrolled (about 10% faster than a loop): digits, no leading zero, <= 255
+    let p = i, c = b[p], v = 0, addr = 0;
+    if (!(c >= 48 && c <= 57)) break line;
+    v = c - 48; c = b[++p];
+    if (c >= 48 && c <= 57) { if (v === 0) break line; v = v * 10 + c - 48; c = b[++p]; if (c >= 48 && c <= 57) { v = v * 10 + c - 48; if (v > 255) break line; c = b[++p]; } }
+    if (c !== DOT) break line;
+    addr = v; c = b[++p];
+    if (!(c >= 48 && c <= 57)) break line;
+    v = c - 48; c = b[++p];
+    if (c >= 48 && c <= 57) { if (v === 0) break line; v = v * 10 + c - 48; c = b[++p]; if (c >= 48 && c <= 57) { v = v * 10 + c - 48; if (v > 255) break line; c = b[++p]; } }
+    if (c !== DOT) break line;
+    addr = (addr << 8) | v; c = b[++p];
+    if (!(c >= 48 && c <= 57)) break line;
+    v = c - 48; c = b[++p];
+    if (c >= 48 && c <= 57) { if (v === 0) break line; v = v * 10 + c - 48; c = b[++p]; if (c >= 48 && c <= 57) { v = v * 10 + c - 48; if (v > 255) break line; c = b[++p]; } }
+    if (c !== DOT) break line;
+    addr = (addr << 8) | v; c = b[++p];
+    if (!(c >= 48 && c <= 57)) break line;
+    v = c - 48; c = b[++p];
+    if (c >= 48 && c <= 57) { if (v === 0) break line; v = v * 10 + c - 48; c = b[++p]; if (c >= 48 && c <= 57) { v = v * 10 + c - 48; if (v > 255) break line; c = b[++p]; } }
+    addr = (addr << 8) | v;
     let mask = 0;
     if (c === SLASH) {
       c = b[++p];
