@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// Bootstrap: cache compiled code between runs (Node >= 22.1), then load the CLI.
+// Bootstrap: cache compiled code between runs (Node >= 22.1), then load the CLI. The CLI is the
+// single-file bundle the build makes (dist/m365fw.js): one module to load instead of ~45, which
+// saves a quarter of a small run's time; dist/src/main.js is the same code, unbundled.
+import { existsSync } from 'node:fs';
 import module from 'node:module';
 
 try { module.enableCompileCache?.(); } catch { /* a read-only cache dir only costs speed */ }
-await import('./main.js');
+const bundle = new URL('../m365fw.js', import.meta.url);
+if (!existsSync(bundle)) {
+  process.stderr.write(`m365fw: ${bundle.pathname} is missing; run "npm run build"\n`);
+  process.exit(1);
+}
+await import(bundle.href);
