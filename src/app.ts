@@ -4,7 +4,8 @@ import { compileModel, type CompileRequest } from './compile/index.js';
 import { guardMaxRemoval, guardNotEmpty } from './compile/guards.js';
 import { GuardError } from './errors.js';
 import type { Artifact, RuleModel } from './model.js';
-import { buildReport, REPORT_FILE, reportJson, type Report, type TargetRun } from './report/report.js';
+import { piecesArtifact } from './io/pieces.js';
+import { buildReport, REPORT_FILE, reportPieces, type Report, type TargetRun } from './report/report.js';
 import { TOOL_VERSION } from './version.js';
 import type { Target } from '../targets/types.js';
 
@@ -74,6 +75,6 @@ export function compileAndRender(req: CompileRequest, run: RunOptions): Compiled
   const options = { ...model.options, targets: run.targets.map((t) => t.name), ...targetOpts, ...(run.timestamp ? { timestamp: run.timestamp } : {}) };
   for (const s of run.skipped ?? []) model.findings.push({ kind: 'dropped', target: s.target, detail: s.reason });
   const report = buildReport(model, runs, options, header);
-  const artifacts = [...runs.flatMap((r) => r.artifacts), { path: REPORT_FILE, content: reportJson(report) }];
+  const artifacts = [...runs.flatMap((r) => r.artifacts), piecesArtifact(REPORT_FILE, reportPieces(report))];
   return { model, runs, report, artifacts };
 }

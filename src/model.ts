@@ -110,6 +110,6 @@ export interface RuleModel {
 export interface Artifact {
   path: string;
   content: string;
-  /** `content` as UTF-8, once encoded (hashed and written from these bytes; never set apart from content) */
-  bytes?: Buffer;
+  /** `content` as UTF-8 pieces, in order (hashed and written from these; see src/io/pieces.ts) */
+  pieces?: Uint8Array[];
 }

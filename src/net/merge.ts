@@ -109,15 +109,15 @@ for (let v = 0; v < 256; v++) {
 }
 
 /**
- * The cover's canonical prefixes joined by `sep` (ASCII), written as bytes into one buffer and
- * decoded once: no string per prefix. Same text as `list.join(sep)`.
+ * The cover's canonical prefixes joined by `sep` (ASCII), written as bytes into one buffer: no
+ * string per prefix. Same bytes as `list.join(sep)`.
  */
-export function v4CoverText(c: V4Cover, sep: string): string {
-  if (c.count === 0) return '';
+export function v4CoverBytes(c: V4Cover, sep: string): Buffer {
+  if (c.count === 0) return Buffer.alloc(0);
   // "/len" followed by the separator, for each len: written from a table
   const suffixes = Array.from({ length: 33 }, (_, len) => Buffer.from(`/${len}${sep}`, 'latin1'));
   const maxLine = 16 + Math.max(...suffixes.map((x) => x.length));
-  let buf = Buffer.allocUnsafe(c.count * maxLine);
+  const buf = Buffer.allocUnsafe(c.count * maxLine);
   const { starts, ends } = c;
   let p = 0;
   for (let i = 0; i < c.intervals; i++) {
@@ -137,7 +137,12 @@ export function v4CoverText(c: V4Cover, sep: string): string {
       s += 2 ** bits;
     }
   }
-  return buf.toString('latin1', 0, p - sep.length);
+  return buf.subarray(0, p - sep.length);
+}
+
+/** The cover's canonical prefixes joined by `sep`, as a string. */
+export function v4CoverText(c: V4Cover, sep: string): string {
+  return v4CoverBytes(c, sep).toString('latin1');
 }
 
 /** The cover as an array of canonical prefixes. */

@@ -8,7 +8,7 @@
  * the text with their separator straight from the intervals. Once the array was handed out the
  * intervals are forgotten: whatever the caller does with the array is what every later join sees.
  */
-import { v4CoverList, v4CoverText, type V4Cover } from './merge.js';
+import { v4CoverBytes, v4CoverList, v4CoverText, type V4Cover } from './merge.js';
 
 const COVERS = new WeakMap<object, V4Cover>();
 
@@ -50,4 +50,10 @@ export function prefixCount(o: { prefixes: readonly string[] }): number {
 export function joinPrefixes(o: { prefixes: readonly string[] }, sep: string): string {
   const c = COVERS.get(o);
   return c ? v4CoverText(c, sep) : o.prefixes.join(sep);
+}
+
+/** `joinPrefixes` as bytes: no string at all while the array was never made. */
+export function prefixBytes(o: { prefixes: readonly string[] }, sep: string): Buffer {
+  const c = COVERS.get(o);
+  return c ? v4CoverBytes(c, sep) : Buffer.from(o.prefixes.join(sep), 'utf8');
 }

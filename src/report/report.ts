@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Artifact, Finding, RuleModel } from '../model.js';
 import { portsText } from '../net/ports.js';
-import { copyPrefixes, joinPrefixes, prefixCount } from '../net/prefixtext.js';
+import { artifactPieces, Pieces, piecesLength } from '../io/pieces.js';
+import { copyPrefixes, prefixBytes, prefixCount } from '../net/prefixtext.js';
 import { TOOL_VERSION } from '../version.js';
 
 export const REPORT_FILE = 'report.json';
@@ -31,7 +32,6 @@ export interface ReportSet {
 }
 export interface ReportRule { key: string; family: number; protocol: string; ports: string; prefixes: string[]; provenance: RuleModel['rules'][number]['provenance'] }
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function findingOrder(a: Finding, b: Finding): number {
   const ka = `${a.target ?? ''}\u0000${a.kind}\u0000${(a.setIds ?? []).join(',')}\u0000${a.entry ?? ''}\u0000${a.detail}`;
@@ -39,20 +39,56 @@ function findingOrder(a: Finding, b: Finding): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-/** An artifact's UTF-8 bytes, encoded once and kept on the artifact. */
-export function artifactBytes(a: Artifact): Buffer {
-  return (a.bytes ??= Buffer.from(a.content, 'utf8'));
+const view = (p: Uint8Array) => Buffer.from(p.buffer, p.byteOffset, p.length);
+
+/** Where `line` first appears in the pieces taken as one text (also across pieces), or -1. */
+function findInPieces(pieces: readonly Uint8Array[], line: string): number {
+  const needle = Buffer.from(line, 'latin1'), L = needle.length;
+  let base = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    const p = view(pieces[i]);
+    // a match wholly inside this piece comes before any that starts here and runs on
+    const inside = p.indexOf(needle);
+    if (inside >= 0) return base + inside;
+    const from = Math.max(0, p.length - L + 1);
+    const window: Uint8Array[] = [p.subarray(from)];
+    for (let j = i + 1, need = L - 1; j < pieces.length && need > 0; j++) {
+      const q = pieces[j].subarray(0, need);
+      window.push(q);
+      need -= q.length;
+    }
+    const at = Buffer.concat(window).indexOf(needle);
+    if (at >= 0) return base + from + at;
+    base += p.length;
+  }
+  return -1;
 }
 
 /** sha256 of an artifact without its provenance lines: what plan compares. */
-export function contentHash(content: string | Buffer, header: string[]): string {
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  // each header line (printable ASCII) appears once, near the top: hash the bytes between them
-  const cuts = header.map((l) => [bytes.indexOf(l, 0, 'latin1'), l.length]).filter(([at]) => at >= 0).sort((a, b) => a[0] - b[0]);
-  const h = createHash('sha256');
+export function contentHash(content: string | readonly Uint8Array[], header: string[]): string {
+  const pieces = typeof content === 'string' ? [Buffer.from(content, 'utf8')] : content;
+  // each header line (printable ASCII) appears once, near the top: hash the bytes around them
+  const cuts = header.map((l) => [findInPieces(pieces, l), l.length]).filter(([at]) => at >= 0).sort((a, b) => a[0] - b[0]);
+  const keep: [number, number][] = [];
   let pos = 0;
-  for (const [at, len] of cuts) { if (at >= pos) { h.update(bytes.subarray(pos, at)); pos = at + len; } }
-  h.update(bytes.subarray(pos));
+  for (const [at, len] of cuts) { if (at >= pos) { keep.push([pos, at]); pos = at + len; } }
+  keep.push([pos, Infinity]);
+  const h = createHash('sha256');
+  let base = 0;
+  for (const p of pieces) {
+    const end = base + p.length;
+    for (const [from, to] of keep) {
+      const a = Math.max(from, base), b = Math.min(to, end);
+      if (a < b) h.update(p.subarray(a - base, b - base));
+    }
+    base = end;
+  }
+  return h.digest('hex');
+}
+
+function sha256Pieces(pieces: readonly Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const p of pieces) h.update(p);
   return h.digest('hex');
 }
 
@@ -74,8 +110,8 @@ export function buildReport(model: RuleModel, runs: TargetRun[], options: Record
     },
     targets: Object.fromEntries(runs.map((r) => [r.name, {
       artifacts: r.artifacts.map((a) => {
-        const bytes = artifactBytes(a);
-        return { path: a.path, sha256: sha(bytes), contentSha256: contentHash(bytes, header), bytes: bytes.length };
+        const pieces = artifactPieces(a);
+        return { path: a.path, sha256: sha256Pieces(pieces), contentSha256: contentHash(pieces, header), bytes: piecesLength(pieces) };
       }),
     }])),
     endpointSets: model.sets.map((s) => {
@@ -98,19 +134,27 @@ export function buildReport(model: RuleModel, runs: TargetRun[], options: Record
 
 /** Stable JSON: two-space indent, LF, trailing newline. */
 export function reportJson(r: Report): string {
-  // Large prefix lists are spliced in pre-joined: same text as JSON.stringify gives, far cheaper.
+  return Buffer.concat(reportPieces(r)).toString('utf8');
+}
+
+/** The same JSON as UTF-8 pieces: large prefix lists are written as bytes, not strings. */
+export function reportPieces(r: Report): Uint8Array[] {
+  // Large prefix lists are spliced in: same text as JSON.stringify gives, far cheaper.
   // Canonical prefixes hold only [0-9a-f.:/], so they need no escaping.
   const lists: ReportRule[] = [];
   const slim = { ...r, rules: r.rules.map((rule) => (prefixCount(rule) > 1000 ? { key: rule.key, family: rule.family, protocol: rule.protocol, ports: rule.ports, prefixes: `\u0000list${lists.push(rule) - 1}`, provenance: rule.provenance } : rule)) };
-  let text = JSON.stringify(slim, null, 2);
-  if (lists.length) {
-    text = text.replace(/( *)"prefixes": "\\u0000list([0-9]+)"/g, (_m, indent: string, k: string) => {
-      const rule = lists[Number(k)];
-      const inner = `${indent}  `;
-      // rule prefixes are printed by our own formatters from parsed numbers: [0-9a-f.:/] only
-      const body = joinPrefixes(rule, `",\n${inner}"`);
-      return `${indent}"prefixes": [\n${inner}"${body}"\n${indent}]`;
-    });
+  const text = JSON.stringify(slim, null, 2) + '\n';
+  const out = new Pieces();
+  const spot = /( *)"prefixes": "\\u0000list([0-9]+)"/g;
+  let pos = 0;
+  for (let m = spot.exec(text); m; m = spot.exec(text)) {
+    const [, indent, k] = m;
+    const inner = `${indent}  `;
+    out.add(text.slice(pos, m.index)).add(`${indent}"prefixes": [\n${inner}"`);
+    // rule prefixes are printed by our own formatters from parsed numbers: [0-9a-f.:/] only
+    out.add(prefixBytes(lists[Number(k)], `",\n${inner}"`)).add(`"\n${indent}]`);
+    pos = m.index + m[0].length;
   }
-  return text + '\n';
+  out.add(text.slice(pos));
+  return out.done();
 }

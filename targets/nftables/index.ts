@@ -1,6 +1,7 @@
 import type { Rule, RuleModel } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
-import { joinPrefixes } from '../../src/net/prefixtext.js';
+import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
+import { prefixBytes } from '../../src/net/prefixtext.js';
 import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
 import { TargetLimitError, type Target, type TargetOutput, type RenderContext } from '../types.js';
 
@@ -41,28 +42,29 @@ export function nftRuleLine(r: Rule): string {
   return `${r.family === 4 ? 'ip' : 'ip6'} daddr @${setName(r)}${portMatch(r)} accept comment "${comment}"`;
 }
 
-function setBlock(r: Rule, indent: string): string {
+/** One interval set; its elements come from the rule's prefixes as bytes (no string per prefix). */
+function setBlock(out: Pieces, r: Rule, indent: string): void {
   const i2 = indent + '\t', i3 = i2 + '\t';
-  return [
+  out.add([
     `${indent}set ${setName(r)} {`,
     `${i2}type ${r.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`,
     `${i2}flags interval`,
     `${i2}elements = {`,
-    i3 + joinPrefixes(r, `,\n${i3}`),
-    `${i2}}`,
-    `${indent}}`,
-  ].join('\n');
+    i3,
+  ].join('\n'));
+  out.add(prefixBytes(r, `,\n${i3}`));
+  out.add(`\n${i2}}\n${indent}}`);
 }
 
-function body(rules: Rule[], indent: string, o: NftOptions): string {
-  const parts = rules.map((r) => setBlock(r, indent));
-  parts.push([`${indent}chain ${RULE_CHAIN} {`, ...rules.map((r) => `${indent}\t${nftRuleLine(r)}`), `${indent}}`].join('\n'));
+function body(out: Pieces, rules: Rule[], indent: string, o: NftOptions): void {
+  for (const r of rules) { setBlock(out, r, indent); out.add('\n\n'); }
+  out.add([`${indent}chain ${RULE_CHAIN} {`, ...rules.map((r) => `${indent}\t${nftRuleLine(r)}`), `${indent}}`].join('\n'));
   if (o.hook) {
     // on output, loopback and IPv6 neighbour discovery must pass or the host loses IPv6 altogether
     const lo = o.hook === 'output'
       ? [`${indent}\toifname "lo" accept`, `${indent}\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept`]
       : [];
-    parts.push([
+    out.add('\n\n' + [
       `${indent}chain ${o.hook} {`,
       `${indent}\ttype filter hook ${o.hook} priority filter; policy ${o.policy};`,
       `${indent}\tct state established,related accept`,
@@ -72,18 +74,28 @@ function body(rules: Rule[], indent: string, o: NftOptions): string {
       `${indent}}`,
     ].join('\n'));
   }
-  return parts.join('\n\n') + '\n';
+  out.add('\n');
 }
 
-/** Render one self-contained nftables file (an inet table of its own, or its body for include). */
-export function renderNft(model: RuleModel, ctx: RenderContext): string {
+/** One self-contained nftables file (an inet table of its own, or its body for include), as UTF-8 pieces. */
+export function renderNftPieces(model: RuleModel, ctx: RenderContext): Uint8Array[] {
   const o = nftOptions(ctx.options);
-  const head = commentHeader(ctx.header, '#');
+  const out = new Pieces().add(commentHeader(ctx.header, '#'));
   if (o.mode === 'include') {
-    return `${head}# include this file inside your own table: table inet filter { include "${NFT_FILE}" ... }\n${body(model.rules, '', o)}`;
+    out.add(`# include this file inside your own table: table inet filter { include "${NFT_FILE}" ... }\n`);
+    body(out, model.rules, '', o);
+  } else {
+    // declare, delete, recreate: atomic in one transaction, and the first load works too (no "destroy" in nft 1.0.6)
+    out.add(`table inet ${o.table}\ndelete table inet ${o.table}\ntable inet ${o.table} {\n`);
+    body(out, model.rules, '\t', o);
+    out.add('}\n');
   }
-  // declare, delete, recreate: atomic in one transaction, and the first load works too (no "destroy" in nft 1.0.6)
-  return `${head}table inet ${o.table}\ndelete table inet ${o.table}\ntable inet ${o.table} {\n${body(model.rules, '\t', o)}}\n`;
+  return out.done();
+}
+
+/** The same file as one string. */
+export function renderNft(model: RuleModel, ctx: RenderContext): string {
+  return Buffer.concat(renderNftPieces(model, ctx)).toString('utf8');
 }
 
 export const nftables: Target = {
@@ -99,7 +111,7 @@ export const nftables: Target = {
   ],
   render(model, ctx): TargetOutput {
     return {
-      artifacts: [{ path: NFT_FILE, content: renderNft(model, ctx) }],
+      artifacts: [piecesArtifact(NFT_FILE, renderNftPieces(model, ctx))],
       findings: unenforcedUrls(model, 'nftables', 'nftables matches IP addresses only; URL entries are not enforced'),
     };
   },
