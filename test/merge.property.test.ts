@@ -74,3 +74,22 @@ describe('radix sort', () => {
     }), { numRuns: 40 });
   });
 });
+
+describe('V4Accumulator merged once', () => {
+  it('a merged list gives the same cover again, feeds another accumulator, and refuses more ranges', async () => {
+    const { V4Accumulator, v4CoverList } = await import('../src/net/merge.js');
+    fc.assert(fc.property(fc.array(v4Prefix, { maxLength: 5000 }), fc.array(v4Prefix, { maxLength: 50 }), (list, more) => {
+      const acc = new V4Accumulator(16);
+      for (const p of list) acc.addText(p);
+      const cover = acc.mergedCover();
+      expect(v4CoverList(cover)).toEqual(cidr.mergeCidr(list));
+      expect(acc.mergedCover()).toBe(cover);
+      expect(acc.count).toBe(list.length);
+      const other = new V4Accumulator();
+      for (const p of more) other.addText(p);
+      other.addAll(acc);
+      expect(other.merged()).toEqual(cidr.mergeCidr([...list, ...more]));
+      expect(() => acc.addText('192.0.2.0/24')).toThrow(/after merging/);
+    }), { numRuns: 60 });
+  });
+});

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import cidr from 'cidr-tools';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +10,7 @@ import { formatV4 } from '../src/net/prefix.js';
 import { copyPrefixes, definePrefixes, joinPrefixes, prefixCount } from '../src/net/prefixtext.js';
 import { buildRules } from '../src/compile/build.js';
 import { V4Accumulator } from '../src/net/merge.js';
-import { parsePrefixList } from '../src/sources/prefixlist.js';
+import { parsePrefixList, READ_CHUNK, readPrefixListFile } from '../src/sources/prefixlist.js';
 
 // The reader has a byte-level fast path for canonical IPv4 lines and a strict slow path for the
 // rest; both must give the same union, and the merged rule must equal cidr-tools' merge.
@@ -82,5 +86,41 @@ describe('prefix text', () => {
     copy.prefixes = ['192.0.2.1/32'];
     expect(joinPrefixes(copy, ',')).toBe('192.0.2.1/32');
     expect(JSON.stringify(copy)).toBe('{"key":"x","prefixes":["192.0.2.1/32"]}');
+  });
+});
+
+describe('prefix list file reader (chunked)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'm365fw-chunks-'));
+  const lines: string[] = [];
+  for (let i = 0; i < 120_000; i++) {
+    const a = ((i * 2654435761) >>> 0) & ~15;
+    lines.push(i % 997 === 0 ? `  ${formatV4(a >>> 0)}/28 # odd line\r` : i % 1499 === 0 ? `2001:db8:${(i % 65536).toString(16)}::/48` : `${formatV4(a >>> 0)}/28`);
+  }
+  // a comment longer than the read buffer: the reader must grow it, not split the line
+  lines.splice(60_000, 0, `# ${'x'.repeat(READ_CHUNK * 2)}`);
+  const text = '\ufeff' + lines.join('\n'); // BOM, and no final newline
+  const file = join(dir, 'list.txt');
+  writeFileSync(file, text);
+
+  it('gives the same sets as reading the whole buffer, and the file\'s sha256', () => {
+    const opts = { tcpPorts: [], udpPorts: [] };
+    const read = readPrefixListFile(file, opts);
+    const whole = parsePrefixList('list.txt', readFileSync(file), opts);
+    expect(read.sha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    expect(read.name).toBe('list.txt');
+    const [a, b] = [buildRules([read.set]).rules, buildRules([whole]).rules];
+    expect(a.map((r) => r.prefixes)).toEqual(b.map((r) => r.prefixes));
+    expect(a[0].prefixes).toEqual(cidr.mergeCidr(lines.filter((l) => !l.startsWith('#') && !l.includes(':')).map((l) => l.replace(/#.*/, '').trim())));
+    expect(read.set.bulk!.v6.length).toBe(lines.filter((l) => l.includes(':')).length);
+  });
+
+  it('names the right line of a bad entry far into the file', () => {
+    const bad = join(dir, 'bad.txt');
+    writeFileSync(bad, [...lines.slice(0, 100_000), '192.0.2.1/24', ...lines.slice(100_000)].join('\n'));
+    expect(() => readPrefixListFile(bad, { tcpPorts: [], udpPorts: [] })).toThrow(/^bad\.txt:100001: host bits set/);
+  });
+
+  it('a missing file is an input error naming it', () => {
+    expect(() => readPrefixListFile(join(dir, 'nope.txt'), { tcpPorts: [], udpPorts: [] })).toThrow(/^nope\.txt: cannot read input \(ENOENT\)/);
   });
 });

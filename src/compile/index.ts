@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { CompileOptions, EndpointSet, Finding, InputInfo, RuleModel } from '../model.js';
 import type { PortRange } from '../net/ports.js';
 import { parseO365Feed } from '../sources/o365json.js';
-import { parsePrefixList } from '../sources/prefixlist.js';
+import { readPrefixListFile } from '../sources/prefixlist.js';
 import { readInput } from '../sources/read.js';
 import { applyPolicy, loadPolicy } from '../sources/policy.js';
 import { prefixCount } from '../net/prefixtext.js';
@@ -37,13 +37,19 @@ function fetchedMeta(path: string, sha256: string): { instance?: string; version
 
 /** Read, validate, filter and bucket: everything up to the rule model. Pure but for the reads. */
 export function compileModel(req: CompileRequest): RuleModel {
-  const file = readInput(req.input, req.format === 'prefixes');
-  const input: InputInfo = { file: file.name, sha256: file.sha256, format: req.format === 'prefixes' ? 'prefixes' : 'o365-json' };
+  let input: InputInfo;
   let sets: EndpointSet[];
+  let name: string;
   if (req.format === 'prefixes') {
     req.onProgress?.('read');
-    sets = [parsePrefixList(file.name, file.bytes, { tcpPorts: req.tcpPorts ?? [], udpPorts: req.udpPorts ?? [], onProgress: (d, t) => req.onProgress?.('read', d, t) })];
+    const list = readPrefixListFile(req.input, { tcpPorts: req.tcpPorts ?? [], udpPorts: req.udpPorts ?? [], onProgress: (d, t) => req.onProgress?.('read', d, t) });
+    name = list.name;
+    input = { file: list.name, sha256: list.sha256, format: 'prefixes' };
+    sets = [list.set];
   } else {
+    const file = readInput(req.input);
+    name = file.name;
+    input = { file: file.name, sha256: file.sha256, format: 'o365-json' };
     const feed = parseO365Feed(file);
     sets = feed.sets;
     const fetched = fetchedMeta(req.input, file.sha256);
@@ -61,7 +67,7 @@ export function compileModel(req: CompileRequest): RuleModel {
     findings.push(...applied.findings);
   }
   // after the policy's excludes (which carry a reason); only the feed's own sets are judged
-  if (req.format !== 'prefixes') guardImplausible(file.name, sets, req.options.allowImplausible);
+  if (req.format !== 'prefixes') guardImplausible(name, sets, req.options.allowImplausible);
   const setsIn = sets.length;
   const kept = filterSets(sets, req.options);
   const built = buildRules(kept, (p) => req.onProgress?.(p));

@@ -8,7 +8,10 @@ export class V4Accumulator {
   /** bounds as raw 32-bit patterns (Int32Array: V8 keeps int32 arithmetic and stores unboxed) */
   starts: Int32Array;
   ends: Int32Array;
+  /** ranges added (the input count; unchanged by merging) */
   count = 0;
+  /** the merged cover, once asked for: the raw arrays are spent making it */
+  private cover?: V4Cover;
 
   constructor(capacity = 1024) {
     this.starts = new Int32Array(capacity);
@@ -17,14 +20,21 @@ export class V4Accumulator {
 
   /** Room for at least `extra` more ranges. */
   reserve(extra: number): void {
+    this.open();
     if (this.count + extra <= this.starts.length) return;
     const size = Math.max(this.count + extra, this.starts.length * 2);
     const s = new Int32Array(size); s.set(this.starts.subarray(0, this.count)); this.starts = s;
     const e = new Int32Array(size); e.set(this.ends.subarray(0, this.count)); this.ends = e;
   }
 
-  /** Append every range of another accumulator. */
+  /** Append every range of another accumulator (its merged cover, if it was merged). */
   addAll(o: V4Accumulator): void {
+    if (o.cover) {
+      const c = o.cover;
+      this.reserve(c.intervals);
+      for (let i = 0; i < c.intervals; i++) this.addRange(c.starts[i], c.ends[i]);
+      return;
+    }
     this.reserve(o.count);
     this.starts.set(o.starts.subarray(0, o.count), this.count);
     this.ends.set(o.ends.subarray(0, o.count), this.count);
@@ -33,7 +43,7 @@ export class V4Accumulator {
 
   /** Add an inclusive range of unsigned 32-bit addresses. */
   addRange(start: number, end: number): void {
-    if (this.count === this.starts.length) this.reserve(1);
+    if (this.count >= this.starts.length) this.reserve(1); // also true once merged: reserve refuses
     this.starts[this.count] = start;
     this.ends[this.count] = end;
     this.count++;
@@ -48,33 +58,45 @@ export class V4Accumulator {
     this.addRange(addr, addr + 2 ** (32 - len) - 1);
   }
 
-  /** Merged intervals as parallel arrays of unsigned bounds (inclusive). */
-  intervals(): { starts: Uint32Array; ends: Uint32Array; count: number } {
-    const n = this.count;
-    // sorted in place: the accumulator is spent once merged
-    const s = radixSort32(this.starts.subarray(0, n));
-    const e = radixSort32(this.ends.subarray(0, n));
-    const outS = new Uint32Array(n), outE = new Uint32Array(n);
-    let k = 0, runStart = 0;
-    for (let i = 0; i < n; i++) {
-      // the union breaks after i when the next start lies beyond the i-th end (+1: adjacent merges)
-      const end = e[i] >>> 0;
-      if (i === n - 1 || (s[i + 1] >>> 0) > end + 1) {
-        outS[k] = s[runStart] >>> 0; outE[k] = end; k++;
-        runStart = i + 1;
-      }
-    }
-    return { starts: outS, ends: outE, count: k };
+  private open(): void {
+    if (this.cover) throw new Error('V4Accumulator: ranges added after merging');
   }
 
   merged(): string[] {
     return v4CoverList(this.mergedCover());
   }
 
-  /** The merged cover, kept as intervals (see prefixtext.ts). */
+  /**
+   * The merged cover, kept as intervals (see prefixtext.ts). Made once: the same list in a TCP
+   * and a UDP rule is merged once. Adding ranges afterwards is an error.
+   */
   mergedCover(): V4Cover {
-    const { starts, ends, count } = this.intervals();
-    return { starts, ends, intervals: count, count: v4CidrCount(starts, ends, count) };
+    return (this.cover ??= this.merge());
+  }
+
+  /**
+   * Sort starts and ends separately and sweep: the union breaks after the i-th end wherever the
+   * next start lies beyond it (+1: adjacent ranges join). Everything happens in the arrays already
+   * touched (fresh pages cost a fault each): the starts' storage is the scratch for sorting the
+   * ends, and the sweep writes its intervals over the sorted arrays it has read past.
+   */
+  private merge(): V4Cover {
+    const n = this.count;
+    const s = radixSort32(this.starts.subarray(0, n));
+    // below the radix threshold both sort in place and the scratch is unused
+    const e = radixSort32(this.ends.subarray(0, n), this.starts.subarray(0, n));
+    const MIN = -0x80000000; // x ^ MIN orders 32-bit patterns unsigned under signed comparison
+    let k = 0, runStart = 0;
+    for (let i = 0; i < n; i++) {
+      const end = e[i];
+      if (i === n - 1 || (s[i + 1] ^ MIN) - (end ^ MIN) > 1) {
+        s[k] = s[runStart]; e[k] = end; k++; // k <= runStart <= i: only slots already read
+        runStart = i + 1;
+      }
+    }
+    this.starts = this.ends = new Int32Array(0);
+    const starts = new Uint32Array(s.buffer, s.byteOffset, k), ends = new Uint32Array(e.buffer, e.byteOffset, k);
+    return { starts, ends, intervals: k, count: v4CidrCount(starts, ends, k) };
   }
 }
 
@@ -158,15 +180,17 @@ export function v4IntervalsToCidrs(starts: Uint32Array, ends: Uint32Array, count
 /**
  * Sort 32-bit patterns in unsigned order: three 11-bit LSD counting passes for large inputs
  * (2048 buckets stay in cache, unlike 65536), a native sort of the unsigned view below the
- * threshold. Returns the sorted array, which for large inputs is a new one.
+ * threshold. Large inputs return the sorted values in `scratch` (a new array if none is given,
+ * or one of a's length that may be overwritten); `a` is left in an intermediate order.
  */
-export function radixSort32(a: Int32Array): Int32Array {
+export function radixSort32(a: Int32Array, scratch?: Int32Array): Int32Array {
   const n = a.length;
   if (n < 4096) { new Uint32Array(a.buffer, a.byteOffset, n).sort(); return a; }
   const c0 = new Int32Array(2048), c1 = new Int32Array(2048), c2 = new Int32Array(1024);
   for (let i = 0; i < n; i++) { const v = a[i]; c0[v & 2047]++; c1[(v >>> 11) & 2047]++; c2[v >>> 22]++; }
   for (const c of [c0, c1, c2]) { let sum = 0; for (let d = 0; d < c.length; d++) { const x = c[d]; c[d] = sum; sum += x; } }
-  const tmp = new Int32Array(n);
+  if (scratch && scratch.length !== n) throw new Error('radixSort32: scratch must have the input\'s length');
+  const tmp = scratch ?? new Int32Array(n);
   for (let i = 0; i < n; i++) { const v = a[i]; tmp[c0[v & 2047]++] = v; }
   for (let i = 0; i < n; i++) { const v = tmp[i]; a[c1[(v >>> 11) & 2047]++] = v; }
   for (let i = 0; i < n; i++) { const v = a[i]; tmp[c2[v >>> 22]++] = v; }

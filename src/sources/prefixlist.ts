@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import type { EndpointSet } from '../model.js';
 import { V4Accumulator, type Interval } from '../net/merge.js';
@@ -11,91 +14,163 @@ export interface PrefixBulk { v4: V4Accumulator; v6: Interval[] }
 
 const SLASH = 47, DOT = 46, HASH = 35, NL = 10, CR = 13, SP = 32, TAB = 9;
 
+/** Bytes read at a time: the reader keeps one buffer this size (hot in cache, no fresh pages). */
+export const READ_CHUNK = 256 * 1024;
+
 /**
  * A plain prefix list: one IPv4/IPv6 prefix or address per line, "#" comments (also after an
  * entry), blank lines. Read from the bytes: a strict IPv4 fast path with no string per line;
  * anything else goes through the strict parser. Compiled as one endpoint set.
  */
-export function parsePrefixList(name: string, buf: Buffer, opts: PrefixListOptions): EndpointSet {
-  const n = buf.length;
-  // a canonical line takes at least 8 bytes ("0.0.0.0\n"): room for every line read fast
-  const v4 = new V4Accumulator(Math.max(1024, (n >>> 3) + 1));
-  const v6: Interval[] = [];
-  // the fast reader stops at the last newline, so it never reads past the buffer
-  const fastEnd = buf.lastIndexOf(NL) + 1;
-  let i = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-  let lineNo = 0;
-  // canonical "a.b.c.d[/len]" lines in a tight loop; any other line is read below, then back here
-  while (i < n) {
-    if (i < fastEnd) {
-      const before = v4.count;
-      const room = Math.min(PROGRESS_LINES, ((fastEnd - i) >>> 3) + 1);
-      v4.reserve(room);
-      i = fastV4Lines(buf, i, fastEnd, v4.starts, v4.ends, before, before + room);
-      v4.count = fastRun.k;
-      lineNo += fastRun.k - before;
-      if (opts.onProgress && fastRun.k - before === PROGRESS_LINES) opts.onProgress(i, n);
-      if (i >= n || !fastRun.stopped) continue;
+export class PrefixListReader {
+  readonly v4: V4Accumulator;
+  readonly v6: Interval[] = [];
+  private lineNo = 0;
+  private started = false;
+
+  /** `sizeHint`: the input's size in bytes, if known (reserves room for its lines). */
+  constructor(private readonly name: string, sizeHint = 0) {
+    // a canonical line takes at least 8 bytes ("0.0.0.0\n"): room for every line read fast
+    this.v4 = new V4Accumulator(Math.max(1024, (sizeHint >>> 3) + 1));
+  }
+
+  /**
+   * Read the lines in buf[0, n). Whole lines only, each ending in a newline, unless `last`: then
+   * the final line may lack it. `progress(i)` is told now and then how far it got.
+   */
+  feed(buf: Buffer, n: number, last: boolean, progress?: (i: number) => void): void {
+    const { v4, v6, name } = this;
+    // the fast reader stops at the last newline, so it never reads past the buffer
+    const fastEnd = n > 0 ? buf.lastIndexOf(NL, n - 1) + 1 : 0;
+    if (!last && fastEnd !== n) throw new Error('PrefixListReader.feed: a chunk must end with a newline');
+    let i = 0;
+    if (!this.started) {
+      this.started = true;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
     }
-    lineNo++;
-    const lineStart = i;
-    let addr = 0, part = 0, digits = 0, dots = 0, len = -1, lenDigits = 0;
-    let content = false, slow = false, comment = false, trailing = false;
-    for (; i < n; i++) {
-      const c = buf[i];
-      if (c === NL) break;
-      if (comment) continue;
-      if (c === HASH) { comment = true; continue; }
-      if (c === SP || c === TAB || c === CR) { if (content) trailing = true; continue; }
-      if (trailing) { slow = true; continue; } // text after blanks: let the strict parser name it
-      content = true;
-      if (slow) continue;
-      if (c >= 48 && c <= 57) {
-        if (len >= 0) {
-          if ((lenDigits === 1 && len === 0) || ++lenDigits > 2) slow = true;
-          len = len * 10 + c - 48;
-        } else {
-          if ((digits === 1 && part === 0) || ++digits > 3) slow = true;
-          part = part * 10 + c - 48;
+    // canonical "a.b.c.d[/len]" lines in a tight loop; any other line is read below, then back here
+    while (i < n) {
+      if (i < fastEnd) {
+        const before = v4.count;
+        const room = Math.min(PROGRESS_LINES, ((fastEnd - i) >>> 3) + 1);
+        v4.reserve(room);
+        i = fastV4Lines(buf, i, fastEnd, v4.starts, v4.ends, before, before + room);
+        v4.count = fastRun.k;
+        this.lineNo += fastRun.k - before;
+        if (progress && fastRun.k - before === PROGRESS_LINES) progress(i);
+        if (i >= n || !fastRun.stopped) continue;
+      }
+      const lineNo = ++this.lineNo;
+      const lineStart = i;
+      let addr = 0, part = 0, digits = 0, dots = 0, len = -1, lenDigits = 0;
+      let content = false, slow = false, comment = false, trailing = false;
+      for (; i < n; i++) {
+        const c = buf[i];
+        if (c === NL) break;
+        if (comment) continue;
+        if (c === HASH) { comment = true; continue; }
+        if (c === SP || c === TAB || c === CR) { if (content) trailing = true; continue; }
+        if (trailing) { slow = true; continue; } // text after blanks: let the strict parser name it
+        content = true;
+        if (slow) continue;
+        if (c >= 48 && c <= 57) {
+          if (len >= 0) {
+            if ((lenDigits === 1 && len === 0) || ++lenDigits > 2) slow = true;
+            len = len * 10 + c - 48;
+          } else {
+            if ((digits === 1 && part === 0) || ++digits > 3) slow = true;
+            part = part * 10 + c - 48;
+          }
+        } else if (c === DOT && len < 0) {
+          if (digits === 0 || part > 255 || ++dots > 3) slow = true;
+          addr = addr * 256 + part; part = 0; digits = 0;
+        } else if (c === SLASH && len < 0) {
+          len = 0;
+        } else slow = true;
+      }
+      const lineEnd = i;
+      i++; // past the newline
+      if (!content) continue;
+      if (!slow && dots === 3 && digits > 0 && part <= 255 && (len < 0 || (lenDigits > 0 && len <= 32))) {
+        addr = addr * 256 + part;
+        const size = 2 ** (32 - (len < 0 ? 32 : len));
+        if (addr % size === 0) {
+          v4.addRange(addr, addr + size - 1);
+          continue;
         }
-      } else if (c === DOT && len < 0) {
-        if (digits === 0 || part > 255 || ++dots > 3) slow = true;
-        addr = addr * 256 + part; part = 0; digits = 0;
-      } else if (c === SLASH && len < 0) {
-        len = 0;
-      } else slow = true;
-    }
-    const lineEnd = i;
-    i++; // past the newline
-    if (!content) continue;
-    if (!slow && dots === 3 && digits > 0 && part <= 255 && (len < 0 || (lenDigits > 0 && len <= 32))) {
-      addr = addr * 256 + part;
-      const size = 2 ** (32 - (len < 0 ? 32 : len));
-      if (addr % size === 0) {
-        v4.addRange(addr, addr + size - 1);
-        continue;
+      }
+      let text = buf.toString('utf8', lineStart, lineEnd);
+      const h = text.indexOf('#');
+      if (h >= 0) text = text.slice(0, h);
+      text = text.trim();
+      try {
+        const p = parsePrefix(text, true);
+        if (p.family === 4) throw new PrefixSyntaxError('not a strict four-part decimal IPv4 address');
+        v6.push(prefixBounds(p));
+      } catch (err) {
+        if (err instanceof PrefixSyntaxError) throw new InputError(`${name}:${lineNo}`, err.message, undefined, undefined, text);
+        throw err;
       }
     }
-    let text = buf.toString('latin1', lineStart, lineEnd);
-    const h = text.indexOf('#');
-    if (h >= 0) text = text.slice(0, h);
-    text = text.trim();
-    try {
-      const p = parsePrefix(text, true);
-      if (p.family === 4) throw new PrefixSyntaxError('not a strict four-part decimal IPv4 address');
-      v6.push(prefixBounds(p));
-    } catch (err) {
-      if (err instanceof PrefixSyntaxError) throw new InputError(`${name}:${lineNo}`, err.message, undefined, undefined, text);
-      throw err;
-    }
   }
-  opts.onProgress?.(n, n);
-  const addressOnly = opts.tcpPorts.length === 0 && opts.udpPorts.length === 0;
-  return {
-    id: 'prefixes', serviceArea: 'PrefixList', category: 'Allow', required: true, expressRoute: false,
-    tcpPorts: opts.tcpPorts, udpPorts: opts.udpPorts, addressOnly, ips: { v4: [], v6: [] }, urls: [], origin: 'prefixes',
-    bulk: { v4, v6 },
-  };
+
+  /** The list as one endpoint set. */
+  endpointSet(opts: PrefixListOptions): EndpointSet {
+    const addressOnly = opts.tcpPorts.length === 0 && opts.udpPorts.length === 0;
+    return {
+      id: 'prefixes', serviceArea: 'PrefixList', category: 'Allow', required: true, expressRoute: false,
+      tcpPorts: opts.tcpPorts, udpPorts: opts.udpPorts, addressOnly, ips: { v4: [], v6: [] }, urls: [], origin: 'prefixes',
+      bulk: { v4: this.v4, v6: this.v6 },
+    };
+  }
+}
+
+/** A prefix list held in memory. */
+export function parsePrefixList(name: string, buf: Buffer, opts: PrefixListOptions): EndpointSet {
+  const r = new PrefixListReader(name, buf.length);
+  r.feed(buf, buf.length, true, opts.onProgress && ((i) => opts.onProgress!(i, buf.length)));
+  opts.onProgress?.(buf.length, buf.length);
+  return r.endpointSet(opts);
+}
+
+/**
+ * A prefix list read from a file in chunks into one reused buffer, hashed as it is read: the
+ * file is never held whole (a million lines are 16 MB of fresh pages otherwise).
+ */
+export function readPrefixListFile(path: string, opts: PrefixListOptions): { set: EndpointSet; name: string; sha256: string } {
+  const name = basename(path);
+  const fail = (e: unknown): never => { throw new InputError(name, `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`); };
+  let fd = -1;
+  try { fd = openSync(path, 'r'); } catch (e) { fail(e); }
+  try {
+    let size = 0;
+    try { size = fstatSync(fd).size; } catch (e) { fail(e); }
+    const hash = createHash('sha256');
+    const reader = new PrefixListReader(name, size);
+    let buf = Buffer.allocUnsafe(READ_CHUNK);
+    let have = 0, done = 0;
+    for (;;) {
+      if (have === buf.length) { const nb = Buffer.allocUnsafe(buf.length * 2); buf.copy(nb, 0, 0, have); buf = nb; } // a line longer than the buffer
+      let got = 0;
+      try { got = readSync(fd, buf, have, buf.length - have, null); } catch (e) { fail(e); }
+      if (got > 0) hash.update(buf.subarray(have, have + got));
+      have += got;
+      const last = got === 0;
+      const cut = last ? have : have > 0 ? buf.lastIndexOf(NL, have - 1) + 1 : 0;
+      if (cut > 0) {
+        const base = done;
+        reader.feed(buf, cut, last, opts.onProgress && ((i) => opts.onProgress!(base + i, size)));
+        buf.copy(buf, 0, cut, have);
+        done += cut;
+        have -= cut;
+      }
+      if (last) break;
+    }
+    opts.onProgress?.(done, Math.max(done, size));
+    return { set: reader.endpointSet(opts), name, sha256: hash.digest('hex') };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const PROGRESS_LINES = 65536;
