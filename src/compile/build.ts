@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Category, EndpointSet, Finding, Protocol, Rule, UrlRule } from '../model.js';
-import { intervalsToCidrs, mergePrefixes, toIntervals, unionIntervals, V4Accumulator, type V4Cover } from '../net/merge.js';
+import { mergePrefixes, V4Accumulator } from '../net/merge.js';
 import type { Family } from '../net/prefix.js';
-import { definePrefixes } from '../net/prefixtext.js';
+import { definePrefixes, v4PrefixCover, v6PrefixCover, type PrefixCover } from '../net/prefixtext.js';
+import { V6Accumulator } from '../net/v6bulk.js';
 import { portsText, type PortRange } from '../net/ports.js';
 import { compareIds } from '../sources/o365json.js';
 import type { PrefixBulk } from '../sources/prefixlist.js';
@@ -53,7 +54,7 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
   const findings: Finding[] = [];
   for (const s of sets) {
     const protos = protocolsOf(s);
-    const nIps = s.ips.v4.length + s.ips.v6.length + (s.bulk ? s.bulk.v4.count + s.bulk.v6.length : 0);
+    const nIps = s.ips.v4.length + s.ips.v6.length + (s.bulk ? s.bulk.v4.count + s.bulk.v6.count : 0);
     if (protos.length === 0 && (nIps || s.urls.length)) {
       findings.push({ kind: 'dropped', setIds: [s.id], detail: `endpoint set has no TCP or UDP ports: ${nIps} prefixes and ${s.urls.length} URLs not rendered (never widened to all ports)` });
       continue;
@@ -61,7 +62,7 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
     for (const [protocol, ports] of protos) {
       for (const family of [4, 6] as const) {
         const list = family === 4 ? s.ips.v4 : s.ips.v6;
-        const bulkCount = s.bulk ? (family === 4 ? s.bulk.v4.count : s.bulk.v6.length) : 0;
+        const bulkCount = s.bulk ? (family === 4 ? s.bulk.v4.count : s.bulk.v6.count) : 0;
         if (!list.length && !bulkCount) continue;
         const key = ruleKey(family, protocol, ports);
         let b = buckets.get(key);
@@ -101,19 +102,24 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
 }
 
 /**
- * Merge a bucket's prefix strings and bulk intervals into one minimal cover. A bulk list may sit in
- * several buckets (TCP and UDP ports): merging reorders its starts and ends independently, which is
- * harmless, since the union depends only on the two multisets.
+ * Merge a bucket's prefix strings and bulk lists into one minimal cover. A bulk list may sit in
+ * several buckets (TCP and UDP ports): it is merged once and its cover reused (mergedCover).
  */
-function mergeBucket(b: Bucket): string[] | V4Cover {
+function mergeBucket(b: Bucket): string[] | PrefixCover {
   if (!b.bulk.length) return mergePrefixes(b.family, b.prefixes);
-  if (b.family === 6) return intervalsToCidrs(6, unionIntervals([...b.bulk.flatMap((x) => x.v6), ...toIntervals(6, b.prefixes)]));
-  // one bulk list and nothing else (the common large case): merge its arrays as they are
-  if (b.bulk.length === 1 && !b.prefixes.length) return b.bulk[0].v4.mergedCover();
+  if (b.family === 6) {
+    // one bulk list and nothing else (the common large case): merge it as it is, once
+    if (b.bulk.length === 1 && !b.prefixes.length) return v6PrefixCover(b.bulk[0].v6.mergedCover());
+    const acc = new V6Accumulator();
+    for (const x of b.bulk) acc.addAll(x.v6);
+    for (const p of b.prefixes) acc.addText(p);
+    return v6PrefixCover(acc.mergedCover());
+  }
+  if (b.bulk.length === 1 && !b.prefixes.length) return v4PrefixCover(b.bulk[0].v4.mergedCover());
   const acc = new V4Accumulator();
   for (const x of b.bulk) acc.addAll(x.v4);
   for (const p of b.prefixes) acc.addText(p);
-  return acc.mergedCover();
+  return v4PrefixCover(acc.mergedCover());
 }
 
 /** Rules sort by family, protocol, then port set: stable across feed changes. */

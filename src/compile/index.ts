@@ -85,7 +85,7 @@ export function compileModel(req: CompileRequest): RuleModel {
       setsKept: kept.length,
       prefixesIn: {
         v4: count((s) => s.ips.v4) + kept.reduce((n, s) => n + (s.bulk?.v4.count ?? 0), 0),
-        v6: count((s) => s.ips.v6) + kept.reduce((n, s) => n + (s.bulk?.v6.length ?? 0), 0),
+        v6: count((s) => s.ips.v6) + kept.reduce((n, s) => n + (s.bulk?.v6.count ?? 0), 0),
       },
       prefixesMerged: {
         v4: built.rules.filter((r) => r.family === 4).reduce((n, r) => n + prefixCount(r), 0),

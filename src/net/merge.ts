@@ -1,3 +1,4 @@
+import { mergeV6 } from './v6bulk.js';
 import { type Family, formatV4, formatV6, parseIPv4Strict, parsePrefix, prefixBounds, PrefixSyntaxError } from './prefix.js';
 
 /**
@@ -103,6 +104,9 @@ export class V4Accumulator {
 /** A minimal IPv4 CIDR cover kept as sorted disjoint inclusive intervals, and its prefix count. */
 export interface V4Cover { starts: Uint32Array; ends: Uint32Array; intervals: number; count: number }
 
+/** 2^0 .. 2^32 (a variable `2 ** x` is a Math.pow call) */
+const POW2 = Float64Array.from({ length: 33 }, (_, i) => 2 ** i);
+
 /** The size (log2) of the largest CIDR block starting at s that fits in s..end. */
 function blockBits(s: number, end: number): number {
   const alignBits = s === 0 ? 32 : 31 - Math.clz32(s & -s);
@@ -116,7 +120,7 @@ export function v4CidrCount(starts: Uint32Array, ends: Uint32Array, count: numbe
   let n = 0;
   for (let i = 0; i < count; i++) {
     const end = ends[i];
-    for (let s = starts[i]; s <= end; s += 2 ** blockBits(s, end)) n++;
+    for (let s = starts[i]; s <= end; s += POW2[blockBits(s, end)]) n++;
   }
   return n;
 }
@@ -156,7 +160,7 @@ export function v4CoverBytes(c: V4Cover, sep: string): Buffer {
       }
       const suffix = suffixes[32 - bits];
       for (let k = 0; k < suffix.length; k++) buf[p++] = suffix[k];
-      s += 2 ** bits;
+      s += POW2[bits];
     }
   }
   return buf.subarray(0, p - sep.length);
@@ -247,7 +251,7 @@ export function mergePrefixes(family: Family, prefixes: Iterable<string>): strin
     for (const t of prefixes) acc.addText(t);
     return acc.merged();
   }
-  return intervalsToCidrs(6, unionIntervals(toIntervals(6, prefixes)));
+  return mergeV6(prefixes);
 }
 
 /** a minus b, both unions of intervals; result sorted and disjoint. */

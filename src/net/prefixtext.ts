@@ -8,12 +8,19 @@
  * the text with their separator straight from the intervals. Once the array was handed out the
  * intervals are forgotten: whatever the caller does with the array is what every later join sees.
  */
-import { v4CoverBytes, v4CoverList, v4CoverText, type V4Cover } from './merge.js';
+import { v4CoverBytes, type V4Cover } from './merge.js';
+import { v6CoverBytes, type V6Cover } from './v6bulk.js';
 
-const COVERS = new WeakMap<object, V4Cover>();
+/** A merged cover of either family: its prefix count and its text for a separator. */
+export interface PrefixCover { count: number; bytes(sep: string): Buffer }
+
+export const v4PrefixCover = (c: V4Cover): PrefixCover => ({ count: c.count, bytes: (sep) => v4CoverBytes(c, sep) });
+export const v6PrefixCover = (c: V6Cover): PrefixCover => ({ count: c.count, bytes: (sep) => v6CoverBytes(c, sep) });
+
+const COVERS = new WeakMap<object, PrefixCover>();
 
 /** Give `owner` a `prefixes` property backed by `cover`: the array is made when first read. */
-export function definePrefixes<T extends object>(owner: T, cover: V4Cover): T & { prefixes: string[] } {
+export function definePrefixes<T extends object>(owner: T, cover: PrefixCover): T & { prefixes: string[] } {
   let list: string[] | undefined;
   COVERS.set(owner, cover);
   Object.defineProperty(owner, 'prefixes', {
@@ -21,7 +28,7 @@ export function definePrefixes<T extends object>(owner: T, cover: V4Cover): T & 
     configurable: true,
     get(): string[] {
       if (!list) {
-        list = v4CoverList(cover);
+        list = cover.count ? cover.bytes('\n').toString('latin1').split('\n') : [];
         COVERS.delete(owner);
       }
       return list;
@@ -49,11 +56,11 @@ export function prefixCount(o: { prefixes: readonly string[] }): number {
 /** Same as `o.prefixes.join(sep)` (sep: ASCII), written from the intervals while the array was never made. */
 export function joinPrefixes(o: { prefixes: readonly string[] }, sep: string): string {
   const c = COVERS.get(o);
-  return c ? v4CoverText(c, sep) : o.prefixes.join(sep);
+  return c ? c.bytes(sep).toString('latin1') : o.prefixes.join(sep);
 }
 
 /** `joinPrefixes` as bytes: no string at all while the array was never made. */
 export function prefixBytes(o: { prefixes: readonly string[] }, sep: string): Buffer {
   const c = COVERS.get(o);
-  return c ? v4CoverBytes(c, sep) : Buffer.from(o.prefixes.join(sep), 'utf8');
+  return c ? c.bytes(sep) : Buffer.from(o.prefixes.join(sep), 'utf8');
 }

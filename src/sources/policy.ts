@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { InputError } from '../errors.js';
 import type { EndpointSet, Finding } from '../model.js';
 import { classifyUrl, HostnameSyntaxError } from '../net/hostname.js';
-import { intersects, intervalsToCidrs, subtractIntervals, toIntervals, unionIntervals, type Interval } from '../net/merge.js';
+import { intersects, intervalsToCidrs, subtractIntervals, toIntervals, type Interval } from '../net/merge.js';
 import { canonicalPrefix, PrefixSyntaxError } from '../net/prefix.js';
 import { parseRecord } from './o365json.js';
 import { POLICY_SCHEMA } from './policy-schema.js';
@@ -101,7 +101,7 @@ export function applyPolicy(sets: EndpointSet[], p: Policy): { sets: EndpointSet
   // excludes work on prefix strings: a bulk prefix list is written out first (merged, same addresses)
   let out = sets.map((s) => {
     const ips = s.bulk && p.exclude.some((x) => x.prefix)
-      ? { v4: [...s.ips.v4, ...s.bulk.v4.merged()], v6: [...s.ips.v6, ...intervalsToCidrs(6, unionIntervals(s.bulk.v6))] }
+      ? { v4: [...s.ips.v4, ...s.bulk.v4.merged()], v6: [...s.ips.v6, ...s.bulk.v6.merged()] }
       : { v4: [...s.ips.v4], v6: [...s.ips.v6] };
     const copy: EndpointSet = { ...s, ips, urls: [...s.urls] };
     if (s.bulk && p.exclude.some((x) => x.prefix)) delete copy.bulk;

@@ -3,14 +3,15 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import type { EndpointSet } from '../model.js';
-import { V4Accumulator, type Interval } from '../net/merge.js';
-import { parsePrefix, PrefixSyntaxError, prefixBounds } from '../net/prefix.js';
+import { V4Accumulator } from '../net/merge.js';
+import { addV6Text, V6Accumulator } from '../net/v6bulk.js';
+import { parsePrefix, PrefixSyntaxError } from '../net/prefix.js';
 import type { PortRange } from '../net/ports.js';
 
 export interface PrefixListOptions { tcpPorts: PortRange[]; udpPorts: PortRange[]; onProgress?: (done: number, total: number) => void }
 
 /** Prefixes read in bulk: IPv4 straight into typed arrays, IPv6 as bigint intervals. */
-export interface PrefixBulk { v4: V4Accumulator; v6: Interval[] }
+export interface PrefixBulk { v4: V4Accumulator; v6: V6Accumulator }
 
 const SLASH = 47, DOT = 46, HASH = 35, NL = 10, CR = 13, SP = 32, TAB = 9;
 
@@ -24,7 +25,7 @@ export const READ_CHUNK = 256 * 1024;
  */
 export class PrefixListReader {
   readonly v4: V4Accumulator;
-  readonly v6: Interval[] = [];
+  readonly v6 = new V6Accumulator();
   private lineNo = 0;
   private started = false;
 
@@ -103,10 +104,12 @@ export class PrefixListReader {
       const h = text.indexOf('#');
       if (h >= 0) text = text.slice(0, h);
       text = text.trim();
+      if (addV6Text(v6, text)) continue;
       try {
+        // not a plain IPv6 prefix: the strict parser accepts the rest (an embedded IPv4 part) or names the problem
         const p = parsePrefix(text, true);
         if (p.family === 4) throw new PrefixSyntaxError('not a strict four-part decimal IPv4 address');
-        v6.push(prefixBounds(p));
+        v6.addRange(p.addr, p.addr + (1n << BigInt(128 - p.len)) - 1n);
       } catch (err) {
         if (err instanceof PrefixSyntaxError) throw new InputError(`${name}:${lineNo}`, err.message, undefined, undefined, text);
         throw err;
