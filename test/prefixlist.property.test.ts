@@ -7,7 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { formatV4 } from '../src/net/prefix.js';
-import { copyPrefixes, definePrefixes, joinPrefixes, prefixCount, v4PrefixCover } from '../src/net/prefixtext.js';
+import { copyPrefixes, definePrefixes, prefixBytes, prefixCount, v4PrefixCover } from '../src/net/prefixtext.js';
+
+const joinPrefixes = (o: { prefixes: string[] }, sep: string) => prefixBytes(o, sep).toString('latin1');
 import { buildRules } from '../src/compile/build.js';
 import { V4Accumulator } from '../src/net/merge.js';
 import { parsePrefixList, READ_CHUNK, readPrefixListFile } from '../src/sources/prefixlist.js';

@@ -166,19 +166,9 @@ export function v4CoverBytes(c: V4Cover, sep: string): Buffer {
   return buf.subarray(0, p - sep.length);
 }
 
-/** The cover's canonical prefixes joined by `sep`, as a string. */
-export function v4CoverText(c: V4Cover, sep: string): string {
-  return v4CoverBytes(c, sep).toString('latin1');
-}
-
 /** The cover as an array of canonical prefixes. */
 export function v4CoverList(c: V4Cover): string[] {
-  return c.count ? v4CoverText(c, '\n').split('\n') : [];
-}
-
-/** The minimal CIDR cover of many uint32 intervals, as an array of canonical prefixes. */
-export function v4IntervalsToCidrs(starts: Uint32Array, ends: Uint32Array, count: number): string[] {
-  return v4CoverList({ starts, ends, intervals: count, count: v4CidrCount(starts, ends, count) });
+  return c.count ? v4CoverBytes(c, '\n').toString('latin1').split('\n') : [];
 }
 
 /**

@@ -4,7 +4,7 @@
  * A million-line input merges to a few hundred thousand prefixes. As a `string[]` that is one
  * heap string per prefix, split and joined again by every target and by the report. Here the
  * merge keeps the cover as typed-array intervals; the owner's `prefixes` property is an ordinary
- * `string[]` made on first read, and renderers that only join the list (`joinPrefixes`) write
+ * `string[]` made on first read, and renderers that only join the list (`prefixBytes`) write
  * the text with their separator straight from the intervals. Once the array was handed out the
  * intervals are forgotten: whatever the caller does with the array is what every later join sees.
  */
@@ -53,13 +53,8 @@ export function prefixCount(o: { prefixes: readonly string[] }): number {
   return COVERS.get(o)?.count ?? o.prefixes.length;
 }
 
-/** Same as `o.prefixes.join(sep)` (sep: ASCII), written from the intervals while the array was never made. */
-export function joinPrefixes(o: { prefixes: readonly string[] }, sep: string): string {
-  const c = COVERS.get(o);
-  return c ? c.bytes(sep).toString('latin1') : o.prefixes.join(sep);
-}
 
-/** `joinPrefixes` as bytes: no string at all while the array was never made. */
+/** Same bytes as `o.prefixes.join(sep)` (sep: ASCII), written from the cover while the array was never made. */
 export function prefixBytes(o: { prefixes: readonly string[] }, sep: string): Buffer {
   const c = COVERS.get(o);
   return c ? c.bytes(sep) : Buffer.from(o.prefixes.join(sep), 'utf8');
