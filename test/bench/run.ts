@@ -18,23 +18,31 @@ const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 interface Run { seconds: number; peakKiB?: number; stdout: string }
 
-/** Wall time and peak RSS of a whole process (GNU time), median of REPEAT runs. */
-function measure(cmd: string[], out?: string): Run {
-  const runs: Run[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = TIME
-      ? spawnSync(TIME, ['-f', '%M', ...cmd], { encoding: 'utf8', maxBuffer: 1 << 30 })
-      : spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
-    const peak = TIME ? Number(r.stderr.trim().split('\n').pop()) : undefined;
-    runs.push({ seconds, peakKiB: peak, stdout: r.stdout });
-  }
-  runs.sort((a, b) => a.seconds - b.seconds);
-  const mid = runs[Math.floor(runs.length / 2)];
-  if (out) writeFileSync(out, mid.stdout);
-  return mid;
+/** One run of a whole process: wall time, and peak RSS when GNU time is there. */
+function once(cmd: string[]): Run {
+  const t0 = process.hrtime.bigint();
+  const r = TIME
+    ? spawnSync(TIME, ['-f', '%M', ...cmd], { encoding: 'utf8', maxBuffer: 1 << 30 })
+    : spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
+  const peak = TIME ? Number(r.stderr.trim().split('\n').pop()) : undefined;
+  return { seconds, peakKiB: peak, stdout: r.stdout };
+}
+
+/**
+ * The median of REPEAT runs of each command. The commands take turns (a, b, a, b, ...) so that
+ * a change in the machine's load during the benchmark weighs on all of them alike.
+ */
+function measure(cmds: { cmd: string[]; out?: string }[]): Run[] {
+  const runs: Run[][] = cmds.map(() => []);
+  for (let i = 0; i < REPEAT; i++) cmds.forEach((c, k) => runs[k].push(once(c.cmd)));
+  return runs.map((list, k) => {
+    list.sort((a, b) => a.seconds - b.seconds);
+    const mid = list[Math.floor(list.length / 2)];
+    if (cmds[k].out) writeFileSync(cmds[k].out!, mid.stdout);
+    return mid;
+  });
 }
 
 const CIDR_TOOLS = `
@@ -51,7 +59,7 @@ function main(): void {
   const cidrScript = join(ROOT, 'dist/test/bench/cidr-tools-merge.mjs');
   writeFileSync(cidrScript, CIDR_TOOLS);
   const cases: [string, 4 | 6, number][] = [['10k IPv4', 4, 10_000], ['100k IPv4', 4, 100_000], ['1M IPv4', 4, 1_000_000], ['100k IPv6', 6, 100_000]];
-  console.log(`m365fw bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; median of ${REPEAT} runs`);
+  console.log(`m365fw bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; median of ${REPEAT} runs, the tools taking turns`);
   console.log(`iprange: ${have('iprange') ? 'yes' : 'not installed (apt-get install iprange)'}; peak memory: ${TIME ? 'GNU time' : 'n/a (no /usr/bin/time)'}\n`);
   const rows: string[][] = [['input', 'entries', 'm365fw wall', 'peak MiB', 'out prefixes', 'iprange', 'ratio', 'cidr-tools', 'ratio', 'same as iprange']];
   try {
@@ -59,19 +67,26 @@ function main(): void {
       const input = join(dir, `v${fam}-${n}.txt`);
       writeFileSync(input, spawnSync(process.execPath, [GEN, String(fam), String(n), '1'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout);
       const out = join(dir, `out-${fam}-${n}`);
-      const ours = measure([process.execPath, CLI, 'compile', '--input', input, '--input-format', 'prefixes', '--target', 'nftables', '--out', out, '--no-progress']);
+      const oursCmd = [process.execPath, CLI, 'compile', '--input', input, '--input-format', 'prefixes', '--target', 'nftables', '--out', out, '--no-progress'];
+      const withIprange = fam === 4 && have('iprange');
+      const withCidrTools = n <= 1_000_000;
+      const [ours, ...others] = measure([
+        { cmd: oursCmd },
+        ...(withIprange ? [{ cmd: ['iprange', input], out: join(dir, 'iprange.out') }] : []),
+        ...(withCidrTools ? [{ cmd: [process.execPath, cidrScript, input] }] : []),
+      ]);
       const merged = readFileSync(join(out, 'm365fw.nft'), 'utf8').split('\n').filter((l) => /^\t\t\t[0-9a-f:.]+\/[0-9]+,?$/.test(l)).map((l) => l.trim().replace(/,$/, ''));
       let ipr = '-', iprRatio = '-', same = '-';
-      if (fam === 4 && have('iprange')) {
-        const r = measure(['iprange', input], join(dir, 'iprange.out'));
+      if (withIprange) {
+        const r = others.shift()!;
         ipr = `${r.seconds.toFixed(3)} s`;
         iprRatio = `${(ours.seconds / r.seconds).toFixed(2)}×`;
         const theirs = readFileSync(join(dir, 'iprange.out'), 'utf8').split('\n').filter(Boolean).map((l) => (l.includes('/') ? l : `${l}/32`));
         same = theirs.length === merged.length && theirs.every((x, i) => x === merged[i]) ? 'yes' : `NO (${theirs.length} vs ${merged.length})`;
       }
       let ct = '-', ctRatio = '-';
-      if (n <= 1_000_000) {
-        const r = measure([process.execPath, cidrScript, input]);
+      if (withCidrTools) {
+        const r = others.shift()!;
         ct = `${r.seconds.toFixed(3)} s`;
         ctRatio = `${(ours.seconds / r.seconds).toFixed(2)}×`;
         if (Number(r.stdout) !== merged.length) same += ` (cidr-tools: ${r.stdout})`;
