@@ -117,6 +117,15 @@ describe('prefix list file reader (chunked)', () => {
     expect(read.set.bulk!.v6.count).toBe(lines.filter((l) => l.includes(':')).length);
   });
 
+  it('reports progress after every chunk, rising to the file size', () => {
+    const seen: [number, number][] = [];
+    readPrefixListFile(file, { tcpPorts: [], udpPorts: [], onProgress: (d, t) => seen.push([d, t]) });
+    const size = Buffer.byteLength(text);
+    expect(seen.length).toBeGreaterThan(size / READ_CHUNK - 2);
+    expect(seen.every(([d], i) => i === 0 || d >= seen[i - 1][0])).toBe(true);
+    expect(seen.at(-1)).toEqual([size, size]);
+  });
+
   it('names the right line of a bad entry far into the file', () => {
     const bad = join(dir, 'bad.txt');
     writeFileSync(bad, [...lines.slice(0, 100_000), '192.0.2.1/24', ...lines.slice(100_000)].join('\n'));

@@ -48,7 +48,7 @@ function protocolsOf(s: EndpointSet): [Protocol, PortRange[]][] {
  * Bucket sets by (family, protocol, port set), merge each bucket losslessly, keep provenance.
  * A set with addresses or URLs but no ports yields no rule and a finding (never all ports).
  */
-export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => void): { rules: Rule[]; urlRules: UrlRule[]; findings: Finding[] } {
+export function buildRules(sets: EndpointSet[], onProgress?: (phase: string, done?: number, total?: number) => void): { rules: Rule[]; urlRules: UrlRule[]; findings: Finding[] } {
   const buckets = new Map<string, Bucket>();
   const urlBuckets = new Map<string, { protocol: 'tcp' | 'udp'; ports: PortRange[]; hosts: Map<string, { kind: EndpointSet['urls'][number]['kind']; sets: EndpointSet[] }> }>();
   const findings: Finding[] = [];
@@ -81,9 +81,11 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string) => 
       }
     }
   }
-  onProgress?.('merge');
-  const rules: Rule[] = [...buckets.entries()].map(([key, b]) => {
+  const total = buckets.size;
+  onProgress?.('merge', 0, total);
+  const rules: Rule[] = [...buckets.entries()].map(([key, b], i) => {
     const merged = mergeBucket(b);
+    onProgress?.('merge', i + 1, total);
     const head = { key, family: b.family, protocol: b.protocol, ports: b.ports };
     const provenance = provenanceOf(b.sets);
     // a large list stays one block of text until someone reads the array

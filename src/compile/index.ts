@@ -41,7 +41,7 @@ export function compileModel(req: CompileRequest): RuleModel {
   let sets: EndpointSet[];
   let name: string;
   if (req.format === 'prefixes') {
-    req.onProgress?.('read');
+    req.onProgress?.('read', 0, 1);
     const list = readPrefixListFile(req.input, { tcpPorts: req.tcpPorts ?? [], udpPorts: req.udpPorts ?? [], onProgress: (d, t) => req.onProgress?.('read', d, t) });
     name = list.name;
     input = { file: list.name, sha256: list.sha256, format: 'prefixes' };
@@ -70,7 +70,7 @@ export function compileModel(req: CompileRequest): RuleModel {
   if (req.format !== 'prefixes') guardImplausible(name, sets, req.options.allowImplausible);
   const setsIn = sets.length;
   const kept = filterSets(sets, req.options);
-  const built = buildRules(kept, (p) => req.onProgress?.(p));
+  const built = buildRules(kept, req.onProgress);
   findings.push(...built.findings);
   const count = (f: (s: EndpointSet) => string[]) => kept.reduce((n, s) => n + f(s).length, 0);
   return {

@@ -166,6 +166,7 @@ export function readPrefixListFile(path: string, opts: PrefixListOptions): { set
         buf.copy(buf, 0, cut, have);
         done += cut;
         have -= cut;
+        opts.onProgress?.(done, Math.max(done, size));
       }
       if (last) break;
     }
