@@ -2,8 +2,9 @@ import { mergeV6 } from './v6bulk.js';
 import { type Family, formatV4, formatV6, parseIPv4Strict, parsePrefix, prefixBounds, PrefixSyntaxError } from './prefix.js';
 
 /**
- * Lossless prefix merge. IPv4 runs on typed arrays (sort starts and ends separately, sweep),
- * IPv6 on bigint intervals. Output is the minimal CIDR cover of the union, sorted by address.
+ * Lossless prefix merge, output the minimal CIDR cover of the union sorted by address. IPv4 runs
+ * on typed arrays here (sort starts and ends separately, sweep), IPv6 likewise in v6bulk.ts. The
+ * bigint interval helpers below serve policy excludes and guards, which work on a few prefixes.
  */
 export class V4Accumulator {
   /** bounds as raw 32-bit patterns (Int32Array: V8 keeps int32 arithmetic and stores unboxed) */

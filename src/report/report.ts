@@ -32,7 +32,6 @@ export interface ReportSet {
 }
 export interface ReportRule { key: string; family: number; protocol: string; ports: string; prefixes: string[]; provenance: RuleModel['rules'][number]['provenance'] }
 
-
 function findingOrder(a: Finding, b: Finding): number {
   const ka = `${a.target ?? ''}\u0000${a.kind}\u0000${(a.setIds ?? []).join(',')}\u0000${a.entry ?? ''}\u0000${a.detail}`;
   const kb = `${b.target ?? ''}\u0000${b.kind}\u0000${(b.setIds ?? []).join(',')}\u0000${b.entry ?? ''}\u0000${b.detail}`;

@@ -10,7 +10,7 @@ import type { PortRange } from '../net/ports.js';
 
 export interface PrefixListOptions { tcpPorts: PortRange[]; udpPorts: PortRange[]; onProgress?: (done: number, total: number) => void }
 
-/** Prefixes read in bulk: IPv4 straight into typed arrays, IPv6 as bigint intervals. */
+/** Prefixes read in bulk, straight into typed arrays (IPv4 bounds as 32-bit patterns, IPv6 as four words). */
 export interface PrefixBulk { v4: V4Accumulator; v6: V6Accumulator }
 
 const SLASH = 47, DOT = 46, HASH = 35, NL = 10, CR = 13, SP = 32, TAB = 9;
