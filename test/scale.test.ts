@@ -86,4 +86,23 @@ describe.skipIf(!!why || !existsSync(GEN))('a 100k-prefix list loads into nftabl
     expect(sameIntervals(got.intervals, expected)).toBe(true);
     expect(got.elements.length).toBe(cidr.mergeCidr(lines).length);
   }, 120000);
+
+  it('generated 30k IPv6 prefixes mixed with 30k IPv4, on TCP and UDP: nft loads four sets, each the input\'s union', () => {
+    const dir = tmp();
+    const input = join(dir, 'mixed.txt');
+    const gen = (fam: string, n: string) => spawnSync(process.execPath, [GEN, fam, n, '11'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout;
+    const v6 = gen('6', '30000').split('\n').filter(Boolean), v4 = gen('4', '30000').split('\n').filter(Boolean);
+    // interleaved, so that the reader switches between its IPv4 fast path and the IPv6 path all the time
+    writeFileSync(input, v6.flatMap((l, i) => [l, v4[i]]).join('\n') + '\n');
+    const out = join(dir, 'out');
+    expect(runCli(['compile', '--input', input, '--input-format', 'prefixes', '--tcp-ports', '443', '--udp-ports', '3478-3481', '--out', out]).code).toBe(0);
+    const names = ['m365_v4_tcp_443', 'm365_v4_udp_3478to3481', 'm365_v6_tcp_443', 'm365_v6_udp_3478to3481'];
+    const { sets } = parseNftJson(inNetns(`nft -f ${out}/m365fw.nft\nnft -j list table inet m365fw`));
+    for (const name of names) {
+      const lines = name.includes('v6') ? v6 : v4;
+      const got = sets.get(name)!;
+      expect(sameIntervals(got.intervals, oracleIntervals(lines)), name).toBe(true);
+      expect(got.elements.length, name).toBe(cidr.mergeCidr(lines).length);
+    }
+  }, 120000);
 });
