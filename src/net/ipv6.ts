@@ -35,16 +35,38 @@ export function fastParseV6Words(s: string): [number, number, number, number] | 
 
 /** RFC 5952 text of a 128-bit value: lowercase, no leading zeros, longest zero run (≥ 2) as "::". */
 export function fastFormatV6(v: bigint): string {
-  const hex = v.toString(16).padStart(32, '0');
-  const g: string[] = new Array(8);
-  for (let i = 0; i < 8; i++) g[i] = hex.slice(i * 4, i * 4 + 4).replace(/^0{1,3}/, '');
-  let bestAt = -1, bestLen = 1, runAt = -1, runLen = 0;
-  for (let i = 0; i < 8; i++) {
-    if (g[i] === '0') {
-      if (runAt < 0) { runAt = i; runLen = 0; }
-      if (++runLen > bestLen) { bestLen = runLen; bestAt = runAt; }
-    } else runAt = -1;
+  const words = [Number(v >> 96n), Number((v >> 64n) & 0xffffffffn), Number((v >> 32n) & 0xffffffffn), Number(v & 0xffffffffn)];
+  const buf = Buffer.allocUnsafe(39);
+  return buf.toString('latin1', 0, writeV6(buf, 0, words));
+}
+
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const groups = new Int32Array(8);
+
+/**
+ * Write the RFC 5952 text of an address given as four unsigned 32-bit words (most significant
+ * first) into buf at p; returns the position after it (at most 39 bytes). The one IPv6 printer.
+ */
+export function writeV6(buf: Uint8Array, p: number, words: ArrayLike<number>): number {
+  const g = groups;
+  for (let j = 0; j < 4; j++) { g[2 * j] = Math.floor(words[j] / 65536); g[2 * j + 1] = words[j] % 65536; }
+  // the longest run of at least two zero groups (the first of equal runs) becomes "::"
+  let bestAt = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
+    i = j;
   }
-  if (bestAt < 0) return g.join(':');
-  return `${g.slice(0, bestAt).join(':')}::${g.slice(bestAt + bestLen).join(':')}`;
+  for (let i = 0; i < 8; i++) {
+    if (i === bestAt) { buf[p++] = 58; buf[p++] = 58; i += bestLen - 1; continue; }
+    if (i > 0 && i !== bestAt + bestLen) buf[p++] = 58;
+    const v = g[i];
+    if (v >= 4096) buf[p++] = HEX[v >>> 12];
+    if (v >= 256) buf[p++] = HEX[(v >>> 8) & 15];
+    if (v >= 16) buf[p++] = HEX[(v >>> 4) & 15];
+    buf[p++] = HEX[v & 15];
+  }
+  return p;
 }

@@ -5,7 +5,7 @@
  * swept like IPv4, and written as RFC 5952 text straight into bytes. Property tests hold the
  * result equal to cidr-tools and the text equal to ipaddr.js.
  */
-import { fastParseV6Words } from './ipv6.js';
+import { fastParseV6Words, writeV6 } from './ipv6.js';
 import { parsePrefix, PrefixSyntaxError } from './prefix.js';
 
 const MIN = -0x80000000; // x ^ MIN orders 32-bit patterns unsigned under signed comparison
@@ -198,36 +198,15 @@ function walkBlocks(c: V6Cover, visit: (s: Float64Array, len: number) => void): 
   return blocks;
 }
 
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
-
 /** The cover's prefixes in RFC 5952 text joined by `sep` (ASCII), as bytes. */
 export function v6CoverBytes(c: V6Cover, sep: string): Buffer {
   if (c.count === 0) return Buffer.alloc(0);
   const sepBytes = Buffer.from(sep, 'latin1');
   // at most 39 address characters, "/128" and the separator
   const buf = Buffer.allocUnsafe(c.count * (43 + sepBytes.length));
-  const g = new Int32Array(8);
   let p = 0;
   walkBlocks(c, (s, len) => {
-    for (let j = 0; j < 4; j++) { g[2 * j] = Math.floor(s[j] / 65536); g[2 * j + 1] = s[j] % 65536; }
-    // the longest run of at least two zero groups (the first of equal runs) becomes "::"
-    let bestAt = -1, bestLen = 1;
-    for (let i = 0; i < 8;) {
-      if (g[i] !== 0) { i++; continue; }
-      let j = i;
-      while (j < 8 && g[j] === 0) j++;
-      if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
-      i = j;
-    }
-    for (let i = 0; i < 8; i++) {
-      if (i === bestAt) { buf[p++] = 58; buf[p++] = 58; i += bestLen - 1; continue; }
-      if (i > 0 && i !== bestAt + bestLen) buf[p++] = 58;
-      const v = g[i];
-      if (v >= 4096) buf[p++] = HEX[v >>> 12];
-      if (v >= 256) buf[p++] = HEX[(v >>> 8) & 15];
-      if (v >= 16) buf[p++] = HEX[(v >>> 4) & 15];
-      buf[p++] = HEX[v & 15];
-    }
+    p = writeV6(buf, p, s);
     buf[p++] = 47;
     if (len >= 100) buf[p++] = 49;
     if (len >= 10) buf[p++] = 48 + (Math.floor(len / 10) % 10);
