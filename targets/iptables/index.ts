@@ -13,8 +13,13 @@ export const IPT_LIMITS = {
   chainNameLength: 28,
   /** -m comment */
   commentLength: 255,
-  /** default hash:net maxelem; larger sets get the next power of two */
-  minMaxelem: 65536,
+  /**
+   * maxelem of every set. Fixed, never derived from the entry count: ipset refuses `create -exist`
+   * for a live set whose maxelem differs, so a list that grew or shrank past a size step could not
+   * be reloaded without destroying the set (and first removing the rules that use it). The kernel
+   * allocates per entry, not per maxelem: a high cap costs nothing.
+   */
+  maxelem: 16_777_216,
 } as const;
 
 export const IPSET_FILE = 'm365fw.ipset';
@@ -23,13 +28,6 @@ export const V6_FILE = 'm365fw.v6';
 export const TMP_SUFFIX = '-tmp';
 
 export const ipsetName = (r: Rule): string => `m365_${r.key}`;
-
-/** maxelem for a set: stable across feed updates (a changed maxelem would break `create -exist`). */
-export function maxelemFor(count: number): number {
-  let m = IPT_LIMITS.minMaxelem;
-  while (m < count) m *= 2;
-  return m;
-}
 
 /** hash:net cannot hold a /0: store it as its two /1 halves (same addresses). */
 export function ipsetEntries(r: Rule): string[] {
@@ -87,7 +85,8 @@ function ipsetFile(rules: Rule[], header: string[]): string {
     const name = ipsetName(r), tmp = `${name}${TMP_SUFFIX}`;
     if (tmp.length > IPT_LIMITS.ipsetNameLength) throw new TargetLimitError('iptables', `ipset name ${tmp} is longer than ${IPT_LIMITS.ipsetNameLength}`);
     const entries = ipsetEntries(r);
-    const params = `hash:net family ${r.family === 4 ? 'inet' : 'inet6'} maxelem ${maxelemFor(entries.length)}`;
+    if (entries.length > IPT_LIMITS.maxelem) throw new TargetLimitError('iptables', `set ${name} would hold ${entries.length} entries, more than the ${IPT_LIMITS.maxelem} (maxelem) it is created with`);
+    const params = `hash:net family ${r.family === 4 ? 'inet' : 'inet6'} maxelem ${IPT_LIMITS.maxelem}`;
     lines.push(`create ${name} ${params} -exist`, `create ${tmp} ${params} -exist`, `flush ${tmp}`);
     for (const e of entries) lines.push(`add ${tmp} ${e}`);
     lines.push(`swap ${tmp} ${name}`, `destroy ${tmp}`);
