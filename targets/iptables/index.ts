@@ -1,4 +1,6 @@
 import type { Rule, RuleModel } from '../../src/model.js';
+import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
+import { prefixBytes, prefixCount } from '../../src/net/prefixtext.js';
 import type { PortRange } from '../../src/net/ports.js';
 import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
 import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
@@ -78,32 +80,39 @@ function restoreFile(rules: Rule[], family: 4 | 6, o: IptOptions, header: string
   return lines.join('\n') + '\n';
 }
 
-/** One `ipset restore` input: every set replaced atomically (create, fill a temp set, swap). */
-function ipsetFile(rules: Rule[], header: string[]): string {
-  const lines = [commentHeader(header, '#').trimEnd(), `# load with: ipset restore -f ${IPSET_FILE}`];
+/** Whether a rule holds a /0 (then it is its only prefix: a minimal cover has nothing beside it). */
+const hasSlash0 = (r: Rule): boolean => prefixCount(r) === 1 && r.prefixes[0].endsWith('/0');
+
+/**
+ * One `ipset restore` input: every set replaced atomically (create, fill a temp set, swap). The
+ * `add` lines of a large set are written from the rule's prefixes as bytes (pieces).
+ */
+function ipsetFile(rules: Rule[], header: string[]): Uint8Array[] {
+  const out = new Pieces().add(`${commentHeader(header, '#').trimEnd()}\n# load with: ipset restore -f ${IPSET_FILE}\n`);
   for (const r of rules) {
     const name = ipsetName(r), tmp = `${name}${TMP_SUFFIX}`;
     if (tmp.length > IPT_LIMITS.ipsetNameLength) throw new TargetLimitError('iptables', `ipset name ${tmp} is longer than ${IPT_LIMITS.ipsetNameLength}`);
-    const entries = ipsetEntries(r);
-    if (entries.length > IPT_LIMITS.maxelem) throw new TargetLimitError('iptables', `set ${name} would hold ${entries.length} entries, more than the ${IPT_LIMITS.maxelem} (maxelem) it is created with`);
+    const count = prefixCount(r) + (hasSlash0(r) ? 1 : 0);
+    if (count > IPT_LIMITS.maxelem) throw new TargetLimitError('iptables', `set ${name} would hold ${count} entries, more than the ${IPT_LIMITS.maxelem} (maxelem) it is created with`);
     const params = `hash:net family ${r.family === 4 ? 'inet' : 'inet6'} maxelem ${IPT_LIMITS.maxelem}`;
-    lines.push(`create ${name} ${params} -exist`, `create ${tmp} ${params} -exist`, `flush ${tmp}`);
-    for (const e of entries) lines.push(`add ${tmp} ${e}`);
-    lines.push(`swap ${tmp} ${name}`, `destroy ${tmp}`);
+    out.add(`create ${name} ${params} -exist\ncreate ${tmp} ${params} -exist\nflush ${tmp}\n`);
+    if (prefixCount(r) <= 1) for (const e of ipsetEntries(r)) out.add(`add ${tmp} ${e}\n`);
+    else out.add(`add ${tmp} `).add(prefixBytes(r, `\nadd ${tmp} `)).add('\n');
+    out.add(`swap ${tmp} ${name}\ndestroy ${tmp}\n`);
   }
-  return lines.join('\n') + '\n';
+  return out.done();
 }
 
 export function renderIptables(model: RuleModel, ctx: RenderContext): TargetOutput {
   const o = iptOptions(ctx.options);
   const artifacts = [
-    ...(o.ipset ? [{ path: IPSET_FILE, content: ipsetFile(model.rules, ctx.header) }] : []),
+    ...(o.ipset ? [piecesArtifact(IPSET_FILE, ipsetFile(model.rules, ctx.header))] : []),
     { path: V4_FILE, content: restoreFile(model.rules, 4, o, ctx.header) },
     { path: V6_FILE, content: restoreFile(model.rules, 6, o, ctx.header) },
   ];
   const findings = unenforcedUrls(model, 'iptables', 'iptables matches IP addresses only; URL entries are not enforced');
   for (const r of model.rules) {
-    if (o.ipset && r.prefixes.some((p) => p.endsWith('/0'))) findings.push({ kind: 'split', target: 'iptables', setIds: r.provenance.setIds, entry: r.key, detail: 'a /0 is stored in the hash:net set as its two /1 halves (same addresses)' });
+    if (o.ipset && hasSlash0(r)) findings.push({ kind: 'split', target: 'iptables', setIds: r.provenance.setIds, entry: r.key, detail: 'a /0 is stored in the hash:net set as its two /1 halves (same addresses)' });
     if (r.protocol !== 'any' && multiportChunks(r.ports).length > 1) findings.push({ kind: 'split', target: 'iptables', setIds: r.provenance.setIds, entry: r.key, detail: `port set needs ${multiportChunks(r.ports).length} rules (multiport takes 15 slots)` });
   }
   return { artifacts, findings };
