@@ -226,6 +226,62 @@ describe.skipIf(!haveSpecs)('PAN-OS config checked structurally against the mode
     expect(() => parseXml(xml)).not.toThrow();
   });
 
+  it.each(feeds.map((f) => [basename(f), f]))('--panos-ip-edl, %s: rules name one EDL per family and port bucket, each exactly that bucket of the raw feed', (_n, feed) => {
+    const base = 'https://edl.example.net/m365';
+    const { out, read } = compile(feed, ['--panos-ip-edl', '--panos-edl-url-base', base]);
+    const { vsys } = parseXml(read('panos-config.xml'));
+    const addr = entries(vsys.address);
+    expect(addr.filter((a: any) => a['ip-netmask'])).toEqual([]); // no address object per prefix
+    const groups = new Map(entries(vsys['address-group']).map((e: any) => [e['@name'], e]));
+    const services = new Map(entries(vsys.service).map((e: any) => [e['@name'], e]));
+    const edls = new Map(entries(vsys['external-list']).map((e: any) => [e['@name'], e]));
+    for (const [name, e] of edls) { expect(name.length).toBeLessThanOrEqual(PANOS_LIMITS.edlNameLength); checkAgainstSpec(e, specs.edl, `edl ${name}`); }
+    const expected = expectedFromFeed(feed);
+    const seen = new Set<string>();
+    const rules = entries(vsys.rulebase[0].security[0].rules);
+    for (const r of rules.filter((x: any) => !members(x.destination).includes('any'))) {
+      checkAgainstSpec(r, specs.rule, `rule ${r['@name']}`);
+      const svc = services.get(members(r.service)[0]);
+      const proto = Object.keys(svc.protocol[0])[0];
+      const ports = text(svc.protocol[0][proto][0].port[0]).split(',').map((p: string) => p.split('-').map(Number)).map((p: number[]) => [p[0], p[1] ?? p[0]]);
+      for (const d of members(r.destination)) {
+        if (groups.has(d)) continue; // FQDN group
+        const edl = edls.get(d);
+        expect(edl, `rule ${r['@name']} destination ${d}`).toBeDefined();
+        const url = text(edl.type[0].ip[0].url[0]);
+        expect(url.startsWith(`${base}/edl-v`)).toBe(true);
+        const file = url.slice(base.length + 1);
+        const body = readFileSync(join(out, file), 'utf8');
+        expect(body.endsWith('\n')).toBe(true);
+        const prefixes = body.trim().split('\n');
+        const key = bucketKey(prefixes[0].includes(':') ? 6 : 4, proto, ports);
+        expect(sameIntervals(intervalsOfCidrs(prefixes), expected.get(key)!.intervals), key).toBe(true);
+        seen.add(key);
+      }
+    }
+    expect([...seen].sort()).toEqual([...expected.keys()].sort());
+    // the set commands name the same lists
+    const set = parseSet(read('panos-set.txt'));
+    for (const r of rules) expect([set.rulebase.security.rules[r['@name']].destination].flat()).toEqual(members(r.destination));
+  });
+
+  it('--panos-ip-edl: a 41k-prefix list compiles (the address-object limit points there); without a URL base it fails', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm365fw-pa-big-'));
+    const list = join(dir, 'big.txt');
+    // 41 000 non-adjacent /128s in the documentation range: nothing merges
+    writeFileSync(list, Array.from({ length: 41_000 }, (_, i) => `2001:db8::${((2 * i) >>> 16).toString(16)}:${((2 * i) & 0xffff).toString(16)}`).join('\n') + '\n');
+    const out = join(dir, 'out');
+    const plain = runCli(['compile', '--input', list, '--input-format', 'prefixes', '--tcp-ports', '443', '--target', 'paloalto', '--out', out]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/41000 address objects exceed --panos-max-address-objects 20000 by 21000; put the prefixes in EDLs \(--panos-ip-edl with --panos-edl-url-base\)/);
+    expect(runCli(['compile', '--input', list, '--input-format', 'prefixes', '--tcp-ports', '443', '--target', 'paloalto', '--out', out, '--panos-ip-edl']).stderr).toMatch(/--panos-ip-edl needs --panos-edl-url-base/);
+    const r = runCli(['compile', '--input', list, '--input-format', 'prefixes', '--tcp-ports', '443', '--target', 'paloalto', '--out', out, '--panos-ip-edl', '--panos-edl-url-base', 'https://edl.example.net/m365']);
+    expect(r.stderr).toBe('');
+    expect(readFileSync(join(out, 'edl-v6-tcp_443.txt'), 'utf8').trim().split('\n').length).toBe(41_000);
+    expect(runCli(['compile', '--input', list, '--input-format', 'prefixes', '--tcp-ports', '443', '--target', 'paloalto', '--out', out, '--panos-ip-edl', '--panos-edl-url-base', 'https://edl.example.net/m365', '--panos-edl-max-entries', '40000']).stderr)
+      .toMatch(/EDL m365-edl-v6-tcp_443 holds 41000 entries, over --panos-edl-max-entries 40000 by 1000/);
+  });
+
   it('EDL capacity is an option that fails loudly', () => {
     const out = mkdtempSync(join(tmpdir(), 'm365fw-pa-'));
     const r = runCli(['compile', '--input', join(FIXTURES, 'sample-feed.json'), '--target', 'paloalto', '--out', out, '--panos-edl-max-entries', '10']);

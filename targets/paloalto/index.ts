@@ -1,3 +1,5 @@
+import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
+import { prefixBytes } from '../../src/net/prefixtext.js';
 import type { Target } from '../types.js';
 import { buildPanos, panosOptions, PANOS_LIMITS } from './model.js';
 import { panosSet, panosXml } from './render.js';
@@ -20,6 +22,7 @@ export const paloalto: Target = {
     { flags: '--panos-edl-max-entries <n>', description: 'entries one EDL may hold on your platform', defaultValue: String(PANOS_LIMITS.edlEntries) },
     { flags: '--panos-edl-max-lists <n>', description: 'EDLs your platform takes', defaultValue: String(PANOS_LIMITS.edlLists) },
     { flags: '--panos-max-address-objects <n>', description: 'address objects the config may create', defaultValue: String(PANOS_LIMITS.addressObjects) },
+    { flags: '--panos-ip-edl', description: 'each rule\'s prefixes in an EDL of its own (edl-v4-<ports>.txt) instead of address objects; for large lists, needs --panos-edl-url-base' },
   ],
   render(model, ctx) {
     const o = panosOptions(ctx.options);
@@ -33,6 +36,8 @@ export const paloalto: Target = {
         { path: 'edl-ipv4.txt', content: edlHeader + config.edl.ipv4.map((x) => `${x}\n`).join('') },
         { path: 'edl-ipv6.txt', content: edlHeader + config.edl.ipv6.map((x) => `${x}\n`).join('') },
         { path: 'edl-urls.txt', content: edlHeader + config.edl.urls.map((x) => `${x}\n`).join('') },
+        // a rule's own list, written from its prefixes as bytes (large lists are what this mode is for)
+        ...config.ruleEdls.map((x) => piecesArtifact(x.file, new Pieces().add(prefixBytes(x.rule, '\n')).add('\n').done())),
       ],
       findings,
     };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Finding, Rule, RuleModel, UrlRule } from '../../src/model.js';
 import { mergePrefixes } from '../../src/net/merge.js';
+import { prefixCount } from '../../src/net/prefixtext.js';
 import { portsText } from '../../src/net/ports.js';
 import { provenanceText, safeText } from '../common.js';
 import { TargetLimitError } from '../types.js';
@@ -31,6 +32,8 @@ const SOURCE = /^(any|[A-Za-z0-9][A-Za-z0-9 _-]{0,62}|[0-9.]+\/[0-9]{1,2}|[0-9a-
 export interface PanosOptions {
   vsys: string; device: string; fromZones: string[]; toZones: string[]; sources: string[];
   edlUrlBase?: string; edlMaxEntries: number; edlMaxLists: number; maxAddressObjects: number;
+  /** each rule's prefixes in an EDL of its own instead of address objects */
+  ipEdl: boolean;
 }
 
 export function panosOptions(o: Record<string, unknown>): PanosOptions {
@@ -41,6 +44,8 @@ export function panosOptions(o: Record<string, unknown>): PanosOptions {
   const int = (k: string, flag: string, d: number) => { const n = Number(o[k] ?? d); return Number.isInteger(n) && n > 0 ? n : fail(`${flag} must be a positive whole number`); };
   const base = o.panosEdlUrlBase as string | undefined;
   if (base !== undefined && !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/.test(base)) fail(`--panos-edl-url-base ${JSON.stringify(base)} is not a plain http(s) URL`);
+  const ipEdl = o.panosIpEdl === true;
+  if (ipEdl && base === undefined) fail('--panos-ip-edl needs --panos-edl-url-base: the rules name the lists, the firewall fetches them from there');
   return {
     vsys, device: 'localhost.localdomain',
     fromZones: list('panosFromZone', '--panos-from-zone', ZONE), toZones: list('panosToZone', '--panos-to-zone', ZONE),
@@ -49,6 +54,7 @@ export function panosOptions(o: Record<string, unknown>): PanosOptions {
     edlMaxEntries: int('panosEdlMaxEntries', '--panos-edl-max-entries', PANOS_LIMITS.edlEntries),
     edlMaxLists: int('panosEdlMaxLists', '--panos-edl-max-lists', PANOS_LIMITS.edlLists),
     maxAddressObjects: int('panosMaxAddressObjects', '--panos-max-address-objects', PANOS_LIMITS.addressObjects),
+    ipEdl,
   };
 }
 
@@ -62,6 +68,8 @@ export interface PanosConfig {
   vsys: string; device: string; tag: string;
   addresses: PAddress[]; groups: PGroup[]; services: PService[]; urlCategories: PUrlCategory[]; externalLists: PExternalList[]; rules: PRule[];
   edl: { ipv4: string[]; ipv6: string[]; urls: string[] };
+  /** with --panos-ip-edl: the file each rule's EDL is served from, and the rule whose prefixes it holds */
+  ruleEdls: { file: string; rule: Rule }[];
 }
 
 export const TAG = 'm365fw';
@@ -110,6 +118,7 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
     addresses.set(a.name, a);
   };
 
+  const ruleExternal: PExternalList[] = [], ruleEdls: PanosConfig['ruleEdls'] = [];
   const buckets = new Map<string, { ip: Rule[]; url?: UrlRule }>();
   for (const r of model.rules) {
     const b = bucketOf(r.key);
@@ -142,6 +151,18 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
     const destination: string[] = [];
     const provenance: Rule['provenance'][] = [];
     for (const r of ip) {
+      if (o.ipEdl) {
+        // the rule's own prefixes, exactly: one list per family and port bucket, never the union
+        const file = `edl-v${r.family}-${bucket}.txt`;
+        const name = fitName(`m365-edl-v${r.family}-${bucket}`, PANOS_LIMITS.edlNameLength);
+        const n = prefixCount(r);
+        if (n > o.edlMaxEntries) throw new TargetLimitError('paloalto', `EDL ${name} holds ${n} entries, over --panos-edl-max-entries ${o.edlMaxEntries} by ${n - o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`);
+        ruleExternal.push({ name, type: 'ip', url: `${o.edlUrlBase}/${file}`, description: provenanceText(r, PANOS_LIMITS.objectDescriptionLength) });
+        ruleEdls.push({ file, rule: r });
+        destination.push(name);
+        provenance.push(r.provenance);
+        continue;
+      }
       for (const p of r.prefixes) addAddress({ name: addressName(p), kind: 'ip-netmask', value: p });
       const g = fitName(`m365-grp-v${r.family}-${bucket}`, PANOS_LIMITS.objectNameLength);
       groups.push({ name: g, members: [...new Set(r.prefixes.map(addressName))].sort(), description: provenanceText(r, PANOS_LIMITS.objectDescriptionLength) });
@@ -189,7 +210,7 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
     findings.push({ kind: 'widened', target: 'paloalto', setIds: [...w.setIds].sort(compareIds), entry: `${host} → ${w.entry}`, detail: `${w.why} (the form PAN-OS URL lists take: custom URL categories and edl-urls.txt)` });
   }
   if (addresses.size > o.maxAddressObjects) {
-    throw new TargetLimitError('paloalto', `${addresses.size} address objects exceed --panos-max-address-objects ${o.maxAddressObjects} by ${addresses.size - o.maxAddressObjects}; use the EDL files (edl-ipv4.txt, edl-ipv6.txt) or narrow the input`);
+    throw new TargetLimitError('paloalto', `${addresses.size} address objects exceed --panos-max-address-objects ${o.maxAddressObjects} by ${addresses.size - o.maxAddressObjects}; put the prefixes in EDLs (--panos-ip-edl with --panos-edl-url-base) or narrow the input`);
   }
   const edl = {
     ipv4: mergePrefixes(4, model.rules.filter((r) => r.family === 4).flatMap((r) => r.prefixes)),
@@ -199,12 +220,14 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
   for (const [name, list] of Object.entries(edl)) {
     if (list.length > o.edlMaxEntries) throw new TargetLimitError('paloalto', `EDL ${name} holds ${list.length} entries, over --panos-edl-max-entries ${o.edlMaxEntries} by ${list.length - o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`);
   }
-  if (Object.keys(edl).length > o.edlMaxLists) throw new TargetLimitError('paloalto', `${Object.keys(edl).length} EDLs exceed --panos-edl-max-lists ${o.edlMaxLists}`);
+  const lists = Object.keys(edl).length + ruleEdls.length;
+  if (lists > o.edlMaxLists) throw new TargetLimitError('paloalto', `${lists} EDLs exceed --panos-edl-max-lists ${o.edlMaxLists}`);
   const externalLists: PExternalList[] = o.edlUrlBase
     ? [
       { name: 'm365-edl-ipv4', type: 'ip', url: `${o.edlUrlBase}/edl-ipv4.txt`, description: 'Microsoft 365 IPv4 prefixes (m365fw)' },
       { name: 'm365-edl-ipv6', type: 'ip', url: `${o.edlUrlBase}/edl-ipv6.txt`, description: 'Microsoft 365 IPv6 prefixes (m365fw)' },
       { name: 'm365-edl-urls', type: 'url', url: `${o.edlUrlBase}/edl-urls.txt`, description: 'Microsoft 365 URLs (m365fw)' },
+      ...ruleExternal,
     ]
     : [];
   const byName = <T extends { name: string }>(xs: T[]) => xs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -212,7 +235,7 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
     config: {
       vsys: o.vsys, device: o.device, tag: TAG,
       addresses: byName([...addresses.values()]), groups: byName(groups), services: byName([...services.values()]),
-      urlCategories: byName(urlCategories), externalLists, rules, edl,
+      urlCategories: byName(urlCategories), externalLists: byName(externalLists), rules, edl, ruleEdls,
     },
     findings,
   };
