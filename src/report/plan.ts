@@ -1,4 +1,5 @@
 import type { Finding } from '../model.js';
+import { compareIds } from '../sources/o365json.js';
 import type { Report, ReportRule } from './report.js';
 
 /** What changed between a previous run's report and the one a compile would write now. */
@@ -42,7 +43,7 @@ export function diffReports(prev: Report | undefined, next: Report): Plan {
     if (flags.length) c.flags = flags;
     if (c.added.ips.length || c.added.urls.length || c.removed.ips.length || c.removed.urls.length || c.ports || c.flags) sets.push(c);
   }
-  sets.sort((x, y) => cmpId(x.id, y.id));
+  sets.sort((x, y) => compareIds(x.id, y.id));
 
   const rules: RuleChange[] = [];
   const prevRules = new Map<string, ReportRule>(p.rules.map((r) => [r.key, r]));
@@ -92,12 +93,6 @@ export function diffReports(prev: Report | undefined, next: Report): Plan {
   const changed = sets.length > 0 || rules.length > 0 || urls.length > 0 ||
     Object.values(targets).some((t) => t.added || t.removed || t.contentChanged || t.findingsAdded.length || t.findingsRemoved.length);
   return { changed, previous: { input: prev?.input, found: !!prev }, next: { input: next.input }, counts, sets, rules, urls, targets };
-}
-
-function cmpId(a: string, b: string): number {
-  const na = /^[0-9]+$/.test(a), nb = /^[0-9]+$/.test(b);
-  if (na && nb) return Number(a) - Number(b);
-  return na === nb ? (a < b ? -1 : a > b ? 1 : 0) : na ? -1 : 1;
 }
 
 const md = (s: string) => s.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
