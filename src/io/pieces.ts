@@ -46,6 +46,9 @@ export function artifactPieces(a: Artifact): readonly Uint8Array[] {
   return (a.pieces ??= [Buffer.from(a.content, 'utf8')]);
 }
 
+/** A Buffer view of a piece (no copy), for Buffer's search methods. */
+const view = (p: Uint8Array): Buffer => Buffer.from(p.buffer, p.byteOffset, p.length);
+
 /** Total byte length of pieces. */
 export const piecesLength = (pieces: readonly Uint8Array[]): number => pieces.reduce((n, p) => n + p.length, 0);
 
@@ -58,9 +61,32 @@ export function hasBomOrCrlf(pieces: readonly Uint8Array[]): boolean {
   for (const p of pieces) {
     if (!p.length) continue;
     if (lastWasCr && p[0] === 10) return true;
-    const b = Buffer.from(p.buffer, p.byteOffset, p.length);
+    const b = view(p);
     for (let at = b.indexOf(13); at >= 0; at = b.indexOf(13, at + 1)) if (b[at + 1] === 10) return true;
     lastWasCr = p[p.length - 1] === 13;
   }
   return false;
+}
+
+/** Where `line` (latin1) first appears in the pieces taken as one text (also across pieces), or -1. */
+export function indexOfInPieces(pieces: readonly Uint8Array[], line: string): number {
+  const needle = Buffer.from(line, 'latin1'), L = needle.length;
+  let base = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    const p = view(pieces[i]);
+    // a match wholly inside this piece comes before any that starts here and runs on
+    const inside = p.indexOf(needle);
+    if (inside >= 0) return base + inside;
+    const from = Math.max(0, p.length - L + 1);
+    const window: Uint8Array[] = [p.subarray(from)];
+    for (let j = i + 1, need = L - 1; j < pieces.length && need > 0; j++) {
+      const q = pieces[j].subarray(0, need);
+      window.push(q);
+      need -= q.length;
+    }
+    const at = Buffer.concat(window).indexOf(needle);
+    if (at >= 0) return base + from + at;
+    base += p.length;
+  }
+  return -1;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Artifact, Finding, RuleModel } from '../model.js';
 import { portsText } from '../net/ports.js';
-import { artifactPieces, Pieces, piecesLength } from '../io/pieces.js';
+import { artifactPieces, indexOfInPieces, Pieces, piecesLength } from '../io/pieces.js';
 import { copyPrefixes, prefixBytes, prefixCount } from '../net/prefixtext.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -38,36 +38,11 @@ function findingOrder(a: Finding, b: Finding): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-const view = (p: Uint8Array) => Buffer.from(p.buffer, p.byteOffset, p.length);
-
-/** Where `line` first appears in the pieces taken as one text (also across pieces), or -1. */
-function findInPieces(pieces: readonly Uint8Array[], line: string): number {
-  const needle = Buffer.from(line, 'latin1'), L = needle.length;
-  let base = 0;
-  for (let i = 0; i < pieces.length; i++) {
-    const p = view(pieces[i]);
-    // a match wholly inside this piece comes before any that starts here and runs on
-    const inside = p.indexOf(needle);
-    if (inside >= 0) return base + inside;
-    const from = Math.max(0, p.length - L + 1);
-    const window: Uint8Array[] = [p.subarray(from)];
-    for (let j = i + 1, need = L - 1; j < pieces.length && need > 0; j++) {
-      const q = pieces[j].subarray(0, need);
-      window.push(q);
-      need -= q.length;
-    }
-    const at = Buffer.concat(window).indexOf(needle);
-    if (at >= 0) return base + from + at;
-    base += p.length;
-  }
-  return -1;
-}
-
 /** sha256 of an artifact without its provenance lines: what plan compares. */
 export function contentHash(content: string | readonly Uint8Array[], header: string[]): string {
   const pieces = typeof content === 'string' ? [Buffer.from(content, 'utf8')] : content;
   // each header line (printable ASCII) appears once, near the top: hash the bytes around them
-  const cuts = header.map((l) => [findInPieces(pieces, l), l.length]).filter(([at]) => at >= 0).sort((a, b) => a[0] - b[0]);
+  const cuts = header.map((l) => [indexOfInPieces(pieces, l), l.length]).filter(([at]) => at >= 0).sort((a, b) => a[0] - b[0]);
   const keep: [number, number][] = [];
   let pos = 0;
   for (const [at, len] of cuts) { if (at >= pos) { keep.push([pos, at]); pos = at + len; } }
