@@ -57,7 +57,7 @@ describe('prefix list reader', () => {
     }
   });
 
-  it('reads more lines than one fast run holds (65536), high addresses included', () => {
+  it('reads 200k lines held in one buffer, addresses above 2^31 included', () => {
     const n = 200_000;
     const lines: string[] = [];
     for (let i = 0; i < n; i++) lines.push(`${formatV4((((i * 2654435761) >>> 0) & ~255) >>> 0)}/24`);
@@ -121,8 +121,9 @@ describe('prefix list file reader (chunked)', () => {
     const seen: [number, number][] = [];
     readPrefixListFile(file, { tcpPorts: [], udpPorts: [], onProgress: (d, t) => seen.push([d, t]) });
     const size = Buffer.byteLength(text);
-    expect(seen.length).toBeGreaterThan(size / READ_CHUNK - 2);
-    expect(seen.every(([d], i) => i === 0 || d >= seen[i - 1][0])).toBe(true);
+    // the file is ~7 read buffers long (one line is two buffers long): several steps before the end
+    expect(seen.filter(([d]) => d > 0 && d < size).length).toBeGreaterThanOrEqual(4);
+    expect(seen.every(([d], i) => i === 0 || d > seen[i - 1][0])).toBe(true);
     expect(seen.at(-1)).toEqual([size, size]);
   });
 

@@ -37,9 +37,9 @@ export class PrefixListReader {
 
   /**
    * Read the lines in buf[0, n). Whole lines only, each ending in a newline, unless `last`: then
-   * the final line may lack it. `progress(i)` is told now and then how far it got.
+   * the final line may lack it.
    */
-  feed(buf: Buffer, n: number, last: boolean, progress?: (i: number) => void): void {
+  feed(buf: Buffer, n: number, last: boolean): void {
     const { v4, v6, name } = this;
     // the fast reader stops at the last newline, so it never reads past the buffer
     const fastEnd = n > 0 ? buf.lastIndexOf(NL, n - 1) + 1 : 0;
@@ -53,12 +53,12 @@ export class PrefixListReader {
     while (i < n) {
       if (i < fastEnd) {
         const before = v4.count;
-        const room = Math.min(PROGRESS_LINES, ((fastEnd - i) >>> 3) + 1);
+        // room for every line left: a canonical line takes at least 8 bytes ("0.0.0.0\n")
+        const room = ((fastEnd - i) >>> 3) + 1;
         v4.reserve(room);
         i = fastV4Lines(buf, i, fastEnd, v4.starts, v4.ends, before, before + room);
         v4.count = fastRun.k;
         this.lineNo += fastRun.k - before;
-        if (progress && fastRun.k - before === PROGRESS_LINES) progress(i);
         if (i >= n || !fastRun.stopped) continue;
       }
       const lineNo = ++this.lineNo;
@@ -131,7 +131,7 @@ export class PrefixListReader {
 /** A prefix list held in memory. */
 export function parsePrefixList(name: string, buf: Buffer, opts: PrefixListOptions): EndpointSet {
   const r = new PrefixListReader(name, buf.length);
-  r.feed(buf, buf.length, true, opts.onProgress && ((i) => opts.onProgress!(i, buf.length)));
+  r.feed(buf, buf.length, true);
   opts.onProgress?.(buf.length, buf.length);
   return r.endpointSet(opts);
 }
@@ -161,8 +161,7 @@ export function readPrefixListFile(path: string, opts: PrefixListOptions): { set
       const last = got === 0;
       const cut = last ? have : have > 0 ? buf.lastIndexOf(NL, have - 1) + 1 : 0;
       if (cut > 0) {
-        const base = done;
-        reader.feed(buf, cut, last, opts.onProgress && ((i) => opts.onProgress!(base + i, size)));
+        reader.feed(buf, cut, last);
         buf.copy(buf, 0, cut, have);
         done += cut;
         have -= cut;
@@ -170,14 +169,12 @@ export function readPrefixListFile(path: string, opts: PrefixListOptions): { set
       }
       if (last) break;
     }
-    opts.onProgress?.(done, Math.max(done, size));
     return { set: reader.endpointSet(opts), name, sha256: hash.digest('hex') };
   } finally {
     closeSync(fd);
   }
 }
 
-const PROGRESS_LINES = 65536;
 const fastRun = { k: 0, stopped: false };
 
 /**
