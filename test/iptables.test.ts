@@ -44,6 +44,9 @@ describe.skipIf(!!why)('iptables + ipset output loaded by the real tools in a ne
     expect(rules.length).toBe(expected.size); // the snapshots have no port set over 15 slots
     for (const r of rules) {
       expect(r.target).toBe('ACCEPT');
+      // the provenance comment survives the kernel whole: within the limit, starting with the set ids
+      expect(r.comment).toMatch(/^sets [0-9]/);
+      expect(r.comment!.length).toBeLessThanOrEqual(IPT_LIMITS.commentLength);
       const e = expected.get(bucketKey(r.family, r.protocol, r.ports));
       expect(e, `unexpected rule ${r.family} ${r.protocol} ${JSON.stringify(r.ports)}`).toBeDefined();
       const set = sets.get(r.set!)!;

@@ -13,7 +13,7 @@ export const IPT_LIMITS = {
   ipsetNameLength: 31,
   /** iptables chain names */
   chainNameLength: 28,
-  /** -m comment */
+  /** -m comment text (the kernel keeps 256 bytes with the NUL) */
   commentLength: 255,
   /**
    * maxelem of every set. Fixed, never derived from the entry count: ipset refuses `create -exist`
@@ -70,7 +70,7 @@ export function iptOptions(o: Record<string, unknown>): IptOptions {
 function restoreFile(rules: Rule[], family: 4 | 6, o: IptOptions, header: string[]): string {
   const lines = [commentHeader(header, '#').trimEnd(), `# load with: ${family === 4 ? 'iptables' : 'ip6tables'}-restore --noflush ${family === 4 ? V4_FILE : V6_FILE}${o.ipset ? ` (after: ipset restore -f ${IPSET_FILE})` : ''}`, '*filter', `:${o.chain} - [0:0]`, `-F ${o.chain}`];
   for (const r of rules.filter((x) => x.family === family)) {
-    const comment = ` -m comment --comment "${provenanceText(r, 200)}"`;
+    const comment = ` -m comment --comment "${provenanceText(r, IPT_LIMITS.commentLength)}"`;
     for (const pm of portMatches(r)) {
       if (o.ipset) lines.push(`-A ${o.chain}${pm} -m set --match-set ${ipsetName(r)} dst${comment} -j ACCEPT`);
       else for (const p of r.prefixes) lines.push(`-A ${o.chain} -d ${p}${pm}${comment} -j ACCEPT`);
