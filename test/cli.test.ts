@@ -86,9 +86,12 @@ describe('compile: what the feed really looks like is accepted', () => {
 
   it('--tenant fills the placeholder', () => {
     const out = tmp();
-    runCli(['compile', '--input', SAMPLE, '--out', out, '--tenant', 'contoso']);
+    expect(runCli(['compile', '--input', SAMPLE, '--out', out, '--tenant', 'contoso']).code).toBe(0);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(rep.endpointSets.find((s: any) => s.id === '8').urls).toContain('autodiscover.contoso.onmicrosoft.com');
+    const urls = rep.endpointSets.find((s: any) => s.id === '8').urls;
+    expect(urls).toContain('autodiscover.contoso.onmicrosoft.com');
+    expect(urls).not.toContain('autodiscover.*.onmicrosoft.com');
+    expect(rep.urlRules.flatMap((u: any) => u.entries).find((e: any) => e.host === 'autodiscover.contoso.onmicrosoft.com').kind).toBe('fqdn');
   });
 });
 
