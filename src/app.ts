@@ -1,13 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { compileModel, type CompileRequest } from './compile/index.js';
 import { guardMaxRemoval, guardNotEmpty } from './compile/guards.js';
 import { GuardError } from './errors.js';
 import type { Artifact, RuleModel } from './model.js';
 import { piecesArtifact } from './io/pieces.js';
 import { buildReport, REPORT_FILE, reportPieces, type Report, type TargetRun } from './report/report.js';
+import { previousFiles } from './report/previous.js';
 import { TOOL_VERSION } from './version.js';
 import type { Target } from '../targets/types.js';
+
+export { readPreviousReport } from './report/previous.js';
 
 export interface RunOptions {
   targets: Target[];
@@ -17,12 +18,21 @@ export interface RunOptions {
   targetOptions: Record<string, unknown>;
   allowEmpty?: boolean;
   maxRemoval?: string;
-  /** previous report for --max-removal (compile: the one in --out) */
+  /** the report of the run whose output this one replaces (its --out): removals are computed from it */
   previousReport?: Report;
   timestamp?: string;
 }
 
-export interface CompiledRun { model: RuleModel; runs: TargetRun[]; report: Report; artifacts: Artifact[] }
+export interface CompiledRun {
+  model: RuleModel;
+  runs: TargetRun[];
+  report: Report;
+  artifacts: Artifact[];
+  /** files of the previous run this one does not write: they go in the same transaction */
+  stale: string[];
+  /** a guard refused the run: nothing may be written (plan still shows the change and the verdict) */
+  refusal?: GuardError;
+}
 
 /** Provenance lines for every artifact header: no path, host name, duration or time (unless asked). */
 export function provenanceHeader(model: RuleModel, extra: Record<string, unknown>, timestamp?: string): string[] {
@@ -50,31 +60,35 @@ export function provenanceHeader(model: RuleModel, extra: Record<string, unknown
   return lines.map((l) => l.replace(/[^\x20-\x7e]/g, '_').replace(/\*\/|-->|--/g, '__'));
 }
 
-/** Read the report.json a previous run left in a directory, if any. */
-export function readPreviousReport(dir: string): Report | undefined {
-  const p = join(dir, REPORT_FILE);
-  if (!existsSync(p)) return undefined;
-  try { return JSON.parse(readFileSync(p, 'utf8')) as Report; } catch {
-    throw new GuardError(`${REPORT_FILE} in the output directory is not valid JSON; move it away or fix it`);
-  }
+/** The options a run records in its report: what decides whether an earlier output is still current. */
+export function recordedOptions(model: Pick<RuleModel, 'options'>, run: Pick<RunOptions, 'targets' | 'targetOptions' | 'timestamp'>): Record<string, unknown> {
+  const targetOpts = Object.fromEntries(Object.entries(run.targetOptions).filter(([, v]) => v !== undefined).sort());
+  return { ...model.options, targets: run.targets.map((t) => t.name), ...targetOpts, ...(run.timestamp ? { timestamp: run.timestamp } : {}) };
 }
 
-/** Compile and render every requested target; guards run before anything is written. */
+/** Compile and render every requested target; guards judge the result before anything is written. */
 export function compileAndRender(req: CompileRequest, run: RunOptions): CompiledRun {
   const model = compileModel(req);
   const targetOpts = Object.fromEntries(Object.entries(run.targetOptions).filter(([, v]) => v !== undefined).sort());
   const header = provenanceHeader(model, { targets: run.targets.map((t) => t.name).join(','), ...targetOpts }, run.timestamp);
+  const prev = run.previousReport;
   const runs: TargetRun[] = run.targets.map((t) => {
-    const out = t.render(model, { header, options: run.targetOptions });
-    return { name: t.name, artifacts: out.artifacts, findings: out.findings };
+    const previousInventory = prev?.targets[t.name]?.inventory;
+    const out = t.render(model, { header, options: run.targetOptions, ...(previousInventory ? { previousInventory } : {}) });
+    return { name: t.name, artifacts: out.artifacts, findings: out.findings, ...(out.inventory ? { inventory: out.inventory } : {}) };
   });
-  guardNotEmpty(model.rules.length, model.urlRules.reduce((n, u) => n + u.entries.length, 0), !!run.allowEmpty);
-  if (run.maxRemoval && run.previousReport) {
-    guardMaxRemoval(run.previousReport.rules ?? [], model.rules, run.maxRemoval);
+  let refusal: GuardError | undefined;
+  try {
+    guardNotEmpty(model.rules.length, model.urlRules.reduce((n, u) => n + u.entries.length, 0), !!run.allowEmpty);
+    if (run.maxRemoval && prev) guardMaxRemoval(prev.rules, model.rules, run.maxRemoval);
+  } catch (e) {
+    if (!(e instanceof GuardError)) throw e;
+    refusal = e;
   }
-  const options = { ...model.options, targets: run.targets.map((t) => t.name), ...targetOpts, ...(run.timestamp ? { timestamp: run.timestamp } : {}) };
   for (const s of run.skipped ?? []) model.findings.push({ kind: 'dropped', target: s.target, detail: s.reason });
-  const report = buildReport(model, runs, options, header);
+  const report = buildReport(model, runs, recordedOptions(model, run), header);
   const artifacts = [...runs.flatMap((r) => r.artifacts), piecesArtifact(REPORT_FILE, reportPieces(report))];
-  return { model, runs, report, artifacts };
+  const written = new Set(artifacts.map((a) => a.path));
+  const stale = previousFiles(prev).filter((f) => !written.has(f));
+  return { model, runs, report, artifacts, stale, ...(refusal ? { refusal } : {}) };
 }

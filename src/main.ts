@@ -1,14 +1,20 @@
 import { Command, Option } from 'commander';
 import { TARGETS } from '../targets/index.js';
 import { TOOL_VERSION } from './version.js';
-import { fail } from './commands/fail.js';
+import { fail, tolerateClosedPipes } from './commands/fail.js';
+
+tolerateClosedPipes();
 
 const program = new Command();
 program.name('m365fw').description('Compile the Microsoft 365 endpoint feed into firewall rules').version(TOOL_VERSION);
 program.showHelpAfterError();
+/** Thrown by commander instead of exiting, so that help and usage errors drain like any output. */
+class CommanderExit extends Error {
+  constructor(readonly code: number) { super('commander exit'); }
+}
 program.exitOverride((err) => {
-  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
-  process.exit(1);
+  const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+  throw new CommanderExit(ok ? 0 : 1);
 });
 
 const compile = program.command('compile').description('compile a feed into rules for one or more targets (exit 0 written, 1 error)');
@@ -29,13 +35,27 @@ program.command('fetch').description('download the feed from the web service whe
   .requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh')
   .requiredOption('--state <dir>', 'state directory: feed, version and client request id (created if missing)')
   .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
-  .option('--force', 'download the endpoints even when the version is unchanged')
+  .option('--force', 'download the endpoints even when the version is unchanged (also accepts an older version)')
   .option('--service-areas <list>', 'ServiceAreas passed to the service')
   .option('--tenant <name>', 'TenantName passed to the service')
   .option('--no-ipv6', 'NoIPv6=true passed to the service')
   .option('--allow-implausible [classes]', 'accept implausible entries in the downloaded feed')
   .option('--timeout <seconds>', 'per-request timeout', '8')
+  .option('--max-body <MiB>', 'largest response body accepted, after decompression', '64')
   .action((o) => import('./commands/fetch.js').then((m) => m.fetchCommand(o)).catch(fail));
+
+const update = program.command('update').description('version check, download, plan, guards and write as one step (exit 0 current, 2 rewritten, 1 error or refused)');
+addCompileOptions(update, false);
+update.requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh')
+  .requiredOption('--state <dir>', 'state directory: downloaded feed and client request id (created if missing)')
+  .requiredOption('--out <dir>', 'output directory; its report.json is the version of record')
+  .option('--plan-out <dir>', 'write plan.json and plan.md here (on changes, and with the verdict when refused)')
+  .option('--max-removal <limit>', 'refuse when more than this share (10%) or count of what the previous output enforced would disappear')
+  .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
+  .option('--force', 'download and recompile even when out/ is current (also accepts an older version)')
+  .option('--timeout <seconds>', 'per-request timeout', '8')
+  .option('--max-body <MiB>', 'largest response body accepted, after decompression', '64')
+  .action((o) => import('./commands/update.js').then((m) => m.updateCommand(o)).catch(fail));
 
 const dns = program.command('dns').description('DNS records a custom domain needs for Microsoft 365');
 dns.command('records <domain>').description('print the records the instance requires, as zone-file lines (or --json)')
@@ -57,10 +77,16 @@ program.command('targets').description('list the targets and their capabilities'
 });
 
 /** Options shared by compile and plan: input, filters, guards and every target's own options. */
-export function addCompileOptions(cmd: Command): Command {
+export function addCompileOptions(cmd: Command, input = true): Command {
+  if (input) {
+    cmd
+      .requiredOption('--input <file>', 'feed in the web service /endpoints format (or a prefix list, see --input-format)')
+      .addOption(new Option('--input-format <format>', 'input format').choices(['o365', 'prefixes']).default('o365'))
+      .option('--instance <name>', 'instance the feed came from, for provenance (Worldwide, China, USGovDoD, USGovGCCHigh)')
+      .option('--tcp-ports <ports>', 'prefix lists: TCP ports to allow ("80,443")')
+      .option('--udp-ports <ports>', 'prefix lists: UDP ports to allow');
+  }
   cmd
-    .requiredOption('--input <file>', 'feed in the web service /endpoints format (or a prefix list, see --input-format)')
-    .addOption(new Option('--input-format <format>', 'input format').choices(['o365', 'prefixes']).default('o365'))
     .option('--policy <file>', 'YAML policy: your own endpoint sets and excludes')
     .option('--target <names>', `target(s), comma-separated, or all (${[...TARGETS.keys()].join(', ')})`, 'nftables')
     .option('--service-areas <list>', 'keep only these service areas (comma-separated, case-insensitive)')
@@ -70,9 +96,6 @@ export function addCompileOptions(cmd: Command): Command {
     .option('--no-ipv6', 'drop IPv6 prefixes')
     .option('--no-ipv4', 'drop IPv4 prefixes')
     .option('--tenant <name>', 'substitute the tenant placeholder in URLs (autodiscover.*.onmicrosoft.com)')
-    .option('--instance <name>', 'instance the feed came from, for provenance (Worldwide, China, USGovDoD, USGovGCCHigh)')
-    .option('--tcp-ports <ports>', 'prefix lists: TCP ports to allow ("80,443")')
-    .option('--udp-ports <ports>', 'prefix lists: UDP ports to allow')
     .option('--allow-implausible [classes]', 'let implausible feed entries through (all, or a list of: private, loopback, link-local, multicast, documentation, short)')
     .option('--allow-empty', 'write even when no rule survives the filters')
     .option('--timestamp', 'add the generation time to every artifact header (breaks byte-identical output)')
@@ -88,4 +111,7 @@ export function addCompileOptions(cmd: Command): Command {
   return cmd;
 }
 
-program.parseAsync(process.argv).catch(fail);
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof CommanderExit) process.exitCode = e.code;
+  else fail(e);
+});

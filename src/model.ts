@@ -112,4 +112,9 @@ export interface Artifact {
   content: string;
   /** `content` as UTF-8 pieces, in order (hashed and written from these; see src/io/pieces.ts) */
   pieces?: Uint8Array[];
+  /**
+   * What the artifact says about this run alone, when its content also holds the steps from the
+   * previous run (PAN-OS deletes): plan compares this, so the same model is "no change".
+   */
+  stableContent?: string;
 }

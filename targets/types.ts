@@ -25,9 +25,19 @@ export interface RenderContext {
   header: string[];
   /** Parsed CLI options (camelCase keys as commander gives them). */
   options: Record<string, unknown>;
+  /**
+   * What this target recorded in the previous run's report (its `inventory`), to remove on the
+   * device what this run no longer has. Untrusted: a target validates it before use.
+   */
+  previousInventory?: Record<string, unknown>;
 }
 
-export interface TargetOutput { artifacts: Artifact[]; findings: Finding[] }
+export interface TargetOutput {
+  artifacts: Artifact[];
+  findings: Finding[];
+  /** The names this run puts on the device, kept in the report for the next run's removals. */
+  inventory?: Record<string, unknown>;
+}
 
 /** One backend. Limits are named constants that tests refer to. */
 export interface Target {

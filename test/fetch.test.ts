@@ -155,7 +155,7 @@ describe('fetch: version gate against a loopback web service', () => {
       handler = newVersion((_q, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html>captive portal</html>'); });
       const r = await fetchCli(['--instance', 'Worldwide', '--state', state]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/unexpected content type "text\/html"/);
+      expect(r.stderr).toMatch(/content type "text\/html" is not application\/json/);
       kept();
     });
 

@@ -35,9 +35,9 @@ function loadAndRead(dir: string, times = 1) {
 }
 
 describe.skipIf(!!why)('iptables + ipset output loaded by the real tools in a network namespace', () => {
-  it.each(feeds.map((f) => [basename(f), f]))('%s: writes exactly three files; sets and rules read back equal the raw feed', (_n, feed) => {
+  it.each(feeds.map((f) => [basename(f), f]))('%s: writes three restore files and the apply script; sets and rules read back equal the raw feed', (_n, feed) => {
     const dir = compile(feed);
-    expect(readdirSync(dir).sort()).toEqual(['m365fw.ipset', 'm365fw.v4', 'm365fw.v6', 'report.json']);
+    expect(readdirSync(dir).sort()).toEqual(['m365fw-iptables-apply.sh', 'm365fw.ipset', 'm365fw.v4', 'm365fw.v6', 'report.json']);
     const { v4, v6, sets } = loadAndRead(dir);
     const expected = expectedFromFeed(feed);
     const rules = [...v4.map((r) => ({ ...r, family: 4 })), ...v6.map((r) => ({ ...r, family: 6 }))];
@@ -109,7 +109,7 @@ describe.skipIf(!!why)('iptables + ipset output loaded by the real tools in a ne
 
   it('--no-ipset writes one rule per prefix, loadable without ipset', () => {
     const dir = compile(feeds[0], ['--no-ipset']);
-    expect(readdirSync(dir).sort()).toEqual(['m365fw.v4', 'm365fw.v6', 'report.json']);
+    expect(readdirSync(dir).sort()).toEqual(['m365fw-iptables-apply.sh', 'm365fw.v4', 'm365fw.v6', 'report.json']);
     const text = inNetns(`iptables-restore --noflush ${dir}/m365fw.v4\nip6tables-restore --noflush ${dir}/m365fw.v6\niptables-save -t filter; echo '### v6'; ip6tables-save -t filter`);
     const [v4text, v6text] = text.split('### v6');
     const rules = [...parseIptablesSave(v4text, 'M365FW').map((r) => ({ ...r, family: 4 })), ...parseIptablesSave(v6text, 'M365FW').map((r) => ({ ...r, family: 6 }))];

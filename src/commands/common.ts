@@ -7,6 +7,9 @@ import { IMPLAUSIBLE_CLASSES } from '../compile/guards.js';
 import { resolveTargets } from '../../targets/index.js';
 import type { Target } from '../../targets/types.js';
 import { createProgress } from './progress.js';
+import { INSTANCES, type Instance } from '../sources/state.js';
+import type { FetchLimits } from '../sources/fetch.js';
+import { showValue } from '../errors.js';
 
 /** A usage error: exit 1 with one line on stderr. */
 export class UsageError extends Error {}
@@ -23,12 +26,7 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
   if (tenant !== undefined && !isDnsLabel(tenant)) throw new UsageError(`--tenant: ${JSON.stringify(tenant)} is not a DNS label (letters, digits, hyphens; at most 63)`);
   const instance = o.instance as string | undefined;
   if (instance !== undefined && !/^[A-Za-z0-9]{1,32}$/.test(instance)) throw new UsageError(`--instance: invalid name ${JSON.stringify(instance)}`);
-  let allow: string[] | undefined;
-  if (o.allowImplausible === true) allow = ['all'];
-  else if (typeof o.allowImplausible === 'string') {
-    allow = list(o.allowImplausible) ?? [];
-    for (const c of allow) if (c !== 'all' && !(IMPLAUSIBLE_CLASSES as readonly string[]).includes(c)) throw new UsageError(`--allow-implausible: unknown class ${JSON.stringify(c)} (${IMPLAUSIBLE_CLASSES.join(', ')}, all)`);
-  }
+  const allow = allowImplausibleFrom(o.allowImplausible);
   const ports = (flag: string, v: unknown) => {
     if (v === undefined) return [];
     try { return parsePortString(String(v)); } catch (e) { throw new UsageError(`${flag}: ${(e as Error).message}`); }
@@ -84,3 +82,35 @@ export function targetsFrom(o: Record<string, unknown>): { targets: Target[]; sk
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
+
+/** --instance for the web service: one of its four instance names (any case). */
+export function instanceFrom(v: unknown): Instance {
+  const instance = INSTANCES.find((i) => i.toLowerCase() === String(v).toLowerCase());
+  if (!instance) throw new UsageError(`--instance ${showValue(v)}: one of ${INSTANCES.join(', ')}`);
+  return instance;
+}
+
+/** A strict decimal number within [min, max] (no 1e3, 0x64 or empty string). */
+export function decimalFrom(flag: string, v: unknown, min: number, max: number): number {
+  const s = String(v);
+  if (!/^(0|[1-9][0-9]{0,8})(\.[0-9]{1,3})?$/.test(s)) throw new UsageError(`${flag} ${showValue(v)}: a decimal number from ${min} to ${max}`);
+  const n = Number(s);
+  if (n < min || n > max) throw new UsageError(`${flag} ${showValue(v)}: a decimal number from ${min} to ${max}`);
+  return n;
+}
+
+/** --timeout and --max-body as the client's limits. */
+export function fetchLimitsFrom(o: Record<string, unknown>): Partial<FetchLimits> {
+  const timeout = decimalFrom('--timeout', o.timeout ?? 8, 0.1, 60);
+  const mib = decimalFrom('--max-body', o.maxBody ?? 64, 1, 4096);
+  return { requestTimeoutMs: timeout * 1000, maxBodyBytes: Math.round(mib * 1024 * 1024) };
+}
+
+/** --allow-implausible: true (every class) or a list of known classes. */
+export function allowImplausibleFrom(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (v === true) return ['all'];
+  const allow = list(String(v)) ?? [];
+  for (const c of allow) if (c !== 'all' && !(IMPLAUSIBLE_CLASSES as readonly string[]).includes(c)) throw new UsageError(`--allow-implausible: unknown class ${showValue(c)} (${IMPLAUSIBLE_CLASSES.join(', ')}, all)`);
+  return allow;
+}

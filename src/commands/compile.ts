@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { compileAndRender, readPreviousReport } from '../app.js';
-import { writeArtifactsAtomically } from '../io/write.js';
+import { openOutputDir, writeArtifactsAtomically } from '../io/write.js';
 import { formatSummary } from '../report/summary.js';
 import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
 
@@ -10,16 +10,23 @@ export async function compileCommand(o: Record<string, unknown>): Promise<void> 
   const { targets, skipped } = targetsFrom(o);
   const req = compileRequestFrom(o, o.progress !== false);
   const out = String(o.out);
-  const run = compileAndRender(req, {
-    targets,
-    skipped,
-    targetOptions: targetOptionsFrom(o, targets),
-    allowEmpty: !!o.allowEmpty,
-    maxRemoval: o.maxRemoval as string | undefined,
-    previousReport: o.maxRemoval ? readPreviousReport(out) : undefined,
-    timestamp: o.timestamp ? new Date().toISOString() : undefined,
-  });
-  req.onProgress?.('done');
-  const written = writeArtifactsAtomically(out, run.artifacts);
-  process.stdout.write(formatSummary(run, written, performance.now() - t0));
+  // the lock spans reading the previous run's report and replacing its files
+  const lock = openOutputDir(out);
+  try {
+    const run = compileAndRender(req, {
+      targets,
+      skipped,
+      targetOptions: targetOptionsFrom(o, targets),
+      allowEmpty: !!o.allowEmpty,
+      maxRemoval: o.maxRemoval as string | undefined,
+      previousReport: readPreviousReport(out),
+      timestamp: o.timestamp ? new Date().toISOString() : undefined,
+    });
+    if (run.refusal) throw run.refusal;
+    req.onProgress?.('done');
+    const written = writeArtifactsAtomically(out, run.artifacts, { remove: run.stale, locked: true });
+    process.stdout.write(formatSummary(run, written, performance.now() - t0));
+  } finally {
+    lock.release();
+  }
 }

@@ -2,6 +2,7 @@ import { isDomainName } from '../net/hostname.js';
 import { checkDomain } from '../dns/check.js';
 import { DNS_INSTANCES, requiredRecords, UNSUPPORTED_DNS_INSTANCES, zoneLines, type DnsInstance } from '../dns/records.js';
 import { UsageError } from './common.js';
+import { finish } from './fail.js';
 
 function instanceOf(o: Record<string, unknown>): DnsInstance {
   const name = String(o.instance ?? 'Worldwide');
@@ -40,6 +41,6 @@ export async function dnsCheckCommand(domain: string, o: Record<string, unknown>
     }
   }
   const error = results.find((r) => r.verdict === 'error');
-  if (error) { process.stderr.write(`error: ${error.note}\n`); process.exit(1); }
-  process.exit(results.every((r) => r.verdict === 'ok') ? 0 : 2);
+  if (error) { process.stderr.write(`error: ${error.note}\n`); return finish(1); }
+  finish(results.every((r) => r.verdict === 'ok') ? 0 : 2);
 }

@@ -1,21 +1,38 @@
+import { existsSync } from 'node:fs';
 import { compileAndRender, readPreviousReport } from '../app.js';
-import { writeArtifactsAtomically } from '../io/write.js';
+import { openOutputDir, writeArtifactsAtomically } from '../io/write.js';
 import { diffReports, planMarkdown } from '../report/plan.js';
 import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
+import { finish } from './fail.js';
+import { terminalText } from '../escape.js';
 
-/** m365fw plan: exit 0 no change, 2 changes, 1 error. Writes nothing but --plan-out. */
+/** m365fw plan: exit 0 no change, 2 changes, 1 error or refused. Writes nothing but --plan-out. */
 export async function planCommand(o: Record<string, unknown>): Promise<void> {
   const { targets, skipped } = targetsFrom(o);
   const req = compileRequestFrom(o, false);
-  const previous = readPreviousReport(String(o.previous));
+  const dir = String(o.previous);
+  let previous;
+  if (existsSync(dir)) {
+    const lock = openOutputDir(dir, 'previous output directory');
+    try {
+      previous = readPreviousReport(dir);
+    } finally {
+      lock.release();
+    }
+  }
   const run = compileAndRender(req, {
     targets, skipped, targetOptions: targetOptionsFrom(o, targets), allowEmpty: !!o.allowEmpty,
     maxRemoval: o.maxRemoval as string | undefined, previousReport: previous,
   });
-  const plan = diffReports(previous, run.report);
+  // a refused change is exactly what a reviewer must see: the plan is written with the verdict
+  const plan = diffReports(previous, run.report, run.refusal?.message);
   const json = JSON.stringify(plan, null, 2) + '\n';
   const markdown = planMarkdown(plan);
   if (o.planOut) writeArtifactsAtomically(String(o.planOut), [{ path: 'plan.json', content: json }, { path: 'plan.md', content: markdown }]);
   process.stdout.write(o.json ? json : markdown);
-  process.exit(plan.changed ? 2 : 0);
+  if (run.refusal) {
+    process.stderr.write(`error: ${terminalText(run.refusal.message)}\n`);
+    return finish(1);
+  }
+  finish(plan.changed ? 2 : 0);
 }

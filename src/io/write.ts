@@ -1,51 +1,206 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writevSync } from 'node:fs';
+/**
+ * A run's files as one transaction. Every file is written into a fresh staging directory inside
+ * the output directory (mkdtemp: unpredictable name, mode 0700; files opened O_CREAT|O_EXCL, so no
+ * planted link is ever followed), fsynced, and listed in a manifest with the stale files to remove.
+ * Renaming the staging directory to `.m365fw-commit` is the commit point: before it the output is
+ * untouched, after it the manifest is carried out — by this run, or, if this run dies or a rename
+ * fails, by the next m365fw run on the directory before it reads anything (roll forward). Readers
+ * that must not see a half-applied run check for `.m365fw-commit` (the iptables apply script does).
+ */
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+  writevSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Artifact } from '../model.js';
 import { artifactPieces, hasBomOrCrlf } from './pieces.js';
+import { lockDir, type DirLock } from './lock.js';
 
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const COMMIT_DIR = '.m365fw-commit';
+const STAGE_PREFIX = '.m365fw-stage-';
+const MANIFEST = '.manifest.json';
 
-/**
- * Write every artifact or none: all contents go to temporary files in the output directory
- * first, and are renamed into place only when all were written.
- */
-export function writeArtifactsAtomically(outDir: string, artifacts: Artifact[]): string[] {
-  for (const a of artifacts) {
-    if (!SAFE_NAME.test(a.path)) throw new Error(`refusing artifact path ${JSON.stringify(a.path)}`);
-    if (hasBomOrCrlf(artifactPieces(a))) throw new Error(`artifact ${a.path} is not LF-only UTF-8 without BOM`);
-  }
-  const names = new Set(artifacts.map((a) => a.path));
-  if (names.size !== artifacts.length) throw new Error('two artifacts share a path');
-  mkdirSync(outDir, { recursive: true });
-  const temps: [string, string][] = [];
-  try {
-    for (const a of artifacts) {
-      const tmp = join(outDir, `.${a.path}.${process.pid}.tmp`);
-      temps.push([tmp, join(outDir, a.path)]);
-      writePieces(tmp, artifactPieces(a));
-    }
-  } catch (e) {
-    for (const [tmp] of temps) rmSync(tmp, { force: true });
-    throw e;
-  }
-  for (const [tmp, final] of temps) renameSync(tmp, final);
-  return temps.map(([, f]) => f);
+export class WriteError extends Error {}
+
+interface Manifest {
+  install: string[];
+  remove: string[];
 }
 
-/** Write pieces to a new file with writev (no copy into one buffer), however the kernel splits it. */
-function writePieces(path: string, pieces: readonly Uint8Array[]): void {
-  const fd = openSync(path, 'w', 0o644);
+/** Test seam: fail the Nth rename of a transaction (M365FW_TEST_FAIL_RENAME=N), like an EIO would. */
+function testRenameFault(n: number): void {
+  const at = Number(process.env.M365FW_TEST_FAIL_RENAME ?? 0);
+  if (at > 0 && n === at) {
+    const e = new Error('EIO: i/o error, rename (injected)') as NodeJS.ErrnoException;
+    e.code = 'EIO';
+    throw e;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Write pieces to a new file (O_EXCL) with writev, however the kernel splits it, then fsync. */
+function writeNewFile(path: string, pieces: readonly Uint8Array[]): void {
+  const fd = openSync(path, 'wx', 0o644);
   try {
     let rest = pieces.filter((p) => p.length > 0);
     while (rest.length) {
       let n = writevSync(fd, rest.slice(0, 1024));
-      // drop what was written: whole pieces, then the written head of the next one
       let i = 0;
       while (i < rest.length && n >= rest[i].length) n -= rest[i++].length;
       rest = rest.slice(i);
       if (n > 0) rest[0] = rest[0].subarray(n);
     }
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+function readManifest(dir: string): Manifest {
+  let m: unknown;
+  try {
+    m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
+  } catch {
+    throw new WriteError(`${dir} has no readable manifest; remove it by hand after checking the output directory`);
+  }
+  const ok = (xs: unknown): xs is string[] => Array.isArray(xs) && xs.every((x) => typeof x === 'string' && SAFE_NAME.test(x));
+  const mm = m as Partial<Manifest> | null;
+  if (!mm || !ok(mm.install) || !ok(mm.remove)) throw new WriteError(`${join(dir, MANIFEST)} is not an m365fw manifest`);
+  return { install: mm.install, remove: mm.remove };
+}
+
+/** Carry out a committed manifest; every step can be repeated (a file already moved is skipped). */
+function rollForward(outDir: string): void {
+  const commit = join(outDir, COMMIT_DIR);
+  const m = readManifest(commit);
+  let renames = 0;
+  for (const name of m.install) {
+    const from = join(commit, name);
+    if (!existsSync(from)) continue;
+    testRenameFault(++renames + 1);
+    try {
+      renameSync(from, join(outDir, name));
+    } catch (e) {
+      throw new WriteError(
+        `${outDir}: could not put ${name} in place (${(e as NodeJS.ErrnoException).code ?? 'error'}); the run is committed in ${COMMIT_DIR} and the next m365fw run on this directory completes it`,
+      );
+    }
+  }
+  for (const name of m.remove) {
+    const p = join(outDir, name);
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) continue; // never ours: m365fw writes files only
+    unlinkSync(p);
+  }
+  fsyncDir(outDir);
+  rmSync(commit, { recursive: true, force: true });
+  fsyncDir(outDir);
+}
+
+/**
+ * Bring a directory to a consistent state before it is read or written: finish a committed run,
+ * drop uncommitted staging directories. Call it holding the directory's lock.
+ */
+export function recoverDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  const commit = join(dir, COMMIT_DIR);
+  let st;
+  try {
+    st = lstatSync(commit);
+  } catch {
+    st = undefined;
+  }
+  if (st) {
+    if (!st.isDirectory() || st.isSymbolicLink()) throw new WriteError(`${commit} is not a directory m365fw made; refusing to use ${dir}`);
+    rollForward(dir);
+  }
+  for (const e of readdirSync(dir)) if (e.startsWith(STAGE_PREFIX)) rmSync(join(dir, e), { recursive: true, force: true });
+}
+
+/** Create `dir` if needed and take its lock (finishing whatever an earlier run left committed). */
+export function openOutputDir(dir: string, what = 'output directory'): DirLock {
+  mkdirSync(dir, { recursive: true });
+  const lock = lockDir(dir, what);
+  try {
+    recoverDir(dir);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  return lock;
+}
+
+export interface WriteOptions {
+  /** files of an earlier run that this one does not write: removed in the same transaction */
+  remove?: string[];
+  /** the caller already holds the directory's lock (openOutputDir) */
+  locked?: boolean;
+}
+
+/**
+ * Write every artifact and remove `remove`, as one transaction (see the top of this file).
+ * Returns the paths written.
+ */
+export function writeArtifactsAtomically(outDir: string, artifacts: Artifact[], opts: WriteOptions = {}): string[] {
+  for (const a of artifacts) {
+    if (!SAFE_NAME.test(a.path)) throw new WriteError(`refusing artifact path ${JSON.stringify(a.path)}`);
+    if (hasBomOrCrlf(artifactPieces(a))) throw new WriteError(`artifact ${a.path} is not LF-only UTF-8 without BOM`);
+  }
+  const names = new Set(artifacts.map((a) => a.path));
+  if (names.size !== artifacts.length) throw new WriteError('two artifacts share a path');
+  const remove = [...new Set(opts.remove ?? [])].filter((n) => SAFE_NAME.test(n) && !names.has(n)).sort();
+  const lock = opts.locked ? undefined : openOutputDir(outDir);
+  try {
+    const stage = mkdtempSync(join(outDir, STAGE_PREFIX));
+    try {
+      for (const a of artifacts) writeNewFile(join(stage, a.path), artifactPieces(a));
+      const manifest: Manifest = { install: artifacts.map((a) => a.path), remove };
+      const fd = openSync(join(stage, MANIFEST), 'wx', 0o600);
+      try {
+        writeSync(fd, JSON.stringify(manifest) + '\n');
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      fsyncDir(stage);
+      testRenameFault(1);
+      renameSync(stage, join(outDir, COMMIT_DIR));
+    } catch (e) {
+      rmSync(stage, { recursive: true, force: true });
+      if (e instanceof WriteError) throw e;
+      const err = e as NodeJS.ErrnoException;
+      throw new WriteError(`${outDir}: writing failed (${err.code ?? err.message}); the previous output is unchanged`);
+    }
+    fsyncDir(outDir);
+    rollForward(outDir);
+  } finally {
+    lock?.release();
+  }
+  return artifacts.map((a) => join(outDir, a.path));
 }

@@ -1,10 +1,13 @@
 import type { Finding } from '../model.js';
+import { markdownCode, markdownText } from '../escape.js';
 import { compareIds } from '../sources/o365json.js';
 import type { Report, ReportRule } from './report.js';
 
 /** What changed between a previous run's report and the one a compile would write now. */
 export interface Plan {
   changed: boolean;
+  /** a guard refused the change: nothing was written; the reason */
+  refused?: string;
   previous: { input?: Report['input']; found: boolean };
   next: { input: Report['input'] };
   counts: { setsAdded: number; setsRemoved: number; setsModified: number; rulesAdded: number; rulesRemoved: number; rulesModified: number; prefixesAdded: number; prefixesRemoved: number; urlsAdded: number; urlsRemoved: number };
@@ -27,7 +30,7 @@ const minus = (a: string[], b: string[]) => { const s = new Set(b); return a.fil
 function findingKey(f: Finding): string { return JSON.stringify([f.kind, f.setIds ?? [], f.entry ?? '', f.detail]); }
 
 /** Compare two reports on content only: provenance (input hash, version, tool) is not a change. */
-export function diffReports(prev: Report | undefined, next: Report): Plan {
+export function diffReports(prev: Report | undefined, next: Report, refused?: string): Plan {
   const p: Report = prev ?? { endpointSets: [], rules: [], urlRules: [], findings: [], targets: {} } as unknown as Report;
   const sets: SetChange[] = [];
   const prevSets = new Map(p.endpointSets.map((s) => [s.id, s]));
@@ -92,19 +95,21 @@ export function diffReports(prev: Report | undefined, next: Report): Plan {
   };
   const changed = sets.length > 0 || rules.length > 0 || urls.length > 0 ||
     Object.values(targets).some((t) => t.added || t.removed || t.contentChanged || t.findingsAdded.length || t.findingsRemoved.length);
-  return { changed, previous: { input: prev?.input, found: !!prev }, next: { input: next.input }, counts, sets, rules, urls, targets };
+  return { changed, ...(refused ? { refused } : {}), previous: { input: prev?.input, found: !!prev }, next: { input: next.input }, counts, sets, rules, urls, targets };
 }
 
-const md = (s: string) => s.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
-const list = (xs: string[], max = 20) => (xs.length ? xs.slice(0, max).map((x) => `\`${x.replace(/`/g, '')}\``).join(', ') + (xs.length > max ? ` … (+${xs.length - max})` : '') : '');
+const md = (s: string) => markdownText(s);
+const code = (s: string) => markdownCode(s);
+const list = (xs: string[], max = 20) => (xs.length ? xs.slice(0, max).map(code).join(', ') + (xs.length > max ? ` … (+${xs.length - max})` : '') : '');
 
 /** A Markdown summary fit for a pull-request comment. */
 export function planMarkdown(plan: Plan): string {
   const c = plan.counts;
   const out: string[] = [];
-  out.push(`## m365fw plan: ${plan.changed ? 'changes' : 'no changes'}`, '');
-  out.push(`Input \`${md(plan.next.input.file)}\` (sha256 \`${plan.next.input.sha256.slice(0, 12)}\`, instance ${md(plan.next.input.instance ?? 'unknown')}, version ${md(plan.next.input.version ?? 'unknown')})` +
-    (plan.previous.found ? ` against \`${md(plan.previous.input?.file ?? '?')}\` (sha256 \`${(plan.previous.input?.sha256 ?? '').slice(0, 12)}\`, version ${md(plan.previous.input?.version ?? 'unknown')}).` : '; no previous report.json: everything is new.'), '');
+  out.push(`## m365fw plan: ${plan.refused ? 'refused' : plan.changed ? 'changes' : 'no changes'}`, '');
+  if (plan.refused) out.push(`**Refused, nothing written:** ${md(plan.refused)}`, '');
+  out.push(`Input ${code(plan.next.input.file)} (sha256 ${code(plan.next.input.sha256.slice(0, 12))}, instance ${md(plan.next.input.instance ?? 'unknown')}, version ${md(plan.next.input.version ?? 'unknown')})` +
+    (plan.previous.found ? ` against ${code(plan.previous.input?.file ?? '?')} (sha256 ${code((plan.previous.input?.sha256 ?? '').slice(0, 12))}, version ${md(plan.previous.input?.version ?? 'unknown')}).` : '; no previous report.json: everything is new.'), '');
   if (!plan.changed) { out.push('Nothing that any target enforces or reports has changed.'); return out.join('\n') + '\n'; }
   out.push(`| endpoint sets | rules | prefixes | URL entries |`, `| --- | --- | --- | --- |`,
     `| +${c.setsAdded} −${c.setsRemoved} ~${c.setsModified} | +${c.rulesAdded} −${c.rulesRemoved} ~${c.rulesModified} | +${c.prefixesAdded} −${c.prefixesRemoved} | +${c.urlsAdded} −${c.urlsRemoved} |`, '');
@@ -118,20 +123,20 @@ export function planMarkdown(plan: Plan): string {
   }
   if (plan.rules.length) {
     out.push('### Rules', '', '| rule | change | added prefixes | removed prefixes |', '| --- | --- | --- | --- |');
-    for (const r of plan.rules) out.push(`| \`${r.key}\` (${r.protocol} ${md(r.ports || 'any')}) | ${r.change} | ${list(r.addedPrefixes)} | ${list(r.removedPrefixes)} |`);
+    for (const r of plan.rules) out.push(`| ${code(r.key)} (${md(r.protocol)} ${md(r.ports || 'any')}) | ${r.change} | ${list(r.addedPrefixes)} | ${list(r.removedPrefixes)} |`);
     out.push('');
   }
   if (plan.urls.length) {
     out.push('### URL entries', '', '| entry | ports bucket | change | sets |', '| --- | --- | --- | --- |');
-    for (const u of plan.urls) out.push(`| \`${u.host}\` | \`${u.rule}\` | ${u.change} | ${u.previousSetIds ? `${u.previousSetIds.join(',')} → ` : ''}${u.setIds.join(',')} |`);
+    for (const u of plan.urls) out.push(`| ${code(u.host)} | ${code(u.rule)} | ${u.change} | ${md(u.previousSetIds ? `${u.previousSetIds.join(',')} → ` : '')}${md(u.setIds.join(','))} |`);
     out.push('');
   }
   const tl = Object.entries(plan.targets).filter(([, t]) => t.added || t.removed || t.contentChanged || t.findingsAdded.length || t.findingsRemoved.length);
   if (tl.length) {
     out.push('### Targets', '', '| target | output | findings |', '| --- | --- | --- |');
     for (const [name, t] of tl) {
-      const byKind = (fs: Finding[], sign: string) => Object.entries(fs.reduce<Record<string, number>>((m, f) => ({ ...m, [f.kind]: (m[f.kind] ?? 0) + 1 }), {})).map(([k, n]) => `${sign}${n} ${k}`).join(', ');
-      out.push(`| ${name} | ${t.added ? 'new target' : t.removed ? 'no longer generated' : t.contentChanged ? 'changed' : 'same'} | ${[byKind(t.findingsAdded, '+'), byKind(t.findingsRemoved, '−')].filter(Boolean).join('; ')} |`);
+      const byKind = (fs: Finding[], sign: string) => Object.entries(fs.reduce<Record<string, number>>((m, f) => ({ ...m, [f.kind]: (m[f.kind] ?? 0) + 1 }), {})).map(([k, n]) => `${sign}${n} ${md(k)}`).join(', ');
+      out.push(`| ${md(name)} | ${t.added ? 'new target' : t.removed ? 'no longer generated' : t.contentChanged ? 'changed' : 'same'} | ${[byKind(t.findingsAdded, '+'), byKind(t.findingsRemoved, '−')].filter(Boolean).join('; ')} |`);
     }
     out.push('');
   }

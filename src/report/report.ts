@@ -7,7 +7,7 @@ import { TOOL_VERSION } from '../version.js';
 
 export const REPORT_FILE = 'report.json';
 
-export interface TargetRun { name: string; artifacts: Artifact[]; findings: Finding[] }
+export interface TargetRun { name: string; artifacts: Artifact[]; findings: Finding[]; inventory?: Record<string, unknown> }
 
 export interface Report {
   tool: { name: 'm365fw'; version: string };
@@ -19,7 +19,7 @@ export interface Report {
     rules: number; urlEntries: number;
     findings: Record<string, number>;
   };
-  targets: Record<string, { artifacts: { path: string; sha256: string; contentSha256: string; bytes: number }[] }>;
+  targets: Record<string, { artifacts: { path: string; sha256: string; contentSha256: string; bytes: number }[]; inventory?: Record<string, unknown> }>;
   endpointSets: ReportSet[];
   rules: ReportRule[];
   urlRules: { key: string; protocol: string; ports: string; entries: { host: string; kind: string; setIds: string[] }[] }[];
@@ -85,8 +85,11 @@ export function buildReport(model: RuleModel, runs: TargetRun[], options: Record
     targets: Object.fromEntries(runs.map((r) => [r.name, {
       artifacts: r.artifacts.map((a) => {
         const pieces = artifactPieces(a);
-        return { path: a.path, sha256: sha256Pieces(pieces), contentSha256: contentHash(pieces, header), bytes: piecesLength(pieces) };
+        // a file that also carries the way from the previous run (PAN-OS deletes) is compared without it
+        const content = contentHash(a.stableContent ?? pieces, header);
+        return { path: a.path, sha256: sha256Pieces(pieces), contentSha256: content, bytes: piecesLength(pieces) };
       }),
+      ...(r.inventory ? { inventory: r.inventory } : {}),
     }])),
     endpointSets: model.sets.map((s) => {
       const ips = [...s.ips.v4, ...s.ips.v6];

@@ -1,147 +1,273 @@
-import { randomUUID, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeArtifactsAtomically } from '../io/write.js';
-import { parseO365Feed } from './o365json.js';
+/**
+ * The web-service client: /version first, /endpoints only when needed. Bounded in every way a
+ * hostile or broken server could stretch it: per-request and whole-run time, body size after
+ * decompression (the download is aborted as soon as it passes the bound), redirects (same origin
+ * only, so never from https to http), retries (5xx, 408, 429 and cut bodies; other 4xx are final).
+ * Proxies come from HTTPS_PROXY / HTTP_PROXY / NO_PROXY through undici's EnvHttpProxyAgent.
+ */
+import { createRequire } from 'node:module';
+import { terminalText, redactUrl } from '../escape.js';
 import { guardImplausible } from '../compile/guards.js';
+import { parseO365Feed } from './o365json.js';
+import { feedFileName, openStateDir, sha256, VERSION, type Instance, type StateDir } from './state.js';
 
-export const INSTANCES = ['Worldwide', 'China', 'USGovDoD', 'USGovGCCHigh'] as const;
-export type Instance = (typeof INSTANCES)[number];
+export { INSTANCES, type Instance } from './state.js';
 export const DEFAULT_BASE_URL = 'https://endpoints.office.com';
 
-/** Bounds of the client: a server that keeps failing ends the run well within 30 s. */
-export interface FetchLimits { requestTimeoutMs: number; attempts: number; backoffMs: number; maxRetryAfterMs: number; deadlineMs: number; maxBodyBytes: number }
-export const FETCH_LIMITS: Readonly<FetchLimits> = { requestTimeoutMs: 8000, attempts: 4, backoffMs: 500, maxRetryAfterMs: 5000, deadlineMs: 25000, maxBodyBytes: 64 << 20 };
-
-export interface FetchOptions {
-  instance: Instance;
-  stateDir: string;
-  baseUrl?: string;
-  force?: boolean;
-  serviceAreas?: string[];
-  tenant?: string;
-  noIpv6?: boolean;
-  allowImplausible?: string[];
-  limits?: Partial<FetchLimits>;
-  log?: (line: string) => void;
+/** Bounds of the client: a server that keeps failing, or stalls, ends the run well within 30 s. */
+export interface FetchLimits {
+  requestTimeoutMs: number;
+  attempts: number;
+  backoffMs: number;
+  maxRetryAfterMs: number;
+  deadlineMs: number;
+  /** bytes of one response body after decompression */
+  maxBodyBytes: number;
+  maxRedirects: number;
 }
-
-export interface FetchState {
-  clientRequestId: string;
-  instances: Record<string, { version: string; sha256: string; query: string }>;
-}
-
-export interface FetchResult { changed: boolean; version: string; previousVersion?: string; file: string; sets?: number }
+export const FETCH_LIMITS: Readonly<FetchLimits> = {
+  requestTimeoutMs: 8000,
+  attempts: 4,
+  backoffMs: 500,
+  maxRetryAfterMs: 5000,
+  deadlineMs: 25000,
+  maxBodyBytes: 64 << 20,
+  maxRedirects: 3,
+};
 
 export class FetchError extends Error {}
 
-export const STATE_FILE = 'state.json';
-export const feedFileName = (instance: string) => `endpoints-${instance}.json`;
-
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-/** Load the state directory, creating it and a client request id (UUID v4) on first use. */
-export function loadState(dir: string): FetchState {
-  mkdirSync(dir, { recursive: true });
-  const p = join(dir, STATE_FILE);
-  if (existsSync(p)) {
-    let s: FetchState;
-    try { s = JSON.parse(readFileSync(p, 'utf8')) as FetchState; } catch { throw new FetchError(`${STATE_FILE} in ${dir} is not valid JSON; fix or remove it`); }
-    if (!UUID_V4.test(s.clientRequestId ?? '')) throw new FetchError(`${STATE_FILE}: clientRequestId is not a UUID v4`);
-    s.instances ??= {};
-    return s;
-  }
-  const s: FetchState = { clientRequestId: randomUUID(), instances: {} };
-  saveState(dir, s);
-  return s;
+/** One run's connection to the web service. */
+export interface Client {
+  base: string;
+  lim: FetchLimits;
+  deadline: number;
+  clientRequestId: string;
+  log?: (line: string) => void;
 }
 
-function saveState(dir: string, s: FetchState): void {
-  const sorted = { clientRequestId: s.clientRequestId, instances: Object.fromEntries(Object.entries(s.instances).sort()) };
-  writeArtifactsAtomically(dir, [{ path: STATE_FILE, content: JSON.stringify(sorted, null, 2) + '\n' }]);
+type UndiciModule = typeof import('undici');
+let undici: UndiciModule | undefined;
+let dispatcher: InstanceType<UndiciModule['EnvHttpProxyAgent']> | undefined;
+// loaded on first use: compile runs never pay for the HTTP client
+const http = (): { mod: UndiciModule; dispatcher: InstanceType<UndiciModule['EnvHttpProxyAgent']> } => {
+  undici ??= createRequire(import.meta.url)('undici') as UndiciModule;
+  dispatcher ??= new undici.EnvHttpProxyAgent();
+  return { mod: undici, dispatcher };
+};
+
+/** The proxy settings in the environment, for the log (credentials never printed). */
+export function proxyFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const pick = (k: string) => env[k] ?? env[k.toLowerCase()];
+  const parts = (['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY'] as const)
+    .map((k) => [k, pick(k)] as const)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${k}=${k === 'NO_PROXY' ? terminalText(v!, 200) : redactUrl(v!)}`);
+  return parts.length ? parts.join(' ') : undefined;
+}
+
+/** Check and normalise --base-url: http(s), no credentials, query or fragment. */
+export function parseBaseUrl(raw: string): string {
+  const shown = redactUrl(raw);
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new FetchError(`--base-url ${shown} is not a URL`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new FetchError(`--base-url ${shown} is not an http(s) URL`);
+  if (u.username || u.password) throw new FetchError(`--base-url ${shown}: credentials in the URL are not accepted (use a proxy or a mirror that needs none)`);
+  if (u.search || u.hash) throw new FetchError(`--base-url ${shown}: no query or fragment`);
+  return u.toString().replace(/\/+$/, '');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** GET with timeout, bounded retries, backoff and Retry-After; returns the body text. */
-async function getText(url: string, what: string, lim: FetchLimits, deadline: number, log?: (l: string) => void): Promise<string> {
+class Retryable extends Error {}
+
+/** Read a body chunk by chunk, aborting as soon as it passes the bound. */
+async function boundedText(res: Response, max: number, abort: AbortController, what: string): Promise<string> {
+  const len = Number(res.headers.get('content-length') ?? 0);
+  if (len > max) {
+    abort.abort();
+    throw new FetchError(`${what}: response too large (${len} bytes; the bound is ${max}, see --max-body)`);
+  }
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  for (;;) {
+    let r;
+    try {
+      r = await reader.read();
+    } catch (e) {
+      if ((e as Error).name === 'TimeoutError') throw e;
+      throw new Retryable(`body cut short (${terminalText(((e as Error).cause as Error)?.message ?? (e as Error).message, 80)})`);
+    }
+    if (r.done) break;
+    n += r.value.length;
+    if (n > max) {
+      abort.abort();
+      throw new FetchError(`${what}: response body passed ${max} bytes (after decompression); aborted (raise it with --max-body)`);
+    }
+    chunks.push(r.value);
+  }
+  const buf = Buffer.concat(chunks);
+  if (len && !res.headers.get('content-encoding') && buf.length !== len) throw new Retryable(`body cut short (${buf.length} of ${len} bytes)`);
+  return buf.toString('utf8');
+}
+
+/** GET with timeout, bounded retries, backoff, Retry-After and same-origin redirects; the body text. */
+export async function getText(c: Client, path: string, what: string): Promise<string> {
+  const { mod, dispatcher: agent } = http();
+  const lim = c.lim;
   let lastError = '';
   for (let attempt = 1; attempt <= lim.attempts; attempt++) {
-    const left = deadline - Date.now();
+    const left = c.deadline - Date.now();
     if (left <= 0) break;
     let wait = lim.backoffMs * 2 ** (attempt - 1);
+    const abort = new AbortController();
+    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(Math.min(lim.requestTimeoutMs, left))]);
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(Math.min(lim.requestTimeoutMs, left)), headers: { accept: 'application/json' }, redirect: 'follow' });
+      let url = `${c.base}${path}`;
+      let res: Response;
+      for (let hop = 0; ; hop++) {
+        res = (await mod.fetch(url, { signal, headers: { accept: 'application/json' }, redirect: 'manual', dispatcher: agent })) as unknown as Response;
+        if (res.status < 300 || res.status > 399 || !res.headers.get('location')) break;
+        await res.body?.cancel();
+        const next = new URL(res.headers.get('location')!, url);
+        if (next.origin !== new URL(url).origin) {
+          throw new FetchError(`${what}: refusing a redirect to another origin (${redactUrl(next.origin)}); only same-origin redirects are followed`);
+        }
+        if (hop + 1 > lim.maxRedirects) throw new FetchError(`${what}: more than ${lim.maxRedirects} redirects`);
+        url = next.toString();
+      }
       if (res.status === 200) {
-        const type = res.headers.get('content-type') ?? '';
-        if (type && !/json/i.test(type)) throw new FetchError(`${what}: unexpected content type ${JSON.stringify(type.slice(0, 60))}`);
-        const len = Number(res.headers.get('content-length') ?? 0);
-        if (len > lim.maxBodyBytes) throw new FetchError(`${what}: response too large (${len} bytes)`);
-        return await res.text();
+        const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+        if (type !== 'application/json') {
+          abort.abort();
+          throw new FetchError(`${what}: content type ${JSON.stringify(terminalText(res.headers.get('content-type') ?? 'none', 60))} is not application/json`);
+        }
+        return await boundedText(res, lim.maxBodyBytes, abort, what);
       }
       lastError = `HTTP ${res.status}`;
       await res.body?.cancel();
       if (res.status === 429 || res.status === 503) {
         const ra = res.headers.get('retry-after');
-        const secs = ra && /^[0-9]+$/.test(ra) ? Number(ra) * 1000 : ra ? Date.parse(ra) - Date.now() : NaN;
-        if (Number.isFinite(secs)) wait = Math.max(0, Math.min(secs, lim.maxRetryAfterMs));
-      } else if (res.status < 500) {
-        throw new FetchError(`${what}: HTTP ${res.status}`); // 4xx other than 429: retrying will not help
+        const ms = ra && /^[0-9]+$/.test(ra) ? Number(ra) * 1000 : ra ? Date.parse(ra) - Date.now() : NaN;
+        if (Number.isFinite(ms)) wait = Math.max(0, Math.min(ms, lim.maxRetryAfterMs));
+      } else if (res.status < 500 && res.status !== 408) {
+        throw new FetchError(`${what}: HTTP ${res.status}`); // retrying will not help
       }
     } catch (e) {
       if (e instanceof FetchError) throw e;
-      lastError = (e as Error).name === 'TimeoutError' ? 'timed out' : ((e as Error).cause as Error)?.message ?? (e as Error).message;
+      const err = e as Error;
+      lastError = err instanceof Retryable ? err.message : err.name === 'TimeoutError' ? 'timed out' : terminalText(((err.cause as Error)?.message ?? err.message), 120);
     }
-    if (attempt < lim.attempts && Date.now() + wait < deadline) {
-      log?.(`${what}: ${lastError}; retry ${attempt}/${lim.attempts - 1} in ${wait} ms`);
+    if (attempt < lim.attempts && Date.now() + wait < c.deadline) {
+      c.log?.(`${what}: ${lastError}; retry ${attempt}/${lim.attempts - 1} in ${wait} ms`);
       await sleep(wait);
     } else break;
   }
   throw new FetchError(`${what}: giving up after retries (${lastError || 'deadline reached'})`);
 }
 
-/**
- * The web-service client: /version first, /endpoints only when the version (or the query) changed
- * or --force; the new version is recorded only after the feed was downloaded, parsed and saved.
- */
-export async function fetchFeed(o: FetchOptions): Promise<FetchResult> {
-  const lim = { ...FETCH_LIMITS, ...o.limits };
-  const deadline = Date.now() + lim.deadlineMs;
-  const base = (o.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(base)) throw new FetchError(`--base-url ${JSON.stringify(base)} is not an http(s) URL`);
-  const state = loadState(o.stateDir);
-  const id = encodeURIComponent(state.clientRequestId);
-  const file = join(o.stateDir, feedFileName(o.instance));
-
-  const versionText = await getText(`${base}/version/${o.instance}?clientrequestid=${id}`, `/version/${o.instance}`, lim, deadline, o.log);
-  let latest: string;
+/** The service's latest version of an instance. */
+export async function latestVersion(c: Client, instance: Instance): Promise<string> {
+  const text = await getText(c, `/version/${instance}?clientrequestid=${encodeURIComponent(c.clientRequestId)}`, `/version/${instance}`);
+  let v: { latest?: unknown; instance?: unknown };
   try {
-    const v = JSON.parse(versionText) as { latest?: unknown };
-    if (typeof v.latest !== 'string' || !/^[0-9]{10}$/.test(v.latest)) throw new Error('no "latest" version');
-    latest = v.latest;
-  } catch (e) { throw new FetchError(`/version/${o.instance}: unexpected answer (${(e as Error).message})`); }
-
-  const query = [
-    o.serviceAreas?.length ? `ServiceAreas=${encodeURIComponent(o.serviceAreas.join(','))}` : '',
-    o.tenant ? `TenantName=${encodeURIComponent(o.tenant)}` : '',
-    o.noIpv6 ? 'NoIPv6=true' : '',
-  ].filter(Boolean).join('&');
-  const prev = state.instances[o.instance];
-  if (!o.force && prev && prev.version === latest && prev.query === query && existsSync(file)) {
-    return { changed: false, version: latest, previousVersion: prev.version, file };
+    v = JSON.parse(text) as typeof v;
+  } catch {
+    throw new FetchError(`/version/${instance}: the answer is not JSON`);
   }
+  if (typeof v?.latest !== 'string' || !VERSION.test(v.latest)) throw new FetchError(`/version/${instance}: no valid "latest" version in the answer`);
+  if (v.instance !== undefined && v.instance !== instance) throw new FetchError(`/version/${instance}: the answer is for another instance`);
+  return v.latest;
+}
 
-  const body = await getText(`${base}/endpoints/${o.instance}?clientrequestid=${id}${query ? `&${query}` : ''}`, `/endpoints/${o.instance}`, lim, deadline, o.log);
-  // validate fully (syntax, every record, guards) before anything is saved
-  const parsed = parseO365Feed({ name: `/endpoints/${o.instance}`, path: '', text: body, sha256: '', bytes: Buffer.alloc(0) });
-  if (parsed.sets.length === 0) throw new FetchError(`/endpoints/${o.instance}: the service returned no endpoint sets`);
-  guardImplausible(`/endpoints/${o.instance}`, parsed.sets, o.allowImplausible);
+export interface FeedQuery {
+  serviceAreas?: string[];
+  tenant?: string;
+  noIpv6?: boolean;
+}
+
+export function queryString(q: FeedQuery): string {
+  return [
+    q.serviceAreas?.length ? `ServiceAreas=${encodeURIComponent(q.serviceAreas.join(','))}` : '',
+    q.tenant ? `TenantName=${encodeURIComponent(q.tenant)}` : '',
+    q.noIpv6 ? 'NoIPv6=true' : '',
+  ].filter(Boolean).join('&');
+}
+
+/** Download /endpoints, validate it completely, and save it with its version in one transaction. */
+export async function downloadFeed(c: Client, sd: StateDir, instance: Instance, latest: string, query: string, allowImplausible?: string[]): Promise<{ sets: number }> {
+  const body = await getText(c, `/endpoints/${instance}?clientrequestid=${encodeURIComponent(c.clientRequestId)}${query ? `&${query}` : ''}`, `/endpoints/${instance}`);
+  const parsed = parseO365Feed({ name: `/endpoints/${instance}`, path: '', text: body, sha256: '', bytes: Buffer.alloc(0) });
+  if (parsed.sets.length === 0) throw new FetchError(`/endpoints/${instance}: the service returned no endpoint sets`);
+  guardImplausible(`/endpoints/${instance}`, parsed.sets, allowImplausible);
   // JSON strings hold no raw newlines, so CRLF and a BOM are only framing: store LF, no BOM
   const lf = body.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
   const content = lf.endsWith('\n') ? lf : lf + '\n';
-  writeArtifactsAtomically(o.stateDir, [{ path: feedFileName(o.instance), content }]);
-  // only now: the version is recorded after the data it names is safely on disk
-  state.instances[o.instance] = { version: latest, sha256: createHash('sha256').update(content).digest('hex'), query };
-  saveState(o.stateDir, state);
-  return { changed: true, version: latest, previousVersion: prev?.version, file, sets: parsed.sets.length };
+  // the version is recorded with the data it names, in the same transaction, never before
+  sd.state.instances[instance] = { version: latest, sha256: sha256(content), query };
+  sd.save([{ path: feedFileName(instance), content }]);
+  return { sets: parsed.sets.length };
 }
+
+export interface FetchOptions extends FeedQuery {
+  instance: Instance;
+  stateDir: string;
+  baseUrl?: string;
+  force?: boolean;
+  allowImplausible?: string[];
+  limits?: Partial<FetchLimits>;
+  log?: (line: string) => void;
+}
+
+export interface FetchResult {
+  changed: boolean;
+  version: string;
+  previousVersion?: string;
+  file: string;
+  sets?: number;
+}
+
+export function openClient(sd: StateDir, baseUrl: string | undefined, limits: Partial<FetchLimits> | undefined, log?: (l: string) => void): Client {
+  const lim = { ...FETCH_LIMITS, ...limits };
+  const base = parseBaseUrl(baseUrl ?? DEFAULT_BASE_URL);
+  const proxy = proxyFromEnv();
+  if (proxy) log?.(`proxy settings from the environment: ${proxy}`);
+  return { base, lim, deadline: Date.now() + lim.deadlineMs, clientRequestId: sd.state.clientRequestId, log };
+}
+
+/** Refuse a version older than one already recorded (a stale mirror, a replay) unless forced. */
+export function checkNotOlder(latest: string, recorded: string | undefined, what: string, force?: boolean): void {
+  if (!force && recorded && latest < recorded) {
+    throw new FetchError(`the service reports version ${latest}, older than ${recorded} ${what}; refusing (a stale mirror or a replay?); pass --force if this is deliberate`);
+  }
+}
+
+/** m365fw fetch: download when the version (or the query) changed, the saved feed is not intact, or --force. */
+export async function fetchFeed(o: FetchOptions): Promise<FetchResult> {
+  const base = parseBaseUrl(o.baseUrl ?? DEFAULT_BASE_URL);
+  const sd = openStateDir(o.stateDir);
+  try {
+    const c = openClient(sd, base, o.limits, o.log);
+    const file = `${o.stateDir.replace(/\/+$/, '')}/${feedFileName(o.instance)}`;
+    const latest = await latestVersion(c, o.instance);
+    const query = queryString(o);
+    const prev = sd.state.instances[o.instance];
+    checkNotOlder(latest, prev?.version, 'recorded in the state directory', o.force);
+    const intact = !!sd.savedFeed(o.instance);
+    if (prev && !intact) o.log?.(`${feedFileName(o.instance)} is missing or does not match its recorded sha256; downloading again`);
+    if (!o.force && prev && prev.version === latest && prev.query === query && intact) {
+      return { changed: false, version: latest, previousVersion: prev.version, file };
+    }
+    const r = await downloadFeed(c, sd, o.instance, latest, query, o.allowImplausible);
+    return { changed: true, version: latest, previousVersion: prev?.version, file, sets: r.sets };
+  } finally {
+    sd.release();
+  }
+}
+

@@ -20,7 +20,7 @@ const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
 /** A service tag (VirtualNetwork, Internet, AzureCloud.WestEurope) or a CIDR prefix. */
 const ENDPOINT = /^(?:[A-Za-z][A-Za-z0-9.]{0,79}|\*|[0-9.]+\/[0-9]{1,2}|[0-9A-Fa-f:]+\/[0-9]{1,3})$/;
 
-export interface NsgOptions { name: string; priorityStart: number; priorityStep: number; source: string; direction: 'Outbound' | 'Inbound' }
+export interface NsgOptions { name: string; priorityStart: number; priorityStep: number; source: string; direction: 'Outbound' | 'Inbound'; deny?: 'internet' | 'all' }
 
 export function nsgOptions(o: Record<string, unknown>): NsgOptions {
   const name = String(o.nsgName ?? 'm365-egress');
@@ -37,13 +37,15 @@ export function nsgOptions(o: Record<string, unknown>): NsgOptions {
   const source = String(o.nsgSource ?? 'VirtualNetwork');
   if (!ENDPOINT.test(source)) throw new TargetLimitError('azure-nsg', `--nsg-source ${JSON.stringify(source)}: a service tag such as VirtualNetwork or a CIDR prefix`);
   const direction = o.nsgDirection === 'Inbound' ? 'Inbound' : 'Outbound';
-  return { name, priorityStart, priorityStep, source, direction };
+  const deny = o.nsgDeny === undefined ? undefined : String(o.nsgDeny);
+  if (deny !== undefined && deny !== 'internet' && deny !== 'all') throw new TargetLimitError('azure-nsg', `--nsg-deny ${JSON.stringify(deny)}: internet or all`);
+  return { name, priorityStart, priorityStep, source, direction, ...(deny ? { deny } : {}) };
 }
 
 export interface NsgRule {
   name: string;
   properties: {
-    description: string; protocol: 'Tcp' | 'Udp' | '*'; access: 'Allow'; priority: number; direction: 'Outbound' | 'Inbound';
+    description: string; protocol: 'Tcp' | 'Udp' | '*'; access: 'Allow' | 'Deny'; priority: number; direction: 'Outbound' | 'Inbound';
     sourceAddressPrefix?: string; sourceAddressPrefixes?: string[]; sourcePortRange: '*';
     destinationAddressPrefix?: string; destinationAddressPrefixes?: string[];
     destinationPortRange?: string; destinationPortRanges?: string[];
@@ -73,6 +75,27 @@ export function nsgRules(rules: Rule[], o: NsgOptions): NsgRule[] {
   });
 }
 
+/**
+ * The closing deny rule of --nsg-deny, at the lowest priority an NSG rule can have: without it the
+ * default AllowInternetOutBound (65001) lets every other destination through.
+ */
+export function denyRule(o: NsgOptions): NsgRule | undefined {
+  if (!o.deny) return undefined;
+  const remote = o.deny === 'all' ? '*' : 'Internet';
+  const props: NsgRule['properties'] = {
+    description: `m365fw: deny every other ${o.direction.toLowerCase()} flow ${o.direction === 'Outbound' ? 'to' : 'from'} ${remote === '*' ? 'anywhere' : 'the Internet'}`,
+    protocol: '*',
+    access: 'Deny',
+    priority: NSG_LIMITS.priorityMax,
+    direction: o.direction,
+    sourcePortRange: '*',
+    destinationPortRange: '*',
+  };
+  if (o.direction === 'Outbound') { props.sourceAddressPrefix = o.source; props.destinationAddressPrefix = remote; }
+  else { props.sourceAddressPrefix = remote; props.destinationAddressPrefix = o.source; }
+  return { name: `m365_deny_${o.deny}`, properties: props };
+}
+
 /** Fail loudly, saying by how much and what to do, when the model exceeds an NSG budget. */
 export function checkBudgets(rules: NsgRule[], o: NsgOptions): void {
   const fail = (m: string) => { throw new TargetLimitError('azure-nsg', `${m}; narrow the input with --service-areas, --categories, --required-only or --no-ipv6, or split it across several NSGs`); };
@@ -82,16 +105,20 @@ export function checkBudgets(rules: NsgRule[], o: NsgOptions): void {
   const src = count((p) => p.sourceAddressPrefixes?.length ?? 1);
   if (dst > NSG_LIMITS.destinationPrefixesPerNsg) fail(`${dst} destination prefixes exceed the ${NSG_LIMITS.destinationPrefixesPerNsg} an NSG holds by ${dst - NSG_LIMITS.destinationPrefixesPerNsg} (already merged losslessly)`);
   if (src > NSG_LIMITS.sourcePrefixesPerNsg) fail(`${src} source prefixes exceed the ${NSG_LIMITS.sourcePrefixesPerNsg} an NSG holds by ${src - NSG_LIMITS.sourcePrefixesPerNsg} (already merged losslessly)`);
-  const last = o.priorityStart + (rules.length - 1) * o.priorityStep;
-  if (rules.length && last > NSG_LIMITS.priorityMax) {
-    throw new TargetLimitError('azure-nsg', `${rules.length} rules from priority ${o.priorityStart} step ${o.priorityStep} end at ${last}, past ${NSG_LIMITS.priorityMax} by ${last - NSG_LIMITS.priorityMax}; lower --nsg-priority-start or --nsg-priority-step, or narrow the input`);
+  const allows = rules.filter((r) => r.properties.access === 'Allow');
+  // with --nsg-deny the deny rule takes the last priority: the allow rules must end before it
+  const maxAllow = allows.length < rules.length ? NSG_LIMITS.priorityMax - 1 : NSG_LIMITS.priorityMax;
+  const last = o.priorityStart + (allows.length - 1) * o.priorityStep;
+  if (allows.length && last > maxAllow) {
+    throw new TargetLimitError('azure-nsg', `${allows.length} rules from priority ${o.priorityStart} step ${o.priorityStep} end at ${last}, past ${maxAllow}${maxAllow < NSG_LIMITS.priorityMax ? ` (${NSG_LIMITS.priorityMax} is the --nsg-deny rule's)` : ''} by ${last - maxAllow}; lower --nsg-priority-start or --nsg-priority-step, or narrow the input`);
   }
   for (const r of rules) if (!NAME.test(r.name)) throw new TargetLimitError('azure-nsg', `rule name ${r.name} is not a valid NSG rule name`);
 }
 
 export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
   const o = nsgOptions(ctx.options);
-  const rules = nsgRules(model.rules, o);
+  const deny = denyRule(o);
+  const rules = [...nsgRules(model.rules, o), ...(deny ? [deny] : [])];
   checkBudgets(rules, o);
   const template = {
     $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
@@ -126,6 +153,7 @@ export const azureNsg: Target = {
     { flags: '--nsg-priority-step <n>', description: 'gap between rule priorities', defaultValue: '1' },
     { flags: '--nsg-source <prefix>', description: 'the local side: a service tag or CIDR', defaultValue: 'VirtualNetwork' },
     { flags: '--nsg-direction <dir>', description: 'Outbound (to Microsoft 365) or Inbound', defaultValue: 'Outbound', choices: ['Outbound', 'Inbound'] },
+    { flags: '--nsg-deny <scope>', description: 'end with a deny rule at priority 4096: internet (the Internet service tag) or all (*); without it AllowInternetOutBound lets everything else through', choices: ['internet', 'all'] },
   ],
   render: renderNsg,
 };

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Rule, RuleModel } from '../../src/model.js';
+import { artifactPieces } from '../../src/io/pieces.js';
 import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
 import { prefixBytes, prefixCount } from '../../src/net/prefixtext.js';
 import type { PortRange } from '../../src/net/ports.js';
@@ -28,8 +30,13 @@ export const IPSET_FILE = 'm365fw.ipset';
 export const V4_FILE = 'm365fw.v4';
 export const V6_FILE = 'm365fw.v6';
 export const TMP_SUFFIX = '-tmp';
+export const APPLY_FILE = 'm365fw-iptables-apply.sh';
+/** Every set m365fw makes starts so: the apply script destroys those no longer in use. */
+export const SET_PREFIX = 'm365_';
+/** Built-in chains and targets: a chain of ours with such a name would flush or shadow the host's own. */
+export const RESERVED_CHAINS = ['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING', 'ACCEPT', 'DROP', 'RETURN', 'REJECT', 'QUEUE', 'NFQUEUE', 'LOG', 'MARK', 'CONNMARK', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'TCPMSS', 'CT', 'NOTRACK', 'TRACE', 'AUDIT', 'CLASSIFY', 'SET', 'TEE'] as const;
 
-export const ipsetName = (r: Rule): string => `m365_${r.key}`;
+export const ipsetName = (r: Rule): string => `${SET_PREFIX}${r.key}`;
 
 /** hash:net cannot hold a /0: store it as its two /1 halves (same addresses). */
 export function ipsetEntries(r: Rule): string[] {
@@ -57,14 +64,64 @@ function portMatches(r: Rule): string[] {
   });
 }
 
-export interface IptOptions { chain: string; ipset: boolean }
+export interface IptOptions { chain: string; ipset: boolean; hook: 'OUTPUT' | 'FORWARD' | 'none' }
 
 export function iptOptions(o: Record<string, unknown>): IptOptions {
   const chain = String(o.iptChain ?? 'M365FW');
   if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(chain) || chain.length > IPT_LIMITS.chainNameLength) {
     throw new TargetLimitError('iptables', `--ipt-chain ${JSON.stringify(chain)}: letters, digits, "_" and "-", at most ${IPT_LIMITS.chainNameLength} characters`);
   }
-  return { chain, ipset: o.ipset !== false };
+  if ((RESERVED_CHAINS as readonly string[]).includes(chain.toUpperCase())) {
+    throw new TargetLimitError('iptables', `--ipt-chain ${chain} is a built-in chain or target name; m365fw flushes its chain on every load, so it needs one of its own (default M365FW)`);
+  }
+  const hook = String(o.iptHook ?? 'OUTPUT');
+  if (hook !== 'OUTPUT' && hook !== 'FORWARD' && hook !== 'none') throw new TargetLimitError('iptables', `--ipt-hook ${JSON.stringify(hook)}: OUTPUT, FORWARD or none`);
+  return { chain, ipset: o.ipset !== false, hook };
+}
+
+const sha256Of = (pieces: readonly Uint8Array[]) => {
+  const h = createHash('sha256');
+  for (const p of pieces) h.update(p);
+  return h.digest('hex');
+};
+
+/**
+ * The way to load the files on a host (POSIX sh, no Node): check they are one run's files, load
+ * the sets (atomic swap) and both restore files, hook the chain once, then destroy every m365fw set
+ * the rules no longer reference, so nothing a feed removed stays in the kernel.
+ */
+function applyScript(files: { path: string; pieces: readonly Uint8Array[] }[], sets: string[], o: IptOptions, header: string[], withSums = true): string {
+  const hook = (tool: string) => (o.hook === 'none' ? [] : [`${tool} -w -C ${o.hook} -j ${o.chain} 2>/dev/null || ${tool} -w -A ${o.hook} -j ${o.chain}`]);
+  return [
+    '#!/bin/sh',
+    commentHeader(header, '#').trimEnd(),
+    `# apply (as root, again after every update): sh ${APPLY_FILE}`,
+    '# needs: ipset, iptables-restore, ip6tables-restore, sha256sum',
+    'set -eu',
+    'cd "$(dirname "$0")"',
+    'if [ -e .m365fw-commit ]; then',
+    `  echo "${APPLY_FILE}: an m365fw write to this directory is unfinished; run m365fw on it again first" >&2`,
+    '  exit 1',
+    'fi',
+    '# the files must be the ones this script was written with (one run, complete)',
+    "sha256sum -c --quiet --strict <<'M365FW_SUMS'",
+    ...files.map((f) => `${withSums ? sha256Of(f.pieces) : '(sha256)'}  ${f.path}`),
+    'M365FW_SUMS',
+    ...(o.ipset ? [`ipset restore -f ${IPSET_FILE}`] : []),
+    `iptables-restore -w --noflush ${V4_FILE}`,
+    `ip6tables-restore -w --noflush ${V6_FILE}`,
+    ...hook('iptables'),
+    ...hook('ip6tables'),
+    "# destroy m365fw's sets that this run no longer uses (and -tmp sets an interrupted load left)",
+    `keep=' ${sets.join(' ')} '`,
+    'for s in $(ipset list -n); do',
+    '  case "$s" in',
+    `    ${SET_PREFIX}*) case "$keep" in *" $s "*) ;; *) ipset destroy "$s" ;; esac ;;`,
+    '  esac',
+    'done',
+    `echo "${APPLY_FILE}: chain ${o.chain} loaded with ${sets.length} sets${o.hook === 'none' ? '' : `, jumped to from ${o.hook}`}"`,
+    '',
+  ].join('\n');
 }
 
 function restoreFile(rules: Rule[], family: 4 | 6, o: IptOptions, header: string[]): string {
@@ -110,6 +167,10 @@ export function renderIptables(model: RuleModel, ctx: RenderContext): TargetOutp
     { path: V4_FILE, content: restoreFile(model.rules, 4, o, ctx.header) },
     { path: V6_FILE, content: restoreFile(model.rules, 6, o, ctx.header) },
   ];
+  const sets = o.ipset ? model.rules.map(ipsetName).sort() : [];
+  const files = artifacts.map((a) => ({ path: a.path, pieces: artifactPieces(a) }));
+  // the sums follow the other files' whole bytes (headers too); plan compares those files on their own
+  artifacts.push({ path: APPLY_FILE, content: applyScript(files, sets, o, ctx.header), stableContent: applyScript(files, sets, o, ctx.header, false) });
   const findings = unenforcedUrls(model, 'iptables', 'iptables matches IP addresses only; URL entries are not enforced');
   for (const r of model.rules) {
     if (o.ipset && hasSlash0(r)) findings.push({ kind: 'split', target: 'iptables', setIds: r.provenance.setIds, entry: r.key, detail: 'a /0 is stored in the hash:net set as its two /1 halves (same addresses)' });
@@ -126,6 +187,7 @@ export const iptables: Target = {
   options: [
     { flags: '--ipt-chain <name>', description: 'iptables chain the rules go in (you jump to it)', defaultValue: 'M365FW' },
     { flags: '--no-ipset', description: 'one rule per prefix instead of ipset sets (hosts without ipset)' },
+    { flags: '--ipt-hook <chain>', description: `built-in chain the apply script jumps to the rules from (once), or none`, defaultValue: 'OUTPUT', choices: ['OUTPUT', 'FORWARD', 'none'] },
   ],
   render: renderIptables,
 };

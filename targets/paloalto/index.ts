@@ -2,7 +2,8 @@ import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
 import { prefixBytes } from '../../src/net/prefixtext.js';
 import type { Target } from '../types.js';
 import { buildPanos, panosOptions, PANOS_LIMITS } from './model.js';
-import { panosSet, panosXml } from './render.js';
+import { checkInventory, panosDeletes, panosInventory, panosMoves, panosSet, panosXml } from './render.js';
+import { TargetLimitError } from '../types.js';
 
 export { PANOS_LIMITS };
 export const PANOS_XML = 'panos-config.xml';
@@ -22,20 +23,32 @@ export const paloalto: Target = {
     { flags: '--panos-edl-max-entries <n>', description: 'entries one EDL may hold on your platform', defaultValue: String(PANOS_LIMITS.edlEntries) },
     { flags: '--panos-edl-max-lists <n>', description: 'EDLs your platform takes', defaultValue: String(PANOS_LIMITS.edlLists) },
     { flags: '--panos-max-address-objects <n>', description: 'address objects the config may create', defaultValue: String(PANOS_LIMITS.addressObjects) },
+    { flags: '--panos-move <where>', description: 'add move commands placing the rules: top, or before:RULE (e.g. before your deny-all rule)' },
     { flags: '--panos-ip-edl', description: 'each rule\'s prefixes in an EDL of its own (edl-v4-<ports>.txt) instead of address objects; for large lists, needs --panos-edl-url-base' },
   ],
   render(model, ctx) {
     const o = panosOptions(ctx.options);
     const { config, findings } = buildPanos(model, o);
+    const inventory = panosInventory(config);
+    let deletes: string[] = [];
+    if (ctx.previousInventory) {
+      try {
+        deletes = panosDeletes(checkInventory(ctx.previousInventory), inventory);
+      } catch (e) {
+        throw new TargetLimitError('paloalto', (e as Error).message);
+      }
+    }
+    const moves = panosMoves(config, o.move);
     // EDL files hold one entry per line and nothing else: the firewall reads every line
-    const edlHeader = '';
     return {
+      inventory: inventory as unknown as Record<string, unknown>,
       artifacts: [
         { path: PANOS_XML, content: panosXml(config, ctx.header) },
-        { path: PANOS_SET, content: panosSet(config, ctx.header) },
-        { path: 'edl-ipv4.txt', content: edlHeader + config.edl.ipv4.map((x) => `${x}\n`).join('') },
-        { path: 'edl-ipv6.txt', content: edlHeader + config.edl.ipv6.map((x) => `${x}\n`).join('') },
-        { path: 'edl-urls.txt', content: edlHeader + config.edl.urls.map((x) => `${x}\n`).join('') },
+        // compared without its deletes: the same model against another previous run is no change
+        { path: PANOS_SET, content: panosSet(config, ctx.header, deletes, moves), stableContent: panosSet(config, ctx.header, [], moves) },
+        { path: 'edl-ipv4.txt', content: config.edl.ipv4.map((x) => `${x}\n`).join('') },
+        { path: 'edl-ipv6.txt', content: config.edl.ipv6.map((x) => `${x}\n`).join('') },
+        { path: 'edl-urls.txt', content: config.edl.urls.map((x) => `${x}\n`).join('') },
         // a rule's own list, written from its prefixes as bytes (large lists are what this mode is for)
         ...config.ruleEdls.map((x) => piecesArtifact(x.file, new Pieces().add(prefixBytes(x.rule, '\n')).add('\n').done())),
       ],

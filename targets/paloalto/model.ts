@@ -27,6 +27,7 @@ export const PANOS_LIMITS = {
 
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]*$/;
 const ZONE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,30}$/;
+const RULE_REF = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/;
 const SOURCE = /^(any|[A-Za-z0-9][A-Za-z0-9 _-]{0,62}|[0-9.]+\/[0-9]{1,2}|[0-9a-f:]+\/[0-9]{1,3})$/;
 
 export interface PanosOptions {
@@ -34,6 +35,8 @@ export interface PanosOptions {
   edlUrlBase?: string; edlMaxEntries: number; edlMaxLists: number; maxAddressObjects: number;
   /** each rule's prefixes in an EDL of its own instead of address objects */
   ipEdl: boolean;
+  /** where the rules go in the rulebase: left where `set` puts them (the bottom), the top, or before a rule */
+  move?: { where: 'top' } | { where: 'before'; rule: string };
 }
 
 export function panosOptions(o: Record<string, unknown>): PanosOptions {
@@ -46,7 +49,16 @@ export function panosOptions(o: Record<string, unknown>): PanosOptions {
   if (base !== undefined && !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/.test(base)) fail(`--panos-edl-url-base ${JSON.stringify(base)} is not a plain http(s) URL`);
   const ipEdl = o.panosIpEdl === true;
   if (ipEdl && base === undefined) fail('--panos-ip-edl needs --panos-edl-url-base: the rules name the lists, the firewall fetches them from there');
+  const mv = o.panosMove === undefined ? undefined : String(o.panosMove);
+  let move: PanosOptions['move'];
+  if (mv === 'top') move = { where: 'top' };
+  else if (mv !== undefined) {
+    const m = /^before:(.+)$/.exec(mv);
+    if (!m || !RULE_REF.test(m[1])) fail(`--panos-move ${JSON.stringify(mv)}: top, or before:RULE with the name of one of your rules (letters, digits, "_", "-", ".", space)`);
+    move = { where: 'before', rule: m![1] };
+  }
   return {
+    ...(move ? { move } : {}),
     vsys, device: 'localhost.localdomain',
     fromZones: list('panosFromZone', '--panos-from-zone', ZONE), toZones: list('panosToZone', '--panos-to-zone', ZONE),
     sources: list('panosSource', '--panos-source', SOURCE),

@@ -76,11 +76,102 @@ function v(s: string): string {
 }
 const vl = (xs: string[]) => (xs.length === 1 ? v(xs[0]) : `[ ${xs.map(v).join(' ')} ]`);
 
+/** What one run puts on the firewall, by kind: kept in report.json so the next run can delete what left. */
+export interface PanosInventory {
+  vsys: string;
+  rules: Record<string, Record<RuleList, string[]>>;
+  groups: Record<string, string[]>;
+  urlCategories: Record<string, string[]>;
+  addresses: string[];
+  services: string[];
+  externalLists: string[];
+}
+const RULE_LISTS = ['from', 'to', 'source', 'destination', 'service', 'category'] as const;
+type RuleList = (typeof RULE_LISTS)[number];
+
+export function panosInventory(c: PanosConfig): PanosInventory {
+  return {
+    vsys: c.vsys,
+    rules: Object.fromEntries(c.rules.map((r) => [r.name, Object.fromEntries(RULE_LISTS.map((k) => [k, [...r[k]].sort()])) as Record<RuleList, string[]>])),
+    groups: Object.fromEntries(c.groups.map((g) => [g.name, g.members])),
+    urlCategories: Object.fromEntries(c.urlCategories.map((u) => [u.name, u.members])),
+    addresses: c.addresses.map((a) => a.name),
+    services: c.services.map((x) => x.name),
+    externalLists: c.externalLists.map((x) => x.name),
+  };
+}
+
+/** A value m365fw could have written: names, members and URL entries (no quotes, no controls). */
+const TOKEN = /^[A-Za-z0-9 _.:\/*-]{1,255}$/;
+
+/** Check a previous run's inventory (from report.json: untrusted) or say why it is unusable. */
+export function checkInventory(x: unknown): PanosInventory {
+  const bad = (why: string): never => { throw new Error(`the previous report.json's paloalto inventory is not usable (${why}); move report.json away to start without deletes`); };
+  const tokens = (v: unknown, what: string): string[] => (Array.isArray(v) && v.every((t) => typeof t === 'string' && TOKEN.test(t)) ? (v as string[]) : bad(what));
+  const map = (v: unknown, what: string): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).every((k) => TOKEN.test(k)) ? (v as Record<string, unknown>) : bad(what));
+  const o = map(x, 'not an object');
+  if (typeof o.vsys !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/.test(o.vsys)) bad('vsys');
+  const rules = Object.fromEntries(Object.entries(map(o.rules, 'rules')).map(([k, v]) => {
+    const r = map(v, `rule ${k}`);
+    return [k, Object.fromEntries(RULE_LISTS.map((f) => [f, tokens(r[f] ?? [], `rule ${k} ${f}`)]))];
+  })) as PanosInventory['rules'];
+  const lists = (v: unknown, what: string) => Object.fromEntries(Object.entries(map(v, what)).map(([k, m]) => [k, tokens(m, `${what} ${k}`)]));
+  return {
+    vsys: o.vsys as string, rules, groups: lists(o.groups, 'groups'), urlCategories: lists(o.urlCategories, 'urlCategories'),
+    addresses: tokens(o.addresses, 'addresses'), services: tokens(o.services, 'services'), externalLists: tokens(o.externalLists, 'externalLists'),
+  };
+}
+
+/**
+ * `delete` commands for everything the previous run put on the firewall that this run drops:
+ * rules and their list members first (so nothing still references what goes next), then URL
+ * categories, groups and their members, then addresses, services and external lists.
+ */
+export function panosDeletes(prev: PanosInventory, cur: PanosInventory): string[] {
+  const pre = prev.vsys === 'vsys1' ? 'delete' : `delete vsys ${prev.vsys}`;
+  // another vsys: every previous object is gone from where it was
+  const now = prev.vsys === cur.vsys ? cur : { vsys: cur.vsys, rules: {}, groups: {}, urlCategories: {}, addresses: [], services: [], externalLists: [] };
+  const out: string[] = [];
+  const minus = (a: string[], b: string[] = []) => { const s = new Set(b); return a.filter((x) => !s.has(x)); };
+  for (const [name, lists] of Object.entries(prev.rules).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const keep = now.rules[name];
+    if (!keep) { out.push(`${pre} rulebase security rules ${v(name)}`); continue; }
+    for (const f of RULE_LISTS) for (const m of minus(lists[f], keep[f])) out.push(`${pre} rulebase security rules ${v(name)} ${f} ${v(m)}`);
+  }
+  const members = (kind: string, field: string, p: Record<string, string[]>, c: Record<string, string[]>) => {
+    for (const [name, list] of Object.entries(p).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (!c[name]) out.push(`${pre} ${kind} ${v(name)}`);
+      else for (const m of minus(list, c[name])) out.push(`${pre} ${kind} ${v(name)} ${field} ${v(m)}`);
+    }
+  };
+  members('profiles custom-url-category', 'list', prev.urlCategories, now.urlCategories);
+  members('address-group', 'static', prev.groups, now.groups);
+  for (const a of minus(prev.addresses, now.addresses)) out.push(`${pre} address ${v(a)}`);
+  for (const x of minus(prev.services, now.services)) out.push(`${pre} service ${v(x)}`);
+  for (const x of minus(prev.externalLists, now.externalLists)) out.push(`${pre} external-list ${v(x)}`);
+  return out;
+}
+
+/** `move` commands placing the rules, in order, at the top or before one of yours (e.g. a deny-all). */
+export function panosMoves(c: PanosConfig, move: { where: 'top' } | { where: 'before'; rule: string } | undefined): string[] {
+  if (!move) return [];
+  const pre = c.vsys === 'vsys1' ? 'move' : `move vsys ${c.vsys}`;
+  // moving each to the top in reverse order leaves them on top in order; "before X" in order likewise
+  return move.where === 'top'
+    ? [...c.rules].reverse().map((r) => `${pre} rulebase security rules ${v(r.name)} top`)
+    : c.rules.map((r) => `${pre} rulebase security rules ${v(r.name)} before ${v(move.rule)}`);
+}
+
 /** The same objects as `set` CLI commands (configure mode). */
-export function panosSet(c: PanosConfig, header: string[]): string {
+export function panosSet(c: PanosConfig, header: string[], deletes: string[] = [], moves: string[] = []): string {
   const pre = c.vsys === 'vsys1' ? 'set' : `set vsys ${c.vsys}`;
   const out = header.map((l) => `# ${l}`);
   out.push('# paste in configure mode, then review and commit');
+  if (deletes.length) {
+    out.push(`# ${deletes.length} deletes: what the previous run (its report.json) put on the firewall and this run drops`);
+    out.push(...deletes);
+    out.push("# this run's objects");
+  }
   out.push(`${pre} tag ${v(c.tag)} color color3`);
   for (const a of c.addresses) out.push(`${pre} address ${v(a.name)} ${a.kind} ${v(a.value)}`, `${pre} address ${v(a.name)} tag ${vl([c.tag])}`);
   for (const g of c.groups) out.push(`${pre} address-group ${v(g.name)} static ${vl(g.members)}`, `${pre} address-group ${v(g.name)} description ${v(g.description)}`, `${pre} address-group ${v(g.name)} tag ${vl([c.tag])}`);
@@ -92,5 +183,6 @@ export function panosSet(c: PanosConfig, header: string[]): string {
     out.push(`${base} from ${vl(r.from)} to ${vl(r.to)} source ${vl(r.source)} destination ${vl(r.destination)} source-user any category ${vl(r.category)} application any service ${vl(r.service)} action allow`);
     out.push(`${base} description ${v(r.description)}`, `${base} tag ${vl([c.tag])}`);
   }
+  if (moves.length) out.push('# place the rules (set appends them at the bottom of the rulebase)', ...moves);
   return out.join('\n') + '\n';
 }

@@ -1,0 +1,114 @@
+/**
+ * A lock on a directory that m365fw runs share (--out, --state). Node has no flock, so the lock is
+ * a file created complete in one step (written under a random name, then link()ed into place: link
+ * fails when the name exists) holding the owner's pid and a random token. A lock whose pid is gone
+ * (the owner was killed) is taken over: it is renamed aside first and its token checked, so two
+ * waiters that both saw it stale cannot both remove a fresh one.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const LOCK_FILE = '.m365fw.lock';
+/** How long a run waits for another run's lock before it fails (overridable for tests). */
+export const LOCK_WAIT_MS = 10_000;
+
+export class LockError extends Error {}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readLock(path: string): { pid: number; token: string } | undefined {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile()) throw new LockError(`${path} is not a regular file; refusing to use it as a lock (remove it)`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m = /^([0-9]{1,10}) ([0-9a-f]{32})\n$/.exec(text);
+  // a lock that is not ours in form is treated as stale: only m365fw writes this name
+  return m ? { pid: Number(m[1]), token: m[2] } : { pid: 0, token: text.slice(0, 64) };
+}
+
+export interface DirLock {
+  release(): void;
+}
+
+/** Take the lock of `dir` (which must exist), waiting up to `waitMs` for another run to finish. */
+export function lockDir(dir: string, what: string, waitMs = Number(process.env.M365FW_LOCK_WAIT_MS ?? LOCK_WAIT_MS)): DirLock {
+  const path = join(dir, LOCK_FILE);
+  const token = randomBytes(16).toString('hex');
+  const tmp = join(dir, `.m365fw.lock.${token}`);
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, `${process.pid} ${token}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  const deadline = Date.now() + waitMs;
+  try {
+    for (;;) {
+      try {
+        linkSync(tmp, path);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const held = readLock(path);
+      if (held && !alive(held.pid)) {
+        takeOver(path, held.token, token);
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        throw new LockError(`${what} ${dir} is in use by another m365fw run (pid ${held?.pid ?? '?'}, ${LOCK_FILE}); waited ${Math.round(waitMs / 1000)} s`);
+      }
+      sleepSync(50);
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      const now = readLock(path);
+      if (now?.token === token) unlinkSync(path);
+    },
+  };
+}
+
+/** Remove a stale lock, unless someone replaced it in the meantime (then put theirs back). */
+function takeOver(path: string, staleToken: string, mine: string): void {
+  const aside = `${path}.${mine}.stale`;
+  try {
+    renameSync(path, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  const moved = readLock(aside);
+  if (moved && moved.token !== staleToken) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      /* another run took the free name: the lock is held either way */
+    }
+  }
+  rmSync(aside, { force: true });
+}
