@@ -8,11 +8,12 @@ import { bucketKey, expectedFromFeed } from './helpers/oracle.js';
 import { sameIntervals } from './helpers/nft.js';
 import { intervalsOfCidrs } from './helpers/ipt.js';
 import { NSG_LIMITS } from '../targets/azure-nsg/index.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const haveSchemas = existsSync(AZURE);
 if (!haveSchemas) console.warn(`SKIP Azure schema tests: ${AZURE} not found`);
 const feeds = [join(FIXTURES, 'sample-feed.json'), ...sharedFeeds()];
-const tmp = () => mkdtempSync(join(tmpdir(), 'm365fw-az-'));
+const tmp = () => tmpDir('az');
 
 function compile(feed: string, extra: string[] = []) {
   const out = tmp();

@@ -2,11 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tmpDir } from './helpers/tmp.js';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, runCli, sharedFeeds } from './helpers/env.js';
 
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
-const tmp = (p = 'm365fw-cli-') => mkdtempSync(join(tmpdir(), p));
+const tmp = (p = 'cli') => tmpDir(p);
 const good = JSON.parse(readFileSync(SAMPLE, 'utf8'));
 
 function feedWith(mutate: (sets: any[]) => void, name = 'feed.json'): string {
@@ -97,7 +98,7 @@ describe('compile: what the feed really looks like is accepted', () => {
 
 describe('compile: deterministic and free of paths, hosts and times', () => {
   it.each([SAMPLE, ...sharedFeeds().slice(0, 3)])('%s compiled into two directories gives byte-identical trees', (feed) => {
-    const a = join(tmp(), 'a'), b = join(tmp('other-'), 'deep', 'b');
+    const a = join(tmp(), 'a'), b = join(tmpDir('other'), 'deep', 'b');
     expect(runCli(['compile', '--input', feed, '--target', 'all', '--out', a]).code).toBe(0);
     expect(runCli(['compile', '--input', feed, '--target', 'all', '--out', b]).code).toBe(0);
     const files = readdirSync(a).sort();

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, have, runCli, skipNote } from './helpers/env.js';
 import { editDistance } from '../src/dns/check.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const why = have('dnsmasq') ? undefined : 'needs dnsmasq (apt-get install dnsmasq-base)';
 skipNote('DNS check against dnsmasq', why);
@@ -57,7 +58,7 @@ const verdicts = (j: any) => Object.fromEntries(j.results.map((r: any) => [r.rec
 describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback)', () => {
   beforeAll(async () => {
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'm365fw-dns-'));
+    const dir = tmpDir('dns');
     writeFileSync(join(dir, 'dnsmasq.conf'), config(port));
     dnsmasq = spawn('dnsmasq', ['--keep-in-foreground', `--conf-file=${join(dir, 'dnsmasq.conf')}`, ...(process.getuid?.() === 0 ? [] : ['--user='])], { stdio: ['ignore', 'ignore', 'pipe'] });
     resolver = `127.0.0.1:${port}`;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, FIXTURES, runCli } from './helpers/env.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const FEED = readFileSync(join(FIXTURES, 'sample-feed.json'), 'utf8');
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -44,7 +45,7 @@ function fetchCli(args: string[]): Promise<{ code: number; stdout: string; stder
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - t0 }));
   });
 }
-const newState = () => join(mkdtempSync(join(tmpdir(), 'm365fw-fetch-')), 'state');
+const newState = () => join(tmpDir('fetch'), 'state');
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('fetch: version gate against a loopback web service', () => {
@@ -92,7 +93,7 @@ describe('fetch: version gate against a loopback web service', () => {
     handler = service('2026081400');
     const state = newState();
     await fetchCli(['--instance', 'China', '--state', state]);
-    const out = mkdtempSync(join(tmpdir(), 'm365fw-fo-'));
+    const out = tmpDir('fo');
     expect(runCli(['compile', '--input', join(state, 'endpoints-China.json'), '--out', out]).code).toBe(0);
     expect(readFileSync(join(out, 'm365fw.nft'), 'utf8')).toContain('# instance: China feed-version: 2026081400');
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).input).toMatchObject({ instance: 'China', version: '2026081400' });

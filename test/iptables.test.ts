@@ -8,13 +8,14 @@ import { intervalsOfCidrs, parseIpsetList, parseIptablesSave } from './helpers/i
 import { sameIntervals } from './helpers/nft.js';
 import { IPT_LIMITS, multiportChunks } from '../targets/iptables/index.js';
 import { parsePortString } from '../src/net/ports.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const why = missing('ipset', 'iptables-restore', 'ip6tables-restore', 'iptables-save');
 skipNote('iptables/ipset real-tool tests', why);
 const feeds = [join(FIXTURES, 'sample-feed.json'), ...sharedFeeds()];
 
 function compile(feed: string, extra: string[] = []): string {
-  const out = mkdtempSync(join(tmpdir(), 'm365fw-ipt-'));
+  const out = tmpDir('ipt');
   const r = runCli(['compile', '--input', feed, '--target', 'iptables', '--out', out, ...extra]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -62,7 +63,7 @@ describe.skipIf(!!why)('iptables + ipset output loaded by the real tools in a ne
     // non-adjacent /128s in the documentation range: nothing merges, so entries = lines
     const list = (n: number) => Array.from({ length: n }, (_, i) => `2001:db8::${((2 * i) >>> 16).toString(16)}:${((2 * i) & 0xffff).toString(16)}/128`).join('\n') + '\n';
     const dirs = [100, 70_000].map((n) => {
-      const tmp = mkdtempSync(join(tmpdir(), 'm365fw-grow-'));
+      const tmp = tmpDir('grow');
       writeFileSync(join(tmp, 'list.txt'), list(n));
       const out = join(tmp, 'out');
       expect(runCli(['compile', '--input', join(tmp, 'list.txt'), '--input-format', 'prefixes', '--target', 'iptables', '--tcp-ports', '443', '--out', out]).code).toBe(0);

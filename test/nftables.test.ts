@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURES, inNetns, missing, NO_SHARED, runCli, sharedFeeds, skipNote } from './helpers/env.js';
 import { bucketKey, expectedFromFeed } from './helpers/oracle.js';
 import { parseNftJson, sameIntervals } from './helpers/nft.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const why = missing('nft');
 skipNote('nftables real-tool tests', why);
@@ -13,7 +14,7 @@ const feeds = [join(FIXTURES, 'sample-feed.json'), ...sharedFeeds()];
 if (feeds.length === 1) console.warn(`SKIP shared snapshots: ${NO_SHARED}`);
 
 function compile(feed: string, extra: string[] = []): string {
-  const out = mkdtempSync(join(tmpdir(), 'm365fw-nft-'));
+  const out = tmpDir('nft');
   const r = runCli(['compile', '--input', feed, '--target', 'nftables', '--out', out, ...extra]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);

@@ -6,12 +6,13 @@ import { parse } from 'acorn';
 import { createPacResolver } from 'pac-resolver';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli } from './helpers/env.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const FEED = join(FIXTURES, 'pac-feed.json');
 const PROXY = 'PROXY proxy.corp:8080';
 
 async function pacFor(args: string[]) {
-  const out = mkdtempSync(join(tmpdir(), 'm365fw-pac-'));
+  const out = tmpDir('pac');
   const r = runCli(['compile', '--input', FEED, '--target', 'pac', '--pac-proxy', PROXY, '--out', out, ...args]);
   expect(r.stderr).toBe('');
   const text = readFileSync(join(out, 'm365fw.pac'), 'utf8');
@@ -62,7 +63,7 @@ describe('PAC file evaluated in a PAC sandbox (pac-resolver, QuickJS)', () => {
   });
 
   it('--pac-proxy is required and validated', () => {
-    const out = mkdtempSync(join(tmpdir(), 'm365fw-pac-'));
+    const out = tmpDir('pac');
     expect(runCli(['compile', '--input', FEED, '--target', 'pac', '--out', out]).stderr).toBe('error: --target pac needs --pac-proxy\n');
     // under --target all it is skipped, said in the summary and the report, never silently
     const all = runCli(['compile', '--input', FEED, '--target', 'all', '--out', out]);
@@ -73,7 +74,7 @@ describe('PAC file evaluated in a PAC sandbox (pac-resolver, QuickJS)', () => {
   });
 
   it('the sample feed works too, and IP rules are reported as unused by a PAC file', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'm365fw-pac-'));
+    const out = tmpDir('pac');
     expect(runCli(['compile', '--input', join(FIXTURES, 'sample-feed.json'), '--target', 'pac', '--pac-proxy', PROXY, '--out', out]).code).toBe(0);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(rep.findings.filter((f: any) => f.target === 'pac' && f.kind === 'unenforced').length).toBe(rep.rules.length);

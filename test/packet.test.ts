@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, missing, runCli, skipNote } from './helpers/env.js';
 import { createLab, type Lab, type Probe } from './helpers/netlab.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const why = missing('ip', 'nft', 'ipset', 'iptables-restore', 'ip6tables-restore');
 skipNote('packet-level tests', why);
@@ -28,7 +29,7 @@ const TABLE: (Probe & { why: string; ok: boolean })[] = [
 ];
 
 function compile(target: string, extra: string[]): string {
-  const out = mkdtempSync(join(tmpdir(), 'm365fw-pkt-'));
+  const out = tmpDir('pkt');
   const r = runCli(['compile', '--input', FEED, '--target', target, '--out', out, '--allow-implausible', 'documentation', ...extra]);
   expect(r.stderr).toBe('');
   return out;

@@ -9,6 +9,7 @@ import { sameIntervals } from './helpers/nft.js';
 import { intervalsOfCidrs } from './helpers/ipt.js';
 import { loadSpec, PANOS_SPECS, type ParamRule } from './helpers/panos.js';
 import { PANOS_LIMITS } from '../targets/paloalto/index.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const haveSpecs = existsSync(PANOS_SPECS);
 if (!haveSpecs) console.warn(`SKIP PAN-OS spec checks: ${PANOS_SPECS} not found`);
@@ -17,7 +18,7 @@ const arr = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.is
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]*$/;
 
 function compile(feed: string, extra: string[] = []) {
-  const out = mkdtempSync(join(tmpdir(), 'm365fw-pa-'));
+  const out = tmpDir('pa');
   const r = runCli(['compile', '--input', feed, '--target', 'paloalto', '--out', out, '--panos-from-zone', 'trust', '--panos-to-zone', 'untrust', ...extra]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -194,7 +195,7 @@ describe.skipIf(!haveSpecs)('PAN-OS config checked structurally against the mode
   });
 
   it('a rewrite used only in edl-urls.txt (a UDP-only wildcard) is reported too, once per name', () => {
-    const feed = join(mkdtempSync(join(tmpdir(), 'm365fw-pa-')), 'udp.json');
+    const feed = join(tmpDir('pa'), 'udp.json');
     writeFileSync(feed, JSON.stringify([
       { id: 1, serviceArea: 'Skype', category: 'Optimize', required: true, urls: ['*media.teams.example.com'], udpPorts: '3478-3481' },
       { id: 2, serviceArea: 'Common', category: 'Allow', required: true, urls: ['*cdn.onenote.net'], tcpPorts: '80', udpPorts: '443' },
@@ -211,7 +212,7 @@ describe.skipIf(!haveSpecs)('PAN-OS config checked structurally against the mode
   });
 
   it('--tenant on a partial wildcard with a tenant label keeps it a wildcard (never an FQDN object)', () => {
-    const feed = join(mkdtempSync(join(tmpdir(), 'm365fw-pa-')), 'tenant.json');
+    const feed = join(tmpDir('pa'), 'tenant.json');
     writeFileSync(feed, JSON.stringify([{ id: 1, serviceArea: 'Common', category: 'Allow', required: true, urls: ['*cdn.*.example.com'], tcpPorts: '443' }]));
     const { read, report } = compile(feed, ['--tenant', 'contoso']);
     expect(read('panos-config.xml')).not.toContain('<fqdn>');
@@ -266,7 +267,7 @@ describe.skipIf(!haveSpecs)('PAN-OS config checked structurally against the mode
   });
 
   it('--panos-ip-edl: a 41k-prefix list compiles (the address-object limit points there); without a URL base it fails', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'm365fw-pa-big-'));
+    const dir = tmpDir('pa-big');
     const list = join(dir, 'big.txt');
     // 41 000 non-adjacent /128s in the documentation range: nothing merges
     writeFileSync(list, Array.from({ length: 41_000 }, (_, i) => `2001:db8::${((2 * i) >>> 16).toString(16)}:${((2 * i) & 0xffff).toString(16)}`).join('\n') + '\n');
@@ -283,7 +284,7 @@ describe.skipIf(!haveSpecs)('PAN-OS config checked structurally against the mode
   });
 
   it('EDL capacity is an option that fails loudly', () => {
-    const out = mkdtempSync(join(tmpdir(), 'm365fw-pa-'));
+    const out = tmpDir('pa');
     const r = runCli(['compile', '--input', join(FIXTURES, 'sample-feed.json'), '--target', 'paloalto', '--out', out, '--panos-edl-max-entries', '10']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/EDL ipv4 holds 22 entries, over --panos-edl-max-entries 10 by 12/);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { hasBomOrCrlf, indexOfInPieces, Pieces, piecesArtifact } from '../src/io/pieces.js';
 import { writeArtifactsAtomically } from '../src/io/write.js';
 import { contentHash } from '../src/report/report.js';
+import { tmpDir } from './helpers/tmp.js';
 
 // Large artifacts travel as UTF-8 pieces; everything done with them must equal doing it on the text.
 const cut = (text: string, at: number[]) => {
@@ -35,7 +36,7 @@ describe('artifact pieces', () => {
   });
 
   it('writes every piece, more than one writev takes, and nothing else is left in the directory', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'm365fw-pieces-'));
+    const dir = tmpDir('pieces');
     const parts = Array.from({ length: 3000 }, (_, i) => Buffer.from(`${i}\n`));
     writeArtifactsAtomically(dir, [piecesArtifact('big.txt', parts), { path: 'small.txt', content: 'ok\n' }]);
     expect(readFileSync(join(dir, 'big.txt'), 'utf8')).toBe(parts.map(String).join(''));

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, NO_SHARED, O365_DATA, runCli, sharedFeeds } from './helpers/env.js';
+import { tmpDir } from './helpers/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'm365fw-plan-'));
+const tmp = () => tmpDir('plan');
 const snap = (f: string) => join(O365_DATA, f);
 const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 

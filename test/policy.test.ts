@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli } from './helpers/env.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
 const POLICY = join(FIXTURES, 'corp-policy.yaml');
-const tmp = () => mkdtempSync(join(tmpdir(), 'm365fw-pol-'));
+const tmp = () => tmpDir('pol');
 function policy(text: string): string { const p = join(tmp(), 'corp.yaml'); writeFileSync(p, text); return p; }
 function compile(args: string[]) {
   const out = tmp();

@@ -13,6 +13,7 @@ const joinPrefixes = (o: { prefixes: string[] }, sep: string) => prefixBytes(o, 
 import { buildRules } from '../src/compile/build.js';
 import { V4Accumulator } from '../src/net/merge.js';
 import { parsePrefixList, READ_CHUNK, readPrefixListFile } from '../src/sources/prefixlist.js';
+import { tmpDir } from './helpers/tmp.js';
 
 // The reader has a byte-level fast path for canonical IPv4 lines and a strict slow path for the
 // rest; both must give the same union, and the merged rule must equal cidr-tools' merge.
@@ -93,7 +94,7 @@ describe('prefix text', () => {
 });
 
 describe('prefix list file reader (chunked)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'm365fw-chunks-'));
+  const dir = tmpDir('chunks');
   const lines: string[] = [];
   for (let i = 0; i < 120_000; i++) {
     const a = ((i * 2654435761) >>> 0) & ~15;

@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { CLI, FIXTURES, have, inNetns, missing, runCli, SHARED, skipNote } from './helpers/env.js';
 import { parseNftJson, sameIntervals } from './helpers/nft.js';
 import { oracleIntervals } from './helpers/oracle.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const GEN = join(SHARED, 'bench/gen-prefixes.mjs');
 const LIST = join(FIXTURES, 'prefix-list.txt');
-const tmp = () => mkdtempSync(join(tmpdir(), 'm365fw-scale-'));
+const tmp = () => tmpDir('scale');
 const why = missing('nft');
 skipNote('100k prefix nft load', why ?? (existsSync(GEN) ? undefined : `${GEN} not found`));
 
