@@ -102,7 +102,7 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
         writePlan(o, plan);
         return { status: 'unchanged', ...base, plan };
       }
-      const written = writeArtifactsAtomically(o.outDir, run.artifacts, { remove: run.stale, locked: true });
+      const written = writeArtifactsAtomically(o.outDir, run.artifacts, { remove: run.stale, locked: true, marker: REPORT_FILE });
       const { unchanged: _drop, ...kept } = sd.state.instances[o.instance]!;
       sd.state.instances[o.instance] = kept;
       sd.save();

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { compileAndRender, readPreviousReport } from '../app.js';
 import { openOutputDir, writeArtifactsAtomically } from '../io/write.js';
 import { formatSummary } from '../report/summary.js';
+import { REPORT_FILE } from '../report/report.js';
 import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
 
 /** m365fw compile: write the targets' files and report.json, or nothing (exit 1). */
@@ -24,7 +25,7 @@ export async function compileCommand(o: Record<string, unknown>): Promise<void> 
     });
     if (run.refusal) throw run.refusal;
     req.onProgress?.('done');
-    const written = writeArtifactsAtomically(out, run.artifacts, { remove: run.stale, locked: true });
+    const written = writeArtifactsAtomically(out, run.artifacts, { remove: run.stale, locked: true, marker: REPORT_FILE });
     process.stdout.write(formatSummary(run, written, performance.now() - t0));
   } finally {
     lock.release();

@@ -38,6 +38,8 @@ export class WriteError extends Error {}
 interface Manifest {
   install: string[];
   remove: string[];
+  /** the run's report: the old one goes first and the new one comes last, so none describes a mix */
+  marker?: string;
 }
 
 /** Test seam: fail the Nth rename of a transaction (M365FW_TEST_FAIL_RENAME=N), like an EIO would. */
@@ -86,8 +88,8 @@ function readManifest(dir: string): Manifest {
   }
   const ok = (xs: unknown): xs is string[] => Array.isArray(xs) && xs.every((x) => typeof x === 'string' && SAFE_NAME.test(x));
   const mm = m as Partial<Manifest> | null;
-  if (!mm || !ok(mm.install) || !ok(mm.remove)) throw new WriteError(`${join(dir, MANIFEST)} is not an m365fw manifest`);
-  return { install: mm.install, remove: mm.remove };
+  if (!mm || !ok(mm.install) || !ok(mm.remove) || (mm.marker !== undefined && !ok([mm.marker]))) throw new WriteError(`${join(dir, MANIFEST)} is not an m365fw manifest`);
+  return { install: mm.install, remove: mm.remove, ...(mm.marker ? { marker: mm.marker } : {}) };
 }
 
 /** Carry out a committed manifest; every step can be repeated (a file already moved is skipped). */
@@ -95,11 +97,13 @@ function rollForward(outDir: string): void {
   const commit = join(outDir, COMMIT_DIR);
   const m = readManifest(commit);
   let renames = 0;
-  for (const name of m.install) {
+  const order = m.marker && m.install.includes(m.marker) ? [...m.install.filter((n) => n !== m.marker), m.marker] : m.install;
+  if (m.marker && existsSync(join(commit, m.marker))) rmSync(join(outDir, m.marker), { force: true });
+  for (const name of order) {
     const from = join(commit, name);
     if (!existsSync(from)) continue;
-    testRenameFault(++renames + 1);
     try {
+      testRenameFault(++renames + 1);
       renameSync(from, join(outDir, name));
     } catch (e) {
       throw new WriteError(
@@ -161,6 +165,8 @@ export interface WriteOptions {
   remove?: string[];
   /** the caller already holds the directory's lock (openOutputDir) */
   locked?: boolean;
+  /** the artifact that describes the run (report.json): removed first, put in place last */
+  marker?: string;
 }
 
 /**
@@ -180,7 +186,7 @@ export function writeArtifactsAtomically(outDir: string, artifacts: Artifact[], 
     const stage = mkdtempSync(join(outDir, STAGE_PREFIX));
     try {
       for (const a of artifacts) writeNewFile(join(stage, a.path), artifactPieces(a));
-      const manifest: Manifest = { install: artifacts.map((a) => a.path), remove };
+      const manifest: Manifest = { install: artifacts.map((a) => a.path), remove, ...(opts.marker && names.has(opts.marker) ? { marker: opts.marker } : {}) };
       const fd = openSync(join(stage, MANIFEST), 'wx', 0o600);
       try {
         writeSync(fd, JSON.stringify(manifest) + '\n');
