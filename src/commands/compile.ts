@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { compileAndRender, readPreviousReport } from '../app.js';
-import { openOutputDir, writeArtifactsAtomically } from '../io/write.js';
+import { existsSync } from 'node:fs';
+import { openOutputDir, removeIfEmpty, writeArtifactsAtomically } from '../io/write.js';
 import { formatSummary } from '../report/summary.js';
 import { REPORT_FILE } from '../report/report.js';
 import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
@@ -11,8 +12,11 @@ export async function compileCommand(o: Record<string, unknown>): Promise<void> 
   const { targets, skipped } = targetsFrom(o);
   const req = compileRequestFrom(o, o.progress !== false);
   const out = String(o.out);
+  // a directory this run creates is removed again if the run writes nothing into it
+  const created = !existsSync(out);
   // the lock spans reading the previous run's report and replacing its files
   const lock = openOutputDir(out);
+  let ok = false;
   try {
     const run = compileAndRender(req, {
       targets,
@@ -27,7 +31,9 @@ export async function compileCommand(o: Record<string, unknown>): Promise<void> 
     req.onProgress?.('done');
     const written = writeArtifactsAtomically(out, run.artifacts, { remove: run.stale, locked: true, marker: REPORT_FILE });
     process.stdout.write(formatSummary(run, written, performance.now() - t0));
+    ok = true;
   } finally {
     lock.release();
+    if (!ok && created) removeIfEmpty(out);
   }
 }

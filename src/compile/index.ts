@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { parseState, STATE_FILE } from '../sources/state.js';
 import { dirname, join } from 'node:path';
 import type { CompileOptions, EndpointSet, Finding, InputInfo, RuleModel } from '../model.js';
 import type { PortRange } from '../net/ports.js';
@@ -24,14 +25,11 @@ export interface CompileRequest {
 
 /** Instance and version recorded by `m365fw fetch` next to a feed it saved, if this is that feed. */
 function fetchedMeta(path: string, sha256: string): { instance?: string; version?: string } {
-  const state = join(dirname(path), 'state.json');
+  const state = join(dirname(path), STATE_FILE);
   if (!existsSync(state)) return {};
-  try {
-    const s = JSON.parse(readFileSync(state, 'utf8')) as { instances?: Record<string, { version?: string; sha256?: string }> };
-    for (const [instance, v] of Object.entries(s.instances ?? {})) {
-      if (v.sha256 === sha256) return { instance, version: v.version };
-    }
-  } catch { /* a broken state file only loses provenance */ }
+  // validated like every read of the state: its strings reach headers, the report and the plan
+  const s = parseState(state);
+  for (const [instance, v] of Object.entries(s.instances)) if (v?.sha256 === sha256) return { instance, version: v.version };
   return {};
 }
 

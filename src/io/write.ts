@@ -18,6 +18,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   unlinkSync,
   writeSync,
@@ -145,6 +146,15 @@ export function recoverDir(dir: string): void {
     rollForward(dir);
   }
   for (const e of readdirSync(dir)) if (e.startsWith(STAGE_PREFIX)) rmSync(join(dir, e), { recursive: true, force: true });
+}
+
+/** Remove a directory a failed run created, when it holds nothing (the lock is gone by then). */
+export function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* not empty, or gone: leave it */
+  }
 }
 
 /** Create `dir` if needed and take its lock (finishing whatever an earlier run left committed). */

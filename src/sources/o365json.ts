@@ -20,8 +20,15 @@ export function parseO365Feed(file: InputFile): { sets: EndpointSet[]; meta: Fee
   const meta: FeedMeta = {};
   if (doc && typeof doc === 'object' && !Array.isArray(doc) && Array.isArray((doc as Record<string, unknown>).endpoints)) {
     const w = doc as Record<string, unknown>;
-    if (typeof w.instance === 'string' && /^[A-Za-z0-9]{1,32}$/.test(w.instance)) meta.instance = w.instance;
-    if (typeof w.version === 'string' && /^[0-9]{1,16}$/.test(w.version)) meta.version = w.version;
+    // these reach every header, the report and the plan: validated like any field, never dropped silently
+    if (w.instance !== undefined) {
+      if (typeof w.instance !== 'string' || !/^[A-Za-z0-9]{1,32}$/.test(w.instance)) throw new InputError(file.name, 'wrapped feed: field instance must be an instance name such as Worldwide', undefined, undefined, w.instance);
+      meta.instance = w.instance;
+    }
+    if (w.version !== undefined) {
+      if (typeof w.version !== 'string' || !/^[0-9]{1,16}$/.test(w.version)) throw new InputError(file.name, 'wrapped feed: field version must be digits such as 2026081400', undefined, undefined, w.version);
+      meta.version = w.version;
+    }
     doc = w.endpoints;
   }
   if (!Array.isArray(doc)) throw new InputError(file.name, 'expected a JSON array of endpoint sets (or an object with an "endpoints" array)');

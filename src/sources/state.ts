@@ -75,7 +75,7 @@ export interface StateDir {
 
 export const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
-function parseState(path: string): FetchState {
+export function parseState(path: string): FetchState {
   if (!lstatSync(path).isFile()) throw new StateError(`${path} is not a regular file`);
   let doc: unknown;
   try {
