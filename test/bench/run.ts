@@ -3,7 +3,7 @@
  * process to nftables on each (node on the built CLI), against iprange (C) and cidr-tools on the
  * same file, with the merged output checked equal to iprange's. Prints a table; asserts nothing.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -53,6 +53,48 @@ const merged = cidr.mergeCidr(lines);
 process.stdout.write(String(merged.length));
 `;
 
+/** A stand-in web service in a child process (the benchmark itself blocks in spawnSync). */
+const STAND_IN = `
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+const feed = readFileSync(process.argv[2], 'utf8');
+const s = createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(req.url.startsWith('/version/') ? JSON.stringify({ instance: 'Worldwide', latest: '2026120100' }) : feed);
+});
+s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
+`;
+
+/** update's cost when out/ is current (one /version request) and for a first run, against node -e 0. */
+async function benchUpdate(dir: string): Promise<void> {
+  const script = join(ROOT, 'dist/test/bench/stand-in.mjs');
+  writeFileSync(script, STAND_IN);
+  const feed = resolve(ROOT, '../shared/o365-data/worldwide-endpoints-2026-08-14.wrapped.json');
+  const server = spawn(process.execPath, [script, existsSync(feed) ? feed : join(ROOT, 'fixtures/sample-feed.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((r) => server.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+  try {
+    const state = join(dir, 'u-state'), out = join(dir, 'u-out');
+    const update = (o: string) => [process.execPath, CLI, 'update', '--instance', 'Worldwide', '--state', state, '--out', o, '--target', 'all', '--pac-proxy', 'PROXY p.example:8080', '--base-url', `http://127.0.0.1:${port}`];
+    const first = spawnSync(update(out)[0], update(out).slice(1), { encoding: 'utf8' });
+    if (first.status !== 2) throw new Error(`update: ${first.stderr}`);
+    const fresh = (i: number) => { rmSync(join(dir, `u-out-${i}`), { recursive: true, force: true }); return join(dir, `u-out-${i}`); };
+    const runs: number[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      const o = fresh(i);
+      const t0 = process.hrtime.bigint();
+      spawnSync(update(o)[0], update(o).slice(1));
+      runs.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+    runs.sort((a, b) => a - b);
+    const [node, current] = measure([{ cmd: [process.execPath, '-e', '0'] }, { cmd: update(out) }]);
+    console.log(`update, whole process (${existsSync(feed) ? 'Worldwide 2026-08-14' : 'sample feed'}, --target all, loopback service): ` +
+      `out/ current ${current.seconds.toFixed(3)} s (${(current.seconds / node.seconds).toFixed(2)}× node -e 0 at ${node.seconds.toFixed(3)} s, one /version request); ` +
+      `first run (download, compile, write) ${runs[Math.floor(runs.length / 2)].toFixed(3)} s`);
+  } finally {
+    server.kill();
+  }
+}
+
 function main(): void {
   if (!existsSync(GEN)) { console.error(`bench: ${GEN} not found (../shared is needed)`); process.exit(1); }
   const dir = mkdtempSync(join(tmpdir(), 'm365fw-bench-'));
@@ -99,14 +141,15 @@ function main(): void {
         console.log(`nft -f of the 1M-input ruleset (${merged.length} interval elements) in a fresh namespace: ${r.status === 0 ? `${s.toFixed(2)} s` : `FAILED: ${r.stderr.slice(0, 200)}`}`);
       }
     }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } catch (e) { rmSync(dir, { recursive: true, force: true }); throw e; }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   console.log('');
   for (const [i, r] of rows.entries()) {
     console.log(r.map((x, c) => x.padEnd(widths[c])).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
-  console.log('\nratio = m365fw wall time / the other tool\'s wall time on the same file (below 1 means m365fw is faster).');
+  console.log('\nratio = m365fw wall time / the other tool\'s wall time on the same file (below 1 means m365fw is faster).\n');
+  benchUpdate(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 main();
