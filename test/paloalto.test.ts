@@ -88,7 +88,7 @@ describe.skipIf(!haveSpecs)('PAN-OS config checked structurally against the mode
     url: loadSpec('custom-url-category.yaml'), rule: loadSpec('security-policy-rule.yaml'), edl: loadSpec('external-dynamic-list.yaml'),
   } : undefined!;
 
-  it.each([...feeds.map((f) => [basename(f), f, []]), ['edge-feed.json', join(FIXTURES, 'edge-feed.json'), ['--allow-implausible', 'short']]] as [string, string, string[]][])('%s', (_n, feed, extra) => {
+  it.each([...feeds.map((f) => [basename(f), f, []]), ['edge-feed.json', join(FIXTURES, 'edge-feed.json'), ['--allow-implausible', 'all']]] as [string, string, string[]][])('%s', (_n, feed, extra) => {
     const { read, report } = compile(feed, ['--panos-edl-url-base', 'https://edl.example.net/m365', ...extra]);
     const { vsys } = parseXml(read('panos-config.xml'));
     const addr = new Map(entries(vsys.address).map((e: any) => [e['@name'], e]));

@@ -118,7 +118,7 @@ describe('guards: refuse to write, previous output untouched', () => {
     expect(runCli(['compile', '--input', feed, '--out', tmp(), '--allow-implausible', 'private']).code).toBe(1);
     expect(runCli(['compile', '--input', feed, '--out', tmp(), '--allow-implausible', 'documentation']).code).toBe(0);
     const edge = runCli(['compile', '--input', join(FIXTURES, 'edge-feed.json'), '--out', tmp()]);
-    expect(edge.stderr).toMatch(/0\.0\.0\.0\/0 \(short\)/);
+    expect(edge.stderr).toMatch(/0\.0\.0\.0\/0 \(documentation, link-local, loopback, multicast, private, reserved, short\)/);
   });
 
   it.each([join(FIXTURES, 'sample-feed.json'), ...sharedFeeds()])('%s passes every guard with the defaults, for every target', (feed) => {

@@ -10,7 +10,7 @@ import { applyPolicy, loadPolicy } from '../sources/policy.js';
 import { prefixCount } from '../net/prefixtext.js';
 import { buildRules } from './build.js';
 import { filterSets } from './filter.js';
-import { guardImplausible } from './guards.js';
+import { guardImplausible, guardPublicSuffix } from './guards.js';
 
 export interface CompileRequest {
   input: string;
@@ -65,7 +65,10 @@ export function compileModel(req: CompileRequest): RuleModel {
     findings.push(...applied.findings);
   }
   // after the policy's excludes (which carry a reason); only the feed's own sets are judged
-  if (req.format !== 'prefixes') guardImplausible(name, sets, req.options.allowImplausible);
+  if (req.format !== 'prefixes') {
+    guardImplausible(name, sets, req.options.allowImplausible);
+    guardPublicSuffix(name, sets, req.options.allowImplausible);
+  }
   const setsIn = sets.length;
   const kept = filterSets(sets, req.options);
   const built = buildRules(kept, req.onProgress);

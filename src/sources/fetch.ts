@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { terminalText, redactUrl } from '../escape.js';
-import { guardImplausible } from '../compile/guards.js';
+import { guardImplausible, guardPublicSuffix } from '../compile/guards.js';
 import { parseO365Feed } from './o365json.js';
 import { feedFileName, openStateDir, sha256, VERSION, type Instance, type StateDir } from './state.js';
 
@@ -206,6 +206,7 @@ export async function downloadFeed(c: Client, sd: StateDir, instance: Instance, 
   const parsed = parseO365Feed({ name: `/endpoints/${instance}`, path: '', text: body, sha256: '', bytes: Buffer.alloc(0) });
   if (parsed.sets.length === 0) throw new FetchError(`/endpoints/${instance}: the service returned no endpoint sets`);
   guardImplausible(`/endpoints/${instance}`, parsed.sets, allowImplausible);
+  guardPublicSuffix(`/endpoints/${instance}`, parsed.sets, allowImplausible);
   // JSON strings hold no raw newlines, so CRLF and a BOM are only framing: store LF, no BOM
   const lf = body.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
   const content = lf.endsWith('\n') ? lf : lf + '\n';

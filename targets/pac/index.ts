@@ -89,7 +89,8 @@ export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
     kind: 'unenforced', target: 'pac', setIds: r.provenance.setIds, entry: r.key,
     detail: `a PAC file decides on host names: ${r.prefixes.length} prefixes of this rule are not used (browsers send them to the proxy unless they are reached by name)`,
   }));
-  for (const e of entries) if (e.kind === 'tenant') findings.push({ kind: 'widened', target: 'pac', setIds: model.urlRules.flatMap((u) => u.entries).filter((x) => x.host === e.host).flatMap((x) => x.setIds).filter((v, i, a) => a.indexOf(v) === i), entry: e.host, detail: 'tenant placeholder matches any tenant name (pass --tenant to narrow it)' });
+  // only what the file holds: an entry left to the proxy default is not widened by the file
+  for (const e of [...exact, ...wild]) if (e.kind === 'tenant') findings.push({ kind: 'widened', target: 'pac', setIds: model.urlRules.flatMap((u) => u.entries).filter((x) => x.host === e.host).flatMap((x) => x.setIds).filter((v, i, a) => a.indexOf(v) === i), entry: e.host, detail: 'tenant placeholder matches any tenant name (pass --tenant to narrow it)' });
   return { artifacts: [{ path: PAC_FILE, content: lines.join('\n').replace(/\n\n\n+/g, '\n\n') + '\n' }], findings };
 }
 

@@ -101,12 +101,13 @@ export const bucketOf = (key: string) => key.replace(/^(v4|v6|url)_/, '');
  * A "*" must be a whole token; a trailing "/" keeps example.com from matching example.com.evil.
  */
 export function panosUrl(host: string, kind: UrlRule['entries'][number]['kind']): { entry: string; widened?: string } {
-  if (kind === 'partial-wildcard') {
-    const rest = host.slice(host.indexOf('.') + 1);
-    return { entry: `*.${rest}/`, widened: `a "*" inside a label is not PAN-OS syntax: ${host} widened to *.${rest}` };
-  }
-  if (kind === 'tenant') return { entry: `${host}/`, widened: `tenant placeholder matches every tenant (pass --tenant to narrow it)` };
-  return { entry: `${host}/` };
+  // PAN-OS URL lists: a "*" stands for whole tokens only, so a label holding one becomes "*"
+  const labels = host.split('.');
+  const entry = labels.map((l) => (l.includes('*') ? '*' : l)).join('.');
+  const partial = labels.some((l) => l.includes('*') && l !== '*');
+  if (partial) return { entry: `${entry}/`, widened: `a "*" inside a label is not PAN-OS syntax: ${host} widened to ${entry}` };
+  if (kind === 'tenant') return { entry: `${entry}/`, widened: `tenant placeholder matches every tenant (pass --tenant to narrow it)` };
+  return { entry: `${entry}/` };
 }
 
 function mergeProvenance(ps: Rule['provenance'][]): Rule['provenance'] {
@@ -212,6 +213,14 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
         for (const e of wild) findings.push({ kind: 'unenforced', target: 'paloalto', setIds: e.setIds, entry: `${e.host} udp/${portsText(ports)}`, detail: 'URL categories match HTTP host and TLS SNI; a wildcard on UDP (QUIC) cannot be enforced by URL category' });
         continue;
       }
+      // URL filtering reads the HTTP Host header and the TLS SNI: enforced on the web ports (80, 443) only
+      const covers = (n: number) => ports.some((p) => p.from <= n && n <= p.to);
+      const web = covers(80) || covers(443);
+      const otherPorts = ports.filter((p) => !(p.from === p.to && (p.from === 80 || p.from === 443)));
+      if (otherPorts.length) {
+        for (const e of wild) findings.push({ kind: 'unenforced', target: 'paloalto', setIds: e.setIds, entry: `${e.host} tcp/${portsText(otherPorts)}`, detail: 'a URL category matches the HTTP Host header or the TLS SNI, which traffic on these ports (other than 80 and 443) does not carry; the wildcard is not enforced there' });
+      }
+      if (!web) continue;
       const members = new Set(wild.map((e) => panosUrl(e.host, e.kind).entry));
       const cat = fitName(`m365-url-${bucket}`, PANOS_LIMITS.urlCategoryNameLength);
       urlCategories.push({ name: cat, members: [...members].sort(), description: safeText(`wildcard URLs of sets ${[...new Set(wild.flatMap((e) => e.setIds))].join(',')} on ${proto}/${portsText(ports)}`, PANOS_LIMITS.urlCategoryDescriptionLength) });
