@@ -75,12 +75,14 @@ export function compileAndRender(req: CompileRequest, run: RunOptions): Compiled
   const runs: TargetRun[] = run.targets.map((t) => {
     const previousInventory = prev?.targets[t.name]?.inventory;
     const out = t.render(model, { header, options: run.targetOptions, ...(previousInventory ? { previousInventory } : {}) });
-    return { name: t.name, artifacts: out.artifacts, findings: out.findings, ...(out.inventory ? { inventory: out.inventory } : {}) };
+    const enforces = out.enforces ?? { rules: model.rules.map((r) => r.key), names: [] };
+    return { name: t.name, artifacts: out.artifacts, findings: out.findings, enforces, ...(out.inventory ? { inventory: out.inventory } : {}) };
   });
   let refusal: GuardError | undefined;
   try {
-    guardNotEmpty(model.rules.length, model.urlRules.reduce((n, u) => n + u.entries.length, 0), !!run.allowEmpty);
-    if (run.maxRemoval && prev) guardMaxRemoval(prev.rules, model.rules, run.maxRemoval);
+    // judged per target, on what each one enforces after merging
+    for (const r of runs) guardNotEmpty(r.name, r.enforces, model, !!run.allowEmpty);
+    if (run.maxRemoval && prev) guardMaxRemoval(prev, runs, model.rules, run.maxRemoval);
   } catch (e) {
     if (!(e instanceof GuardError)) throw e;
     refusal = e;

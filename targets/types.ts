@@ -37,7 +37,15 @@ export interface TargetOutput {
   findings: Finding[];
   /** The names this run puts on the device, kept in the report for the next run's removals. */
   inventory?: Record<string, unknown>;
+  /**
+   * What the output enforces after merging: the model rules (by key) whose prefixes it matches and
+   * the URL entries ("host proto/ports") it enforces. Absent: every rule, no URL entry. The guards
+   * (empty, --max-removal) judge this, per target.
+   */
+  enforces?: Enforced;
 }
+
+export interface Enforced { rules: string[]; names: string[] }
 
 /** One backend. Limits are named constants that tests refer to. */
 export interface Target {

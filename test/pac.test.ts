@@ -66,7 +66,11 @@ describe('PAC file evaluated in a PAC sandbox (pac-resolver, QuickJS)', () => {
     const out = tmpDir('pac');
     expect(runCli(['compile', '--input', FEED, '--target', 'pac', '--out', out]).stderr).toBe('error: --target pac needs --pac-proxy\n');
     // under --target all it is skipped, said in the summary and the report, never silently
-    const all = runCli(['compile', '--input', FEED, '--target', 'all', '--out', out]);
+    // a URL-only feed: the IP-only targets would enforce nothing, which is refused unless allowed
+    const refused = runCli(['compile', '--input', FEED, '--target', 'all', '--out', out]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/target (azure-nsg|iptables|nftables) would enforce nothing \(of 0 IP rules and [0-9]+ URL entries, it enforces none\)/);
+    const all = runCli(['compile', '--input', FEED, '--target', 'all', '--out', out, '--allow-empty']);
     expect(all.code).toBe(0);
     expect(all.stdout).toContain('target pac skipped: not generated: --pac-proxy not given');
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).findings).toContainEqual({ kind: 'dropped', target: 'pac', detail: 'not generated: --pac-proxy not given' });

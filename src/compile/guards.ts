@@ -189,46 +189,78 @@ export function guardPublicSuffix(file: string, sets: EndpointSet[], allow: stri
   }
 }
 
-/** Refuse to write an output that enforces nothing. */
-export function guardNotEmpty(rules: number, urlEntries: number, allowEmpty: boolean): void {
-  if (!allowEmpty && rules === 0 && urlEntries === 0) {
-    throw new GuardError('refusing to write an empty rule set (no rule and no URL entry survived the filters); pass --allow-empty if this is deliberate');
-  }
+/** Refuse to write a target's output when it would enforce nothing (after filters and merging). */
+export function guardNotEmpty(target: string, enforced: { rules: string[]; names: string[] }, model: { rules: unknown[]; urlRules: { entries: unknown[] }[] }, allowEmpty: boolean): void {
+  if (allowEmpty || enforced.rules.length || enforced.names.length) return;
+  const urls = model.urlRules.reduce((n, u) => n + u.entries.length, 0);
+  const what = model.rules.length || urls ? `of ${model.rules.length} IP rules and ${urls} URL entries, it enforces none` : 'no rule and no URL entry survived the filters';
+  throw new GuardError(`refusing to write: target ${target} would enforce nothing (${what}); pass --allow-empty if this is deliberate`);
 }
 
-/** "10%" or "25": the most previous prefixes that may disappear. */
+/** "10%" or "25": the most of what a target enforced that may disappear. */
 export function parseMaxRemoval(spec: string): { percent: number } | { count: number } {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(%?)$/.exec(spec.trim());
-  if (!m) throw new GuardError(`--max-removal ${JSON.stringify(spec)}: give a percentage like 10% or a count like 25`);
-  return m[2] ? { percent: Number(m[1]) } : { count: Number(m[1]) };
+  const m = /^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?(%?)$/.exec(spec);
+  if (!m || (m[2] && !m[3])) throw new GuardError(`--max-removal ${JSON.stringify(spec)}: give a percentage from 0% to 100% (like 10% or 2.5%) or a whole count (like 25)`);
+  const n = Number(`${m[1]}${m[2] ?? ''}`);
+  if (m[3] && n > 100) throw new GuardError(`--max-removal ${JSON.stringify(spec)}: a percentage is at most 100%`);
+  return m[3] ? { percent: n } : { count: n };
+}
+
+interface PrevReport {
+  rules: { key: string; family: number; prefixes: string[] }[];
+  urlRules: { key: string; protocol: string; ports: string; entries: { host: string }[] }[];
+  targets: Record<string, { enforces?: { rules: string[]; names: string[] } }>;
+}
+
+/** What a previous target enforced; a report from before targets recorded it: every rule (and PAN-OS every URL entry). */
+export function previousEnforced(prev: PrevReport, target: string): { rules: string[]; names: string[] } {
+  const t = prev.targets[target];
+  if (t?.enforces) return t.enforces;
+  const names = target === 'paloalto' ? prev.urlRules.flatMap((u) => u.entries.map((e) => `${e.host} ${u.protocol}/${u.ports}`)) : [];
+  return { rules: prev.rules.map((r) => r.key), names };
 }
 
 /**
- * Refuse when more previous prefixes would disappear than allowed. A previous prefix counts as
- * gone when the new rules with the same protocol and ports no longer cover all of it (so a
- * re-aggregation is not a removal).
+ * Refuse when, for any target, more of what it enforced before would no longer be enforced than
+ * allowed: previous prefixes (a prefix counts as gone unless the new rule with the same key that
+ * the target still enforces covers all of it, so a re-aggregation is not a removal) and URL entries.
+ * A target the previous run rendered and this one does not has removed everything.
  */
-export function guardMaxRemoval(
-  previous: { key: string; family: number; prefixes: string[] }[],
-  next: { key: string; family: number; prefixes: string[] }[],
-  spec: string,
-): { previous: number; removed: number } {
+export function guardMaxRemoval(prev: PrevReport, runs: { name: string; enforces: { rules: string[]; names: string[] } }[], next: { key: string; family: number; prefixes: string[] }[], spec: string): void {
   const limit = parseMaxRemoval(spec);
-  const nextByKey = new Map(next.map((r) => [r.key, unionIntervals(toIntervals(r.family as Family, r.prefixes))]));
-  let total = 0, removed = 0;
-  for (const r of previous) {
-    const cover = nextByKey.get(r.key) ?? [];
-    for (const p of r.prefixes) {
-      total++;
-      const [[s, e]] = toIntervals(r.family as Family, [p]);
-      if (!covered(cover, s, e)) removed++;
+  const nextByKey = new Map(next.map((r) => [r.key, r]));
+  const prevByKey = new Map(prev.rules.map((r) => [r.key, r]));
+  const covers = new Map<string, Interval[]>();
+  const coverOf = (key: string) => {
+    let c = covers.get(key);
+    if (!c) { const r = nextByKey.get(key); covers.set(key, (c = r ? unionIntervals(toIntervals(r.family as Family, r.prefixes)) : [])); }
+    return c;
+  };
+  const now = new Map(runs.map((r) => [r.name, r.enforces]));
+  const verdicts: string[] = [];
+  for (const target of [...new Set([...Object.keys(prev.targets), ...runs.map((r) => r.name)])].sort()) {
+    if (!prev.targets[target]) continue;
+    const before = previousEnforced(prev, target);
+    const after = now.get(target) ?? { rules: [], names: [] };
+    const keep = new Set(after.rules), names = new Set(after.names);
+    let total = 0, removed = 0;
+    for (const key of before.rules) {
+      const r = prevByKey.get(key);
+      if (!r) continue;
+      const cover = keep.has(key) ? coverOf(key) : [];
+      for (const p of r.prefixes) {
+        total++;
+        const [[s, e]] = toIntervals(r.family as Family, [p]);
+        if (!covered(cover, s, e)) removed++;
+      }
     }
+    for (const n of before.names) { total++; if (!names.has(n)) removed++; }
+    const allowed = 'percent' in limit ? (total * limit.percent) / 100 : limit.count;
+    if (removed > allowed) verdicts.push(`${target}: ${removed} of ${total} previous prefixes and URL entries (${total ? ((100 * removed) / total).toFixed(1) : 0}%)${now.has(target) ? '' : ' (no longer generated)'}`);
   }
-  const allowed = 'percent' in limit ? (total * limit.percent) / 100 : limit.count;
-  if (removed > allowed) {
-    throw new GuardError(`refusing to write: ${removed} of ${total} previous prefixes (${total ? ((100 * removed) / total).toFixed(1) : 0}%) would disappear, more than --max-removal ${spec}; review the change (m365fw plan) and raise --max-removal if it is deliberate`);
+  if (verdicts.length) {
+    throw new GuardError(`refusing to write: ${verdicts.join('; ')} would disappear, more than --max-removal ${spec}; review the change (m365fw plan) and raise --max-removal if it is deliberate`);
   }
-  return { previous: total, removed };
 }
 
 function covered(cover: Interval[], s: bigint, e: bigint): boolean {

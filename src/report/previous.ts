@@ -45,6 +45,7 @@ export const REPORT_SCHEMA = {
             items: { type: 'object', required: ['path', 'sha256', 'contentSha256', 'bytes'], properties: { path: name, sha256: hex64, contentSha256: hex64, bytes: { type: 'integer', minimum: 0 } } },
           },
           inventory: { type: 'object' },
+          enforces: { type: 'object', required: ['rules', 'names'], properties: { rules: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9_]{1,64}$' } }, names: strs } },
         },
       },
     },

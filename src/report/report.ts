@@ -7,7 +7,7 @@ import { TOOL_VERSION } from '../version.js';
 
 export const REPORT_FILE = 'report.json';
 
-export interface TargetRun { name: string; artifacts: Artifact[]; findings: Finding[]; inventory?: Record<string, unknown> }
+export interface TargetRun { name: string; artifacts: Artifact[]; findings: Finding[]; inventory?: Record<string, unknown>; enforces: { rules: string[]; names: string[] } }
 
 export interface Report {
   tool: { name: 'm365fw'; version: string };
@@ -19,7 +19,7 @@ export interface Report {
     rules: number; urlEntries: number;
     findings: Record<string, number>;
   };
-  targets: Record<string, { artifacts: { path: string; sha256: string; contentSha256: string; bytes: number }[]; inventory?: Record<string, unknown> }>;
+  targets: Record<string, { artifacts: { path: string; sha256: string; contentSha256: string; bytes: number }[]; enforces?: { rules: string[]; names: string[] }; inventory?: Record<string, unknown> }>;
   endpointSets: ReportSet[];
   rules: ReportRule[];
   urlRules: { key: string; protocol: string; ports: string; entries: { host: string; kind: string; setIds: string[] }[] }[];
@@ -89,6 +89,7 @@ export function buildReport(model: RuleModel, runs: TargetRun[], options: Record
         const content = contentHash(a.stableContent ?? pieces, header);
         return { path: a.path, sha256: sha256Pieces(pieces), contentSha256: content, bytes: piecesLength(pieces) };
       }),
+      enforces: { rules: [...r.enforces.rules].sort(), names: [...r.enforces.names].sort() },
       ...(r.inventory ? { inventory: r.inventory } : {}),
     }])),
     endpointSets: model.sets.map((s) => {

@@ -91,7 +91,9 @@ export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
   }));
   // only what the file holds: an entry left to the proxy default is not widened by the file
   for (const e of [...exact, ...wild]) if (e.kind === 'tenant') findings.push({ kind: 'widened', target: 'pac', setIds: model.urlRules.flatMap((u) => u.entries).filter((x) => x.host === e.host).flatMap((x) => x.setIds).filter((v, i, a) => a.indexOf(v) === i), entry: e.host, detail: 'tenant placeholder matches any tenant name (pass --tenant to narrow it)' });
-  return { artifacts: [{ path: PAC_FILE, content: lines.join('\n').replace(/\n\n\n+/g, '\n\n') + '\n' }], findings };
+  // what the file decides DIRECT; its proxied exceptions and every IP rule are not enforced by it
+  const enforces = { rules: [], names: [...exact, ...wild].filter((e) => e.direct).map((e) => e.host) };
+  return { enforces, artifacts: [{ path: PAC_FILE, content: lines.join('\n').replace(/\n\n\n+/g, '\n\n') + '\n' }], findings };
 }
 
 export const pac: Target = {

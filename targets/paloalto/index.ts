@@ -28,7 +28,7 @@ export const paloalto: Target = {
   ],
   render(model, ctx) {
     const o = panosOptions(ctx.options);
-    const { config, findings } = buildPanos(model, o);
+    const { config, findings, enforces } = buildPanos(model, o);
     const inventory = panosInventory(config);
     let deletes: string[] = [];
     if (ctx.previousInventory) {
@@ -42,6 +42,7 @@ export const paloalto: Target = {
     // EDL files hold one entry per line and nothing else: the firewall reads every line
     return {
       inventory: inventory as unknown as Record<string, unknown>,
+      enforces,
       artifacts: [
         { path: PANOS_XML, content: panosXml(config, ctx.header) },
         // compared without its deletes: the same model against another previous run is no change

@@ -121,7 +121,7 @@ function mergeProvenance(ps: Rule['provenance'][]): Rule['provenance'] {
 }
 
 /** Build every PAN-OS object from the rule model; pure. */
-export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosConfig; findings: Finding[] } {
+export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosConfig; findings: Finding[]; enforces: { rules: string[]; names: string[] } } {
   const findings: Finding[] = [];
   const addresses = new Map<string, PAddress>();
   const groups: PGroup[] = [], services = new Map<string, PService>(), urlCategories: PUrlCategory[] = [], rules: PRule[] = [];
@@ -142,6 +142,8 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
     buckets.set(b, { ip: buckets.get(b)?.ip ?? [], url: u });
   }
   const edlUrls = new Set<string>();
+  /** the URL entries a rule enforces: every FQDN object, and wildcards in a category on a web port */
+  const enforcedNames: string[] = [];
   /** names rewritten wider (URL category and edl-urls.txt): reported once each */
   const widened = new Map<string, { entry: string; why: string; setIds: Set<string> }>();
 
@@ -194,6 +196,7 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
       }
     }
     if (fqdns.length) {
+      for (const e of fqdns) enforcedNames.push(`${e.host} ${proto}/${portsText(ports)}`);
       for (const e of fqdns) {
         if (e.host.length > PANOS_LIMITS.fqdnLength) throw new TargetLimitError('paloalto', `FQDN ${e.host} is longer than ${PANOS_LIMITS.fqdnLength}`);
         addAddress({ name: fqdnName(e.host), kind: 'fqdn', value: e.host });
@@ -221,6 +224,7 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
         for (const e of wild) findings.push({ kind: 'unenforced', target: 'paloalto', setIds: e.setIds, entry: `${e.host} tcp/${portsText(otherPorts)}`, detail: 'a URL category matches the HTTP Host header or the TLS SNI, which traffic on these ports (other than 80 and 443) does not carry; the wildcard is not enforced there' });
       }
       if (!web) continue;
+      for (const e of wild) enforcedNames.push(`${e.host} ${proto}/${portsText(ports)}`);
       const members = new Set(wild.map((e) => panosUrl(e.host, e.kind).entry));
       const cat = fitName(`m365-url-${bucket}`, PANOS_LIMITS.urlCategoryNameLength);
       urlCategories.push({ name: cat, members: [...members].sort(), description: safeText(`wildcard URLs of sets ${[...new Set(wild.flatMap((e) => e.setIds))].join(',')} on ${proto}/${portsText(ports)}`, PANOS_LIMITS.urlCategoryDescriptionLength) });
@@ -259,5 +263,6 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
       urlCategories: byName(urlCategories), externalLists: byName(externalLists), rules, edl, ruleEdls,
     },
     findings,
+    enforces: { rules: model.rules.map((r) => r.key), names: enforcedNames },
   };
 }
