@@ -66,16 +66,35 @@ describe.skipIf(!haveSchemas)('Azure NSG template validated by the official ARM 
   });
 
   it('--nsg-name, --nsg-priority-start and --nsg-source are applied; priorities unique and deterministic', () => {
-    const { template } = compile(feeds[0], ['--nsg-name', 'contoso-m365', '--nsg-priority-start', '1000', '--nsg-source', '10.20.0.0/16']);
+    const { template } = compile(feeds[0], ['--nsg-name', 'contoso-m365', '--nsg-priority-start', '1000', '--nsg-source', '10.20.0.0/16,2001:db8:20::/48']);
     expect(template.parameters.nsgName.defaultValue).toBe('contoso-m365');
     const rules = template.resources[0].properties.securityRules;
     expect(rules.map((r: any) => r.properties.priority)).toEqual(rules.map((_: unknown, i: number) => 1000 + i));
-    expect(rules.every((r: any) => r.properties.sourceAddressPrefix === '10.20.0.0/16')).toBe(true);
+    // each family's rules get that family's local prefix
+    for (const r of rules) expect(r.properties.sourceAddressPrefix).toBe(r.properties.destinationAddressPrefixes[0].includes(':') ? '2001:db8:20::/48' : '10.20.0.0/16');
     expect(v.strict(template)).toBe(true);
   });
 
+  it.each([
+    [['--nsg-source', '10.20.0.0/16'], /--nsg-source has no IPv6 prefix for rule v6_/],
+    [['--nsg-source', '999.999.1.1/99'], /--nsg-source "999\.999\.1\.1\/99": not a strict four-part decimal IPv4 address/],
+    [['--nsg-source', '10.20.0.1/16'], /host bits set/],
+    [['--nsg-source', '10.20.0.0/16,10.30.0.0/16'], /two IPv4 prefixes/],
+    [['--nsg-priority-start', '1e3'], /--nsg-priority-start "1e3": a whole number from 100 to 4096/],
+    [['--nsg-priority-step', '0x10'], /--nsg-priority-step "0x10": a whole number from 1 to 100/],
+  ])('%j is refused: %s', (args, msg) => {
+    const r = compile(feeds[0], args as string[]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(msg as RegExp);
+  });
+
+  it('--nsg-source 10.20.0.0/16 with --no-ipv6: one family, accepted', () => {
+    const r = compile(feeds[0], ['--nsg-source', '10.20.0.0/16', '--no-ipv6']);
+    expect(r.code).toBe(0);
+  });
+
   it('--nsg-direction Inbound swaps the sides and still validates', () => {
-    const { template } = compile(feeds[0], ['--nsg-direction', 'Inbound', '--nsg-source', '10.20.0.0/16']);
+    const { template } = compile(feeds[0], ['--nsg-direction', 'Inbound', '--nsg-source', '10.20.0.0/16', '--no-ipv6']);
     expect(v.template(template), v.errors(v.template)).toBe(true);
     expect(v.strict(template), v.errors(v.strict)).toBe(true);
     expect(codeChecks(template)).toEqual([]);

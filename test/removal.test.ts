@@ -197,7 +197,7 @@ describe('Azure NSG: --nsg-deny closes the rule list', () => {
     expect(runCli(['compile', '--input', SAMPLE, '--target', 'azure-nsg', '--nsg-deny', 'internet', '--nsg-priority-start', String(start), '--out', tmpDir('nsg-deny')]).code).toBe(0);
     const r = runCli(['compile', '--input', SAMPLE, '--target', 'azure-nsg', '--nsg-deny', 'internet', '--nsg-priority-start', String(start + 1), '--out', tmpDir('nsg-deny')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/end at 4096, past 4095 \(4096 is the --nsg-deny rule's\) by 1/);
+    expect(r.stderr).toMatch(/end at 4096, past 4095 \(4096-4096 are the --nsg-deny rules'\) by 1/);
     // without --nsg-deny, 4096 is the allow rules' own
     expect(runCli(['compile', '--input', SAMPLE, '--target', 'azure-nsg', '--nsg-priority-start', String(start + 1), '--out', tmpDir('nsg-deny')]).code).toBe(0);
   });

@@ -3,7 +3,7 @@ import { CATEGORIES, type Category, type CompileOptions } from '../model.js';
 import { isDnsLabel } from '../net/hostname.js';
 import { parsePortString } from '../net/ports.js';
 import { SERVICE_AREA } from '../sources/o365json.js';
-import { IMPLAUSIBLE_CLASSES } from '../compile/guards.js';
+import { IMPLAUSIBLE_CLASSES, parseMaxRemoval } from '../compile/guards.js';
 import { resolveTargets } from '../../targets/index.js';
 import type { Target } from '../../targets/types.js';
 import { createProgress } from './progress.js';
@@ -24,8 +24,10 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
   for (const c of cats ?? []) if (!CATEGORIES.includes(c as Category)) throw new UsageError(`--categories: ${JSON.stringify(c)} is not Optimize, Allow or Default`);
   const tenant = o.tenant as string | undefined;
   if (tenant !== undefined && !isDnsLabel(tenant)) throw new UsageError(`--tenant: ${JSON.stringify(tenant)} is not a DNS label (letters, digits, hyphens; at most 63)`);
-  const instance = o.instance as string | undefined;
-  if (instance !== undefined && !/^[A-Za-z0-9]{1,32}$/.test(instance)) throw new UsageError(`--instance: invalid name ${JSON.stringify(instance)}`);
+  const instance = o.instance === undefined ? undefined : instanceFrom(o.instance);
+  if (o.maxRemoval !== undefined) {
+    try { parseMaxRemoval(String(o.maxRemoval)); } catch (e) { throw new UsageError((e as Error).message); }
+  }
   const allow = allowImplausibleFrom(o.allowImplausible);
   const ports = (flag: string, v: unknown) => {
     if (v === undefined) return [];

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { InputError, showValue } from '../errors.js';
 import { parseState, STATE_FILE } from '../sources/state.js';
 import { dirname, join } from 'node:path';
 import type { CompileOptions, EndpointSet, Finding, InputInfo, RuleModel } from '../model.js';
@@ -69,6 +70,16 @@ export function compileModel(req: CompileRequest): RuleModel {
     guardImplausible(name, sets, req.options.allowImplausible);
     guardPublicSuffix(name, sets, req.options.allowImplausible);
   }
+  // a filter value that matches nothing is a typo until shown otherwise: name what the input has
+  const has = (vals: string[], what: string, flag: string, want: string[] | undefined) => {
+    for (const w of want ?? []) {
+      if (!vals.some((v) => v.toLowerCase() === w.toLowerCase())) {
+        throw new InputError(name, `${flag} ${showValue(w)} matches no endpoint set; the ${what} in the input: ${[...new Set(vals)].sort().join(', ') || 'none'}`);
+      }
+    }
+  };
+  has(sets.map((s) => s.serviceArea), 'service areas', '--service-areas', req.options.serviceAreas);
+  has(sets.map((s) => s.category), 'categories', '--categories', req.options.categories);
   const setsIn = sets.length;
   const kept = filterSets(sets, req.options);
   const built = buildRules(kept, req.onProgress);

@@ -89,9 +89,9 @@ export function formatPrefix(p: Parsed): string {
   return p.family === 4 ? `${formatV4(p.addr)}/${p.len}` : `${formatV6(p.addr)}/${p.len}`;
 }
 
-/** Parse then print canonically: the one way prefix strings enter the model. */
+/** Parse then print canonically: the one way prefix strings enter the model. Exact: no trimming. */
 export function canonicalPrefix(text: string, allowBare = false): { family: Family; text: string } {
-  const p = parsePrefix(text.trim(), allowBare);
+  const p = parsePrefix(text, allowBare);
   return { family: p.family, text: formatPrefix(p) };
 }
 

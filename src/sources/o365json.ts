@@ -3,7 +3,8 @@ import { CATEGORIES, type Category, type EndpointSet, type UrlEntry } from '../m
 import { classifyUrl, HostnameSyntaxError } from '../net/hostname.js';
 import { parsePortString, PortSyntaxError } from '../net/ports.js';
 import { canonicalPrefix, PrefixSyntaxError } from '../net/prefix.js';
-import type { InputFile } from './read.js';
+import { INPUT_LIMITS, type InputFile } from './read.js';
+import { parseExactJson } from './json.js';
 
 /** Characters allowed in a service area name: they end up in comments and object names. */
 export const SERVICE_AREA = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
@@ -13,10 +14,7 @@ export interface FeedMeta { instance?: string; version?: string }
 
 /** Parse a web-service /endpoints response (bare array, or wrapped under .endpoints). */
 export function parseO365Feed(file: InputFile): { sets: EndpointSet[]; meta: FeedMeta } {
-  let doc: unknown;
-  try { doc = JSON.parse(file.text); } catch (e) {
-    throw new InputError(file.name, `malformed JSON (${(e as Error).message.split('\n')[0]})`);
-  }
+  let doc = parseExactJson(file.name, file.text);
   const meta: FeedMeta = {};
   if (doc && typeof doc === 'object' && !Array.isArray(doc) && Array.isArray((doc as Record<string, unknown>).endpoints)) {
     const w = doc as Record<string, unknown>;
@@ -32,6 +30,7 @@ export function parseO365Feed(file: InputFile): { sets: EndpointSet[]; meta: Fee
     doc = w.endpoints;
   }
   if (!Array.isArray(doc)) throw new InputError(file.name, 'expected a JSON array of endpoint sets (or an object with an "endpoints" array)');
+  if (doc.length > INPUT_LIMITS.maxSets) throw new InputError(file.name, `${doc.length} endpoint sets, more than the ${INPUT_LIMITS.maxSets} a feed may hold; refusing it`);
   const seen = new Set<string>();
   const sets = doc.map((rec, i) => {
     const set = parseRecord(file.name, rec, i);

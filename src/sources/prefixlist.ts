@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openRegularFile } from './read.js';
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import type { EndpointSet } from '../model.js';
@@ -144,7 +145,7 @@ export function readPrefixListFile(path: string, opts: PrefixListOptions): { set
   const name = basename(path);
   const fail = (e: unknown): never => { throw new InputError(name, `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`); };
   let fd = -1;
-  try { fd = openSync(path, 'r'); } catch (e) { fail(e); }
+  fd = openRegularFile(path, name);
   try {
     let size = 0;
     try { size = fstatSync(fd).size; } catch (e) { fail(e); }

@@ -1,16 +1,73 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, constants } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 
 export interface InputFile { name: string; path: string; text: string; sha256: string; bytes: Buffer }
 
-/** Read an input file as UTF-8 (a leading BOM is dropped); named by file name only. */
-export function readInput(path: string): InputFile {
-  const name = basename(path);
-  let buf: Buffer;
-  try { buf = readFileSync(path); } catch (e) {
+/** Bounds on every input: a FIFO, a device or an endless stream is refused or cut off with an error. */
+export const INPUT_LIMITS = {
+  /** bytes of a feed or policy file (a real feed is under 1 MiB) */
+  maxBytes: 64 << 20,
+  /** endpoint sets in one feed (a real feed has a few hundred) */
+  maxSets: 10_000,
+  /** nesting of JSON arrays and objects (a feed needs 3) */
+  maxDepth: 32,
+} as const;
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Read all of a file descriptor, refusing more than max bytes. */
+function readBounded(fd: number, name: string, max: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, max + 1 - total));
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      // a non-blocking stdin: wait for data
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { sleepSync(5); continue; }
+      throw new InputError(name, `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > max) throw new InputError(name, `input larger than ${max} bytes; refusing it`);
+    chunks.push(buf.subarray(0, n));
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Open an input for reading: a regular file (never a FIFO, a device or a directory, which could
+ * block or never end), opened without following a FIFO's open semantics (O_NONBLOCK).
+ */
+export function openRegularFile(path: string, name: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
     throw new InputError(name, `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw new InputError(name, `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isDirectory() ? 'a directory' : 'a special file'}); give a file, or - for standard input`);
+  }
+  return fd;
+}
+
+/** Read an input as UTF-8 (a leading BOM is dropped); "-" is standard input. Named by file name only. */
+export function readInput(path: string, max: number = INPUT_LIMITS.maxBytes): InputFile {
+  const stdin = path === '-';
+  const name = stdin ? 'stdin' : basename(path);
+  const fd = stdin ? 0 : openRegularFile(path, name);
+  let buf: Buffer;
+  try {
+    buf = readBounded(fd, name, max);
+  } finally {
+    if (!stdin) closeSync(fd);
   }
   const sha256 = createHash('sha256').update(buf).digest('hex');
   let text = buf.toString('utf8');

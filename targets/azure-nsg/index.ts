@@ -2,6 +2,7 @@ import type { Rule, RuleModel } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
 import { provenanceText, unenforcedUrls } from '../common.js';
 import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
+import { looksLikeAddress, parseCidr, parseCount, ValueError } from '../../src/values.js';
 
 /** Azure NSG limits (per NSG unless said otherwise). */
 export const NSG_LIMITS = {
@@ -20,26 +21,33 @@ const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
 /** A service tag (VirtualNetwork, Internet, AzureCloud.WestEurope) or a CIDR prefix. */
 const ENDPOINT = /^(?:[A-Za-z][A-Za-z0-9.]{0,79}|\*|[0-9.]+\/[0-9]{1,2}|[0-9A-Fa-f:]+\/[0-9]{1,3})$/;
 
-export interface NsgOptions { name: string; priorityStart: number; priorityStep: number; source: string; direction: 'Outbound' | 'Inbound'; deny?: 'internet' | 'all' }
+export interface NsgOptions { name: string; priorityStart: number; priorityStep: number; source: string; direction: 'Outbound' | 'Inbound'; deny?: 'internet' | 'all'; /** --nsg-source as prefixes, per family (else `source` is a service tag) */ sources?: Partial<Record<4 | 6, string>> }
 
 export function nsgOptions(o: Record<string, unknown>): NsgOptions {
   const name = String(o.nsgName ?? 'm365-egress');
   if (!NAME.test(name)) throw new TargetLimitError('azure-nsg', `--nsg-name ${JSON.stringify(name)}: 1-80 letters, digits, "_", "." or "-", starting with a letter or digit`);
-  const num = (k: string, flag: string, d: number) => {
-    const v = Number(o[k] ?? d);
-    if (!Number.isInteger(v)) throw new TargetLimitError('azure-nsg', `${flag} must be a whole number`);
-    return v;
+  const strict = <T>(f: () => T): T => {
+    try { return f(); } catch (e) { if (e instanceof ValueError) throw new TargetLimitError('azure-nsg', e.message); throw e; }
   };
-  const priorityStart = num('nsgPriorityStart', '--nsg-priority-start', 100);
-  const priorityStep = num('nsgPriorityStep', '--nsg-priority-step', 1);
-  if (priorityStart < NSG_LIMITS.priorityMin || priorityStart > NSG_LIMITS.priorityMax) throw new TargetLimitError('azure-nsg', `--nsg-priority-start ${priorityStart} is outside ${NSG_LIMITS.priorityMin}-${NSG_LIMITS.priorityMax}`);
-  if (priorityStep < 1 || priorityStep > 100) throw new TargetLimitError('azure-nsg', '--nsg-priority-step must be 1-100');
-  const source = String(o.nsgSource ?? 'VirtualNetwork');
-  if (!ENDPOINT.test(source)) throw new TargetLimitError('azure-nsg', `--nsg-source ${JSON.stringify(source)}: a service tag such as VirtualNetwork or a CIDR prefix`);
+  const priorityStart = strict(() => parseCount('--nsg-priority-start', o.nsgPriorityStart ?? '100', NSG_LIMITS.priorityMin, NSG_LIMITS.priorityMax));
+  const priorityStep = strict(() => parseCount('--nsg-priority-step', o.nsgPriorityStep ?? '1', 1, 100));
+  // a service tag serves both families; prefixes: at most one per family (an NSG rule holds one family)
+  const sources: Partial<Record<4 | 6, string>> = {};
+  let tag: string | undefined;
+  for (const item of String(o.nsgSource ?? 'VirtualNetwork').split(',')) {
+    if (looksLikeAddress(item)) {
+      const p = strict(() => parseCidr('--nsg-source', item));
+      if (sources[p.family]) throw new TargetLimitError('azure-nsg', `--nsg-source: two IPv${p.family} prefixes; give at most one per family`);
+      sources[p.family] = p.text;
+    } else if (ENDPOINT.test(item) && tag === undefined) tag = item;
+    else throw new TargetLimitError('azure-nsg', `--nsg-source ${JSON.stringify(item)}: a service tag such as VirtualNetwork or a CIDR prefix (one per family, comma-separated)`);
+  }
+  if (tag && (sources[4] || sources[6])) throw new TargetLimitError('azure-nsg', '--nsg-source: a service tag or prefixes, not both');
+  const source = tag ?? '';
   const direction = o.nsgDirection === 'Inbound' ? 'Inbound' : 'Outbound';
   const deny = o.nsgDeny === undefined ? undefined : String(o.nsgDeny);
   if (deny !== undefined && deny !== 'internet' && deny !== 'all') throw new TargetLimitError('azure-nsg', `--nsg-deny ${JSON.stringify(deny)}: internet or all`);
-  return { name, priorityStart, priorityStep, source, direction, ...(deny ? { deny } : {}) };
+  return { name, priorityStart, priorityStep, source, direction, ...(tag ? {} : { sources }), ...(deny ? { deny } : {}) };
 }
 
 export interface NsgRule {
@@ -68,32 +76,37 @@ export function nsgRules(rules: Rule[], o: NsgOptions): NsgRule[] {
       sourcePortRange: '*',
     };
     // Outbound: from --nsg-source to the feed's prefixes; Inbound: the other way round
-    if (o.direction === 'Outbound') { props.sourceAddressPrefix = o.source; props.destinationAddressPrefixes = remote; }
-    else { props.sourceAddressPrefixes = remote; props.destinationAddressPrefix = o.source; }
+    const local = o.sources?.[r.family] ?? o.source;
+    if (o.direction === 'Outbound') { props.sourceAddressPrefix = local; props.destinationAddressPrefixes = remote; }
+    else { props.sourceAddressPrefixes = remote; props.destinationAddressPrefix = local; }
     if (ports) props.destinationPortRanges = ports; else props.destinationPortRange = '*';
     return { name: `m365_${r.key}`, properties: props };
   });
 }
 
 /**
- * The closing deny rule of --nsg-deny, at the lowest priority an NSG rule can have: without it the
- * default AllowInternetOutBound (65001) lets every other destination through.
+ * The closing deny rules of --nsg-deny, at the lowest priorities an NSG rule can have: without
+ * them the default AllowInternetOutBound (65001) lets every other destination through. One rule
+ * for a service tag; one per family for local prefixes (a rule holds one family).
  */
-export function denyRule(o: NsgOptions): NsgRule | undefined {
-  if (!o.deny) return undefined;
+export function denyRules(o: NsgOptions, families: (4 | 6)[]): NsgRule[] {
+  if (!o.deny) return [];
   const remote = o.deny === 'all' ? '*' : 'Internet';
-  const props: NsgRule['properties'] = {
-    description: `m365fw: deny every other ${o.direction.toLowerCase()} flow ${o.direction === 'Outbound' ? 'to' : 'from'} ${remote === '*' ? 'anywhere' : 'the Internet'}`,
-    protocol: '*',
-    access: 'Deny',
-    priority: NSG_LIMITS.priorityMax,
-    direction: o.direction,
-    sourcePortRange: '*',
-    destinationPortRange: '*',
-  };
-  if (o.direction === 'Outbound') { props.sourceAddressPrefix = o.source; props.destinationAddressPrefix = remote; }
-  else { props.sourceAddressPrefix = remote; props.destinationAddressPrefix = o.source; }
-  return { name: `m365_deny_${o.deny}`, properties: props };
+  const locals: [string, string][] = o.sources ? families.filter((f) => o.sources![f]).map((f) => [`_v${f}`, o.sources![f]!]) : [['', o.source]];
+  return locals.map(([suffix, local], i) => {
+    const props: NsgRule['properties'] = {
+      description: `m365fw: deny every other ${o.direction.toLowerCase()} flow ${o.direction === 'Outbound' ? 'to' : 'from'} ${remote === '*' ? 'anywhere' : 'the Internet'}`,
+      protocol: '*',
+      access: 'Deny',
+      priority: NSG_LIMITS.priorityMax - (locals.length - 1 - i),
+      direction: o.direction,
+      sourcePortRange: '*',
+      destinationPortRange: '*',
+    };
+    if (o.direction === 'Outbound') { props.sourceAddressPrefix = local; props.destinationAddressPrefix = remote; }
+    else { props.sourceAddressPrefix = remote; props.destinationAddressPrefix = local; }
+    return { name: `m365_deny_${o.deny}${suffix}`, properties: props };
+  });
 }
 
 /** Fail loudly, saying by how much and what to do, when the model exceeds an NSG budget. */
@@ -107,18 +120,21 @@ export function checkBudgets(rules: NsgRule[], o: NsgOptions): void {
   if (src > NSG_LIMITS.sourcePrefixesPerNsg) fail(`${src} source prefixes exceed the ${NSG_LIMITS.sourcePrefixesPerNsg} an NSG holds by ${src - NSG_LIMITS.sourcePrefixesPerNsg} (already merged losslessly)`);
   const allows = rules.filter((r) => r.properties.access === 'Allow');
   // with --nsg-deny the deny rule takes the last priority: the allow rules must end before it
-  const maxAllow = allows.length < rules.length ? NSG_LIMITS.priorityMax - 1 : NSG_LIMITS.priorityMax;
+  const maxAllow = NSG_LIMITS.priorityMax - (rules.length - allows.length);
   const last = o.priorityStart + (allows.length - 1) * o.priorityStep;
   if (allows.length && last > maxAllow) {
-    throw new TargetLimitError('azure-nsg', `${allows.length} rules from priority ${o.priorityStart} step ${o.priorityStep} end at ${last}, past ${maxAllow}${maxAllow < NSG_LIMITS.priorityMax ? ` (${NSG_LIMITS.priorityMax} is the --nsg-deny rule's)` : ''} by ${last - maxAllow}; lower --nsg-priority-start or --nsg-priority-step, or narrow the input`);
+    throw new TargetLimitError('azure-nsg', `${allows.length} rules from priority ${o.priorityStart} step ${o.priorityStep} end at ${last}, past ${maxAllow}${maxAllow < NSG_LIMITS.priorityMax ? ` (${maxAllow + 1}-${NSG_LIMITS.priorityMax} are the --nsg-deny rules')` : ''} by ${last - maxAllow}; lower --nsg-priority-start or --nsg-priority-step, or narrow the input`);
   }
   for (const r of rules) if (!NAME.test(r.name)) throw new TargetLimitError('azure-nsg', `rule name ${r.name} is not a valid NSG rule name`);
 }
 
 export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
   const o = nsgOptions(ctx.options);
-  const deny = denyRule(o);
-  const rules = [...nsgRules(model.rules, o), ...(deny ? [deny] : [])];
+  // an NSG rule holds one family: each family's rules need a local prefix of that family
+  const missing = o.sources && model.rules.find((r) => !o.sources![r.family]);
+  if (missing) throw new TargetLimitError('azure-nsg', `--nsg-source has no IPv${missing.family} prefix for rule ${missing.key}; add one (comma-separated), pass --no-ipv${missing.family}, or give a service tag`);
+  const families = [...new Set(model.rules.map((r) => r.family))].sort();
+  const rules = [...nsgRules(model.rules, o), ...denyRules(o, families)];
   checkBudgets(rules, o);
   const template = {
     $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',

@@ -45,11 +45,15 @@ const sample = (host: string) => host.replace('*', 'm365fw-sample');
  * name or wildcard that a direct wildcard covers is decided before that wildcard (the exception).
  */
 export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
-  const type = Number(ctx.options.pacType ?? 1);
-  if (type !== 1 && type !== 2) throw new TargetLimitError('pac', '--pac-type must be 1 (Optimize direct) or 2 (Optimize and Allow direct)');
+  const rawType = String(ctx.options.pacType ?? '1');
+  if (rawType !== '1' && rawType !== '2') throw new TargetLimitError('pac', '--pac-type must be 1 (Optimize direct) or 2 (Optimize and Allow direct)');
+  const type = rawType === '1' ? 1 : 2;
   const proxy = ctx.options.pacProxy as string | undefined;
   if (!proxy) throw new TargetLimitError('pac', '--pac-proxy is required, e.g. --pac-proxy "PROXY proxy.corp:8080"');
   if (!PROXY.test(proxy) || proxy.length > PAC_LIMITS.proxyLength) throw new TargetLimitError('pac', `--pac-proxy ${JSON.stringify(proxy)}: give "PROXY host:port" (several separated by "; ")`);
+  for (const m of proxy.matchAll(/:([0-9]+)/g)) {
+    if (!/^[1-9][0-9]{0,4}$/.test(m[1]) || Number(m[1]) > 65535) throw new TargetLimitError('pac', `--pac-proxy ${JSON.stringify(proxy)}: port ${m[1]} is not 1-65535`);
+  }
   const entries = pacEntries(model, type);
   const directWild = entries.filter((e) => e.direct && e.kind !== 'fqdn');
   const covered = (e: PacEntry) => directWild.some((d) => d.host !== e.host && matches(entryRegex(d.host, d.kind), e.kind === 'fqdn' ? e.host : sample(e.host)));

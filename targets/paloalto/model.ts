@@ -5,6 +5,7 @@ import { prefixCount } from '../../src/net/prefixtext.js';
 import { portsText } from '../../src/net/ports.js';
 import { provenanceText, safeText } from '../common.js';
 import { TargetLimitError } from '../types.js';
+import { looksLikeAddress, parseCidr, parseCount } from '../../src/values.js';
 import { compareIds } from '../../src/sources/o365json.js';
 
 /** PAN-OS limits (names per the PAN-OS docs, lengths per Palo Alto's structure specs). */
@@ -41,10 +42,16 @@ export interface PanosOptions {
 
 export function panosOptions(o: Record<string, unknown>): PanosOptions {
   const fail = (m: string): never => { throw new TargetLimitError('paloalto', m); };
-  const list = (k: string, flag: string, re: RegExp) => String(o[k] ?? 'any').split(',').map((s) => s.trim()).map((z) => (re.test(z) ? z : fail(`${flag} ${JSON.stringify(z)} is not a valid name`)));
+  const list = (k: string, flag: string, re: RegExp) => String(o[k] ?? 'any').split(',').map((z) => {
+    if (!re.test(z)) fail(`${flag} ${JSON.stringify(z)} is not a valid name`);
+    if (flag === '--panos-source' && looksLikeAddress(z)) {
+      try { return parseCidr(flag, z).text; } catch (e) { return fail((e as Error).message); }
+    }
+    return z;
+  });
   const vsys = String(o.panosVsys ?? 'vsys1');
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/.test(vsys)) fail(`--panos-vsys ${JSON.stringify(vsys)} is not a valid vsys name`);
-  const int = (k: string, flag: string, d: number) => { const n = Number(o[k] ?? d); return Number.isInteger(n) && n > 0 ? n : fail(`${flag} must be a positive whole number`); };
+  const int = (k: string, flag: string, d: number) => { try { return parseCount(flag, o[k] ?? String(d), 1, 1_000_000_000); } catch (e) { return fail((e as Error).message); } };
   const base = o.panosEdlUrlBase as string | undefined;
   if (base !== undefined && !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/.test(base)) fail(`--panos-edl-url-base ${JSON.stringify(base)} is not a plain http(s) URL`);
   const ipEdl = o.panosIpEdl === true;
