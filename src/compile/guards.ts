@@ -45,17 +45,18 @@ const DOCUMENTATION: Record<Family, string[]> = {
   6: ['2001:db8::/32', '3fff::/20'], // RFC 3849, RFC 9637
 };
 /** What ipaddr.js lacks. */
-const EXTRA: { family: Family; cls: string; prefixes: string[] }[] = [
+const EXTRA: { family: Family; cls: string; prefixes: string[]; fallback?: boolean }[] = [
   { family: 6, cls: 'reserved', prefixes: ['100:0:0:1::/64'] }, // dummy IPv6 prefix, RFC 9780
-  // outside 2000::/3, the global unicast space IANA allocates from (RFC 4291 2.4, RFC 3513): "::/3", "4000::/2", "8000::/1"
-  { family: 6, cls: 'reserved', prefixes: ['::/3', '4000::/2', '8000::/1'] },
+  // outside 2000::/3, the global unicast space IANA allocates from (RFC 4291 2.4): a class only
+  // where no other one applies (fc00::/7 is "private", not also this)
+  { family: 6, cls: 'reserved', prefixes: ['::/3', '4000::/2', '8000::/1'], fallback: true },
 ];
 
 export const IMPLAUSIBLE_CLASSES = ['private', 'loopback', 'link-local', 'multicast', 'documentation', 'reserved', 'short', 'public-suffix'] as const;
 /** Prefixes shorter than these are refused in a web-service feed by default, also after merging. */
 export const MIN_FEED_PREFIX_LEN = { v4: 10, v6: 28 } as const;
 
-type RangeTable = { cls: string; family: Family; iv: Interval[] }[];
+type RangeTable = { cls: string; family: Family; iv: Interval[]; fallback?: boolean }[];
 let table: RangeTable | undefined;
 
 /** An ipaddr.js range as an interval (built from its bytes: some, like ::ffff:0:0/96, our parser refuses as input). */
@@ -80,7 +81,7 @@ export function implausibleRanges(): RangeTable {
     }
     out.push({ cls: 'documentation', family: fam, iv: docs });
   }
-  for (const r of EXTRA) out.push({ cls: r.cls, family: r.family, iv: unionIntervals(toIntervals(r.family, r.prefixes)) });
+  for (const r of EXTRA) out.push({ cls: r.cls, family: r.family, iv: unionIntervals(toIntervals(r.family, r.prefixes)), ...(r.fallback ? { fallback: true } : {}) });
   return (table = out);
 }
 
@@ -90,7 +91,9 @@ export function implausibleClasses(family: Family, prefix: string): string[] {
   const len = Number(prefix.slice(prefix.indexOf('/') + 1));
   if (len < (family === 4 ? MIN_FEED_PREFIX_LEN.v4 : MIN_FEED_PREFIX_LEN.v6)) out.add('short');
   const iv = toIntervals(family, [prefix]);
-  for (const r of implausibleRanges()) if (r.family === family && intersects(iv, r.iv)) out.add(r.cls);
+  let special = false;
+  for (const r of implausibleRanges()) if (!r.fallback && r.family === family && intersects(iv, r.iv)) { out.add(r.cls); special = true; }
+  if (!special) for (const r of implausibleRanges()) if (r.fallback && r.family === family && intersects(iv, r.iv)) out.add(r.cls);
   return [...out].sort();
 }
 

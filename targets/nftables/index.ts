@@ -15,12 +15,28 @@ export const NFT_LIMITS = {
 
 export const NFT_FILE = 'm365fw.nft';
 const IDENT = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+/**
+ * Table names m365fw refuses: nft keywords (the file would not parse, or parse as something else)
+ * and the tables other managers own (m365fw's file deletes and recreates its table: with "filter"
+ * it would delete the distribution's or firewalld's rules).
+ */
+export const RESERVED_TABLES = [
+  'table', 'chain', 'set', 'map', 'element', 'rule', 'flowtable', 'counter', 'quota', 'limit', 'ct', 'meta',
+  'add', 'create', 'insert', 'replace', 'delete', 'destroy', 'list', 'flush', 'rename', 'reset', 'describe', 'monitor', 'export', 'import', 'include', 'define', 'redefine', 'undefine',
+  'ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev', 'ether', 'vlan', 'tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'dccp', 'th',
+  'accept', 'drop', 'reject', 'return', 'jump', 'goto', 'continue', 'queue', 'log', 'dnat', 'snat', 'masquerade', 'redirect', 'notrack',
+  'type', 'hook', 'priority', 'policy', 'device', 'devices', 'flags', 'elements', 'comment', 'timeout', 'auto-merge',
+  'filter', 'nat', 'mangle', 'raw', 'security', 'route', 'firewalld', 'docker', 'libvirt', 'input', 'output', 'forward', 'prerouting', 'postrouting',
+] as const;
 
 export interface NftOptions { table: string; hook?: 'output' | 'forward'; policy: 'accept' | 'drop'; mode: 'table' | 'include' }
 
 export function nftOptions(o: Record<string, unknown>): NftOptions {
   const table = String(o.nftTable ?? 'm365fw');
   if (!IDENT.test(table)) throw new TargetLimitError('nftables', `--nft-table ${JSON.stringify(table)}: use letters, digits and "_", at most ${NFT_LIMITS.nameLength} characters`);
+  if ((RESERVED_TABLES as readonly string[]).includes(table.toLowerCase())) {
+    throw new TargetLimitError('nftables', `--nft-table ${table} is an nft keyword or a table other software owns; m365fw deletes and recreates its table on every load, so it needs one of its own (default m365fw)`);
+  }
   const hook = o.nftHook as NftOptions['hook'];
   const mode = (o.nftMode ?? 'table') as NftOptions['mode'];
   if (hook && mode === 'include') throw new TargetLimitError('nftables', '--nft-hook needs the table mode: in include mode your own table holds the base chain');
