@@ -13,6 +13,7 @@ skipNote('DNS check against dnsmasq', why);
 
 const CN = { msoid: 'clientconfig.partner.microsoftonline-p.net.cn', auto: 'autodiscover.partner.outlook.cn', mx: 'mail.protection.partner.outlook.cn', spf: 'v=spf1 include:spf.protection.partner.outlook.cn -all' };
 const WW = { auto: 'autodiscover.outlook.com', mx: 'mail.protection.outlook.com', spf: 'v=spf1 include:spf.protection.outlook.com -all' };
+const DOD = { auto: 'autodiscover-dod.office365.us', mx: 'mail.protection.office365.us', spf: 'v=spf1 include:spf.protection.office365.us -all' };
 
 /** dnsmasq answers authoritatively for the test zones; targets must be known to it (host-record). */
 function config(port: number): string {
@@ -35,6 +36,20 @@ function config(port: number): string {
     ...zone('wrongauto.cn', { msoid: CN.msoid, auto: 'elsewhere.test', mx: 'mx.elsewhere.test', spf: ['v=spf1 -all'] }),
     ...zone('ok.com', { auto: WW.auto, mx: `ok-com.${WW.mx}`, spf: [WW.spf] }),
     ...zone('msoid.com', { msoid: CN.msoid, auto: WW.auto, mx: `msoid-com.${WW.mx}`, spf: [WW.spf] }),
+    // authoritative for .auth only, no upstream: Microsoft's own names (.us) are REFUSED if asked
+    'local=/auth/',
+    ...zone('right.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
+    ...zone('chain10.auth', { auto: 'h1.chain10.auth', mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
+    ...Array.from({ length: 9 }, (_, i) => `cname=h${i + 1}.chain10.auth,${i === 8 ? DOD.auto : `h${i + 2}.chain10.auth`}`),
+    ...zone('typo.auth', { auto: 'autodiscover-dod.offlce365.us', mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
+    ...zone('partial.auth', { auto: 'elsewhere.zz', mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
+    ...zone('plusinc.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: ['v=spf1 +include:spf.protection.office365.us -all'] }),
+    ...zone('plusall.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: ['v=spf1 +all include:spf.protection.office365.us'] }),
+    ...zone('qall.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: ['v=spf1 include:spf.protection.office365.us ?all'] }),
+    ...zone('softinc.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: ['v=spf1 ~include:spf.protection.office365.us -all'] }),
+    ...zone('xmail.auth', { auto: DOD.auto, mx: `tok.x${DOD.mx}`, spf: [DOD.spf] }),
+    ...zone('twospf.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: [DOD.spf, 'v=spf1 -all'] }),
+    ...zone('esc.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: ['v=spf1 \u001b[2J\u001b[32mok include:x -all'] }),
   ].join('\n') + '\n';
 }
 
@@ -89,6 +104,43 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
     expect(r.code).toBe(code);
   });
 
+  it.each([
+    ['right.auth', 0, { autodiscover: 'ok', mx: 'ok', spf: 'ok' }, 'a right zone on an authoritative-only server: the check stops at the expected target'],
+    ['chain10.auth', 0, { autodiscover: 'ok', mx: 'ok', spf: 'ok' }, 'a 10-hop chain ending at the target'],
+    ['typo.auth', 2, { autodiscover: 'wrong', mx: 'ok', spf: 'ok' }, 'a likely typo whose name cannot be resolved further is wrong, not an error'],
+    ['partial.auth', 1, { autodiscover: 'error', mx: 'ok', spf: 'ok' }, 'an error in one record: the others are still judged'],
+    ['plusinc.auth', 0, { autodiscover: 'ok', mx: 'ok', spf: 'ok' }, '+include: is a pass'],
+    ['plusall.auth', 2, { autodiscover: 'ok', mx: 'ok', spf: 'wrong' }, '+all lets anyone send'],
+    ['qall.auth', 2, { autodiscover: 'ok', mx: 'ok', spf: 'wrong' }, '?all too'],
+    ['softinc.auth', 2, { autodiscover: 'ok', mx: 'ok', spf: 'wrong' }, '~include does not pass Microsoft 365'],
+    ['xmail.auth', 2, { autodiscover: 'ok', mx: 'wrong', spf: 'ok' }, 'the MX suffix on a label boundary'],
+    ['twospf.auth', 2, { autodiscover: 'ok', mx: 'ok', spf: 'wrong' }, 'two SPF records'],
+  ])('USGovDoD %s: exit %i, %j (%s)', async (domain, code, expected) => {
+    const r = await check(domain as string, 'USGovDoD');
+    expect(verdicts(r.json)).toEqual(expected);
+    expect(r.code, r.stderr).toBe(code);
+    if (domain === 'typo.auth') expect(r.json.results[0].note).toMatch(/^likely typo: autodiscover-dod\.offlce365\.us is 1 character/);
+    if (domain === 'plusall.auth') expect(r.json.results[2].note).toBe('"+all" lets any host send for the domain');
+  });
+
+  it('answers are shown escaped in the text output: an ESC sequence cannot forge a line', async () => {
+    const r = await new Promise<{ stdout: string }>((resolve) => {
+      const p = spawn(process.execPath, [CLI, 'dns', 'check', 'esc.auth', '--instance', 'USGovDoD', '--resolver', resolver]);
+      let stdout = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.on('close', () => resolve({ stdout }));
+    });
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toContain('\\u001b[2J');
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(['ok', 'ok', 'wrong']);
+  });
+
+  it('a name that changes under case folding (a Kelvin sign) is refused', () => {
+    const r = runCli(['dns', 'check', 'o\u212a.auth', '--instance', 'USGovDoD', '--resolver', resolver]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is not a valid domain name/);
+  });
+
   it('a typo is called out as a likely typo, with the value found and the value expected', async () => {
     const r = await check('typo.cn', 'China');
     const msoid = r.json.results.find((x: any) => x.record === 'msoid');
@@ -101,7 +153,10 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
   it('REFUSED (a name the server is not authoritative for, no upstream) is an error: exit 1', async () => {
     const r = await check('example.org', 'Worldwide');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: CNAME msoid\.example\.org: (REFUSED|SERVFAIL)/);
+    expect(r.stderr).toMatch(/^error: msoid msoid\.example\.org: CNAME msoid\.example\.org: (REFUSED|SERVFAIL)/);
+    // every record judged, each row labelled with its own record and expected value
+    expect(r.json.results.map((x: any) => [x.record, x.verdict])).toEqual([['msoid', 'error'], ['autodiscover', 'error'], ['mx', 'error'], ['spf', 'error']]);
+    expect(r.json.results.every((x: any) => x.expected && x.expected !== '-')).toBe(true);
   });
 
   it('a resolver that does not answer is an error within the bounded timeout: exit 1', async () => {
@@ -114,7 +169,7 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
       c.on('close', (code) => resolve({ code: code ?? -1, stderr }));
     });
     expect(p.code).toBe(1);
-    expect(p.stderr).toMatch(/^error: CNAME msoid\.ok\.cn: (timed out|connection refused)/);
+    expect(p.stderr).toMatch(/^error: msoid msoid\.ok\.cn: CNAME msoid\.ok\.cn: (timed out|connection refused)/);
     expect(Date.now() - t0).toBeLessThan(15000);
   }, 20000);
 });

@@ -3,6 +3,8 @@ import { checkDomain } from '../dns/check.js';
 import { DNS_INSTANCES, requiredRecords, UNSUPPORTED_DNS_INSTANCES, zoneLines, type DnsInstance } from '../dns/records.js';
 import { UsageError } from './common.js';
 import { finish } from './fail.js';
+import { terminalText } from '../escape.js';
+import { asciiLower } from '../dns/check.js';
 
 function instanceOf(o: Record<string, unknown>): DnsInstance {
   const name = String(o.instance ?? 'Worldwide');
@@ -14,8 +16,9 @@ function instanceOf(o: Record<string, unknown>): DnsInstance {
 }
 
 function domainOf(d: string): string {
-  if (!isDomainName(d)) throw new UsageError(`${JSON.stringify(d)} is not a valid domain name (letters, digits and hyphens in dot-separated labels)`);
-  return d.toLowerCase().replace(/\.$/, '');
+  // only ASCII: a name that changes under Unicode case folding (a Kelvin sign) is not what it looks like
+  if (!/^[\x21-\x7e]+$/.test(d) || !isDomainName(d)) throw new UsageError(`${JSON.stringify(d)} is not a valid domain name (letters, digits and hyphens in dot-separated labels)`);
+  return asciiLower(d).replace(/\.$/, '');
 }
 
 /** m365fw dns records DOMAIN: zone-file lines or JSON. */
@@ -35,12 +38,14 @@ export async function dnsCheckCommand(domain: string, o: Record<string, unknown>
   const results = await checkDomain(d, instance, o.resolver as string | undefined);
   if (o.json) process.stdout.write(JSON.stringify({ domain: d, instance, results }, null, 2) + '\n');
   else {
+    // answers are untrusted: every value shown escaped, on its row
     for (const r of results) {
-      const found = r.found?.length ? ` found ${r.found.join(' → ')}` : '';
-      process.stdout.write(`${r.verdict.padEnd(10)} ${r.record.padEnd(12)} ${r.name}: expected ${r.expected || '-'};${found}${r.note ? ` (${r.note})` : ''}\n`);
+      const found = r.found?.length ? ` found ${r.found.map((f) => terminalText(f, 300)).join(' → ')}` : '';
+      process.stdout.write(`${r.verdict.padEnd(10)} ${r.record.padEnd(12)} ${r.name}: expected ${r.expected};${found}${r.note ? ` (${terminalText(r.note, 300)})` : ''}\n`);
     }
   }
-  const error = results.find((r) => r.verdict === 'error');
-  if (error) { process.stderr.write(`error: ${error.note}\n`); return finish(1); }
+  const errors = results.filter((r) => r.verdict === 'error');
+  for (const e of errors) process.stderr.write(`error: ${e.record} ${e.name}: ${terminalText(e.note ?? 'lookup failed')}\n`);
+  if (errors.length) return finish(1);
   finish(results.every((r) => r.verdict === 'ok') ? 0 : 2);
 }

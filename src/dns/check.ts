@@ -5,7 +5,8 @@ export type Verdict = 'ok' | 'missing' | 'wrong' | 'unexpected' | 'error';
 export interface CheckResult { record: 'msoid' | 'autodiscover' | 'mx' | 'spf'; name: string; verdict: Verdict; expected: string; found?: string[]; note?: string }
 
 /** DNS resolution limits for check: a dead resolver ends the run quickly. */
-export const DNS_LIMITS = { timeoutMs: 2000, tries: 2, maxCnameHops: 8 } as const;
+/** maxCnameHops: as far as common resolvers follow a chain (BIND and Unbound stop at 16 or so). */
+export const DNS_LIMITS = { timeoutMs: 2000, tries: 2, maxCnameHops: 16 } as const;
 
 class LookupError extends Error { constructor(readonly code: string, msg: string) { super(msg); } }
 const MISSING = new Set(['ENOTFOUND', 'ENODATA']);
@@ -45,64 +46,105 @@ async function lookup<T>(what: string, fn: () => Promise<T>): Promise<T | undefi
   }
 }
 
-/** Follow CNAMEs from name; returns the chain of targets (empty when name has no CNAME). */
-async function cnameChain(r: Resolver, name: string): Promise<string[]> {
+/** ASCII-only lower case: a Unicode fold would turn a Kelvin sign into "k" and call it equal. */
+export const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+const norm = (s: string) => asciiLower(s).replace(/\.$/, '');
+
+/**
+ * Follow CNAMEs from name, as far as a resolver would, but never past the expected target: its
+ * own zone may be served elsewhere (an authoritative-only server refuses it). A lookup failure
+ * after a hop that already decides the verdict (the target, or a likely typo of it) ends the chain.
+ */
+async function cnameChain(r: Resolver, name: string, expected?: string): Promise<{ chain: string[]; error?: LookupError }> {
   const chain: string[] = [];
   let cur = name;
   for (let i = 0; i < DNS_LIMITS.maxCnameHops; i++) {
-    const t = await lookup(`CNAME ${cur}`, () => r.resolveCname(cur));
+    let t: string[] | undefined;
+    try {
+      t = await lookup(`CNAME ${cur}`, () => r.resolveCname(cur));
+    } catch (e) {
+      if (e instanceof LookupError) return { chain, error: e };
+      throw e;
+    }
     if (!t?.length) break;
-    cur = t[0].toLowerCase().replace(/\.$/, '');
+    cur = norm(t[0]);
     chain.push(cur);
+    if (expected && (cur === expected || typo(cur, expected))) break;
   }
-  return chain;
+  return { chain };
 }
 
-async function checkCname(r: Resolver, record: 'msoid' | 'autodiscover', name: string, expected: string): Promise<CheckResult> {
-  const chain = await cnameChain(r, name);
-  if (!chain.length) return { record, name, verdict: 'missing', expected };
-  if (chain.includes(expected)) return { record, name, verdict: 'ok', expected, found: chain, ...(chain.length > 1 ? { note: `CNAME chain of ${chain.length}` } : {}) };
-  const last = chain[chain.length - 1];
+const record = (rec: CheckResult['record'], name: string, expected: string) => ({ record: rec, name, expected });
+
+async function checkCname(r: Resolver, rec: 'msoid' | 'autodiscover', name: string, expected: string): Promise<CheckResult> {
+  const { chain, error } = await cnameChain(r, name, expected);
+  const base = record(rec, name, expected);
+  if (chain.includes(expected)) return { ...base, verdict: 'ok', found: chain, ...(chain.length > 1 ? { note: `CNAME chain of ${chain.length}` } : {}) };
   const near = chain.find((c) => typo(c, expected));
-  return { record, name, verdict: 'wrong', expected, found: chain, note: near ? `likely typo: ${near} is ${editDistance(near, expected)} character(s) from ${expected}` : `points to ${last}` };
+  // a likely typo is wrong whether or not the name it points to resolves
+  if (near) return { ...base, verdict: 'wrong', found: chain, note: `likely typo: ${near} is ${editDistance(near, expected)} character(s) from ${expected}` };
+  if (error) return { ...base, verdict: 'error', ...(chain.length ? { found: chain } : {}), note: error.message };
+  if (!chain.length) return { ...base, verdict: 'missing' };
+  return { ...base, verdict: 'wrong', found: chain, note: `points to ${chain[chain.length - 1]}` };
 }
 
-/** Check the four records that decide the exit code (0 all ok, 2 some not, 1 error). */
+/** One record's check, any lookup failure its own "error" verdict: the others are still judged. */
+async function judged(rec: CheckResult['record'], name: string, expected: string, f: () => Promise<CheckResult>): Promise<CheckResult> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof LookupError) return { ...record(rec, name, expected), verdict: 'error', note: e.message };
+    throw e;
+  }
+}
+
+/** SPF: the include with a passing qualifier (none or "+"), and no "all" that lets everyone send. */
+export function judgeSpf(spf: string, include: string): { ok: boolean; note?: string } {
+  const terms = asciiLower(spf).split(/\s+/).filter(Boolean);
+  const wide = terms.find((t) => /^[+?]?all$/.test(t));
+  if (wide) return { ok: false, note: `"${wide}" lets any host send for the domain` };
+  const inc = terms.find((t) => t.replace(/^[+\-~?]/, '') === include);
+  if (inc && /^[-~?]/.test(inc)) return { ok: false, note: `"${inc}": the qualifier ${inc[0]} does not let Microsoft 365 pass` };
+  if (inc) return { ok: true };
+  const near = terms.find((t) => t.replace(/^[+\-~?]/, '').startsWith('include:') && typo(t.replace(/^[+\-~?]/, ''), include));
+  return { ok: false, ...(near ? { note: `likely typo: ${near}` } : { note: `no ${include}` }) };
+}
+
+/** Check the four records; each is judged even when another errs. Exit: 0 all ok, 2 some not, 1 an error. */
 export async function checkDomain(domain: string, instance: DnsInstance, resolver?: string): Promise<CheckResult[]> {
   const r = makeResolver(resolver);
   const want = INSTANCE_RECORDS[instance];
-  const d = domain.toLowerCase().replace(/\.$/, '');
+  const d = norm(domain);
   const out: CheckResult[] = [];
   const msoidName = `msoid.${d}`;
-  try {
-    if (typeof want.msoid === 'string' && want.msoid !== 'n/a') out.push(await checkCname(r, 'msoid', msoidName, want.msoid));
-    else if (want.msoid === null) {
-      const chain = await cnameChain(r, msoidName);
-      out.push(chain.length
-        ? { record: 'msoid', name: msoidName, verdict: 'unexpected', expected: 'no record', found: chain, note: 'Microsoft advises against an msoid record on this instance' }
-        : { record: 'msoid', name: msoidName, verdict: 'ok', expected: 'no record' });
-    }
-    out.push(await checkCname(r, 'autodiscover', `autodiscover.${d}`, want.autodiscover));
+  if (typeof want.msoid === 'string' && want.msoid !== 'n/a') out.push(await checkCname(r, 'msoid', msoidName, want.msoid));
+  else if (want.msoid === null) {
+    out.push(await judged('msoid', msoidName, 'no record', async () => {
+      const { chain, error } = await cnameChain(r, msoidName);
+      if (chain.length) return { ...record('msoid', msoidName, 'no record'), verdict: 'unexpected', found: chain, note: 'Microsoft advises against an msoid record on this instance' };
+      if (error) throw error;
+      return { ...record('msoid', msoidName, 'no record'), verdict: 'ok' };
+    }));
+  }
+  out.push(await checkCname(r, 'autodiscover', `autodiscover.${d}`, want.autodiscover));
+  const mxWant = `<token>.${want.mxSuffix}`;
+  out.push(await judged('mx', d, mxWant, async () => {
     const mx = (await lookup(`MX ${d}`, () => r.resolveMx(d))) ?? [];
-    const hosts = mx.sort((a, b) => a.priority - b.priority).map((m) => m.exchange.toLowerCase().replace(/\.$/, ''));
-    const mxOk = hosts.some((h) => h.endsWith(`.${want.mxSuffix}`));
-    const mxNear = hosts.find((h) => typo(h.split('.').slice(1).join('.'), want.mxSuffix));
-    out.push(!hosts.length
-      ? { record: 'mx', name: d, verdict: 'missing', expected: `*.${want.mxSuffix}` }
-      : { record: 'mx', name: d, verdict: mxOk ? 'ok' : 'wrong', expected: `*.${want.mxSuffix}`, found: hosts, ...(!mxOk && mxNear ? { note: `likely typo: ${mxNear}` } : {}) });
+    const hosts = mx.sort((a, b) => a.priority - b.priority).map((m) => norm(m.exchange));
+    if (!hosts.length) return { ...record('mx', d, mxWant), verdict: 'missing' };
+    // the suffix on a label boundary: "x.xmail.protection.outlook.com" is not ours
+    const okHost = hosts.some((h) => h.endsWith(`.${want.mxSuffix}`) && h.length > want.mxSuffix.length + 1);
+    const near = hosts.find((h) => typo(h.split('.').slice(1).join('.'), want.mxSuffix));
+    return { ...record('mx', d, mxWant), verdict: okHost ? 'ok' : 'wrong', found: hosts, ...(!okHost && near ? { note: `likely typo: ${near}` } : {}) };
+  }));
+  const include = `include:${want.spfInclude}`;
+  out.push(await judged('spf', d, include, async () => {
     const txt = ((await lookup(`TXT ${d}`, () => r.resolveTxt(d))) ?? []).map((chunks) => chunks.join(''));
     const spf = txt.filter((t) => /^v=spf1(\s|$)/i.test(t));
-    const include = `include:${want.spfInclude}`;
-    const has = (t: string) => t.toLowerCase().split(/\s+/).includes(include);
-    if (!spf.length) out.push({ record: 'spf', name: d, verdict: 'missing', expected: include });
-    else if (spf.length > 1) out.push({ record: 'spf', name: d, verdict: 'wrong', expected: include, found: spf, note: 'more than one v=spf1 record (RFC 7208: permerror)' });
-    else {
-      const near = spf[0].toLowerCase().split(/\s+/).find((w) => w.startsWith('include:') && typo(w, include));
-      out.push({ record: 'spf', name: d, verdict: has(spf[0]) ? 'ok' : 'wrong', expected: include, found: spf, ...(!has(spf[0]) && near ? { note: `likely typo: ${near}` } : {}) });
-    }
-  } catch (e) {
-    if (e instanceof LookupError) out.push({ record: (['msoid', 'autodiscover', 'mx', 'spf'] as const)[out.length] ?? 'spf', name: d, verdict: 'error', expected: '', note: e.message });
-    else throw e;
-  }
+    if (!spf.length) return { ...record('spf', d, include), verdict: 'missing' };
+    if (spf.length > 1) return { ...record('spf', d, include), verdict: 'wrong', found: spf, note: 'more than one v=spf1 record (RFC 7208: permerror)' };
+    const j = judgeSpf(spf[0], include);
+    return { ...record('spf', d, include), verdict: j.ok ? 'ok' : 'wrong', found: spf, ...(j.note ? { note: j.note } : {}) };
+  }));
   return out;
 }
