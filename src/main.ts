@@ -1,13 +1,35 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { IMPLAUSIBLE_CLASSES, parseMaxRemoval } from './compile/guards.js';
+import { INSTANCES } from './sources/state.js';
+import { parseChoice, parseDecimal } from './values.js';
+import { terminalText } from './escape.js';
 import { TARGETS } from '../targets/index.js';
 import { TOOL_VERSION } from './version.js';
 import { fail, tolerateClosedPipes } from './commands/fail.js';
 
 tolerateClosedPipes();
 
+/** A value checker as commander's argParser: a bad value is its usage error, naming what is valid. */
+function strictly(f: (v: string) => unknown): (v: string) => string {
+  return (v) => {
+    try {
+      f(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+    return v;
+  };
+}
+const maxRemovalArg = strictly((v) => parseMaxRemoval(v));
+const instanceArg = strictly((v) => parseChoice('--instance', v, INSTANCES));
+const secondsArg = strictly((v) => parseDecimal('--timeout', v, 0.1, 60));
+const mibArg = strictly((v) => parseDecimal('--max-body', v, 1, 4096));
+
+
 const program = new Command();
+// commander quotes the bad value in its usage errors: escaped like every other line we print
+program.configureOutput({ outputError: (str, write) => write(`${terminalText(str.trim().replace(/\s*\n\s*/g, ' '))}\n`) });
 program.name('m365fw').description('Compile the Microsoft 365 endpoint feed into firewall rules').version(TOOL_VERSION);
-program.showHelpAfterError();
 /** Thrown by commander instead of exiting, so that help and usage errors drain like any output. */
 class CommanderExit extends Error {
   constructor(readonly code: number) { super('commander exit'); }
@@ -20,19 +42,19 @@ program.exitOverride((err) => {
 const compile = program.command('compile').description('compile a feed into rules for one or more targets (exit 0 written, 1 error)');
 addCompileOptions(compile);
 compile.requiredOption('--out <dir>', 'output directory (created if missing)');
-compile.option('--max-removal <limit>', 'refuse when more than this share (10%) or count of the previous prefixes in --out would disappear');
+compile.option('--max-removal <limit>', 'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear', maxRemovalArg);
 compile.action((o) => import('./commands/compile.js').then((m) => m.compileCommand(o)).catch(fail));
 
 const plan = program.command('plan').description('what a compile would change against a previous output directory (exit 0 none, 2 changes, 1 error)');
 addCompileOptions(plan);
 plan.requiredOption('--previous <dir>', 'directory of the previous run (its report.json)');
-plan.option('--max-removal <limit>', 'refuse when more than this share (10%) or count of the previous prefixes would disappear');
+plan.option('--max-removal <limit>', 'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear', maxRemovalArg);
 plan.option('--json', 'print the JSON plan instead of Markdown');
 plan.option('--plan-out <dir>', 'also write plan.json and plan.md here');
 plan.action((o) => import('./commands/plan.js').then((m) => m.planCommand(o)).catch(fail));
 
 program.command('fetch').description('download the feed from the web service when its version changed (exit 0 unchanged, 2 new data, 1 error)')
-  .requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh')
+  .requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh', instanceArg)
   .requiredOption('--state <dir>', 'state directory: feed, version and client request id (created if missing)')
   .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
   .option('--force', 'download the endpoints even when the version is unchanged (also accepts an older version)')
@@ -40,21 +62,21 @@ program.command('fetch').description('download the feed from the web service whe
   .option('--tenant <name>', 'TenantName passed to the service')
   .option('--no-ipv6', 'NoIPv6=true passed to the service')
   .option('--allow-implausible [classes]', 'accept implausible entries in the downloaded feed')
-  .option('--timeout <seconds>', 'per-request timeout', '8')
-  .option('--max-body <MiB>', 'largest response body accepted, after decompression', '64')
+  .option('--timeout <seconds>', 'per-request timeout', secondsArg, '8')
+  .option('--max-body <MiB>', 'largest response body accepted, after decompression', mibArg, '64')
   .action((o) => import('./commands/fetch.js').then((m) => m.fetchCommand(o)).catch(fail));
 
 const update = program.command('update').description('version check, download, plan, guards and write as one step (exit 0 current, 2 rewritten, 1 error or refused)');
 addCompileOptions(update, false);
-update.requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh')
+update.requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh', instanceArg)
   .requiredOption('--state <dir>', 'state directory: downloaded feed and client request id (created if missing)')
   .requiredOption('--out <dir>', 'output directory; its report.json is the version of record')
   .option('--plan-out <dir>', 'write plan.json and plan.md here (on changes, and with the verdict when refused)')
-  .option('--max-removal <limit>', 'refuse when more than this share (10%) or count of what the previous output enforced would disappear')
+  .option('--max-removal <limit>', 'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear', maxRemovalArg)
   .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
   .option('--force', 'download and recompile even when out/ is current (also accepts an older version)')
-  .option('--timeout <seconds>', 'per-request timeout', '8')
-  .option('--max-body <MiB>', 'largest response body accepted, after decompression', '64')
+  .option('--timeout <seconds>', 'per-request timeout', secondsArg, '8')
+  .option('--max-body <MiB>', 'largest response body accepted, after decompression', mibArg, '64')
   .action((o) => import('./commands/update.js').then((m) => m.updateCommand(o)).catch(fail));
 
 const dns = program.command('dns').description('DNS records a custom domain needs for Microsoft 365');
@@ -82,7 +104,7 @@ export function addCompileOptions(cmd: Command, input = true): Command {
     cmd
       .requiredOption('--input <file>', 'feed in the web service /endpoints format (or a prefix list, see --input-format)')
       .addOption(new Option('--input-format <format>', 'input format').choices(['o365', 'prefixes']).default('o365'))
-      .option('--instance <name>', 'instance the feed came from, for provenance (Worldwide, China, USGovDoD, USGovGCCHigh)')
+      .option('--instance <name>', 'instance the feed came from, for provenance (Worldwide, China, USGovDoD, USGovGCCHigh)', instanceArg)
       .option('--tcp-ports <ports>', 'prefix lists: TCP ports to allow ("80,443")')
       .option('--udp-ports <ports>', 'prefix lists: UDP ports to allow');
   }
@@ -96,8 +118,8 @@ export function addCompileOptions(cmd: Command, input = true): Command {
     .option('--no-ipv6', 'drop IPv6 prefixes')
     .option('--no-ipv4', 'drop IPv4 prefixes')
     .option('--tenant <name>', 'substitute the tenant placeholder in URLs (autodiscover.*.onmicrosoft.com)')
-    .option('--allow-implausible [classes]', 'let implausible feed entries through (all, or a list of: private, loopback, link-local, multicast, documentation, short)')
-    .option('--allow-empty', 'write even when no rule survives the filters')
+    .option('--allow-implausible [classes]', `let implausible feed entries through (all, or a list of: ${IMPLAUSIBLE_CLASSES.join(', ')})`)
+    .option('--allow-empty', 'write even when a target would enforce nothing')
     .option('--timestamp', 'add the generation time to every artifact header (breaks byte-identical output)')
     .option('--no-progress', 'no progress bar on stderr');
   for (const t of TARGETS.values()) {
@@ -105,6 +127,7 @@ export function addCompileOptions(cmd: Command, input = true): Command {
       const opt = new Option(o.flags, `[${t.name}] ${o.description}`);
       if (o.choices) opt.choices(o.choices as string[]);
       if (o.defaultValue !== undefined) opt.default(o.defaultValue);
+      if (o.parse) opt.argParser(strictly(o.parse));
       cmd.addOption(opt);
     }
   }

@@ -52,3 +52,9 @@ export function parseChoice<T extends string>(flag: string, v: unknown, choices:
   if (!hit) throw new ValueError(`${flag} ${showValue(v)}: one of ${choices.join(', ')}`);
   return hit;
 }
+
+/** A check that returns the value unchanged when valid: for argParser, where the text travels on. */
+export const checked = (f: (v: string) => unknown) => (v: string): string => {
+  f(v);
+  return v;
+};

@@ -25,12 +25,13 @@ export const TARGETS: ReadonlyMap<string, Target> = (() => {
   return m;
 })();
 
-/** Resolve "--target a,b" or "all" to targets, in registry order. */
+/** Resolve "--target a,b" or "all" to targets, in registry order (so "b,a" gives the same output as "a,b"). */
 export function resolveTargets(spec: string): Target[] {
   if (spec === 'all') return [...TARGETS.values()];
-  return spec.split(',').map((n) => {
-    const t = TARGETS.get(n.trim());
+  const wanted = new Set(spec.split(',').map((n) => {
+    const t = TARGETS.get(n);
     if (!t) throw new Error(`unknown target ${JSON.stringify(n)}; known: ${[...TARGETS.keys()].join(', ')}, all`);
     return t;
-  });
+  }));
+  return [...TARGETS.values()].filter((t) => wanted.has(t));
 }

@@ -18,6 +18,8 @@ export interface TargetOption {
   description: string;
   defaultValue?: string | boolean;
   choices?: readonly string[];
+  /** Strict check of a given value (throws with what is valid); the CLI binds it to the flag's argParser. */
+  parse?: (value: string) => string;
 }
 
 export interface RenderContext {

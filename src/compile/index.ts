@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { InputError, showValue } from '../errors.js';
 import { parseState, STATE_FILE } from '../sources/state.js';
+import { compareIds } from '../sources/o365json.js';
 import { dirname, join } from 'node:path';
 import type { CompileOptions, EndpointSet, Finding, InputInfo, RuleModel } from '../model.js';
 import type { PortRange } from '../net/ports.js';
@@ -80,6 +81,8 @@ export function compileModel(req: CompileRequest): RuleModel {
   };
   has(sets.map((s) => s.serviceArea), 'service areas', '--service-areas', req.options.serviceAreas);
   has(sets.map((s) => s.category), 'categories', '--categories', req.options.categories);
+  // the model's order is the ids', never the input's
+  sets = [...sets].sort((a, b) => compareIds(a.id, b.id));
   const setsIn = sets.length;
   const kept = filterSets(sets, req.options);
   const built = buildRules(kept, req.onProgress);

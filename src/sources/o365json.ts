@@ -2,7 +2,7 @@ import { InputError } from '../errors.js';
 import { CATEGORIES, type Category, type EndpointSet, type UrlEntry } from '../model.js';
 import { classifyUrl, HostnameSyntaxError } from '../net/hostname.js';
 import { parsePortString, PortSyntaxError } from '../net/ports.js';
-import { canonicalPrefix, PrefixSyntaxError } from '../net/prefix.js';
+import { canonicalPrefix, parsePrefix, PrefixSyntaxError } from '../net/prefix.js';
 import { INPUT_LIMITS, type InputFile } from './read.js';
 import { parseExactJson } from './json.js';
 
@@ -129,10 +129,16 @@ export function parseRecord(fileName: string, rec: unknown, index: number, origi
   return set;
 }
 
-function dedupe(a: string[]): string[] { return [...new Set(a)]; }
+/** Deduplicated and in address order: the output never depends on the order the feed lists them in. */
+function dedupe(a: string[]): string[] {
+  const key = (p: string) => { const x = parsePrefix(p); return [BigInt(x.addr), x.len] as const; };
+  return [...new Set(a)].map((p) => [p, key(p)] as const)
+    .sort(([, x], [, y]) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] - y[1]))
+    .map(([p]) => p);
+}
 function dedupeUrls(a: UrlEntry[]): UrlEntry[] {
   const m = new Map(a.map((u) => [u.host, u]));
-  return [...m.values()];
+  return [...m.values()].sort((x, y) => (x.host < y.host ? -1 : x.host > y.host ? 1 : 0));
 }
 
 /** Compare endpoint-set ids: numbers numerically, then names. */

@@ -2,7 +2,7 @@ import type { Rule, RuleModel } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
 import { provenanceText, unenforcedUrls } from '../common.js';
 import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
-import { looksLikeAddress, parseCidr, parseCount, ValueError } from '../../src/values.js';
+import { checked, looksLikeAddress, parseCidr, parseCount, ValueError } from '../../src/values.js';
 
 /** Azure NSG limits (per NSG unless said otherwise). */
 export const NSG_LIMITS = {
@@ -165,8 +165,8 @@ export const azureNsg: Target = {
   limits: NSG_LIMITS,
   options: [
     { flags: '--nsg-name <name>', description: 'NSG name (the template parameter default)', defaultValue: 'm365-egress' },
-    { flags: '--nsg-priority-start <n>', description: 'priority of the first rule (100-4096)', defaultValue: '100' },
-    { flags: '--nsg-priority-step <n>', description: 'gap between rule priorities', defaultValue: '1' },
+    { flags: '--nsg-priority-start <n>', description: 'priority of the first rule (100-4096)', defaultValue: '100', parse: checked((v) => parseCount('--nsg-priority-start', v, NSG_LIMITS.priorityMin, NSG_LIMITS.priorityMax)) },
+    { flags: '--nsg-priority-step <n>', description: 'gap between rule priorities', defaultValue: '1', parse: checked((v) => parseCount('--nsg-priority-step', v, 1, 100)) },
     { flags: '--nsg-source <prefix>', description: 'the local side: a service tag or CIDR', defaultValue: 'VirtualNetwork' },
     { flags: '--nsg-direction <dir>', description: 'Outbound (to Microsoft 365) or Inbound', defaultValue: 'Outbound', choices: ['Outbound', 'Inbound'] },
     { flags: '--nsg-deny <scope>', description: 'end with a deny rule at priority 4096: internet (the Internet service tag) or all (*); without it AllowInternetOutBound lets everything else through', choices: ['internet', 'all'] },

@@ -4,6 +4,7 @@ import type { Target } from '../types.js';
 import { buildPanos, panosOptions, PANOS_LIMITS } from './model.js';
 import { checkInventory, panosDeletes, panosInventory, panosMoves, panosSet, panosXml } from './render.js';
 import { TargetLimitError } from '../types.js';
+import { checked, parseCount } from '../../src/values.js';
 
 export { PANOS_LIMITS };
 export const PANOS_XML = 'panos-config.xml';
@@ -20,9 +21,9 @@ export const paloalto: Target = {
     { flags: '--panos-to-zone <zones>', description: 'destination zone(s), comma-separated', defaultValue: 'any' },
     { flags: '--panos-source <list>', description: 'source address(es) or object names', defaultValue: 'any' },
     { flags: '--panos-edl-url-base <url>', description: 'where you host the edl-*.txt files: adds external-list objects' },
-    { flags: '--panos-edl-max-entries <n>', description: 'entries one EDL may hold on your platform', defaultValue: String(PANOS_LIMITS.edlEntries) },
-    { flags: '--panos-edl-max-lists <n>', description: 'EDLs your platform takes', defaultValue: String(PANOS_LIMITS.edlLists) },
-    { flags: '--panos-max-address-objects <n>', description: 'address objects the config may create', defaultValue: String(PANOS_LIMITS.addressObjects) },
+    { flags: '--panos-edl-max-entries <n>', description: 'entries one EDL may hold on your platform', defaultValue: String(PANOS_LIMITS.edlEntries), parse: checked((v) => parseCount('--panos-edl-max-entries', v, 1, 1_000_000_000)) },
+    { flags: '--panos-edl-max-lists <n>', description: 'EDLs your platform takes', defaultValue: String(PANOS_LIMITS.edlLists), parse: checked((v) => parseCount('--panos-edl-max-lists', v, 1, 1_000_000_000)) },
+    { flags: '--panos-max-address-objects <n>', description: 'address objects the config may create', defaultValue: String(PANOS_LIMITS.addressObjects), parse: checked((v) => parseCount('--panos-max-address-objects', v, 1, 1_000_000_000)) },
     { flags: '--panos-move <where>', description: 'add move commands placing the rules: top, or before:RULE (e.g. before your deny-all rule)' },
     { flags: '--panos-ip-edl', description: 'each rule\'s prefixes in an EDL of its own (edl-v4-<ports>.txt) instead of address objects; for large lists, needs --panos-edl-url-base' },
   ],
