@@ -79,16 +79,21 @@ update.requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovG
   .option('--max-body <MiB>', 'largest response body accepted, after decompression', mibArg, '64')
   .action((o) => import('./commands/update.js').then((m) => m.updateCommand(o)).catch(fail));
 
-const dns = program.command('dns').description('DNS records a custom domain needs for Microsoft 365');
-dns.command('records <domain>').description('print the records the instance requires, as zone-file lines (or --json)')
-  .option('--instance <name>', 'China, Worldwide or USGovDoD', 'Worldwide')
+const dns = program.command('dns').description('DNS records a custom domain needs for Microsoft 365, per cloud instance');
+const dnsCommon = (c: Command) => c
+  .option('--instance <name>', 'Worldwide, China, USGovGCCHigh or USGovDoD', 'Worldwide')
+  .option('--services <list>', 'verification, mail, auth, sfb, teams-federation, mdm, dkim, dmarc (default: what the instance requires)')
   .option('--mx-token <label>', 'your MX token from the admin center (else a placeholder)')
-  .option('--json', 'JSON instead of zone-file lines')
+  .option('--verification <value>', 'your domain verification value, MS=ms######## (else a placeholder)')
+  .option('--dkim-selector1 <name>', 'your Selector1CNAME (Get-DkimSigningConfig; else a placeholder)')
+  .option('--dkim-selector2 <name>', 'your Selector2CNAME')
+  .option('--dmarc-policy <p>', 'none, quarantine or reject (default none)')
+  .option('--json', 'JSON output');
+dnsCommon(dns.command('records <domain>').description('print the records, as BIND zone lines (--format bind), JSON or octoDNS YAML'))
+  .option('--format <format>', 'bind, json or octodns', 'bind')
   .action((d, o) => import('./commands/dns.js').then((m) => m.dnsRecordsCommand(d, o)).catch(fail));
-dns.command('check <domain>').description('resolve the records and report ok/missing/wrong/unexpected (exit 0 all ok, 2 not, 1 error)')
-  .option('--instance <name>', 'China, Worldwide or USGovDoD', 'Worldwide')
+dnsCommon(dns.command('check <domain>').description('resolve every record and judge it ok/missing/wrong/unexpected (exit 0 all ok, 2 not, 1 error)'))
   .option('--resolver <host:port>', 'DNS server to ask (default: the system\'s)')
-  .option('--json', 'JSON output')
   .action((d, o) => import('./commands/dns.js').then((m) => m.dnsCheckCommand(d, o)).catch(fail));
 
 program.command('targets').description('list the targets and their capabilities').action(() => {

@@ -180,7 +180,7 @@ describe('fetch: version gate against a loopback web service', () => {
     const state = newState();
     const r = await fetchCli(['--instance', 'Mars', '--state', state]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: --instance "Mars": one of Worldwide, China, USGovDoD, USGovGCCHigh/);
+    expect(r.stderr).toMatch(/^error: option '--instance <name>' argument 'Mars' is invalid\. --instance "Mars": one of Worldwide, China, USGovDoD, USGovGCCHigh\n$/);
     expect(log).toEqual([]);
     expect(existsSync(state)).toBe(false); // not even the state directory
   });

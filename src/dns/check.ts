@@ -1,8 +1,8 @@
 import { Resolver } from 'node:dns/promises';
-import { INSTANCE_RECORDS, type DnsInstance } from './records.js';
+import { fqdn, recordsFor, type DnsInstance, type DnsRecord, type Service, type TenantValues } from './records.js';
 
-export type Verdict = 'ok' | 'missing' | 'wrong' | 'unexpected' | 'error';
-export interface CheckResult { record: 'msoid' | 'autodiscover' | 'mx' | 'spf'; name: string; verdict: Verdict; expected: string; found?: string[]; note?: string }
+export type Verdict = 'ok' | 'missing' | 'wrong' | 'unexpected' | 'error' | 'not-known';
+export interface CheckResult { record: string; service?: Service; name: string; verdict: Verdict; expected: string; found?: string[]; note?: string }
 
 /** DNS resolution limits for check: a dead resolver ends the run quickly. */
 /** maxCnameHops: as far as common resolvers follow a chain (BIND and Unbound stop at 16 or so). */
@@ -74,11 +74,16 @@ async function cnameChain(r: Resolver, name: string, expected?: string): Promise
   return { chain };
 }
 
-const record = (rec: CheckResult['record'], name: string, expected: string) => ({ record: rec, name, expected });
+const record = (rec: string, name: string, expected: string) => ({ record: rec, name, expected });
 
-async function checkCname(r: Resolver, rec: 'msoid' | 'autodiscover', name: string, expected: string): Promise<CheckResult> {
-  const { chain, error } = await cnameChain(r, name, expected);
+async function checkCname(r: Resolver, rec: string, name: string, expected: string, known = true): Promise<CheckResult> {
+  const { chain, error } = await cnameChain(r, name, known ? expected : undefined);
   const base = record(rec, name, expected);
+  if (!known) {
+    // a tenant-specific target that was not given: present or not is all that can be judged
+    if (error) return { ...base, verdict: 'error', note: error.message };
+    return chain.length ? { ...base, verdict: 'ok', found: chain, note: 'target not compared (the tenant value was not given)' } : { ...base, verdict: 'missing' };
+  }
   if (chain.includes(expected)) return { ...base, verdict: 'ok', found: chain, ...(chain.length > 1 ? { note: `CNAME chain of ${chain.length}` } : {}) };
   const near = chain.find((c) => typo(c, expected));
   // a likely typo is wrong whether or not the name it points to resolves
@@ -89,13 +94,96 @@ async function checkCname(r: Resolver, rec: 'msoid' | 'autodiscover', name: stri
 }
 
 /** One record's check, any lookup failure its own "error" verdict: the others are still judged. */
-async function judged(rec: CheckResult['record'], name: string, expected: string, f: () => Promise<CheckResult>): Promise<CheckResult> {
+async function judged(rec: string, name: string, expected: string, f: () => Promise<CheckResult>): Promise<CheckResult> {
   try {
     return await f();
   } catch (e) {
     if (e instanceof LookupError) return { ...record(rec, name, expected), verdict: 'error', note: e.message };
     throw e;
   }
+}
+
+/** DMARC: v=DMARC1 first, a p= of none, quarantine or reject, tags as tag=value separated by ";". */
+export function judgeDmarc(text: string): { ok: boolean; note?: string } {
+  const tags = text.split(';').map((t) => t.trim()).filter(Boolean);
+  if (tags[0] !== 'v=DMARC1') return { ok: false, note: 'the record must start with v=DMARC1' };
+  const kv = new Map<string, string>();
+  for (const t of tags.slice(1)) {
+    const m = /^([a-z]+)\s*=\s*(.*)$/i.exec(t);
+    if (!m) return { ok: false, note: `"${t}" is not a tag=value pair` };
+    kv.set(m[1].toLowerCase(), m[2]);
+  }
+  const p = kv.get('p');
+  if (p === undefined) return { ok: false, note: 'no p= policy tag (RFC 7489: required)' };
+  if (!['none', 'quarantine', 'reject'].includes(p.toLowerCase())) return { ok: false, note: `p=${p} is not none, quarantine or reject` };
+  return { ok: true };
+}
+
+async function checkTxt(r: Resolver, x: DnsRecord, domain: string): Promise<CheckResult> {
+  const name = fqdn(x.name, domain);
+  const expected = x.placeholder ? `${x.prefix}… (${x.placeholder} not given)` : x.value;
+  return judged(x.id, name, expected, async () => {
+    const txt = ((await lookup(`TXT ${name}`, () => r.resolveTxt(name))) ?? []).map((chunks) => chunks.join(''));
+    const prefix = x.prefix!;
+    const mine = txt.filter((t) => (prefix === 'v=spf1' ? /^v=spf1(\s|$)/i.test(t) : t.startsWith(prefix)));
+    const base = record(x.id, name, expected);
+    if (!mine.length) {
+      const near = txt.find((t) => typo(t.slice(0, prefix.length + 2), x.value.slice(0, prefix.length + 2)));
+      return near ? { ...base, verdict: 'wrong', found: txt, note: `likely typo: ${near}` } : { ...base, verdict: 'missing' };
+    }
+    if (x.id === 'spf') {
+      if (mine.length > 1) return { ...base, verdict: 'wrong', found: mine, note: 'more than one v=spf1 record (RFC 7208: permerror)' };
+      const include = x.value.split(/\s+/).find((w) => w.startsWith('include:'))!;
+      const j = judgeSpf(mine[0], include);
+      return { ...base, expected: include, verdict: j.ok ? 'ok' : 'wrong', found: mine, ...(j.note ? { note: j.note } : {}) };
+    }
+    if (x.id === 'dmarc') {
+      if (mine.length > 1) return { ...base, expected: 'v=DMARC1; p=…', verdict: 'wrong', found: mine, note: 'more than one DMARC record' };
+      const j = judgeDmarc(mine[0]);
+      return { ...base, expected: 'v=DMARC1; p=…', verdict: j.ok ? 'ok' : 'wrong', found: mine, ...(j.note ? { note: j.note } : {}) };
+    }
+    // verification: the tenant's exact value when given, else any MS= record
+    if (x.placeholder) return { ...base, verdict: 'ok', found: mine, note: 'value not compared (pass --verification)' };
+    if (mine.includes(x.value)) return { ...base, verdict: 'ok', found: mine };
+    const near = mine.find((t) => typo(t, x.value));
+    return { ...base, verdict: 'wrong', found: mine, note: near ? `likely typo: ${near}` : `no ${x.value}` };
+  });
+}
+
+async function checkSrv(r: Resolver, x: DnsRecord, domain: string): Promise<CheckResult> {
+  const name = fqdn(x.name, domain);
+  const expected = `${x.priority} ${x.weight} ${x.port} ${x.value}`;
+  return judged(x.id, name, expected, async () => {
+    const got = (await lookup(`SRV ${name}`, () => r.resolveSrv(name))) ?? [];
+    const base = record(x.id, name, expected);
+    if (!got.length) return { ...base, verdict: 'missing' };
+    const found = got.map((g) => `${g.priority} ${g.weight} ${g.port} ${norm(g.name)}`).sort();
+    if (found.includes(expected)) return { ...base, verdict: 'ok', found };
+    const g = got.map((e) => ({ ...e, name: norm(e.name) }));
+    const diff = g.map((e) => [
+      e.priority !== x.priority && `priority ${e.priority} (expected ${x.priority})`,
+      e.weight !== x.weight && `weight ${e.weight} (expected ${x.weight})`,
+      e.port !== x.port && `port ${e.port} (expected ${x.port})`,
+      e.name !== x.value && (typo(e.name, x.value) ? `likely typo: ${e.name}` : `target ${e.name}`),
+    ].filter(Boolean).join(', '));
+    return { ...base, verdict: 'wrong', found, note: diff.sort((a, b) => a.length - b.length)[0] };
+  });
+}
+
+async function checkMx(r: Resolver, x: DnsRecord, domain: string): Promise<CheckResult> {
+  const name = fqdn(x.name, domain);
+  const suffix = x.value.slice(x.value.indexOf('.', x.placeholder ? x.value.indexOf('))') : 0) + 1);
+  const expected = x.placeholder ? `<token>.${suffix}` : x.value;
+  return judged('mx', name, expected, async () => {
+    const mx = (await lookup(`MX ${name}`, () => r.resolveMx(name))) ?? [];
+    const hosts = mx.sort((a, b) => a.priority - b.priority).map((m) => norm(m.exchange));
+    const base = record('mx', name, expected);
+    if (!hosts.length) return { ...base, verdict: 'missing' };
+    // the suffix on a label boundary: "x.xmail.protection.outlook.com" is not ours
+    const ok = x.placeholder ? hosts.some((h) => h.endsWith(`.${suffix}`) && h.length > suffix.length + 1) : hosts.includes(x.value);
+    const near = hosts.find((h) => typo(x.placeholder ? h.split('.').slice(1).join('.') : h, x.placeholder ? suffix : x.value));
+    return { ...base, verdict: ok ? 'ok' : 'wrong', found: hosts, ...(!ok && near ? { note: `likely typo: ${near}` } : {}) };
+  });
 }
 
 /** SPF: the include with a passing qualifier (none or "+"), and no "all" that lets everyone send. */
@@ -110,41 +198,32 @@ export function judgeSpf(spf: string, include: string): { ok: boolean; note?: st
   return { ok: false, ...(near ? { note: `likely typo: ${near}` } : { note: `no ${include}` }) };
 }
 
-/** Check the four records; each is judged even when another errs. Exit: 0 all ok, 2 some not, 1 an error. */
-export async function checkDomain(domain: string, instance: DnsInstance, resolver?: string): Promise<CheckResult[]> {
+/**
+ * Check every record of the services for the instance; each is judged even when another errs.
+ * Records that must not exist (msoid outside China) are "unexpected" when present; services whose
+ * values Microsoft does not document for the instance are listed as "not-known", never guessed.
+ */
+export async function checkDomain(domain: string, instance: DnsInstance, resolver: string | undefined, services: Service[], tenant: TenantValues = {}): Promise<CheckResult[]> {
   const r = makeResolver(resolver);
-  const want = INSTANCE_RECORDS[instance];
   const d = norm(domain);
+  const { records, notes } = recordsFor(instance, services, tenant);
   const out: CheckResult[] = [];
-  const msoidName = `msoid.${d}`;
-  if (typeof want.msoid === 'string' && want.msoid !== 'n/a') out.push(await checkCname(r, 'msoid', msoidName, want.msoid));
-  else if (want.msoid === null) {
-    out.push(await judged('msoid', msoidName, 'no record', async () => {
-      const { chain, error } = await cnameChain(r, msoidName);
-      if (chain.length) return { ...record('msoid', msoidName, 'no record'), verdict: 'unexpected', found: chain, note: 'Microsoft advises against an msoid record on this instance' };
-      if (error) throw error;
-      return { ...record('msoid', msoidName, 'no record'), verdict: 'ok' };
-    }));
+  for (const x of records) {
+    const row = x.type === 'CNAME' ? await judged(x.id, fqdn(x.name, d), x.value, () => checkCname(r, x.id, fqdn(x.name, d), norm(x.value), !x.placeholder))
+      : x.type === 'TXT' ? await checkTxt(r, x, d)
+        : x.type === 'SRV' ? await checkSrv(r, x, d)
+          : await checkMx(r, x, d);
+    out.push({ ...row, service: x.service });
   }
-  out.push(await checkCname(r, 'autodiscover', `autodiscover.${d}`, want.autodiscover));
-  const mxWant = `<token>.${want.mxSuffix}`;
-  out.push(await judged('mx', d, mxWant, async () => {
-    const mx = (await lookup(`MX ${d}`, () => r.resolveMx(d))) ?? [];
-    const hosts = mx.sort((a, b) => a.priority - b.priority).map((m) => norm(m.exchange));
-    if (!hosts.length) return { ...record('mx', d, mxWant), verdict: 'missing' };
-    // the suffix on a label boundary: "x.xmail.protection.outlook.com" is not ours
-    const okHost = hosts.some((h) => h.endsWith(`.${want.mxSuffix}`) && h.length > want.mxSuffix.length + 1);
-    const near = hosts.find((h) => typo(h.split('.').slice(1).join('.'), want.mxSuffix));
-    return { ...record('mx', d, mxWant), verdict: okHost ? 'ok' : 'wrong', found: hosts, ...(!okHost && near ? { note: `likely typo: ${near}` } : {}) };
-  }));
-  const include = `include:${want.spfInclude}`;
-  out.push(await judged('spf', d, include, async () => {
-    const txt = ((await lookup(`TXT ${d}`, () => r.resolveTxt(d))) ?? []).map((chunks) => chunks.join(''));
-    const spf = txt.filter((t) => /^v=spf1(\s|$)/i.test(t));
-    if (!spf.length) return { ...record('spf', d, include), verdict: 'missing' };
-    if (spf.length > 1) return { ...record('spf', d, include), verdict: 'wrong', found: spf, note: 'more than one v=spf1 record (RFC 7208: permerror)' };
-    const j = judgeSpf(spf[0], include);
-    return { ...record('spf', d, include), verdict: j.ok ? 'ok' : 'wrong', found: spf, ...(j.note ? { note: j.note } : {}) };
-  }));
+  for (const n of notes) {
+    const name = fqdn(n.name, d);
+    if (n.kind === 'not-known') { out.push({ record: n.id, service: n.service, name, verdict: 'not-known', expected: 'not known', note: n.detail }); continue; }
+    out.push({ service: n.service, ...(await judged(n.id, name, 'no record', async () => {
+      const { chain, error } = await cnameChain(r, name);
+      if (chain.length) return { ...record(n.id, name, 'no record'), verdict: 'unexpected', found: chain, note: n.detail };
+      if (error) throw error;
+      return { ...record(n.id, name, 'no record'), verdict: 'ok' };
+    })) });
+  }
   return out;
 }
