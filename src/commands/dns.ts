@@ -36,11 +36,12 @@ function tenantOf(o: Record<string, unknown>): TenantValues {
     return asciiLower(String(v));
   };
   const name = (flag: string, v: unknown) => {
-    if (!/^[\x21-\x7e]+$/.test(String(v)) || !isDomainName(String(v))) throw new UsageError(`${flag} ${showValue(v)}: a host name such as selector1-contoso-com._domainkey.contoso.onmicrosoft.com`);
+    // DKIM targets have "_domainkey" labels: a host name with underscores allowed
+    if (!/^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}\.?$/i.test(String(v))) throw new UsageError(`${flag} ${showValue(v)}: a host name such as selector1-contoso-com._domainkey.contoso.onmicrosoft.com`);
     return asciiLower(String(v)).replace(/\.$/, '');
   };
   if (o.mxToken !== undefined) t.mxToken = label('--mx-token', o.mxToken);
-  if (o.dkimSelector1 !== undefined) t.dkimSelector1 = name('--dkim-selector1', String(o.dkimSelector1).replace(/^selector1/, 'selector1'));
+  if (o.dkimSelector1 !== undefined) t.dkimSelector1 = name('--dkim-selector1', o.dkimSelector1);
   if (o.dkimSelector2 !== undefined) t.dkimSelector2 = name('--dkim-selector2', o.dkimSelector2);
   if (o.verification !== undefined) {
     if (!/^MS=ms[0-9]{8}$/.test(String(o.verification))) throw new UsageError(`--verification ${showValue(o.verification)}: the admin center's value, MS=ms followed by 8 digits`);
