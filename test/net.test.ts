@@ -52,7 +52,11 @@ describe('port strings as the web service sends them', () => {
     expect(parsePortString(input).map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)).join(',')).toBe(out);
   });
   it.each([['80,,443', /empty element/], ['65536', /over 65535/], ['3481-3478', /reversed/], ['0', /not a port/], ['http', /not a port/], ['80,', /empty element/]])(
-    '"%s" is refused', (input, msg) => expect(() => parsePortString(input)).toThrow(PortSyntaxError) && expect(() => parsePortString(input)).toThrow(msg));
+    '"%s" is refused', (input, msg) => {
+      // both: the class and the message (a && between two expects checks only the first)
+      expect(() => parsePortString(input)).toThrow(PortSyntaxError);
+      expect(() => parsePortString(input)).toThrow(msg);
+    });
 });
 
 describe('URL entries', () => {

@@ -108,6 +108,24 @@ describe('state you can trust', () => {
     expect((await cli([...fetchArgs(state), '--force'])).code).toBe(2);
   });
 
+  it('a write failure after the download leaves the recorded version old; the next run downloads again', async () => {
+    const state = tmpDir('state');
+    expect((await cli(fetchArgs(state))).code).toBe(2);
+    const before = readFileSync(join(state, 'state.json'), 'utf8');
+    svc.version = '2026120200';
+    svc.log.length = 0;
+    let r = await cli(fetchArgs(state), { M365FW_TEST_FAIL_RENAME: '1' });
+    expect(r.code).toBe(1);
+    expect(svc.log).toEqual(['/version/Worldwide', '/endpoints/Worldwide']);
+    expect(r.stderr).toMatch(/writing failed \(EIO\)/);
+    expect(readFileSync(join(state, 'state.json'), 'utf8')).toBe(before);
+    svc.log.length = 0;
+    r = await cli(fetchArgs(state));
+    expect(r.code).toBe(2);
+    expect(svc.log).toEqual(['/version/Worldwide', '/endpoints/Worldwide']);
+    expect(JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')).instances.Worldwide.version).toBe('2026120200');
+  });
+
   it('two fetches of two instances into one state at once: both are recorded (the state is locked)', async () => {
     const state = tmpDir('state');
     const [a, b] = await Promise.all([cli(fetchArgs(state)), cli(['fetch', '--instance', 'China', '--state', state, '--base-url', svc.base])]);
