@@ -288,3 +288,37 @@ describe('untrusted text never reaches the terminal raw', () => {
     else ctx.skip();
   });
 });
+
+describe('a hostile input and policy file name reaches every target\'s header, and each real consumer reads it as inert', () => {
+  it('compile --target all: nft -c, iptables-restore --test, ipset, sh -n, an XML parser, ES3 and JSON all accept it, and it is never live', async (ctx) => {
+    const { XMLValidator } = await import('fast-xml-parser');
+    const { parse: parseJs } = await import('acorn');
+    const dir = tmpDir('fc-hostile');
+    // a file name cannot hold "/", so no "*/"; every other comment closer and line break is here
+    const name = 'x\nflush ruleset\n-- * --> "\';$(reboot)\u2028`id`.json';
+    const feed = join(dir, name);
+    writeFileSync(feed, JSON.stringify(SETS));
+    const policy = join(dir, 'p\n-->\n*\ndelete table inet m365fw\n.yaml');
+    writeFileSync(policy, 'exclude:\n  - prefix: 13.107.6.152/31\n    reason: "x -- */ --> <!-- ; $(reboot)"\n');
+    const out = tmpDir('fc-hostile-out');
+    const r = runCli(['compile', '--input', feed, '--policy', policy, '--target', 'all', '--pac-proxy', 'PROXY p.example:8080', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const read = (f: string) => readFileSync(join(out, f), 'utf8');
+    // the names reach the headers, sanitised: no newline, no comment closer
+    for (const f of ['m365fw.nft', 'm365fw.v4', 'm365fw.ipset', 'm365fw-iptables-apply.sh', 'panos-set.txt', 'm365fw.pac']) {
+      const header = read(f).split('\n').filter((l) => /input: x_flush ruleset_/.test(l));
+      expect(header.length, f).toBe(1);
+      expect(header[0]).toMatch(/^(#|\/\/) /);
+    }
+    expect(read('panos-config.xml')).toContain('<!-- input: x_flush ruleset___ * __ "\';$(reboot)_`id`.json sha256:');
+    expect(XMLValidator.validate(read('panos-config.xml'))).toBe(true);
+    parseJs(read('m365fw.pac'), { ecmaVersion: 3 });
+    for (const l of JSON.parse(read('azure-nsg.json')).metadata.provenance as string[]) expect(l).not.toMatch(/[\n\u2028]|-->|\*\//);
+    expect(read('panos-set.txt').split('\n').filter((l) => l && !l.startsWith('#')).every((l) => /^(set|delete|move) /.test(l))).toBe(true);
+    expect(spawnSync('sh', ['-n', join(out, 'm365fw-iptables-apply.sh')]).status).toBe(0);
+    if (!isRoot || !have('nft') || !have('iptables-restore') || !have('ipset')) { ctx.skip(); return; }
+    const loaded = execFileSync('unshare', ['-n', 'sh', '-ec', `nft add table inet keep; nft -f "${join(out, 'm365fw.nft')}"; ipset restore -f "${join(out, 'm365fw.ipset')}"; iptables-restore --test "${join(out, 'm365fw.v4')}"; nft list tables`], { encoding: 'utf8' });
+    expect(loaded).toContain('table inet keep'); // no "flush ruleset" ran
+    expect(loaded).toContain('table inet m365fw');
+  });
+});
