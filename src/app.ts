@@ -3,7 +3,13 @@ import { guardMaxRemoval, guardNotEmpty } from './compile/guards.js';
 import { GuardError } from './errors.js';
 import type { Artifact, RuleModel } from './model.js';
 import { piecesArtifact } from './io/pieces.js';
-import { buildReport, REPORT_FILE, reportPieces, type Report, type TargetRun } from './report/report.js';
+import {
+  buildReport,
+  REPORT_FILE,
+  reportPieces,
+  type Report,
+  type TargetRun,
+} from './report/report.js';
 import { previousFiles } from './report/previous.js';
 import { TOOL_VERSION } from './version.js';
 import type { Target } from '../targets/types.js';
@@ -35,7 +41,11 @@ export interface CompiledRun {
 }
 
 /** Provenance lines for every artifact header: no path, host name, duration or time (unless asked). */
-export function provenanceHeader(model: RuleModel, extra: Record<string, unknown>, timestamp?: string): string[] {
+export function provenanceHeader(
+  model: RuleModel,
+  extra: Record<string, unknown>,
+  timestamp?: string,
+): string[] {
   const o = model.options;
   const filters = [
     o.serviceAreas && `service-areas=${o.serviceAreas.join(',')}`,
@@ -52,8 +62,11 @@ export function provenanceHeader(model: RuleModel, extra: Record<string, unknown
     `instance: ${model.input.instance ?? 'unknown'} feed-version: ${model.input.version ?? 'unknown'}`,
     `filters: ${filters.length ? filters.join(' ') : 'none (every endpoint set)'}`,
   ];
-  if (model.input.policy) lines.push(`policy: ${model.input.policy.file} sha256:${model.input.policy.sha256}`);
-  const opts = Object.entries(extra).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${String(v)}`);
+  if (model.input.policy)
+    lines.push(`policy: ${model.input.policy.file} sha256:${model.input.policy.sha256}`);
+  const opts = Object.entries(extra)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${String(v)}`);
   if (opts.length) lines.push(`options: ${opts.join(' ')}`);
   if (timestamp) lines.push(`generated-at: ${timestamp}`);
   // every value above was validated; this keeps any future field from breaking a comment
@@ -61,22 +74,52 @@ export function provenanceHeader(model: RuleModel, extra: Record<string, unknown
 }
 
 /** The options a run records in its report: what decides whether an earlier output is still current. */
-export function recordedOptions(model: Pick<RuleModel, 'options'>, run: Pick<RunOptions, 'targets' | 'targetOptions' | 'timestamp'>): Record<string, unknown> {
-  const targetOpts = Object.fromEntries(Object.entries(run.targetOptions).filter(([, v]) => v !== undefined).sort());
-  return { ...model.options, targets: run.targets.map((t) => t.name), ...targetOpts, ...(run.timestamp ? { timestamp: run.timestamp } : {}) };
+export function recordedOptions(
+  model: Pick<RuleModel, 'options'>,
+  run: Pick<RunOptions, 'targets' | 'targetOptions' | 'timestamp'>,
+): Record<string, unknown> {
+  const targetOpts = Object.fromEntries(
+    Object.entries(run.targetOptions)
+      .filter(([, v]) => v !== undefined)
+      .sort(),
+  );
+  return {
+    ...model.options,
+    targets: run.targets.map((t) => t.name),
+    ...targetOpts,
+    ...(run.timestamp ? { timestamp: run.timestamp } : {}),
+  };
 }
 
 /** Compile and render every requested target; guards judge the result before anything is written. */
 export function compileAndRender(req: CompileRequest, run: RunOptions): CompiledRun {
   const model = compileModel(req);
-  const targetOpts = Object.fromEntries(Object.entries(run.targetOptions).filter(([, v]) => v !== undefined).sort());
-  const header = provenanceHeader(model, { targets: run.targets.map((t) => t.name).join(','), ...targetOpts }, run.timestamp);
+  const targetOpts = Object.fromEntries(
+    Object.entries(run.targetOptions)
+      .filter(([, v]) => v !== undefined)
+      .sort(),
+  );
+  const header = provenanceHeader(
+    model,
+    { targets: run.targets.map((t) => t.name).join(','), ...targetOpts },
+    run.timestamp,
+  );
   const prev = run.previousReport;
   const runs: TargetRun[] = run.targets.map((t) => {
     const previousInventory = prev?.targets[t.name]?.inventory;
-    const out = t.render(model, { header, options: run.targetOptions, ...(previousInventory ? { previousInventory } : {}) });
+    const out = t.render(model, {
+      header,
+      options: run.targetOptions,
+      ...(previousInventory ? { previousInventory } : {}),
+    });
     const enforces = out.enforces ?? { rules: model.rules.map((r) => r.key), names: [] };
-    return { name: t.name, artifacts: out.artifacts, findings: out.findings, enforces, ...(out.inventory ? { inventory: out.inventory } : {}) };
+    return {
+      name: t.name,
+      artifacts: out.artifacts,
+      findings: out.findings,
+      enforces,
+      ...(out.inventory ? { inventory: out.inventory } : {}),
+    };
   });
   let refusal: GuardError | undefined;
   try {
@@ -87,9 +130,13 @@ export function compileAndRender(req: CompileRequest, run: RunOptions): Compiled
     if (!(e instanceof GuardError)) throw e;
     refusal = e;
   }
-  for (const s of run.skipped ?? []) model.findings.push({ kind: 'dropped', target: s.target, detail: s.reason });
+  for (const s of run.skipped ?? [])
+    model.findings.push({ kind: 'dropped', target: s.target, detail: s.reason });
   const report = buildReport(model, runs, recordedOptions(model, run), header);
-  const artifacts = [...runs.flatMap((r) => r.artifacts), piecesArtifact(REPORT_FILE, reportPieces(report))];
+  const artifacts = [
+    ...runs.flatMap((r) => r.artifacts),
+    piecesArtifact(REPORT_FILE, reportPieces(report)),
+  ];
   const written = new Set(artifacts.map((a) => a.path));
   const stale = previousFiles(prev).filter((f) => !written.has(f));
   return { model, runs, report, artifacts, stale, ...(refusal ? { refusal } : {}) };

@@ -5,7 +5,11 @@
 import { existsSync } from 'node:fs';
 import module from 'node:module';
 
-try { module.enableCompileCache?.(); } catch { /* a read-only cache dir only costs speed */ }
+try {
+  module.enableCompileCache?.();
+} catch {
+  /* a read-only cache dir only costs speed */
+}
 const bundle = new URL('../m365fw.js', import.meta.url);
 if (!existsSync(bundle)) {
   process.stderr.write(`m365fw: ${bundle.pathname} is missing; run "npm run build"\n`);

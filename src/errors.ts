@@ -14,12 +14,25 @@ export class InputError extends Error {
 /** Untrusted values are shown JSON-quoted, control characters escaped, and cut short. */
 export function showValue(v: unknown): string {
   let s: string;
-  try { s = JSON.stringify(v) ?? String(v); } catch { s = String(v); }
-  s = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  s = s.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
-function formatInputError(file: string, what: string, setId?: string, field?: string, value?: unknown): string {
+function formatInputError(
+  file: string,
+  what: string,
+  setId?: string,
+  field?: string,
+  value?: unknown,
+): string {
   const parts = [file];
   if (setId !== undefined) parts.push(`endpoint set ${showValue(setId).replace(/^"|"$/g, '')}`);
   if (field !== undefined) parts.push(`field ${field}`);

@@ -25,39 +25,72 @@ const instanceArg = strictly((v) => parseChoice('--instance', v, INSTANCES));
 const secondsArg = strictly((v) => parseDecimal('--timeout', v, 0.1, 60));
 const mibArg = strictly((v) => parseDecimal('--max-body', v, 1, 4096));
 
-
 const program = new Command();
 // commander quotes the bad value in its usage errors: escaped like every other line we print
-program.configureOutput({ outputError: (str, write) => write(`${terminalText(str.trim().replace(/\s*\n\s*/g, ' '))}\n`) });
-program.name('m365fw').description('Compile the Microsoft 365 endpoint feed into firewall rules').version(TOOL_VERSION);
+program.configureOutput({
+  outputError: (str, write) => write(`${terminalText(str.trim().replace(/\s*\n\s*/g, ' '))}\n`),
+});
+program
+  .name('m365fw')
+  .description('Compile the Microsoft 365 endpoint feed into firewall rules')
+  .version(TOOL_VERSION);
 /** Thrown by commander instead of exiting, so that help and usage errors drain like any output. */
 class CommanderExit extends Error {
-  constructor(readonly code: number) { super('commander exit'); }
+  constructor(readonly code: number) {
+    super('commander exit');
+  }
 }
 program.exitOverride((err) => {
-  const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+  const ok =
+    err.code === 'commander.helpDisplayed' ||
+    err.code === 'commander.version' ||
+    err.code === 'commander.help';
   throw new CommanderExit(ok ? 0 : 1);
 });
 
-const compile = program.command('compile').description('compile a feed into rules for one or more targets (exit 0 written, 1 error)');
+const compile = program
+  .command('compile')
+  .description('compile a feed into rules for one or more targets (exit 0 written, 1 error)');
 addCompileOptions(compile);
 compile.requiredOption('--out <dir>', 'output directory (created if missing)');
-compile.option('--max-removal <limit>', 'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear', maxRemovalArg);
+compile.option(
+  '--max-removal <limit>',
+  'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear',
+  maxRemovalArg,
+);
 compile.action((o) => import('./commands/compile.js').then((m) => m.compileCommand(o)).catch(fail));
 
-const plan = program.command('plan').description('what a compile would change against a previous output directory (exit 0 none, 2 changes, 1 error)');
+const plan = program
+  .command('plan')
+  .description(
+    'what a compile would change against a previous output directory (exit 0 none, 2 changes, 1 error)',
+  );
 addCompileOptions(plan);
 plan.requiredOption('--previous <dir>', 'directory of the previous run (its report.json)');
-plan.option('--max-removal <limit>', 'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear', maxRemovalArg);
+plan.option(
+  '--max-removal <limit>',
+  'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear',
+  maxRemovalArg,
+);
 plan.option('--json', 'print the JSON plan instead of Markdown');
 plan.option('--plan-out <dir>', 'also write plan.json and plan.md here');
 plan.action((o) => import('./commands/plan.js').then((m) => m.planCommand(o)).catch(fail));
 
-program.command('fetch').description('download the feed from the web service when its version changed (exit 0 unchanged, 2 new data, 1 error)')
+program
+  .command('fetch')
+  .description(
+    'download the feed from the web service when its version changed (exit 0 unchanged, 2 new data, 1 error)',
+  )
   .requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh', instanceArg)
-  .requiredOption('--state <dir>', 'state directory: feed, version and client request id (created if missing)')
+  .requiredOption(
+    '--state <dir>',
+    'state directory: feed, version and client request id (created if missing)',
+  )
   .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
-  .option('--force', 'download the endpoints even when the version is unchanged (also accepts an older version)')
+  .option(
+    '--force',
+    'download the endpoints even when the version is unchanged (also accepts an older version)',
+  )
   .option('--service-areas <list>', 'ServiceAreas passed to the service')
   .option('--tenant <name>', 'TenantName passed to the service')
   .option('--no-ipv6', 'NoIPv6=true passed to the service')
@@ -66,66 +99,140 @@ program.command('fetch').description('download the feed from the web service whe
   .option('--max-body <MiB>', 'largest response body accepted, after decompression', mibArg, '64')
   .action((o) => import('./commands/fetch.js').then((m) => m.fetchCommand(o)).catch(fail));
 
-const update = program.command('update').description('version check, download, plan, guards and write as one step (exit 0 current, 2 rewritten, 1 error or refused)');
+const update = program
+  .command('update')
+  .description(
+    'version check, download, plan, guards and write as one step (exit 0 current, 2 rewritten, 1 error or refused)',
+  );
 addCompileOptions(update, false);
-update.requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh', instanceArg)
-  .requiredOption('--state <dir>', 'state directory: downloaded feed and client request id (created if missing)')
+update
+  .requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh', instanceArg)
+  .requiredOption(
+    '--state <dir>',
+    'state directory: downloaded feed and client request id (created if missing)',
+  )
   .requiredOption('--out <dir>', 'output directory; its report.json is the version of record')
-  .option('--plan-out <dir>', 'write plan.json and plan.md here (on changes, and with the verdict when refused)')
-  .option('--max-removal <limit>', 'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear', maxRemovalArg)
+  .option(
+    '--plan-out <dir>',
+    'write plan.json and plan.md here (on changes, and with the verdict when refused)',
+  )
+  .option(
+    '--max-removal <limit>',
+    'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear',
+    maxRemovalArg,
+  )
   .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
-  .option('--force', 'download and recompile even when out/ is current (also accepts an older version)')
+  .option(
+    '--force',
+    'download and recompile even when out/ is current (also accepts an older version)',
+  )
   .option('--timeout <seconds>', 'per-request timeout', secondsArg, '8')
   .option('--max-body <MiB>', 'largest response body accepted, after decompression', mibArg, '64')
   .action((o) => import('./commands/update.js').then((m) => m.updateCommand(o)).catch(fail));
 
-const dns = program.command('dns').description('DNS records a custom domain needs for Microsoft 365, per cloud instance');
-const dnsCommon = (c: Command) => c
-  .option('--instance <name>', 'Worldwide, China, USGovGCCHigh or USGovDoD', 'Worldwide')
-  .option('--services <list>', 'verification, mail, auth, sfb, teams-federation, mdm, dkim, dmarc (default: what the instance requires)')
-  .option('--mx-token <label>', 'your MX token from the admin center (else a placeholder)')
-  .option('--verification <value>', 'your domain verification value, MS=ms######## (else a placeholder)')
-  .option('--dkim-selector1 <name>', 'your Selector1CNAME (Get-DkimSigningConfig; else a placeholder)')
-  .option('--dkim-selector2 <name>', 'your Selector2CNAME')
-  .option('--dmarc-policy <p>', 'none, quarantine or reject (default none)')
-  .option('--json', 'JSON output');
-dnsCommon(dns.command('records <domain>').description('print the records, as BIND zone lines (--format bind), JSON or octoDNS YAML'))
+const dns = program
+  .command('dns')
+  .description('DNS records a custom domain needs for Microsoft 365, per cloud instance');
+const dnsCommon = (c: Command) =>
+  c
+    .option('--instance <name>', 'Worldwide, China, USGovGCCHigh or USGovDoD', 'Worldwide')
+    .option(
+      '--services <list>',
+      'verification, mail, auth, sfb, teams-federation, mdm, dkim, dmarc (default: what the instance requires)',
+    )
+    .option('--mx-token <label>', 'your MX token from the admin center (else a placeholder)')
+    .option(
+      '--verification <value>',
+      'your domain verification value, MS=ms######## (else a placeholder)',
+    )
+    .option(
+      '--dkim-selector1 <name>',
+      'your Selector1CNAME (Get-DkimSigningConfig; else a placeholder)',
+    )
+    .option('--dkim-selector2 <name>', 'your Selector2CNAME')
+    .option('--dmarc-policy <p>', 'none, quarantine or reject (default none)')
+    .option('--json', 'JSON output');
+dnsCommon(
+  dns
+    .command('records <domain>')
+    .description('print the records, as BIND zone lines (--format bind), JSON or octoDNS YAML'),
+)
   .option('--format <format>', 'bind, json or octodns', 'bind')
   .action((d, o) => import('./commands/dns.js').then((m) => m.dnsRecordsCommand(d, o)).catch(fail));
-dnsCommon(dns.command('check <domain>').description('resolve every record and judge it ok/missing/wrong/unexpected (exit 0 all ok, 2 not, 1 error)'))
-  .option('--resolver <host:port>', 'DNS server to ask (default: the system\'s)')
+dnsCommon(
+  dns
+    .command('check <domain>')
+    .description(
+      'resolve every record and judge it ok/missing/wrong/unexpected (exit 0 all ok, 2 not, 1 error)',
+    ),
+)
+  .option('--resolver <host:port>', "DNS server to ask (default: the system's)")
   .action((d, o) => import('./commands/dns.js').then((m) => m.dnsCheckCommand(d, o)).catch(fail));
 
-program.command('targets').description('list the targets and their capabilities').action(() => {
-  for (const t of TARGETS.values()) {
-    const caps = Object.entries(t.capabilities).filter(([, v]) => v).map(([k]) => k).join(', ') || 'IP only';
-    process.stdout.write(`${t.name.padEnd(10)} ${t.summary}\n           capabilities: ${caps}\n`);
-  }
-});
+program
+  .command('targets')
+  .description('list the targets and their capabilities')
+  .action(() => {
+    for (const t of TARGETS.values()) {
+      const caps =
+        Object.entries(t.capabilities)
+          .filter(([, v]) => v)
+          .map(([k]) => k)
+          .join(', ') || 'IP only';
+      process.stdout.write(`${t.name.padEnd(10)} ${t.summary}\n           capabilities: ${caps}\n`);
+    }
+  });
 
 /** Options shared by compile and plan: input, filters, guards and every target's own options. */
 export function addCompileOptions(cmd: Command, input = true): Command {
   if (input) {
     cmd
-      .requiredOption('--input <file>', 'feed in the web service /endpoints format (or a prefix list, see --input-format)')
-      .addOption(new Option('--input-format <format>', 'input format').choices(['o365', 'prefixes']).default('o365'))
-      .option('--instance <name>', 'instance the feed came from, for provenance (Worldwide, China, USGovDoD, USGovGCCHigh)', instanceArg)
+      .requiredOption(
+        '--input <file>',
+        'feed in the web service /endpoints format (or a prefix list, see --input-format)',
+      )
+      .addOption(
+        new Option('--input-format <format>', 'input format')
+          .choices(['o365', 'prefixes'])
+          .default('o365'),
+      )
+      .option(
+        '--instance <name>',
+        'instance the feed came from, for provenance (Worldwide, China, USGovDoD, USGovGCCHigh)',
+        instanceArg,
+      )
       .option('--tcp-ports <ports>', 'prefix lists: TCP ports to allow ("80,443")')
       .option('--udp-ports <ports>', 'prefix lists: UDP ports to allow');
   }
   cmd
     .option('--policy <file>', 'YAML policy: your own endpoint sets and excludes')
-    .option('--target <names>', `target(s), comma-separated, or all (${[...TARGETS.keys()].join(', ')})`, 'nftables')
-    .option('--service-areas <list>', 'keep only these service areas (comma-separated, case-insensitive)')
+    .option(
+      '--target <names>',
+      `target(s), comma-separated, or all (${[...TARGETS.keys()].join(', ')})`,
+      'nftables',
+    )
+    .option(
+      '--service-areas <list>',
+      'keep only these service areas (comma-separated, case-insensitive)',
+    )
     .option('--categories <list>', 'keep only these categories (Optimize,Allow,Default)')
     .option('--required-only', 'keep only required endpoint sets')
     .option('--express-route-only', 'keep only endpoint sets routed over ExpressRoute')
     .option('--no-ipv6', 'drop IPv6 prefixes')
     .option('--no-ipv4', 'drop IPv4 prefixes')
-    .option('--tenant <name>', 'substitute the tenant placeholder in URLs (autodiscover.*.onmicrosoft.com)')
-    .option('--allow-implausible [classes]', `let implausible feed entries through (all, or a list of: ${IMPLAUSIBLE_CLASSES.join(', ')})`)
+    .option(
+      '--tenant <name>',
+      'substitute the tenant placeholder in URLs (autodiscover.*.onmicrosoft.com)',
+    )
+    .option(
+      '--allow-implausible [classes]',
+      `let implausible feed entries through (all, or a list of: ${IMPLAUSIBLE_CLASSES.join(', ')})`,
+    )
     .option('--allow-empty', 'write even when a target would enforce nothing')
-    .option('--timestamp', 'add the generation time to every artifact header (breaks byte-identical output)')
+    .option(
+      '--timestamp',
+      'add the generation time to every artifact header (breaks byte-identical output)',
+    )
     .option('--no-progress', 'no progress bar on stderr');
   for (const t of TARGETS.values()) {
     for (const o of t.options) {

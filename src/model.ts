@@ -9,7 +9,10 @@ export type Category = 'Optimize' | 'Allow' | 'Default';
 export const CATEGORIES: readonly Category[] = ['Optimize', 'Allow', 'Default'];
 export type Protocol = 'tcp' | 'udp' | 'any';
 
-export interface UrlEntry { host: string; kind: UrlKind }
+export interface UrlEntry {
+  host: string;
+  kind: UrlKind;
+}
 
 /** One endpoint set, validated and normalised (canonical prefixes, sorted merged ports). */
 export interface EndpointSet {
@@ -59,7 +62,8 @@ export interface UrlRule {
   entries: { host: string; kind: UrlKind; setIds: string[]; categories: Category[] }[];
 }
 
-export type FindingKind = 'dropped' | 'widened' | 'unenforced' | 'excluded' | 'override' | 'unmatched-exclude' | 'split';
+export type FindingKind =
+  'dropped' | 'widened' | 'unenforced' | 'excluded' | 'override' | 'unmatched-exclude' | 'split';
 
 /** Something the user must know: nothing is dropped, widened or left unenforced silently. */
 export interface Finding {

@@ -12,7 +12,13 @@ import { openOutputDir, writeArtifactsAtomically } from './io/write.js';
 import { diffReports, planMarkdown, type Plan } from './report/plan.js';
 import { readPreviousReport } from './report/previous.js';
 import { REPORT_FILE, type Report } from './report/report.js';
-import { checkNotOlder, downloadFeed, latestVersion, openClient, type FetchLimits } from './sources/fetch.js';
+import {
+  checkNotOlder,
+  downloadFeed,
+  latestVersion,
+  openClient,
+  type FetchLimits,
+} from './sources/fetch.js';
 import { openStateDir, sha256, type Instance } from './sources/state.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -34,12 +40,23 @@ export interface UpdateOptions {
 export type UpdateOutcome =
   | { status: 'current'; version: string; reason: string }
   | { status: 'unchanged'; version: string; previousVersion?: string; plan: Plan }
-  | { status: 'written'; version: string; previousVersion?: string; plan: Plan; run: CompiledRun; written: string[] }
+  | {
+      status: 'written';
+      version: string;
+      previousVersion?: string;
+      plan: Plan;
+      run: CompiledRun;
+      written: string[];
+    }
   | { status: 'refused'; version: string; previousVersion?: string; plan: Plan; reason: string };
 
 /** JSON with sorted keys: option bags compared by content. */
 const canonical = (v: unknown): string =>
-  JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+  JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
 
 /** Whether `prev` was made by this tool version with the same options and policy as this run would be. */
 function sameRecipe(prev: Report, o: UpdateOptions): boolean {
@@ -75,20 +92,35 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
       const recipe = !!prev && sameRecipe(prev, o);
       const reportSha = prev ? sha256(readFileSync(join(o.outDir, REPORT_FILE))) : undefined;
       if (!o.force && prev && recipe) {
-        if (compiledFrom === latest) return { status: 'current', version: latest, reason: `${o.outDir} was compiled from version ${latest}` };
+        if (compiledFrom === latest)
+          return {
+            status: 'current',
+            version: latest,
+            reason: `${o.outDir} was compiled from version ${latest}`,
+          };
         if (rec?.unchanged?.version === latest && rec.unchanged.report === reportSha) {
-          return { status: 'current', version: latest, reason: `version ${latest} compiles to what ${o.outDir} already holds (checked before)` };
+          return {
+            status: 'current',
+            version: latest,
+            reason: `version ${latest} compiles to what ${o.outDir} already holds (checked before)`,
+          };
         }
       }
-      let feed = rec && rec.version === latest && rec.query === '' ? sd.savedFeed(o.instance) : undefined;
+      let feed =
+        rec && rec.version === latest && rec.query === '' ? sd.savedFeed(o.instance) : undefined;
       if (!feed || o.force) {
         await downloadFeed(client, sd, o.instance, latest, '', o.allowImplausible);
         feed = sd.savedFeed(o.instance);
         if (!feed) throw new Error('the saved feed does not match what was downloaded');
       } else {
-        o.log?.(`version ${latest} is already downloaded in ${o.stateDir}; not downloading it again`);
+        o.log?.(
+          `version ${latest} is already downloaded in ${o.stateDir}; not downloading it again`,
+        );
       }
-      const run = compileAndRender({ ...o.request, input: feed.path, format: 'o365', instance: o.instance }, { ...o.run, previousReport: prev });
+      const run = compileAndRender(
+        { ...o.request, input: feed.path, format: 'o365', instance: o.instance },
+        { ...o.run, previousReport: prev },
+      );
       const plan = diffReports(prev, run.report, run.refusal?.message);
       const base = { version: latest, ...(compiledFrom ? { previousVersion: compiledFrom } : {}) };
       if (run.refusal) {
@@ -97,12 +129,19 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
       }
       if (!plan.changed && recipe && !o.force) {
         // nothing to deploy: out/ stays byte-identical; remember the check so the next run is one request
-        sd.state.instances[o.instance] = { ...sd.state.instances[o.instance]!, unchanged: { version: latest, report: reportSha! } };
+        sd.state.instances[o.instance] = {
+          ...sd.state.instances[o.instance]!,
+          unchanged: { version: latest, report: reportSha! },
+        };
         sd.save();
         writePlan(o, plan);
         return { status: 'unchanged', ...base, plan };
       }
-      const written = writeArtifactsAtomically(o.outDir, run.artifacts, { remove: run.stale, locked: true, marker: REPORT_FILE });
+      const written = writeArtifactsAtomically(o.outDir, run.artifacts, {
+        remove: run.stale,
+        locked: true,
+        marker: REPORT_FILE,
+      });
       const { unchanged: _drop, ...kept } = sd.state.instances[o.instance]!;
       sd.state.instances[o.instance] = kept;
       sd.save();

@@ -12,7 +12,12 @@ export class ValueError extends Error {}
 /** A whole number in [min, max], decimal digits only. */
 export function parseCount(flag: string, v: unknown, min: number, max: number): number {
   const s = typeof v === 'number' ? String(v) : v;
-  if (typeof s !== 'string' || !/^(0|[1-9][0-9]{0,9})$/.test(s) || Number(s) < min || Number(s) > max) {
+  if (
+    typeof s !== 'string' ||
+    !/^(0|[1-9][0-9]{0,9})$/.test(s) ||
+    Number(s) < min ||
+    Number(s) > max
+  ) {
     throw new ValueError(`${flag} ${showValue(v)}: a whole number from ${min} to ${max}`);
   }
   return Number(s);
@@ -21,7 +26,12 @@ export function parseCount(flag: string, v: unknown, min: number, max: number): 
 /** A decimal number in [min, max] (digits, an optional fraction of up to three digits). */
 export function parseDecimal(flag: string, v: unknown, min: number, max: number): number {
   const s = typeof v === 'number' ? String(v) : v;
-  if (typeof s !== 'string' || !/^(0|[1-9][0-9]{0,8})(\.[0-9]{1,3})?$/.test(s) || Number(s) < min || Number(s) > max) {
+  if (
+    typeof s !== 'string' ||
+    !/^(0|[1-9][0-9]{0,8})(\.[0-9]{1,3})?$/.test(s) ||
+    Number(s) < min ||
+    Number(s) > max
+  ) {
     throw new ValueError(`${flag} ${showValue(v)}: a number from ${min} to ${max}`);
   }
   return Number(s);
@@ -29,11 +39,13 @@ export function parseDecimal(flag: string, v: unknown, min: number, max: number)
 
 /** A CIDR prefix (host bits clear) or a bare address; returns its canonical text and family. */
 export function parseCidr(flag: string, v: unknown): { family: Family; text: string } {
-  if (typeof v !== 'string') throw new ValueError(`${flag} ${showValue(v)}: a CIDR prefix such as 192.0.2.0/24`);
+  if (typeof v !== 'string')
+    throw new ValueError(`${flag} ${showValue(v)}: a CIDR prefix such as 192.0.2.0/24`);
   try {
     return canonicalPrefix(v, true);
   } catch (e) {
-    if (e instanceof PrefixSyntaxError) throw new ValueError(`${flag} ${showValue(v)}: ${e.message}`);
+    if (e instanceof PrefixSyntaxError)
+      throw new ValueError(`${flag} ${showValue(v)}: ${e.message}`);
     throw e;
   }
 }
@@ -54,7 +66,9 @@ export function parseChoice<T extends string>(flag: string, v: unknown, choices:
 }
 
 /** A check that returns the value unchanged when valid: for argParser, where the text travels on. */
-export const checked = (f: (v: string) => unknown) => (v: string): string => {
-  f(v);
-  return v;
-};
+export const checked =
+  (f: (v: string) => unknown) =>
+  (v: string): string => {
+    f(v);
+    return v;
+  };

@@ -6,7 +6,13 @@ export function unenforcedUrls(model: RuleModel, target: string, why: string): F
   const out: Finding[] = [];
   for (const u of model.urlRules) {
     for (const e of u.entries) {
-      out.push({ kind: 'unenforced', target, setIds: e.setIds, entry: `${e.host} ${u.protocol}/${portsText(u.ports)}`, detail: why });
+      out.push({
+        kind: 'unenforced',
+        target,
+        setIds: e.setIds,
+        entry: `${e.host} ${u.protocol}/${portsText(u.ports)}`,
+        detail: why,
+      });
     }
   }
   return out;
@@ -24,7 +30,8 @@ export function safeText(s: string, max: number): string {
 /** "sets 1,2,3 Exchange,Skype Optimize required": a rule's provenance in one line. */
 export function provenanceText(r: Pick<Rule, 'provenance'>, max: number): string {
   const p = r.provenance;
-  const req = p.required.length === 2 ? 'required+optional' : p.required[0] ? 'required' : 'optional';
+  const req =
+    p.required.length === 2 ? 'required+optional' : p.required[0] ? 'required' : 'optional';
   let ids = p.setIds.join(',');
   const tail = ` ${p.serviceAreas.join(',')} ${p.categories.join(',')} ${req}`;
   const budget = max - tail.length - 'sets '.length;

@@ -8,13 +8,7 @@ import type { Target } from './types.js';
 export type { Target } from './types.js';
 
 /** name → target. One line per target. */
-const ALL: Target[] = [
-  nftables,
-  iptables,
-  azureNsg,
-  paloalto,
-  pac,
-];
+const ALL: Target[] = [nftables, iptables, azureNsg, paloalto, pac];
 
 export const TARGETS: ReadonlyMap<string, Target> = (() => {
   const m = new Map<string, Target>();
@@ -28,10 +22,15 @@ export const TARGETS: ReadonlyMap<string, Target> = (() => {
 /** Resolve "--target a,b" or "all" to targets, in registry order (so "b,a" gives the same output as "a,b"). */
 export function resolveTargets(spec: string): Target[] {
   if (spec === 'all') return [...TARGETS.values()];
-  const wanted = new Set(spec.split(',').map((n) => {
-    const t = TARGETS.get(n);
-    if (!t) throw new Error(`unknown target ${JSON.stringify(n)}; known: ${[...TARGETS.keys()].join(', ')}, all`);
-    return t;
-  }));
+  const wanted = new Set(
+    spec.split(',').map((n) => {
+      const t = TARGETS.get(n);
+      if (!t)
+        throw new Error(
+          `unknown target ${JSON.stringify(n)}; known: ${[...TARGETS.keys()].join(', ')}, all`,
+        );
+      return t;
+    }),
+  );
   return [...TARGETS.values()].filter((t) => wanted.has(t));
 }

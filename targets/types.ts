@@ -47,7 +47,10 @@ export interface TargetOutput {
   enforces?: Enforced;
 }
 
-export interface Enforced { rules: string[]; names: string[] }
+export interface Enforced {
+  rules: string[];
+  names: string[];
+}
 
 /** One backend. Limits are named constants that tests refer to. */
 export interface Target {
@@ -65,5 +68,10 @@ export interface Target {
 
 /** The model cannot be rendered within a target's limits: the run fails and writes nothing. */
 export class TargetLimitError extends Error {
-  constructor(readonly target: string, message: string) { super(`${target}: ${message}`); }
+  constructor(
+    readonly target: string,
+    message: string,
+  ) {
+    super(`${target}: ${message}`);
+  }
 }

@@ -20,18 +20,104 @@ function feedWith(mutate: (sets: any[]) => void, name = 'feed.json'): string {
 
 describe('compile: bad input is one clear error, exit 1, nothing written', () => {
   it.each([
-    ['malformed JSON', () => { const p = join(tmp(), 'feed.json'); writeFileSync(p, '[{"id": 1,'); return p; }, /^error: feed\.json: malformed JSON/],
-    ['missing serviceArea', () => feedWith((s) => { delete s[1].serviceArea; }), /^error: feed\.json: endpoint set 2: field serviceArea: missing required field$/],
-    ['missing id', () => feedWith((s) => { delete s[0].id; }), /^error: feed\.json: field id: record #1 has no id$/],
-    ['bad category', () => feedWith((s) => { s[0].category = 'Trusted'; }), /endpoint set 1: field category: must be Optimize, Allow or Default: "Trusted"/],
-    ['duplicate id', () => feedWith((s) => { s[1].id = 1; }), /endpoint set 1: field id: duplicate id: 1/],
-    ['host bits', () => feedWith((s) => { s[3].ips.push('52.112.0.1/14'); }), /endpoint set 11: field ips: host bits set \(network is 52\.112\.0\.0\/14\): "52\.112\.0\.1\/14"/],
-    ['octal-looking IPv4', () => feedWith((s) => { s[3].ips.push('052.112.0.0/14'); }), /endpoint set 11: field ips: not a strict four-part decimal IPv4 address: "052\.112\.0\.0\/14"/],
-    ['empty port element', () => feedWith((s) => { s[0].tcpPorts = '80,,443'; }), /endpoint set 1: field tcpPorts: empty element in port list: "80,,443"/],
-    ['port over 65535', () => feedWith((s) => { s[0].udpPorts = '70000'; }), /endpoint set 1: field udpPorts: port 70000 is over 65535/],
-    ['reversed range', () => feedWith((s) => { s[3].udpPorts = '3481-3478'; }), /endpoint set 11: field udpPorts: range 3481-3478 is reversed/],
-    ['hostile URL', () => feedWith((s) => { s[0].urls.push('evil.com"}\n table ip x {'); }), /endpoint set 1: field urls: invalid label/],
-    ['not an array', () => { const p = join(tmp(), 'feed.json'); writeFileSync(p, '{"a":1}'); return p; }, /expected a JSON array/],
+    [
+      'malformed JSON',
+      () => {
+        const p = join(tmp(), 'feed.json');
+        writeFileSync(p, '[{"id": 1,');
+        return p;
+      },
+      /^error: feed\.json: malformed JSON/,
+    ],
+    [
+      'missing serviceArea',
+      () =>
+        feedWith((s) => {
+          delete s[1].serviceArea;
+        }),
+      /^error: feed\.json: endpoint set 2: field serviceArea: missing required field$/,
+    ],
+    [
+      'missing id',
+      () =>
+        feedWith((s) => {
+          delete s[0].id;
+        }),
+      /^error: feed\.json: field id: record #1 has no id$/,
+    ],
+    [
+      'bad category',
+      () =>
+        feedWith((s) => {
+          s[0].category = 'Trusted';
+        }),
+      /endpoint set 1: field category: must be Optimize, Allow or Default: "Trusted"/,
+    ],
+    [
+      'duplicate id',
+      () =>
+        feedWith((s) => {
+          s[1].id = 1;
+        }),
+      /endpoint set 1: field id: duplicate id: 1/,
+    ],
+    [
+      'host bits',
+      () =>
+        feedWith((s) => {
+          s[3].ips.push('52.112.0.1/14');
+        }),
+      /endpoint set 11: field ips: host bits set \(network is 52\.112\.0\.0\/14\): "52\.112\.0\.1\/14"/,
+    ],
+    [
+      'octal-looking IPv4',
+      () =>
+        feedWith((s) => {
+          s[3].ips.push('052.112.0.0/14');
+        }),
+      /endpoint set 11: field ips: not a strict four-part decimal IPv4 address: "052\.112\.0\.0\/14"/,
+    ],
+    [
+      'empty port element',
+      () =>
+        feedWith((s) => {
+          s[0].tcpPorts = '80,,443';
+        }),
+      /endpoint set 1: field tcpPorts: empty element in port list: "80,,443"/,
+    ],
+    [
+      'port over 65535',
+      () =>
+        feedWith((s) => {
+          s[0].udpPorts = '70000';
+        }),
+      /endpoint set 1: field udpPorts: port 70000 is over 65535/,
+    ],
+    [
+      'reversed range',
+      () =>
+        feedWith((s) => {
+          s[3].udpPorts = '3481-3478';
+        }),
+      /endpoint set 11: field udpPorts: range 3481-3478 is reversed/,
+    ],
+    [
+      'hostile URL',
+      () =>
+        feedWith((s) => {
+          s[0].urls.push('evil.com"}\n table ip x {');
+        }),
+      /endpoint set 1: field urls: invalid label/,
+    ],
+    [
+      'not an array',
+      () => {
+        const p = join(tmp(), 'feed.json');
+        writeFileSync(p, '{"a":1}');
+        return p;
+      },
+      /expected a JSON array/,
+    ],
   ])('%s', (_name, make, msg) => {
     const out = join(tmp(), 'out');
     const r = runCli(['compile', '--input', make(), '--out', out]);
@@ -46,14 +132,30 @@ describe('compile: bad input is one clear error, exit 1, nothing written', () =>
   it('a failed run leaves the previous output untouched (no temp files either)', () => {
     const out = tmp();
     expect(runCli(['compile', '--input', SAMPLE, '--out', out]).code).toBe(0);
-    const before = Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]));
-    const r = runCli(['compile', '--input', feedWith((s) => { s[0].tcpPorts = '99999'; }), '--out', out]);
+    const before = Object.fromEntries(
+      readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]),
+    );
+    const r = runCli([
+      'compile',
+      '--input',
+      feedWith((s) => {
+        s[0].tcpPorts = '99999';
+      }),
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(1);
-    expect(Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]))).toEqual(before);
+    expect(
+      Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')])),
+    ).toEqual(before);
   });
 
   it('bad options are errors too: --tenant, --categories, unknown target', () => {
-    for (const args of [['--tenant', 'bad tenant'], ['--categories', 'Trusted'], ['--target', 'cisco']]) {
+    for (const args of [
+      ['--tenant', 'bad tenant'],
+      ['--categories', 'Trusted'],
+      ['--target', 'cisco'],
+    ]) {
       const r = runCli(['compile', '--input', SAMPLE, '--out', tmp(), ...args]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^error: /);
@@ -76,46 +178,73 @@ describe('compile: what the feed really looks like is accepted', () => {
 
   it('every URL entry is listed as not enforced by nftables, and a set without ports is reported, not widened', () => {
     const out = tmp();
-    const feed = feedWith((s) => { s.push({ id: 500, serviceArea: 'Common', category: 'Allow', required: true, ips: ['20.190.128.0/18'] }); });
+    const feed = feedWith((s) => {
+      s.push({
+        id: 500,
+        serviceArea: 'Common',
+        category: 'Allow',
+        required: true,
+        ips: ['20.190.128.0/18'],
+      });
+    });
     expect(runCli(['compile', '--input', feed, '--out', out]).code).toBe(0);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    const hosts = new Set(good.flatMap((s: any) => s.urls ?? []).map((u: string) => u.toLowerCase()));
-    const unenforced = rep.findings.filter((f: any) => f.kind === 'unenforced' && f.target === 'nftables');
+    const hosts = new Set(
+      good.flatMap((s: any) => s.urls ?? []).map((u: string) => u.toLowerCase()),
+    );
+    const unenforced = rep.findings.filter(
+      (f: any) => f.kind === 'unenforced' && f.target === 'nftables',
+    );
     expect(new Set(unenforced.map((f: any) => f.entry.split(' ')[0]))).toEqual(hosts);
-    expect(rep.findings).toContainEqual(expect.objectContaining({ kind: 'dropped', setIds: ['500'] }));
+    expect(rep.findings).toContainEqual(
+      expect.objectContaining({ kind: 'dropped', setIds: ['500'] }),
+    );
   });
 
   it('--tenant fills the placeholder', () => {
     const out = tmp();
-    expect(runCli(['compile', '--input', SAMPLE, '--out', out, '--tenant', 'contoso']).code).toBe(0);
+    expect(runCli(['compile', '--input', SAMPLE, '--out', out, '--tenant', 'contoso']).code).toBe(
+      0,
+    );
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     const urls = rep.endpointSets.find((s: any) => s.id === '8').urls;
     expect(urls).toContain('autodiscover.contoso.onmicrosoft.com');
     expect(urls).not.toContain('autodiscover.*.onmicrosoft.com');
-    expect(rep.urlRules.flatMap((u: any) => u.entries).find((e: any) => e.host === 'autodiscover.contoso.onmicrosoft.com').kind).toBe('fqdn');
+    expect(
+      rep.urlRules
+        .flatMap((u: any) => u.entries)
+        .find((e: any) => e.host === 'autodiscover.contoso.onmicrosoft.com').kind,
+    ).toBe('fqdn');
   });
 });
 
 describe('compile: deterministic and free of paths, hosts and times', () => {
-  it.each([SAMPLE, ...sharedFeeds().slice(0, 3)])('%s compiled into two directories gives byte-identical trees', (feed) => {
-    const a = join(tmp(), 'a'), b = join(tmpDir('other'), 'deep', 'b');
-    expect(runCli(['compile', '--input', feed, '--target', 'all', '--out', a]).code).toBe(0);
-    expect(runCli(['compile', '--input', feed, '--target', 'all', '--out', b]).code).toBe(0);
-    const files = readdirSync(a).sort();
-    expect(readdirSync(b).sort()).toEqual(files);
-    for (const f of files) {
-      const text = readFileSync(join(a, f), 'utf8');
-      expect(readFileSync(join(b, f), 'utf8')).toBe(text);
-      expect(text).not.toContain(tmpdir());
-      expect(text).not.toContain(ROOT);
-      expect(text.charCodeAt(0)).not.toBe(0xfeff);
-      expect(text).not.toContain('\r');
-      expect(text).not.toMatch(/20[0-9]{2}-[0-9]{2}-[0-9]{2}T/);
-    }
-  });
+  it.each([SAMPLE, ...sharedFeeds().slice(0, 3)])(
+    '%s compiled into two directories gives byte-identical trees',
+    (feed) => {
+      const a = join(tmp(), 'a'),
+        b = join(tmpDir('other'), 'deep', 'b');
+      expect(runCli(['compile', '--input', feed, '--target', 'all', '--out', a]).code).toBe(0);
+      expect(runCli(['compile', '--input', feed, '--target', 'all', '--out', b]).code).toBe(0);
+      const files = readdirSync(a).sort();
+      expect(readdirSync(b).sort()).toEqual(files);
+      for (const f of files) {
+        const text = readFileSync(join(a, f), 'utf8');
+        expect(readFileSync(join(b, f), 'utf8')).toBe(text);
+        expect(text).not.toContain(tmpdir());
+        expect(text).not.toContain(ROOT);
+        expect(text.charCodeAt(0)).not.toBe(0xfeff);
+        expect(text).not.toContain('\r');
+        expect(text).not.toMatch(/20[0-9]{2}-[0-9]{2}-[0-9]{2}T/);
+      }
+    },
+  );
 
   it('npx m365fw runs the CLI from the checkout', () => {
-    const out = execFileSync('npx', ['--no-install', 'm365fw', '--version'], { cwd: ROOT, encoding: 'utf8' });
+    const out = execFileSync('npx', ['--no-install', 'm365fw', '--version'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(out.trim()).toMatch(/^[0-9]+\.[0-9]+\.[0-9]+$/);
   });
 });

@@ -11,61 +11,180 @@ import { tmpDir } from './helpers/tmp.js';
 const why = have('dnsmasq') ? undefined : 'needs dnsmasq (apt-get install dnsmasq-base)';
 skipNote('DNS check against dnsmasq', why);
 
-const CN = { msoid: 'clientconfig.partner.microsoftonline-p.net.cn', auto: 'autodiscover.partner.outlook.cn', mx: 'mail.protection.partner.outlook.cn', spf: 'v=spf1 include:spf.protection.partner.outlook.cn -all' };
-const WW = { auto: 'autodiscover.outlook.com', mx: 'mail.protection.outlook.com', spf: 'v=spf1 include:spf.protection.outlook.com -all' };
-const DOD = { auto: 'autodiscover-dod.office365.us', mx: 'mail.protection.office365.us', spf: 'v=spf1 include:spf.protection.office365.us -all' };
+const CN = {
+  msoid: 'clientconfig.partner.microsoftonline-p.net.cn',
+  auto: 'autodiscover.partner.outlook.cn',
+  mx: 'mail.protection.partner.outlook.cn',
+  spf: 'v=spf1 include:spf.protection.partner.outlook.cn -all',
+};
+const WW = {
+  auto: 'autodiscover.outlook.com',
+  mx: 'mail.protection.outlook.com',
+  spf: 'v=spf1 include:spf.protection.outlook.com -all',
+};
+const DOD = {
+  auto: 'autodiscover-dod.office365.us',
+  mx: 'mail.protection.office365.us',
+  spf: 'v=spf1 include:spf.protection.office365.us -all',
+};
 
 /** dnsmasq answers authoritatively for the test zones; targets must be known to it (host-record). */
 function config(port: number): string {
-  const zone = (d: string, o: { msoid?: string; auto?: string; mx?: string; spf?: string[] }) => [
-    o.msoid && `cname=msoid.${d},${o.msoid}`,
-    o.auto && `cname=autodiscover.${d},${o.auto}`,
-    o.mx && `mx-host=${d},${o.mx},0`,
-    ...(o.spf ?? []).map((t) => `txt-record=${d},"${t}"`),
-  ].filter(Boolean);
-  return [
-    `port=${port}`, 'listen-address=127.0.0.1', 'bind-interfaces', 'no-resolv', 'no-hosts', 'no-dhcp-interface=', 'pid-file=',
-    'local=/cn/', 'local=/com/', 'local=/test/',
-    `host-record=${CN.msoid},192.0.2.10`, `host-record=${CN.auto},192.0.2.11`, 'host-record=clientconfig.partner.microsoftonl1ne-p.net.cn,192.0.2.12',
-    `host-record=${WW.auto},192.0.2.13`, 'host-record=elsewhere.test,192.0.2.14',
-    ...zone('ok.cn', { msoid: CN.msoid, auto: CN.auto, mx: `ok-cn.${CN.mx}`, spf: [CN.spf, 'google-site-verification=abc'] }),
-    ...zone('nomsoid.cn', { auto: CN.auto, mx: `nomsoid-cn.${CN.mx}`, spf: [CN.spf] }),
-    ...zone('typo.cn', { msoid: 'clientconfig.partner.microsoftonl1ne-p.net.cn', auto: CN.auto, mx: `typo-cn.${CN.mx}`, spf: [CN.spf] }),
-    ...zone('badspf.cn', { msoid: CN.msoid, auto: CN.auto, mx: `badspf-cn.${CN.mx}`, spf: [WW.spf] }),
-    ...zone('chain.cn', { msoid: CN.msoid, auto: 'alias.chain.cn', mx: `chain-cn.${CN.mx}`, spf: [CN.spf] }), 'cname=alias.chain.cn,' + CN.auto,
-    ...zone('wrongauto.cn', { msoid: CN.msoid, auto: 'elsewhere.test', mx: 'mx.elsewhere.test', spf: ['v=spf1 -all'] }),
-    ...zone('ok.com', { auto: WW.auto, mx: `ok-com.${WW.mx}`, spf: [WW.spf] }),
-    ...zone('msoid.com', { msoid: CN.msoid, auto: WW.auto, mx: `msoid-com.${WW.mx}`, spf: [WW.spf] }),
-    // authoritative for .auth only, no upstream: Microsoft's own names (.us) are REFUSED if asked
-    'local=/auth/',
-    ...zone('right.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
-    ...zone('chain10.auth', { auto: 'h1.chain10.auth', mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
-    ...Array.from({ length: 9 }, (_, i) => `cname=h${i + 1}.chain10.auth,${i === 8 ? DOD.auto : `h${i + 2}.chain10.auth`}`),
-    ...zone('typo.auth', { auto: 'autodiscover-dod.offlce365.us', mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
-    ...zone('partial.auth', { auto: 'elsewhere.zz', mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
-    ...zone('plusinc.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: ['v=spf1 +include:spf.protection.office365.us -all'] }),
-    ...zone('plusall.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: ['v=spf1 +all include:spf.protection.office365.us'] }),
-    ...zone('qall.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: ['v=spf1 include:spf.protection.office365.us ?all'] }),
-    ...zone('softinc.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: ['v=spf1 ~include:spf.protection.office365.us -all'] }),
-    ...zone('xmail.auth', { auto: DOD.auto, mx: `tok.x${DOD.mx}`, spf: [DOD.spf] }),
-    ...zone('twospf.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: [DOD.spf, 'v=spf1 -all'] }),
-    ...zone('esc.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: ['v=spf1 \u001b[2J\u001b[32mok include:x -all'] }),
-  ].join('\n') + '\n';
+  const zone = (d: string, o: { msoid?: string; auto?: string; mx?: string; spf?: string[] }) =>
+    [
+      o.msoid && `cname=msoid.${d},${o.msoid}`,
+      o.auto && `cname=autodiscover.${d},${o.auto}`,
+      o.mx && `mx-host=${d},${o.mx},0`,
+      ...(o.spf ?? []).map((t) => `txt-record=${d},"${t}"`),
+    ].filter(Boolean);
+  return (
+    [
+      `port=${port}`,
+      'listen-address=127.0.0.1',
+      'bind-interfaces',
+      'no-resolv',
+      'no-hosts',
+      'no-dhcp-interface=',
+      'pid-file=',
+      'local=/cn/',
+      'local=/com/',
+      'local=/test/',
+      `host-record=${CN.msoid},192.0.2.10`,
+      `host-record=${CN.auto},192.0.2.11`,
+      'host-record=clientconfig.partner.microsoftonl1ne-p.net.cn,192.0.2.12',
+      `host-record=${WW.auto},192.0.2.13`,
+      'host-record=elsewhere.test,192.0.2.14',
+      ...zone('ok.cn', {
+        msoid: CN.msoid,
+        auto: CN.auto,
+        mx: `ok-cn.${CN.mx}`,
+        spf: [CN.spf, 'google-site-verification=abc'],
+      }),
+      ...zone('nomsoid.cn', { auto: CN.auto, mx: `nomsoid-cn.${CN.mx}`, spf: [CN.spf] }),
+      ...zone('typo.cn', {
+        msoid: 'clientconfig.partner.microsoftonl1ne-p.net.cn',
+        auto: CN.auto,
+        mx: `typo-cn.${CN.mx}`,
+        spf: [CN.spf],
+      }),
+      ...zone('badspf.cn', {
+        msoid: CN.msoid,
+        auto: CN.auto,
+        mx: `badspf-cn.${CN.mx}`,
+        spf: [WW.spf],
+      }),
+      ...zone('chain.cn', {
+        msoid: CN.msoid,
+        auto: 'alias.chain.cn',
+        mx: `chain-cn.${CN.mx}`,
+        spf: [CN.spf],
+      }),
+      'cname=alias.chain.cn,' + CN.auto,
+      ...zone('wrongauto.cn', {
+        msoid: CN.msoid,
+        auto: 'elsewhere.test',
+        mx: 'mx.elsewhere.test',
+        spf: ['v=spf1 -all'],
+      }),
+      ...zone('ok.com', { auto: WW.auto, mx: `ok-com.${WW.mx}`, spf: [WW.spf] }),
+      ...zone('msoid.com', {
+        msoid: CN.msoid,
+        auto: WW.auto,
+        mx: `msoid-com.${WW.mx}`,
+        spf: [WW.spf],
+      }),
+      // authoritative for .auth only, no upstream: Microsoft's own names (.us) are REFUSED if asked
+      'local=/auth/',
+      ...zone('right.auth', { auto: DOD.auto, mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
+      ...zone('chain10.auth', { auto: 'h1.chain10.auth', mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
+      ...Array.from(
+        { length: 9 },
+        (_, i) => `cname=h${i + 1}.chain10.auth,${i === 8 ? DOD.auto : `h${i + 2}.chain10.auth`}`,
+      ),
+      ...zone('typo.auth', {
+        auto: 'autodiscover-dod.offlce365.us',
+        mx: `tok.${DOD.mx}`,
+        spf: [DOD.spf],
+      }),
+      ...zone('partial.auth', { auto: 'elsewhere.zz', mx: `tok.${DOD.mx}`, spf: [DOD.spf] }),
+      ...zone('plusinc.auth', {
+        auto: DOD.auto,
+        mx: `tok.${DOD.mx}`,
+        spf: ['v=spf1 +include:spf.protection.office365.us -all'],
+      }),
+      ...zone('plusall.auth', {
+        auto: DOD.auto,
+        mx: `tok.${DOD.mx}`,
+        spf: ['v=spf1 +all include:spf.protection.office365.us'],
+      }),
+      ...zone('qall.auth', {
+        auto: DOD.auto,
+        mx: `tok.${DOD.mx}`,
+        spf: ['v=spf1 include:spf.protection.office365.us ?all'],
+      }),
+      ...zone('softinc.auth', {
+        auto: DOD.auto,
+        mx: `tok.${DOD.mx}`,
+        spf: ['v=spf1 ~include:spf.protection.office365.us -all'],
+      }),
+      ...zone('xmail.auth', { auto: DOD.auto, mx: `tok.x${DOD.mx}`, spf: [DOD.spf] }),
+      ...zone('twospf.auth', {
+        auto: DOD.auto,
+        mx: `tok.${DOD.mx}`,
+        spf: [DOD.spf, 'v=spf1 -all'],
+      }),
+      ...zone('esc.auth', {
+        auto: DOD.auto,
+        mx: `tok.${DOD.mx}`,
+        spf: ['v=spf1 \u001b[2J\u001b[32mok include:x -all'],
+      }),
+    ].join('\n') + '\n'
+  );
 }
 
 function freePort(): Promise<number> {
-  return new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }
 
 let dnsmasq: ChildProcess | undefined;
 let resolver = '';
-function check(domain: string, instance: string, extra: string[] = ['--services', 'mail,auth']): Promise<{ code: number; stdout: string; stderr: string; json?: any }> {
+function check(
+  domain: string,
+  instance: string,
+  extra: string[] = ['--services', 'mail,auth'],
+): Promise<{ code: number; stdout: string; stderr: string; json?: any }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, 'dns', 'check', domain, '--instance', instance, '--resolver', resolver, '--json', ...extra]);
-    let stdout = '', stderr = '';
+    const p = spawn(process.execPath, [
+      CLI,
+      'dns',
+      'check',
+      domain,
+      '--instance',
+      instance,
+      '--resolver',
+      resolver,
+      '--json',
+      ...extra,
+    ]);
+    let stdout = '',
+      stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => { let json; try { json = JSON.parse(stdout); } catch { /* not json */ } resolve({ code: code ?? -1, stdout, stderr, json }); });
+    p.on('close', (code) => {
+      let json;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        /* not json */
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
   });
 }
 const verdicts = (j: any) => Object.fromEntries(j.results.map((r: any) => [r.record, r.verdict]));
@@ -75,7 +194,15 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
     const port = await freePort();
     const dir = tmpDir('dns');
     writeFileSync(join(dir, 'dnsmasq.conf'), config(port));
-    dnsmasq = spawn('dnsmasq', ['--keep-in-foreground', `--conf-file=${join(dir, 'dnsmasq.conf')}`, ...(process.getuid?.() === 0 ? [] : ['--user='])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    dnsmasq = spawn(
+      'dnsmasq',
+      [
+        '--keep-in-foreground',
+        `--conf-file=${join(dir, 'dnsmasq.conf')}`,
+        ...(process.getuid?.() === 0 ? [] : ['--user=']),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     resolver = `127.0.0.1:${port}`;
     // wait until it answers
     for (let i = 0; i < 50; i++) {
@@ -85,7 +212,9 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
     }
     throw new Error('dnsmasq did not start');
   }, 20000);
-  afterAll(() => { dnsmasq?.kill('SIGTERM'); });
+  afterAll(() => {
+    dnsmasq?.kill('SIGTERM');
+  });
 
   it.each([
     ['ok.cn', 'China', 0, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
@@ -94,7 +223,12 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
     ['badspf.cn', 'China', 2, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'wrong' }],
     ['chain.cn', 'China', 0, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
     ['wrongauto.cn', 'China', 2, { msoid: 'ok', autodiscover: 'wrong', mx: 'wrong', spf: 'wrong' }],
-    ['missing.cn', 'China', 2, { msoid: 'missing', autodiscover: 'missing', mx: 'missing', spf: 'missing' }],
+    [
+      'missing.cn',
+      'China',
+      2,
+      { msoid: 'missing', autodiscover: 'missing', mx: 'missing', spf: 'missing' },
+    ],
     ['ok.com', 'Worldwide', 0, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
     ['msoid.com', 'Worldwide', 2, { msoid: 'unexpected', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
   ])('%s (%s): exit %i, %j', async (domain, instance, code, expected) => {
@@ -105,38 +239,114 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
   });
 
   it.each([
-    ['right.auth', 0, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' }, 'a right zone on an authoritative-only server: the check stops at the expected target'],
-    ['chain10.auth', 0, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' }, 'a 10-hop chain ending at the target'],
-    ['typo.auth', 2, { msoid: 'ok', autodiscover: 'wrong', mx: 'ok', spf: 'ok' }, 'a likely typo whose name cannot be resolved further is wrong, not an error'],
-    ['partial.auth', 1, { msoid: 'ok', autodiscover: 'error', mx: 'ok', spf: 'ok' }, 'an error in one record: the others are still judged'],
-    ['plusinc.auth', 0, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' }, '+include: is a pass'],
-    ['plusall.auth', 2, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'wrong' }, '+all lets anyone send'],
+    [
+      'right.auth',
+      0,
+      { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' },
+      'a right zone on an authoritative-only server: the check stops at the expected target',
+    ],
+    [
+      'chain10.auth',
+      0,
+      { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' },
+      'a 10-hop chain ending at the target',
+    ],
+    [
+      'typo.auth',
+      2,
+      { msoid: 'ok', autodiscover: 'wrong', mx: 'ok', spf: 'ok' },
+      'a likely typo whose name cannot be resolved further is wrong, not an error',
+    ],
+    [
+      'partial.auth',
+      1,
+      { msoid: 'ok', autodiscover: 'error', mx: 'ok', spf: 'ok' },
+      'an error in one record: the others are still judged',
+    ],
+    [
+      'plusinc.auth',
+      0,
+      { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' },
+      '+include: is a pass',
+    ],
+    [
+      'plusall.auth',
+      2,
+      { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'wrong' },
+      '+all lets anyone send',
+    ],
     ['qall.auth', 2, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'wrong' }, '?all too'],
-    ['softinc.auth', 2, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'wrong' }, '~include does not pass Microsoft 365'],
-    ['xmail.auth', 2, { msoid: 'ok', autodiscover: 'ok', mx: 'wrong', spf: 'ok' }, 'the MX suffix on a label boundary'],
-    ['twospf.auth', 2, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'wrong' }, 'two SPF records'],
+    [
+      'softinc.auth',
+      2,
+      { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'wrong' },
+      '~include does not pass Microsoft 365',
+    ],
+    [
+      'xmail.auth',
+      2,
+      { msoid: 'ok', autodiscover: 'ok', mx: 'wrong', spf: 'ok' },
+      'the MX suffix on a label boundary',
+    ],
+    [
+      'twospf.auth',
+      2,
+      { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'wrong' },
+      'two SPF records',
+    ],
   ])('USGovDoD %s: exit %i, %j (%s)', async (domain, code, expected) => {
     const r = await check(domain as string, 'USGovDoD');
     expect(verdicts(r.json)).toEqual(expected);
     expect(r.code, r.stderr).toBe(code);
-    if (domain === 'typo.auth') expect(r.json.results.find((x: any) => x.record === 'autodiscover').note).toMatch(/^likely typo: autodiscover-dod\.offlce365\.us is 1 character/);
-    if (domain === 'plusall.auth') expect(r.json.results.find((x: any) => x.record === 'spf').note).toBe('"+all" lets any host send for the domain');
+    if (domain === 'typo.auth')
+      expect(r.json.results.find((x: any) => x.record === 'autodiscover').note).toMatch(
+        /^likely typo: autodiscover-dod\.offlce365\.us is 1 character/,
+      );
+    if (domain === 'plusall.auth')
+      expect(r.json.results.find((x: any) => x.record === 'spf').note).toBe(
+        '"+all" lets any host send for the domain',
+      );
   });
 
   it('answers are shown escaped in the text output: an ESC sequence cannot forge a line', async () => {
     const r = await new Promise<{ stdout: string }>((resolve) => {
-      const p = spawn(process.execPath, [CLI, 'dns', 'check', 'esc.auth', '--instance', 'USGovDoD', '--services', 'mail', '--resolver', resolver]);
+      const p = spawn(process.execPath, [
+        CLI,
+        'dns',
+        'check',
+        'esc.auth',
+        '--instance',
+        'USGovDoD',
+        '--services',
+        'mail',
+        '--resolver',
+        resolver,
+      ]);
       let stdout = '';
       p.stdout.on('data', (d) => (stdout += d));
       p.on('close', () => resolve({ stdout }));
     });
     expect(r.stdout).not.toContain('\u001b');
     expect(r.stdout).toContain('\\u001b[2J');
-    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]).sort()).toEqual(['ok', 'ok', 'wrong']);
+    expect(
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')[0])
+        .sort(),
+    ).toEqual(['ok', 'ok', 'wrong']);
   });
 
   it('a name that changes under case folding (a Kelvin sign) is refused', () => {
-    const r = runCli(['dns', 'check', 'o\u212a.auth', '--instance', 'USGovDoD', '--resolver', resolver]);
+    const r = runCli([
+      'dns',
+      'check',
+      'o\u212a.auth',
+      '--instance',
+      'USGovDoD',
+      '--resolver',
+      resolver,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is not a valid domain name/);
   });
@@ -144,9 +354,16 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
   it('a typo is called out as a likely typo, with the value found and the value expected', async () => {
     const r = await check('typo.cn', 'China');
     const msoid = r.json.results.find((x: any) => x.record === 'msoid');
-    expect(msoid).toMatchObject({ expected: CN.msoid, found: ['clientconfig.partner.microsoftonl1ne-p.net.cn'] });
-    expect(msoid.note).toMatch(/^likely typo: clientconfig\.partner\.microsoftonl1ne-p\.net\.cn is 1 character\(s\) from/);
-    const chain = (await check('chain.cn', 'China')).json.results.find((x: any) => x.record === 'autodiscover');
+    expect(msoid).toMatchObject({
+      expected: CN.msoid,
+      found: ['clientconfig.partner.microsoftonl1ne-p.net.cn'],
+    });
+    expect(msoid.note).toMatch(
+      /^likely typo: clientconfig\.partner\.microsoftonl1ne-p\.net\.cn is 1 character\(s\) from/,
+    );
+    const chain = (await check('chain.cn', 'China')).json.results.find(
+      (x: any) => x.record === 'autodiscover',
+    );
     expect(chain.found).toEqual(['alias.chain.cn', CN.auto]);
   });
 
@@ -154,9 +371,16 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
     const r = await check('example.org', 'Worldwide');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: mx example\.org: MX example\.org: (REFUSED|SERVFAIL)/);
-    expect(r.stderr).toMatch(/^error: msoid msoid\.example\.org: CNAME msoid\.example\.org: (REFUSED|SERVFAIL)/m);
+    expect(r.stderr).toMatch(
+      /^error: msoid msoid\.example\.org: CNAME msoid\.example\.org: (REFUSED|SERVFAIL)/m,
+    );
     // every record judged, each row labelled with its own record and expected value
-    expect(r.json.results.map((x: any) => [x.record, x.verdict]).sort()).toEqual([['autodiscover', 'error'], ['msoid', 'error'], ['mx', 'error'], ['spf', 'error']]);
+    expect(r.json.results.map((x: any) => [x.record, x.verdict]).sort()).toEqual([
+      ['autodiscover', 'error'],
+      ['msoid', 'error'],
+      ['mx', 'error'],
+      ['spf', 'error'],
+    ]);
     expect(r.json.results.every((x: any) => x.expected && x.expected !== '-')).toBe(true);
   });
 
@@ -164,33 +388,70 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
     const port = await freePort();
     const t0 = Date.now();
     const p = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const c = spawn(process.execPath, [CLI, 'dns', 'check', 'ok.cn', '--instance', 'China', '--resolver', `127.0.0.1:${port}`]);
+      const c = spawn(process.execPath, [
+        CLI,
+        'dns',
+        'check',
+        'ok.cn',
+        '--instance',
+        'China',
+        '--resolver',
+        `127.0.0.1:${port}`,
+      ]);
       let stderr = '';
       c.stderr.on('data', (d) => (stderr += d));
       c.on('close', (code) => resolve({ code: code ?? -1, stderr }));
     });
     expect(p.code).toBe(1);
-    expect(p.stderr).toMatch(/^error: (mx|autodiscover|msoid|spf|verification) [a-z.]*ok\.cn: [A-Z]+ [a-z.]*ok\.cn: (timed out|connection refused)/);
+    expect(p.stderr).toMatch(
+      /^error: (mx|autodiscover|msoid|spf|verification) [a-z.]*ok\.cn: [A-Z]+ [a-z.]*ok\.cn: (timed out|connection refused)/,
+    );
     expect(Date.now() - t0).toBeLessThan(15000);
   }, 20000);
 });
 
 describe('dns: names are validated before any query', () => {
-  it.each(['bad_domain.cn', 'x-.cn', 'a..cn', 'contoso', 'x'.repeat(64) + '.cn'])('%s is refused with exit 1 and no query', (d) => {
-    const r = runCli(['dns', 'check', d, '--instance', 'China', '--resolver', '127.0.0.1:9']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/is not a valid domain name/);
-  });
-  it('records prints the instance\'s records as zone-file lines and JSON', () => {
-    const zone = runCli(['dns', 'records', 'contoso.cn', '--instance', 'China', '--mx-token', 'contoso-cn']);
-    expect(zone.stdout).toMatch(/^msoid\.contoso\.cn\. +3600 IN CNAME clientconfig\.partner\.microsoftonline-p\.net\.cn\. /m);
-    expect(zone.stdout).toMatch(/^contoso\.cn\. +3600 IN MX +0 contoso-cn\.mail\.protection\.partner\.outlook\.cn\. /m);
+  it.each(['bad_domain.cn', 'x-.cn', 'a..cn', 'contoso', 'x'.repeat(64) + '.cn'])(
+    '%s is refused with exit 1 and no query',
+    (d) => {
+      const r = runCli(['dns', 'check', d, '--instance', 'China', '--resolver', '127.0.0.1:9']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/is not a valid domain name/);
+    },
+  );
+  it("records prints the instance's records as zone-file lines and JSON", () => {
+    const zone = runCli([
+      'dns',
+      'records',
+      'contoso.cn',
+      '--instance',
+      'China',
+      '--mx-token',
+      'contoso-cn',
+    ]);
+    expect(zone.stdout).toMatch(
+      /^msoid\.contoso\.cn\. +3600 IN CNAME clientconfig\.partner\.microsoftonline-p\.net\.cn\. /m,
+    );
+    expect(zone.stdout).toMatch(
+      /^contoso\.cn\. +3600 IN MX +0 contoso-cn\.mail\.protection\.partner\.outlook\.cn\. /m,
+    );
     const json = JSON.parse(runCli(['dns', 'records', 'contoso.com', '--json']).stdout);
-    expect(json.records.map((r: any) => `${r.id} ${r.type}`)).toEqual(['verification TXT', 'mx MX', 'autodiscover CNAME', 'spf TXT']);
+    expect(json.records.map((r: any) => `${r.id} ${r.type}`)).toEqual([
+      'verification TXT',
+      'mx MX',
+      'autodiscover CNAME',
+      'spf TXT',
+    ]);
     expect(json.notes).toEqual([expect.objectContaining({ id: 'msoid', kind: 'must-not-exist' })]);
-    expect(runCli(['dns', 'records', 'contoso.us', '--instance', 'USGovGCCHigh']).stdout).toContain('autodiscover.office365.us.');
-    expect(runCli(['dns', 'records', 'contoso.us', '--instance', 'USGovDoD']).stdout).toContain('autodiscover-dod.office365.us.');
+    expect(runCli(['dns', 'records', 'contoso.us', '--instance', 'USGovGCCHigh']).stdout).toContain(
+      'autodiscover.office365.us.',
+    );
+    expect(runCli(['dns', 'records', 'contoso.us', '--instance', 'USGovDoD']).stdout).toContain(
+      'autodiscover-dod.office365.us.',
+    );
   });
 
-  it('edit distance', () => { expect(editDistance('kitten', 'sitting')).toBe(3); });
+  it('edit distance', () => {
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+  });
 });

@@ -33,42 +33,82 @@ describe('strict prefixes', () => {
   });
 
   it('the fast IPv4 parser agrees with ipaddr.js four-part decimal on any string of digits and dots', () => {
-    fc.assert(fc.property(fc.stringMatching(/^[0-9.]{1,16}$/), (s) => {
-      const ours = parseIPv4Strict(s) >= 0;
-      const lib = ipaddr.IPv4.isValidFourPartDecimal(s) && !s.split('.').some((p) => p.length > 1 && p.startsWith('0'));
-      expect(ours).toBe(lib);
-    }), { numRuns: 5000 });
-    fc.assert(fc.property(fc.ipV4(), (s) => {
-      expect(parseIPv4Strict(s)).toBe(ipaddr.IPv4.parse(s).toByteArray().reduce((n, b) => n * 256 + b, 0));
-    }));
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9.]{1,16}$/), (s) => {
+        const ours = parseIPv4Strict(s) >= 0;
+        const lib =
+          ipaddr.IPv4.isValidFourPartDecimal(s) &&
+          !s.split('.').some((p) => p.length > 1 && p.startsWith('0'));
+        expect(ours).toBe(lib);
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(fc.ipV4(), (s) => {
+        expect(parseIPv4Strict(s)).toBe(
+          ipaddr.IPv4.parse(s)
+            .toByteArray()
+            .reduce((n, b) => n * 256 + b, 0),
+        );
+      }),
+    );
   });
 });
 
 describe('port strings as the web service sends them', () => {
   it.each([
-    ['80,443', '80,443'], ['443,80', '80,443'], ['143, 587, 993, 995', '143,587,993,995'],
-    ['3478-3481', '3478-3481'], ['', ''], ['80,81,82', '80-82'], ['1-100,50-200', '1-200'],
+    ['80,443', '80,443'],
+    ['443,80', '80,443'],
+    ['143, 587, 993, 995', '143,587,993,995'],
+    ['3478-3481', '3478-3481'],
+    ['', ''],
+    ['80,81,82', '80-82'],
+    ['1-100,50-200', '1-200'],
   ])('"%s" → %s', (input, out) => {
-    expect(parsePortString(input).map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)).join(',')).toBe(out);
+    expect(
+      parsePortString(input)
+        .map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`))
+        .join(','),
+    ).toBe(out);
   });
-  it.each([['80,,443', /empty element/], ['65536', /over 65535/], ['3481-3478', /reversed/], ['0', /not a port/], ['http', /not a port/], ['80,', /empty element/]])(
-    '"%s" is refused', (input, msg) => {
-      // both: the class and the message (a && between two expects checks only the first)
-      expect(() => parsePortString(input)).toThrow(PortSyntaxError);
-      expect(() => parsePortString(input)).toThrow(msg);
-    });
+  it.each([
+    ['80,,443', /empty element/],
+    ['65536', /over 65535/],
+    ['3481-3478', /reversed/],
+    ['0', /not a port/],
+    ['http', /not a port/],
+    ['80,', /empty element/],
+  ])('"%s" is refused', (input, msg) => {
+    // both: the class and the message (a && between two expects checks only the first)
+    expect(() => parsePortString(input)).toThrow(PortSyntaxError);
+    expect(() => parsePortString(input)).toThrow(msg);
+  });
 });
 
 describe('URL entries', () => {
   it.each([
-    ['outlook.office.com', 'fqdn'], ['*.outlook.com', 'wildcard'], ['*cdn.onenote.net', 'partial-wildcard'],
-    ['autodiscover.*.onmicrosoft.com', 'tenant'], ['Teams.Microsoft.COM', 'fqdn'],
+    ['outlook.office.com', 'fqdn'],
+    ['*.outlook.com', 'wildcard'],
+    ['*cdn.onenote.net', 'partial-wildcard'],
+    ['autodiscover.*.onmicrosoft.com', 'tenant'],
+    ['Teams.Microsoft.COM', 'fqdn'],
   ])('%s is %s', (u, kind) => expect(classifyUrl(u).kind).toBe(kind));
-  it.each(['', 'localhost', 'a..b.com', 'ex ample.com', 'evil.com"; drop', 'a.*b*.com', '-bad.com', 'a.b.*'])('%j is refused', (u) => {
+  it.each([
+    '',
+    'localhost',
+    'a..b.com',
+    'ex ample.com',
+    'evil.com"; drop',
+    'a.*b*.com',
+    '-bad.com',
+    'a.b.*',
+  ])('%j is refused', (u) => {
     expect(() => classifyUrl(u)).toThrow(HostnameSyntaxError);
   });
   it('--tenant substitutes only the non-leftmost whole * label', () => {
-    expect(substituteTenant('autodiscover.*.onmicrosoft.com', 'contoso')).toBe('autodiscover.contoso.onmicrosoft.com');
+    expect(substituteTenant('autodiscover.*.onmicrosoft.com', 'contoso')).toBe(
+      'autodiscover.contoso.onmicrosoft.com',
+    );
     expect(substituteTenant('*.outlook.com', 'contoso')).toBe('*.outlook.com');
   });
 });
@@ -76,24 +116,39 @@ describe('URL entries', () => {
 describe('fast IPv6 path equals ipaddr.js', () => {
   it('parse and RFC 5952 format agree on random addresses, zero runs included', async () => {
     const { fastParseV6, fastFormatV6 } = await import('../src/net/ipv6.js');
-    const zeroish = fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff })), { minLength: 8, maxLength: 8 });
-    fc.assert(fc.property(zeroish, (groups) => {
-      const text = groups.map((g) => g.toString(16)).join(':');
-      const lib = ipaddr.IPv6.parse(text);
-      const big = lib.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
-      expect(fastParseV6(text)).toBe(big);
-      expect(fastFormatV6(big)).toBe(lib.toRFC5952String());
-      expect(fastParseV6(lib.toRFC5952String())).toBe(big);
-      expect(fastParseV6(lib.toNormalizedString())).toBe(big);
-    }), { numRuns: 5000 });
-    fc.assert(fc.property(fc.ipV6(), (text) => {
-      if (text.includes('.')) { expect(fastParseV6(text)).toBeUndefined(); return; }
-      const lib = ipaddr.IPv6.parse(text);
-      expect(fastParseV6(text)).toBe(lib.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n));
-    }), { numRuns: 5000 });
+    const zeroish = fc.array(
+      fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff })),
+      { minLength: 8, maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(zeroish, (groups) => {
+        const text = groups.map((g) => g.toString(16)).join(':');
+        const lib = ipaddr.IPv6.parse(text);
+        const big = lib.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+        expect(fastParseV6(text)).toBe(big);
+        expect(fastFormatV6(big)).toBe(lib.toRFC5952String());
+        expect(fastParseV6(lib.toRFC5952String())).toBe(big);
+        expect(fastParseV6(lib.toNormalizedString())).toBe(big);
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(fc.ipV6(), (text) => {
+        if (text.includes('.')) {
+          expect(fastParseV6(text)).toBeUndefined();
+          return;
+        }
+        const lib = ipaddr.IPv6.parse(text);
+        expect(fastParseV6(text)).toBe(
+          lib.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n),
+        );
+      }),
+      { numRuns: 5000 },
+    );
   });
   it('rejects what Node rejects', async () => {
     const { fastParseV6 } = await import('../src/net/ipv6.js');
-    for (const bad of ['1:::2', ':1:2', '12345::', 'g::1', '1:2:3:4:5:6:7:8:9', '']) expect(fastParseV6(bad)).toBeUndefined();
+    for (const bad of ['1:::2', ':1:2', '12345::', 'g::1', '1:2:3:4:5:6:7:8:9', ''])
+      expect(fastParseV6(bad)).toBeUndefined();
   });
 });

@@ -7,7 +7,12 @@ import { tmpDir } from './helpers/tmp.js';
 
 const tmp = () => tmpDir('plan');
 const snap = (f: string) => join(O365_DATA, f);
-const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+const snapshot = (dir: string) =>
+  Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 
 function compiled(feed: string, extra: string[] = []): string {
   const out = tmp();
@@ -16,7 +21,17 @@ function compiled(feed: string, extra: string[] = []): string {
   return out;
 }
 function plan(feed: string, previous: string, extra: string[] = []) {
-  const r = runCli(['plan', '--input', feed, '--previous', previous, '--target', 'all', '--json', ...extra]);
+  const r = runCli([
+    'plan',
+    '--input',
+    feed,
+    '--previous',
+    previous,
+    '--target',
+    'all',
+    '--json',
+    ...extra,
+  ]);
   return { ...r, plan: r.code === 0 || r.code === 2 ? JSON.parse(r.stdout) : undefined };
 }
 
@@ -28,15 +43,23 @@ describe.skipIf(sharedFeeds().length === 0)('plan on real changes between dated 
     const before = snapshot(prev);
     const r = plan(snap('worldwide-endpoints-2026-08-14.wrapped.json'), prev);
     expect(r.code).toBe(2);
-    expect(r.plan.sets.map((s: any) => [s.id, s.change])).toEqual([['184', 'modified'], ['193', 'added']]);
+    expect(r.plan.sets.map((s: any) => [s.id, s.change])).toEqual([
+      ['184', 'modified'],
+      ['193', 'added'],
+    ]);
     expect(r.plan.sets[0].removed.urls).toEqual(['*.static.microsoft', '*.usercontent.microsoft']);
-    expect(r.plan.urls.filter((u: any) => u.change === 'moved').map((u: any) => u.host)).toContain('*.static.microsoft');
+    expect(r.plan.urls.filter((u: any) => u.change === 'moved').map((u: any) => u.host)).toContain(
+      '*.static.microsoft',
+    );
     expect(r.plan.rules).toEqual([]); // no address changed
     expect(snapshot(prev)).toEqual(before); // plan writes nothing to --previous
   });
 
   it('china 2025-11-14 → 2025-12-01: set 2 prefixes and TCP ports changed, set 27 added', () => {
-    const r = plan(snap('china-endpoints-2025-12-01.json'), compiled(snap('china-endpoints-2025-11-14.json')));
+    const r = plan(
+      snap('china-endpoints-2025-12-01.json'),
+      compiled(snap('china-endpoints-2025-11-14.json')),
+    );
     expect(r.code).toBe(2);
     const s2 = r.plan.sets.find((s: any) => s.id === '2');
     expect(s2.ports.tcp).toEqual(['25,53,80,443', '443']);
@@ -52,7 +75,15 @@ describe.skipIf(sharedFeeds().length === 0)('plan on real changes between dated 
     expect(r.code).toBe(2);
     expect(r.plan.sets.find((s: any) => s.id === '11').added.ips).toEqual(['20.35.4.0/22']);
     expect(r.plan.rules.some((x: any) => x.addedPrefixes.includes('20.35.4.0/22'))).toBe(true);
-    const md = runCli(['plan', '--input', snap('usgovdod-endpoints-2026-06-30.wrapped.json'), '--previous', prev, '--target', 'all']);
+    const md = runCli([
+      'plan',
+      '--input',
+      snap('usgovdod-endpoints-2026-06-30.wrapped.json'),
+      '--previous',
+      prev,
+      '--target',
+      'all',
+    ]);
     expect(md.code).toBe(2);
     expect(md.stdout).toMatch(/^## m365fw plan: changes/);
     expect(md.stdout).toMatch(/\| 11 \(Common, Allow\) \| modified \| `20\.35\.4\.0\/22` \|/);
@@ -71,10 +102,20 @@ describe.skipIf(sharedFeeds().length === 0)('plan on real changes between dated 
 
   it('--plan-out writes plan.json and plan.md', () => {
     const dir = tmp();
-    const r = runCli(['plan', '--input', snap('china-endpoints-2026-07-31.wrapped.json'), '--previous', compiled(snap('china-endpoints-2026-06-11.wrapped.json')), '--plan-out', dir]);
+    const r = runCli([
+      'plan',
+      '--input',
+      snap('china-endpoints-2026-07-31.wrapped.json'),
+      '--previous',
+      compiled(snap('china-endpoints-2026-06-11.wrapped.json')),
+      '--plan-out',
+      dir,
+    ]);
     expect(r.code).toBe(2);
     expect(readdirSync(dir).sort()).toEqual(['plan.json', 'plan.md']);
-    expect(JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')).sets.map((s: any) => s.id)).toEqual(['19', '28']);
+    expect(
+      JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')).sets.map((s: any) => s.id),
+    ).toEqual(['19', '28']);
   });
 });
 
@@ -86,46 +127,114 @@ describe('guards: refuse to write, previous output untouched', () => {
     const empty = ['--service-areas', 'Exchange', '--no-ipv4', '--no-ipv6'];
     const r = runCli(['compile', '--input', SAMPLE, '--out', out, ...empty]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: refusing to write: target nftables would enforce nothing \(of 0 IP rules and [0-9]+ URL entries, it enforces none\); pass --allow-empty/);
+    expect(r.stderr).toMatch(
+      /^error: refusing to write: target nftables would enforce nothing \(of 0 IP rules and [0-9]+ URL entries, it enforces none\); pass --allow-empty/,
+    );
     expect(readdirSync(out)).toEqual([]);
-    expect(runCli(['compile', '--input', SAMPLE, '--out', out, ...empty, '--allow-empty']).code).toBe(0);
+    expect(
+      runCli(['compile', '--input', SAMPLE, '--out', out, ...empty, '--allow-empty']).code,
+    ).toBe(0);
   });
 
-  it.skipIf(sharedFeeds().length === 0)('--max-removal refuses a change that removes more previous prefixes than allowed', () => {
-    const out = compiled(snap('china-endpoints-2025-11-14.json'));
-    const before = snapshot(out);
-    const next = snap('china-endpoints-2025-12-01.json');
-    const r = runCli(['compile', '--input', next, '--target', 'all', '--out', out, '--max-removal', '1']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: refusing to write: azure-nsg: [0-9]+ of [0-9]+ previous prefixes and URL entries \([0-9.]+%\); .*would disappear, more than --max-removal 1/);
-    expect(snapshot(out)).toEqual(before);
-    expect(runCli(['plan', '--input', next, '--previous', out, '--max-removal', '1']).code).toBe(1);
-    expect(runCli(['compile', '--input', next, '--target', 'all', '--out', out, '--max-removal', '50%']).code).toBe(0);
-  });
+  it.skipIf(sharedFeeds().length === 0)(
+    '--max-removal refuses a change that removes more previous prefixes than allowed',
+    () => {
+      const out = compiled(snap('china-endpoints-2025-11-14.json'));
+      const before = snapshot(out);
+      const next = snap('china-endpoints-2025-12-01.json');
+      const r = runCli([
+        'compile',
+        '--input',
+        next,
+        '--target',
+        'all',
+        '--out',
+        out,
+        '--max-removal',
+        '1',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^error: refusing to write: azure-nsg: [0-9]+ of [0-9]+ previous prefixes and URL entries \([0-9.]+%\); .*would disappear, more than --max-removal 1/,
+      );
+      expect(snapshot(out)).toEqual(before);
+      expect(runCli(['plan', '--input', next, '--previous', out, '--max-removal', '1']).code).toBe(
+        1,
+      );
+      expect(
+        runCli([
+          'compile',
+          '--input',
+          next,
+          '--target',
+          'all',
+          '--out',
+          out,
+          '--max-removal',
+          '50%',
+        ]).code,
+      ).toBe(0);
+    },
+  );
 
-  it.skipIf(sharedFeeds().length === 0)('a re-aggregation is not a removal (china 12-01 → 06-11 re-aggregates /48s into /44s)', () => {
-    const ipOnly = ['--target', 'nftables,iptables,azure-nsg'];
-    const out = tmp();
-    expect(runCli(['compile', '--input', snap('china-endpoints-2025-12-01.json'), ...ipOnly, '--out', out, '--no-ipv4']).code).toBe(0);
-    const r = runCli(['compile', '--input', snap('china-endpoints-2026-06-11.wrapped.json'), ...ipOnly, '--out', out, '--no-ipv4', '--max-removal', '0']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-  });
+  it.skipIf(sharedFeeds().length === 0)(
+    'a re-aggregation is not a removal (china 12-01 → 06-11 re-aggregates /48s into /44s)',
+    () => {
+      const ipOnly = ['--target', 'nftables,iptables,azure-nsg'];
+      const out = tmp();
+      expect(
+        runCli([
+          'compile',
+          '--input',
+          snap('china-endpoints-2025-12-01.json'),
+          ...ipOnly,
+          '--out',
+          out,
+          '--no-ipv4',
+        ]).code,
+      ).toBe(0);
+      const r = runCli([
+        'compile',
+        '--input',
+        snap('china-endpoints-2026-06-11.wrapped.json'),
+        ...ipOnly,
+        '--out',
+        out,
+        '--no-ipv4',
+        '--max-removal',
+        '0',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    },
+  );
 
   it('implausible feed entries are refused by class, and each class can be let through explicitly', () => {
     const feed = join(FIXTURES, 'doc-ranges-feed.json');
     const r = runCli(['compile', '--input', feed, '--out', tmp()]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/refusing implausible feed entries: set 1 198\.51\.100\.0\/25 \(documentation\).*--allow-implausible documentation/);
-    expect(runCli(['compile', '--input', feed, '--out', tmp(), '--allow-implausible', 'private']).code).toBe(1);
-    expect(runCli(['compile', '--input', feed, '--out', tmp(), '--allow-implausible', 'documentation']).code).toBe(0);
+    expect(r.stderr).toMatch(
+      /refusing implausible feed entries: set 1 198\.51\.100\.0\/25 \(documentation\).*--allow-implausible documentation/,
+    );
+    expect(
+      runCli(['compile', '--input', feed, '--out', tmp(), '--allow-implausible', 'private']).code,
+    ).toBe(1);
+    expect(
+      runCli(['compile', '--input', feed, '--out', tmp(), '--allow-implausible', 'documentation'])
+        .code,
+    ).toBe(0);
     const edge = runCli(['compile', '--input', join(FIXTURES, 'edge-feed.json'), '--out', tmp()]);
-    expect(edge.stderr).toMatch(/0\.0\.0\.0\/0 \(documentation, link-local, loopback, multicast, private, reserved, short\)/);
+    expect(edge.stderr).toMatch(
+      /0\.0\.0\.0\/0 \(documentation, link-local, loopback, multicast, private, reserved, short\)/,
+    );
   });
 
-  it.each([join(FIXTURES, 'sample-feed.json'), ...sharedFeeds()])('%s passes every guard with the defaults, for every target', (feed) => {
-    const r = runCli(['compile', '--input', feed, '--target', 'all', '--out', tmp()]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-  });
+  it.each([join(FIXTURES, 'sample-feed.json'), ...sharedFeeds()])(
+    '%s passes every guard with the defaults, for every target',
+    (feed) => {
+      const r = runCli(['compile', '--input', feed, '--target', 'all', '--out', tmp()]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    },
+  );
 });

@@ -8,37 +8,82 @@ import { tmpDir } from './helpers/tmp.js';
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
 const POLICY = join(FIXTURES, 'corp-policy.yaml');
 const tmp = () => tmpDir('pol');
-function policy(text: string): string { const p = join(tmp(), 'corp.yaml'); writeFileSync(p, text); return p; }
+function policy(text: string): string {
+  const p = join(tmp(), 'corp.yaml');
+  writeFileSync(p, text);
+  return p;
+}
 function compile(args: string[]) {
   const out = tmp();
   const r = runCli(['compile', '--out', out, ...args]);
-  return { ...r, out, report: r.code === 0 ? JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) : undefined };
+  return {
+    ...r,
+    out,
+    report: r.code === 0 ? JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) : undefined,
+  };
 }
 
 describe('YAML policy: own endpoint sets and audited excludes', () => {
   it('the bundled example applies: every override and exclude is reported with its reason', () => {
-    const { report, code } = compile(['--input', SAMPLE, '--policy', POLICY, '--target', 'all', '--pac-proxy', 'PROXY proxy.corp:8080']);
+    const { report, code } = compile([
+      '--input',
+      SAMPLE,
+      '--policy',
+      POLICY,
+      '--target',
+      'all',
+      '--pac-proxy',
+      'PROXY proxy.corp:8080',
+    ]);
     expect(code).toBe(0);
     const f = (k: string) => report.findings.filter((x: any) => x.kind === k);
     expect(f('override').map((x: any) => [x.setIds[0], x.detail])).toEqual([
       ['corp-proxy', 'policy corp-policy.yaml: egress proxy for Teams media'],
       ['corp-turn', 'policy corp-policy.yaml: on-premises TURN relay'],
     ]);
-    expect(f('excluded').map((x: any) => `${x.setIds[0]} ${x.entry}`).sort()).toEqual(['1 13.107.6.152/31', '1 40.96.0.0/16', '12 *.lync.com', '2 13.107.6.152/31', '2 40.96.0.0/16']);
+    expect(
+      f('excluded')
+        .map((x: any) => `${x.setIds[0]} ${x.entry}`)
+        .sort(),
+    ).toEqual([
+      '1 13.107.6.152/31',
+      '1 40.96.0.0/16',
+      '12 *.lync.com',
+      '2 13.107.6.152/31',
+      '2 40.96.0.0/16',
+    ]);
     expect(f('unmatched-exclude').map((x: any) => x.entry)).toEqual(['*.example.org']);
     expect(report.input.policy).toMatchObject({ file: 'corp-policy.yaml' });
     // the exclude split 40.96.0.0/13 around 40.96.0.0/16, and the user's own sets reached the rules
     const tcp587 = report.rules.find((r: any) => r.key === 'v4_tcp_587').prefixes;
-    expect(tcp587).toEqual(['13.107.18.10/31', '40.97.0.0/16', '40.98.0.0/15', '40.100.0.0/14', '52.96.0.0/14']);
-    expect(report.rules.find((r: any) => r.key === 'v4_tcp_443_8080').provenance.setIds).toEqual(['corp-proxy']);
-    expect(readFileSync(join(compile(['--input', SAMPLE, '--policy', POLICY]).out, 'm365fw.nft'), 'utf8')).toContain('198.51.100.64/26');
+    expect(tcp587).toEqual([
+      '13.107.18.10/31',
+      '40.97.0.0/16',
+      '40.98.0.0/15',
+      '40.100.0.0/14',
+      '52.96.0.0/14',
+    ]);
+    expect(report.rules.find((r: any) => r.key === 'v4_tcp_443_8080').provenance.setIds).toEqual([
+      'corp-proxy',
+    ]);
+    expect(
+      readFileSync(
+        join(compile(['--input', SAMPLE, '--policy', POLICY]).out, 'm365fw.nft'),
+        'utf8',
+      ),
+    ).toContain('198.51.100.64/26');
   });
 
-  it('ports may be a number, a list or the feed\'s string form', () => {
-    const pol = policy('endpointSets:\n  - id: lab\n    serviceArea: Custom\n    category: Allow\n    tcpPorts: 443\n    udpPorts: [3478, "3479-3481"]\n    ips: [192.0.2.0/24]\n    reason: r\n');
+  it("ports may be a number, a list or the feed's string form", () => {
+    const pol = policy(
+      'endpointSets:\n  - id: lab\n    serviceArea: Custom\n    category: Allow\n    tcpPorts: 443\n    udpPorts: [3478, "3479-3481"]\n    ips: [192.0.2.0/24]\n    reason: r\n',
+    );
     const { report, code } = compile(['--input', SAMPLE, '--policy', pol]);
     expect(code).toBe(0);
-    expect(report.endpointSets.find((s: any) => s.id === 'lab')).toMatchObject({ tcpPorts: '443', udpPorts: '3478-3481' });
+    expect(report.endpointSets.find((s: any) => s.id === 'lab')).toMatchObject({
+      tcpPorts: '443',
+      udpPorts: '3478-3481',
+    });
   });
 
   it('an exclude can split a prefix: 10.0.0.0/8 minus 10.1.0.0/16', () => {
@@ -46,23 +91,84 @@ describe('YAML policy: own endpoint sets and audited excludes', () => {
     writeFileSync(list, '10.0.0.0/8\n');
     const pol = policy('exclude:\n  - prefix: 10.1.0.0/16\n    reason: "lab network"\n');
     const { report } = compile(['--input', list, '--input-format', 'prefixes', '--policy', pol]);
-    expect(report.rules[0].prefixes).toEqual(['10.0.0.0/16', '10.2.0.0/15', '10.4.0.0/14', '10.8.0.0/13', '10.16.0.0/12', '10.32.0.0/11', '10.64.0.0/10', '10.128.0.0/9']);
-    expect(report.findings).toContainEqual(expect.objectContaining({ kind: 'excluded', entry: '10.1.0.0/16' }));
+    expect(report.rules[0].prefixes).toEqual([
+      '10.0.0.0/16',
+      '10.2.0.0/15',
+      '10.4.0.0/14',
+      '10.8.0.0/13',
+      '10.16.0.0/12',
+      '10.32.0.0/11',
+      '10.64.0.0/10',
+      '10.128.0.0/9',
+    ]);
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ kind: 'excluded', entry: '10.1.0.0/16' }),
+    );
   });
 
   it.each([
-    ['unknown key', 'endpointSets:\n  - id: a\n    serviceArea: Custom\n    category: Allow\n    reason: r\n    tcpport: 443\n', /^error: corp\.yaml:6:5: endpointSets\[0\]: unknown key "tcpport"$/],
-    ['unknown top-level key', 'endpointSet: []\n', /^error: corp\.yaml:1:1: unknown key "endpointSet"$/],
-    ['missing reason', 'exclude:\n  - prefix: 13.107.6.152/31\n', /^error: corp\.yaml:2:5: exclude\[0\]: must have required property 'reason'$/],
-    ['prefix and url together', 'exclude:\n  - prefix: 13.107.6.152/31\n    url: a.example.com\n    reason: r\n', /^error: corp\.yaml:2:5: exclude\[0\]: give exactly one of prefix or url$/],
-    ['bad prefix in own set', 'endpointSets:\n  - id: lab\n    serviceArea: Custom\n    category: Allow\n    tcpPorts: 443\n    ips: [192.0.2.1/24]\n    reason: r\n', /^error: corp\.yaml:2:5: endpoint set lab: field ips: host bits set \(network is 192\.0\.2\.0\/24\): "192\.0\.2\.1\/24"$/],
-    ['bad port in own set', 'endpointSets:\n  - id: lab\n    serviceArea: Custom\n    category: Allow\n    tcpPorts: [443, 70000]\n    reason: r\n', /endpoint set lab: field tcpPorts: port 70000 is over 65535/],
-    ['id clash', 'endpointSets:\n  - id: "1"\n    serviceArea: Custom\n    category: Allow\n    reason: r\n', /^error: corp\.yaml: endpoint set 1: field id: id clashes with an existing endpoint set: "1"$/],
-    ['number id', 'endpointSets:\n  - id: 7\n    serviceArea: Custom\n    category: Allow\n    reason: r\n', /corp\.yaml:2:9: endpointSets\[0\]\.id: must be string/],
-    ['exclude of an unknown set', 'exclude:\n  - prefix: 13.107.6.152/31\n    ids: [999]\n    reason: r\n', /^error: corp\.yaml:2:5: exclude names endpoint set 999, which does not exist$/],
+    [
+      'unknown key',
+      'endpointSets:\n  - id: a\n    serviceArea: Custom\n    category: Allow\n    reason: r\n    tcpport: 443\n',
+      /^error: corp\.yaml:6:5: endpointSets\[0\]: unknown key "tcpport"$/,
+    ],
+    [
+      'unknown top-level key',
+      'endpointSet: []\n',
+      /^error: corp\.yaml:1:1: unknown key "endpointSet"$/,
+    ],
+    [
+      'missing reason',
+      'exclude:\n  - prefix: 13.107.6.152/31\n',
+      /^error: corp\.yaml:2:5: exclude\[0\]: must have required property 'reason'$/,
+    ],
+    [
+      'prefix and url together',
+      'exclude:\n  - prefix: 13.107.6.152/31\n    url: a.example.com\n    reason: r\n',
+      /^error: corp\.yaml:2:5: exclude\[0\]: give exactly one of prefix or url$/,
+    ],
+    [
+      'bad prefix in own set',
+      'endpointSets:\n  - id: lab\n    serviceArea: Custom\n    category: Allow\n    tcpPorts: 443\n    ips: [192.0.2.1/24]\n    reason: r\n',
+      /^error: corp\.yaml:2:5: endpoint set lab: field ips: host bits set \(network is 192\.0\.2\.0\/24\): "192\.0\.2\.1\/24"$/,
+    ],
+    [
+      'bad port in own set',
+      'endpointSets:\n  - id: lab\n    serviceArea: Custom\n    category: Allow\n    tcpPorts: [443, 70000]\n    reason: r\n',
+      /endpoint set lab: field tcpPorts: port 70000 is over 65535/,
+    ],
+    [
+      'id clash',
+      'endpointSets:\n  - id: "1"\n    serviceArea: Custom\n    category: Allow\n    reason: r\n',
+      /^error: corp\.yaml: endpoint set 1: field id: id clashes with an existing endpoint set: "1"$/,
+    ],
+    [
+      'number id',
+      'endpointSets:\n  - id: 7\n    serviceArea: Custom\n    category: Allow\n    reason: r\n',
+      /corp\.yaml:2:9: endpointSets\[0\]\.id: must be string/,
+    ],
+    [
+      'exclude of an unknown set',
+      'exclude:\n  - prefix: 13.107.6.152/31\n    ids: [999]\n    reason: r\n',
+      /^error: corp\.yaml:2:5: exclude names endpoint set 999, which does not exist$/,
+    ],
     ['YAML syntax', 'exclude:\n  - prefix: [\n', /^error: corp\.yaml:[0-9]+:[0-9]+: YAML syntax: /],
-    ['duplicate key', 'exclude: []\nexclude: []\n', /^error: corp\.yaml:2:1: YAML syntax: Map keys must be unique/],
-    ['billion laughs', ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`), 'endpointSets: []'].join('\n') + '\n', /^error: corp\.yaml: YAML: .*\(at most 50 aliases\)$/],
+    [
+      'duplicate key',
+      'exclude: []\nexclude: []\n',
+      /^error: corp\.yaml:2:1: YAML syntax: Map keys must be unique/,
+    ],
+    [
+      'billion laughs',
+      [
+        'a: &a ["x","x","x","x","x","x","x","x","x"]',
+        ...'bcdefghi'
+          .split('')
+          .map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`),
+        'endpointSets: []',
+      ].join('\n') + '\n',
+      /^error: corp\.yaml: YAML: .*\(at most 50 aliases\)$/,
+    ],
   ])('%s is a clear error with file, line and column; nothing written', (_n, text, msg) => {
     const r = compile(['--input', SAMPLE, '--policy', policy(text as string)]);
     expect(r.code).toBe(1);

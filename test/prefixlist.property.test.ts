@@ -7,9 +7,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { formatV4 } from '../src/net/prefix.js';
-import { copyPrefixes, definePrefixes, prefixBytes, prefixCount, v4PrefixCover } from '../src/net/prefixtext.js';
+import {
+  copyPrefixes,
+  definePrefixes,
+  prefixBytes,
+  prefixCount,
+  v4PrefixCover,
+} from '../src/net/prefixtext.js';
 
-const joinPrefixes = (o: { prefixes: string[] }, sep: string) => prefixBytes(o, sep).toString('latin1');
+const joinPrefixes = (o: { prefixes: string[] }, sep: string) =>
+  prefixBytes(o, sep).toString('latin1');
 import { buildRules } from '../src/compile/build.js';
 import { V4Accumulator } from '../src/net/merge.js';
 import { parsePrefixList, READ_CHUNK, readPrefixListFile } from '../src/sources/prefixlist.js';
@@ -18,41 +25,97 @@ import { tmpDir } from './helpers/tmp.js';
 // The reader has a byte-level fast path for canonical IPv4 lines and a strict slow path for the
 // rest; both must give the same union, and the merged rule must equal cidr-tools' merge.
 const octets = fc.integer({ min: 0, max: 2 ** 32 - 1 });
-const v4 = fc.tuple(octets, fc.integer({ min: 0, max: 32 })).map(([a, len]) => ({ addr: a - (a % 2 ** (32 - len)), len }));
+const v4 = fc
+  .tuple(octets, fc.integer({ min: 0, max: 32 }))
+  .map(([a, len]) => ({ addr: a - (a % 2 ** (32 - len)), len }));
 const line = fc.oneof(
   v4.map((p) => ({ text: `${formatV4(p.addr)}/${p.len}`, entry: `${formatV4(p.addr)}/${p.len}` })), // fast path
   v4.map((p) => ({ text: formatV4(p.addr), entry: `${formatV4(p.addr)}/32` })), // bare address
-  v4.map((p) => ({ text: `  ${formatV4(p.addr)}/${p.len}\t# note`, entry: `${formatV4(p.addr)}/${p.len}` })), // blanks, comment
-  v4.map((p) => ({ text: `${formatV4(p.addr)}/${p.len}\r`, entry: `${formatV4(p.addr)}/${p.len}` })), // CRLF
-  fc.constantFrom({ text: '', entry: '' }, { text: '# comment', entry: '' }, { text: '   ', entry: '' }),
-  fc.constantFrom('255.255.255.255/32', '0.0.0.0/0', '128.0.0.0/1', '127.255.255.255', '2001:db8::/32').map((t) => ({ text: t, entry: t })),
+  v4.map((p) => ({
+    text: `  ${formatV4(p.addr)}/${p.len}\t# note`,
+    entry: `${formatV4(p.addr)}/${p.len}`,
+  })), // blanks, comment
+  v4.map((p) => ({
+    text: `${formatV4(p.addr)}/${p.len}\r`,
+    entry: `${formatV4(p.addr)}/${p.len}`,
+  })), // CRLF
+  fc.constantFrom(
+    { text: '', entry: '' },
+    { text: '# comment', entry: '' },
+    { text: '   ', entry: '' },
+  ),
+  fc
+    .constantFrom(
+      '255.255.255.255/32',
+      '0.0.0.0/0',
+      '128.0.0.0/1',
+      '127.255.255.255',
+      '2001:db8::/32',
+    )
+    .map((t) => ({ text: t, entry: t })),
 );
 
 function rulesOf(text: string) {
-  const set = parsePrefixList('list.txt', Buffer.from(text, 'latin1'), { tcpPorts: [], udpPorts: [] });
+  const set = parsePrefixList('list.txt', Buffer.from(text, 'latin1'), {
+    tcpPorts: [],
+    udpPorts: [],
+  });
   return buildRules([set]).rules;
 }
 
 describe('prefix list reader', () => {
   it('reads any mix of canonical, bare, commented and CRLF lines to the exact union (cidr-tools)', () => {
-    fc.assert(fc.property(fc.array(line, { maxLength: 80 }), fc.boolean(), fc.boolean(), (lines, finalNewline, bom) => {
-      const text = (bom ? '\ufeff' : '') + lines.map((l) => l.text).join('\n') + (finalNewline && lines.length ? '\n' : '');
-      const rules = rulesOf(bom ? Buffer.from(text, 'utf8').toString('latin1') : text);
-      const entries = lines.map((l) => l.entry).filter(Boolean);
-      const want4 = cidr.mergeCidr(entries.filter((e) => !e.includes(':')));
-      const got4 = rules.find((r) => r.family === 4)?.prefixes ?? [];
-      expect(got4).toEqual(want4);
-      expect(rules.find((r) => r.family === 4) ? prefixCount(rules.find((r) => r.family === 4)!) : 0).toBe(want4.length);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 80 }),
+        fc.boolean(),
+        fc.boolean(),
+        (lines, finalNewline, bom) => {
+          const text =
+            (bom ? '\ufeff' : '') +
+            lines.map((l) => l.text).join('\n') +
+            (finalNewline && lines.length ? '\n' : '');
+          const rules = rulesOf(bom ? Buffer.from(text, 'utf8').toString('latin1') : text);
+          const entries = lines.map((l) => l.entry).filter(Boolean);
+          const want4 = cidr.mergeCidr(entries.filter((e) => !e.includes(':')));
+          const got4 = rules.find((r) => r.family === 4)?.prefixes ?? [];
+          expect(got4).toEqual(want4);
+          expect(
+            rules.find((r) => r.family === 4) ? prefixCount(rules.find((r) => r.family === 4)!) : 0,
+          ).toBe(want4.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it.each([
-    ['1.2.3.4/24', 'host bits'], ['01.2.3.4', ''], ['1.2.3.256', ''], ['1.2.3.4/33', ''], ['1.2.3.0/024', ''],
-    ['1.2.3', ''], ['1.2.3.4.5', ''], ['1.2.3.4/', ''], ['1.2.3.4 5.6.7.8', ''], ['a.b.c.d', ''], ['1.2.3.4/3x', ''],
-    ['2001:db8::1/64', ''], ['::ffff:0:0/96', ''], ['2001:db8::/129', ''], ['2001:db8::/048', ''], ['fe80::1%eth0', ''], ['2001:db8:::1', ''],
+    ['1.2.3.4/24', 'host bits'],
+    ['01.2.3.4', ''],
+    ['1.2.3.256', ''],
+    ['1.2.3.4/33', ''],
+    ['1.2.3.0/024', ''],
+    ['1.2.3', ''],
+    ['1.2.3.4.5', ''],
+    ['1.2.3.4/', ''],
+    ['1.2.3.4 5.6.7.8', ''],
+    ['a.b.c.d', ''],
+    ['1.2.3.4/3x', ''],
+    ['2001:db8::1/64', ''],
+    ['::ffff:0:0/96', ''],
+    ['2001:db8::/129', ''],
+    ['2001:db8::/048', ''],
+    ['fe80::1%eth0', ''],
+    ['2001:db8:::1', ''],
   ])('%j on line 3 is an error naming that line, whether or not a newline follows', (bad) => {
     for (const tail of ['\n', '', '\n10.0.0.0/8\n']) {
-      const err = (() => { try { rulesOf(`10.0.0.0/8\n# c\n${bad}${tail}`); } catch (e) { return e; } })();
+      const err = (() => {
+        try {
+          rulesOf(`10.0.0.0/8\n# c\n${bad}${tail}`);
+        } catch (e) {
+          return e;
+        }
+      })();
       expect(err).toBeInstanceOf(InputError);
       expect((err as Error).message).toMatch(/^list\.txt:3: /);
     }
@@ -61,7 +124,8 @@ describe('prefix list reader', () => {
   it('reads 200k lines held in one buffer, addresses above 2^31 included', () => {
     const n = 200_000;
     const lines: string[] = [];
-    for (let i = 0; i < n; i++) lines.push(`${formatV4((((i * 2654435761) >>> 0) & ~255) >>> 0)}/24`);
+    for (let i = 0; i < n; i++)
+      lines.push(`${formatV4((((i * 2654435761) >>> 0) & ~255) >>> 0)}/24`);
     const text = lines.join('\n') + '\n# trailer\n' + '203.0.113.0/24';
     const got = rulesOf(text)[0].prefixes;
     expect(got).toEqual(cidr.mergeCidr([...lines, '203.0.113.0/24']));
@@ -69,15 +133,29 @@ describe('prefix list reader', () => {
 });
 
 describe('prefix text', () => {
-  const cover = (list: string[]) => { const acc = new V4Accumulator(); for (const p of list) acc.addText(p); return v4PrefixCover(acc.mergedCover()); };
+  const cover = (list: string[]) => {
+    const acc = new V4Accumulator();
+    for (const p of list) acc.addText(p);
+    return v4PrefixCover(acc.mergedCover());
+  };
   it('joins exactly like Array.join of the merged list for any separator, and counts without making the array', () => {
-    fc.assert(fc.property(fc.array(v4.map((p) => `${formatV4(p.addr)}/${p.len}`), { maxLength: 60 }), fc.constantFrom('\n', ',', ',\n\t\t\t', '",\n    "', ''), (list, sep) => {
-      const want = cidr.mergeCidr(list);
-      const owner = definePrefixes({}, cover(list));
-      expect(prefixCount(owner)).toBe(want.length);
-      expect(joinPrefixes(owner, sep)).toBe(want.join(sep));
-      expect(owner.prefixes).toEqual(want);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(
+          v4.map((p) => `${formatV4(p.addr)}/${p.len}`),
+          { maxLength: 60 },
+        ),
+        fc.constantFrom('\n', ',', ',\n\t\t\t', '",\n    "', ''),
+        (list, sep) => {
+          const want = cidr.mergeCidr(list);
+          const owner = definePrefixes({}, cover(list));
+          expect(prefixCount(owner)).toBe(want.length);
+          expect(joinPrefixes(owner, sep)).toBe(want.join(sep));
+          expect(owner.prefixes).toEqual(want);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('once the array was read, joins follow the array (edits included), and copies keep the intervals', () => {
@@ -98,7 +176,13 @@ describe('prefix list file reader (chunked)', () => {
   const lines: string[] = [];
   for (let i = 0; i < 120_000; i++) {
     const a = ((i * 2654435761) >>> 0) & ~15;
-    lines.push(i % 997 === 0 ? `  ${formatV4(a >>> 0)}/28 # odd line\r` : i % 1499 === 0 ? `2001:db8:${(i % 65536).toString(16)}::/48` : `${formatV4(a >>> 0)}/28`);
+    lines.push(
+      i % 997 === 0
+        ? `  ${formatV4(a >>> 0)}/28 # odd line\r`
+        : i % 1499 === 0
+          ? `2001:db8:${(i % 65536).toString(16)}::/48`
+          : `${formatV4(a >>> 0)}/28`,
+    );
   }
   // a comment longer than the read buffer: the reader must grow it, not split the line
   lines.splice(60_000, 0, `# ${'x'.repeat(READ_CHUNK * 2)}`);
@@ -106,7 +190,7 @@ describe('prefix list file reader (chunked)', () => {
   const file = join(dir, 'list.txt');
   writeFileSync(file, text);
 
-  it('gives the same sets as reading the whole buffer, and the file\'s sha256', () => {
+  it("gives the same sets as reading the whole buffer, and the file's sha256", () => {
     const opts = { tcpPorts: [], udpPorts: [] };
     const read = readPrefixListFile(file, opts);
     const whole = parsePrefixList('list.txt', readFileSync(file), opts);
@@ -114,13 +198,23 @@ describe('prefix list file reader (chunked)', () => {
     expect(read.name).toBe('list.txt');
     const [a, b] = [buildRules([read.set]).rules, buildRules([whole]).rules];
     expect(a.map((r) => r.prefixes)).toEqual(b.map((r) => r.prefixes));
-    expect(a[0].prefixes).toEqual(cidr.mergeCidr(lines.filter((l) => !l.startsWith('#') && !l.includes(':')).map((l) => l.replace(/#.*/, '').trim())));
+    expect(a[0].prefixes).toEqual(
+      cidr.mergeCidr(
+        lines
+          .filter((l) => !l.startsWith('#') && !l.includes(':'))
+          .map((l) => l.replace(/#.*/, '').trim()),
+      ),
+    );
     expect(read.set.bulk!.v6.count).toBe(lines.filter((l) => l.includes(':')).length);
   });
 
   it('reports progress after every chunk, rising to the file size', () => {
     const seen: [number, number][] = [];
-    readPrefixListFile(file, { tcpPorts: [], udpPorts: [], onProgress: (d, t) => seen.push([d, t]) });
+    readPrefixListFile(file, {
+      tcpPorts: [],
+      udpPorts: [],
+      onProgress: (d, t) => seen.push([d, t]),
+    });
     const size = Buffer.byteLength(text);
     // the file is ~7 read buffers long (one line is two buffers long): several steps before the end
     expect(seen.filter(([d]) => d > 0 && d < size).length).toBeGreaterThanOrEqual(4);
@@ -130,11 +224,18 @@ describe('prefix list file reader (chunked)', () => {
 
   it('names the right line of a bad entry far into the file', () => {
     const bad = join(dir, 'bad.txt');
-    writeFileSync(bad, [...lines.slice(0, 100_000), '192.0.2.1/24', ...lines.slice(100_000)].join('\n'));
-    expect(() => readPrefixListFile(bad, { tcpPorts: [], udpPorts: [] })).toThrow(/^bad\.txt:100001: host bits set/);
+    writeFileSync(
+      bad,
+      [...lines.slice(0, 100_000), '192.0.2.1/24', ...lines.slice(100_000)].join('\n'),
+    );
+    expect(() => readPrefixListFile(bad, { tcpPorts: [], udpPorts: [] })).toThrow(
+      /^bad\.txt:100001: host bits set/,
+    );
   });
 
   it('a missing file is an input error naming it', () => {
-    expect(() => readPrefixListFile(join(dir, 'nope.txt'), { tcpPorts: [], udpPorts: [] })).toThrow(/^nope\.txt: cannot read input \(ENOENT\)/);
+    expect(() => readPrefixListFile(join(dir, 'nope.txt'), { tcpPorts: [], udpPorts: [] })).toThrow(
+      /^nope\.txt: cannot read input \(ENOENT\)/,
+    );
   });
 });

@@ -7,7 +7,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, inNetns, missing, O365_DATA, runCli, sharedFeeds, skipNote } from './helpers/env.js';
+import {
+  FIXTURES,
+  inNetns,
+  missing,
+  O365_DATA,
+  runCli,
+  sharedFeeds,
+  skipNote,
+} from './helpers/env.js';
 import { azureValidators, codeChecks } from './helpers/azure.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -24,56 +32,92 @@ function compileInto(out: string, feed: string, extra: string[]) {
 describe('iptables: the apply script removes what a new run dropped', () => {
   const why = missing('ipset', 'iptables-restore', 'ip6tables-restore', 'sha256sum');
   if (why) skipNote('iptables apply script', why);
-  it.skipIf(!!why || !haveShared)('apply China 2025-11-14, then 2025-12-01 twice: no rule or set of the first is left', () => {
-    const a = tmpDir('apply-a'), b = tmpDir('apply-b');
-    compileInto(a, CHINA_A, ['--target', 'iptables']);
-    compileInto(b, CHINA_B, ['--target', 'iptables']);
-    const state = `ipset list -n | sort; echo ---; iptables-save -t filter | grep -E '^-A|^:M365' | sed 's/ -m comment --comment "[^"]*"//'; echo ---; ip6tables-save -t filter | grep -E '^-A|^:M365' | sed 's/ -m comment --comment "[^"]*"//'`;
-    const out = inNetns(`sh ${a}/m365fw-iptables-apply.sh >/dev/null; ${state}; echo ===; sh ${b}/m365fw-iptables-apply.sh >/dev/null; sh ${b}/m365fw-iptables-apply.sh >/dev/null; ${state}`);
-    const [afterA, afterB] = out.split('===\n');
-    const setsA = afterA.split('---\n')[0].trim().split('\n'), setsB = afterB.split('---\n')[0].trim().split('\n');
-    expect(setsA).toContain('m365_v4_tcp_25_53_80_443');
-    expect(setsB).not.toContain('m365_v4_tcp_25_53_80_443');
-    // exactly B's sets and rules: what B alone gives in a fresh namespace
-    const fresh = inNetns(`sh ${b}/m365fw-iptables-apply.sh >/dev/null; ${state}`);
-    expect(afterB).toBe(fresh);
-    const jumps = afterB.split('\n').filter((l) => l === '-A OUTPUT -j M365FW');
-    expect(jumps.length).toBe(2); // once per family, however often it ran
-    expect(setsB.some((s) => s.endsWith('-tmp'))).toBe(false);
-  });
+  it.skipIf(!!why || !haveShared)(
+    'apply China 2025-11-14, then 2025-12-01 twice: no rule or set of the first is left',
+    () => {
+      const a = tmpDir('apply-a'),
+        b = tmpDir('apply-b');
+      compileInto(a, CHINA_A, ['--target', 'iptables']);
+      compileInto(b, CHINA_B, ['--target', 'iptables']);
+      const state = `ipset list -n | sort; echo ---; iptables-save -t filter | grep -E '^-A|^:M365' | sed 's/ -m comment --comment "[^"]*"//'; echo ---; ip6tables-save -t filter | grep -E '^-A|^:M365' | sed 's/ -m comment --comment "[^"]*"//'`;
+      const out = inNetns(
+        `sh ${a}/m365fw-iptables-apply.sh >/dev/null; ${state}; echo ===; sh ${b}/m365fw-iptables-apply.sh >/dev/null; sh ${b}/m365fw-iptables-apply.sh >/dev/null; ${state}`,
+      );
+      const [afterA, afterB] = out.split('===\n');
+      const setsA = afterA.split('---\n')[0].trim().split('\n'),
+        setsB = afterB.split('---\n')[0].trim().split('\n');
+      expect(setsA).toContain('m365_v4_tcp_25_53_80_443');
+      expect(setsB).not.toContain('m365_v4_tcp_25_53_80_443');
+      // exactly B's sets and rules: what B alone gives in a fresh namespace
+      const fresh = inNetns(`sh ${b}/m365fw-iptables-apply.sh >/dev/null; ${state}`);
+      expect(afterB).toBe(fresh);
+      const jumps = afterB.split('\n').filter((l) => l === '-A OUTPUT -j M365FW');
+      expect(jumps.length).toBe(2); // once per family, however often it ran
+      expect(setsB.some((s) => s.endsWith('-tmp'))).toBe(false);
+    },
+  );
 
-  it.skipIf(!!why)('refuses files that are not the ones it was written with, and an unfinished write', () => {
-    const out = tmpDir('apply-bad');
-    compileInto(out, SAMPLE, ['--target', 'iptables']);
-    writeFileSync(join(out, 'm365fw.v4'), readFileSync(join(out, 'm365fw.v4'), 'utf8') + '# edited\n');
-    expect(() => inNetns(`sh ${out}/m365fw-iptables-apply.sh`)).toThrow(/FAILED|did NOT match/);
-    compileInto(out, SAMPLE, ['--target', 'iptables', '--ipt-hook', 'none']);
-    inNetns(`mkdir ${out}/.m365fw-commit`);
-    expect(() => inNetns(`sh ${out}/m365fw-iptables-apply.sh`)).toThrow(/an m365fw write to this directory is unfinished/);
-    inNetns(`rmdir ${out}/.m365fw-commit`);
-    const s = inNetns(`sh ${out}/m365fw-iptables-apply.sh; iptables -S OUTPUT`);
-    expect(s).not.toContain('-j M365FW'); // --ipt-hook none: no jump
-  });
+  it.skipIf(!!why)(
+    'refuses files that are not the ones it was written with, and an unfinished write',
+    () => {
+      const out = tmpDir('apply-bad');
+      compileInto(out, SAMPLE, ['--target', 'iptables']);
+      writeFileSync(
+        join(out, 'm365fw.v4'),
+        readFileSync(join(out, 'm365fw.v4'), 'utf8') + '# edited\n',
+      );
+      expect(() => inNetns(`sh ${out}/m365fw-iptables-apply.sh`)).toThrow(/FAILED|did NOT match/);
+      compileInto(out, SAMPLE, ['--target', 'iptables', '--ipt-hook', 'none']);
+      inNetns(`mkdir ${out}/.m365fw-commit`);
+      expect(() => inNetns(`sh ${out}/m365fw-iptables-apply.sh`)).toThrow(
+        /an m365fw write to this directory is unfinished/,
+      );
+      inNetns(`rmdir ${out}/.m365fw-commit`);
+      const s = inNetns(`sh ${out}/m365fw-iptables-apply.sh; iptables -S OUTPUT`);
+      expect(s).not.toContain('-j M365FW'); // --ipt-hook none: no jump
+    },
+  );
 });
 
 /** A candidate config driven by `set` and `delete` lines, as PAN-OS treats them (set on a list adds). */
 function playSetCommands(text: string, state = new Map<string, Map<string, Set<string>>>()) {
-  const heads: Record<string, number> = { address: 2, 'address-group': 2, service: 2, tag: 2, 'external-list': 2, profiles: 3, rulebase: 4 };
+  const heads: Record<string, number> = {
+    address: 2,
+    'address-group': 2,
+    service: 2,
+    tag: 2,
+    'external-list': 2,
+    profiles: 3,
+    rulebase: 4,
+  };
   for (const line of text.split('\n')) {
     const m = /^(set|delete) (.*)$/.exec(line);
     if (!m) continue;
     const toks: (string | string[])[] = [];
-    const raw = [...m[2].matchAll(/"([^"]*)"|\[|\]|[^\s"[\]]+/g)].map((x) => (x[1] !== undefined ? { s: x[1], q: true } : { s: x[0], q: false }));
+    const raw = [...m[2].matchAll(/"([^"]*)"|\[|\]|[^\s"[\]]+/g)].map((x) =>
+      x[1] !== undefined ? { s: x[1], q: true } : { s: x[0], q: false },
+    );
     for (let i = 0; i < raw.length; i++) {
-      if (!raw[i].q && raw[i].s === '[') { const l: string[] = []; for (i++; raw[i].s !== ']'; i++) l.push(raw[i].s); toks.push(l); } else toks.push(raw[i].s);
+      if (!raw[i].q && raw[i].s === '[') {
+        const l: string[] = [];
+        for (i++; raw[i].s !== ']'; i++) l.push(raw[i].s);
+        toks.push(l);
+      } else toks.push(raw[i].s);
     }
     const n = heads[toks[0] as string];
     const key = toks.slice(0, n).join(' ');
     const rest = toks.slice(n);
     if (m[1] === 'delete') {
-      if (!rest.length) { expect(state.has(key), `delete of ${key}, which is not there`).toBe(true); state.delete(key); continue; }
+      if (!rest.length) {
+        expect(state.has(key), `delete of ${key}, which is not there`).toBe(true);
+        state.delete(key);
+        continue;
+      }
       const set = state.get(key)?.get(rest[0] as string);
-      expect(set?.has(rest[1] as string), `delete of ${key} ${rest[0]} ${rest[1]}, which is not there`).toBe(true);
+      expect(
+        set?.has(rest[1] as string),
+        `delete of ${key} ${rest[0]} ${rest[1]}, which is not there`,
+      ).toBe(true);
       set!.delete(rest[1] as string);
       continue;
     }
@@ -92,18 +136,32 @@ function playSetCommands(text: string, state = new Map<string, Map<string, Set<s
 /** The same view of a config XML: object key → list field → members. */
 function xmlState(xml: string) {
   const arr = (x: any) => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
-  const p = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (_n: string, _p: unknown, _l: boolean, attr: boolean) => !attr, parseTagValue: false });
+  const p = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    isArray: (_n: string, _p: unknown, _l: boolean, attr: boolean) => !attr,
+    parseTagValue: false,
+  });
   const vsys = p.parse(xml).config[0].devices[0].entry[0].vsys[0].entry[0];
   const out = new Map<string, Map<string, Set<string>>>();
-  const mem = (x: any) => new Set<string>(arr(x?.[0]?.member).map((m: any) => (typeof m === 'string' ? m : m['#text'])));
-  for (const e of arr(vsys['address-group']?.[0]?.entry)) out.set(`address-group ${e['@name']}`, new Map([['static', mem(e.static)]]));
-  for (const e of arr(vsys.profiles?.[0]?.['custom-url-category']?.[0]?.entry)) out.set(`profiles custom-url-category ${e['@name']}`, new Map([['list', mem(e.list)]]));
+  const mem = (x: any) =>
+    new Set<string>(arr(x?.[0]?.member).map((m: any) => (typeof m === 'string' ? m : m['#text'])));
+  for (const e of arr(vsys['address-group']?.[0]?.entry))
+    out.set(`address-group ${e['@name']}`, new Map([['static', mem(e.static)]]));
+  for (const e of arr(vsys.profiles?.[0]?.['custom-url-category']?.[0]?.entry))
+    out.set(`profiles custom-url-category ${e['@name']}`, new Map([['list', mem(e.list)]]));
   for (const e of arr(vsys.rulebase[0].security[0].rules?.[0]?.entry)) {
-    out.set(`rulebase security rules ${e['@name']}`, new Map(['from', 'to', 'source', 'destination', 'service', 'category'].map((f) => [f, mem(e[f])])));
+    out.set(
+      `rulebase security rules ${e['@name']}`,
+      new Map(
+        ['from', 'to', 'source', 'destination', 'service', 'category'].map((f) => [f, mem(e[f])]),
+      ),
+    );
   }
   for (const e of arr(vsys.address?.[0]?.entry)) out.set(`address ${e['@name']}`, new Map());
   for (const e of arr(vsys.service?.[0]?.entry)) out.set(`service ${e['@name']}`, new Map());
-  for (const e of arr(vsys['external-list']?.[0]?.entry)) out.set(`external-list ${e['@name']}`, new Map());
+  for (const e of arr(vsys['external-list']?.[0]?.entry))
+    out.set(`external-list ${e['@name']}`, new Map());
   return out;
 }
 /** The simulated config reduced to what xmlState shows. */
@@ -111,68 +169,108 @@ function comparable(state: Map<string, Map<string, Set<string>>>) {
   const out: Record<string, Record<string, string[]>> = {};
   for (const [k, v] of [...state.entries()].sort()) {
     if (k.startsWith('tag ')) continue;
-    const keep = k.startsWith('address-group') ? ['static'] : k.startsWith('profiles') ? ['list'] : k.startsWith('rulebase') ? ['from', 'to', 'source', 'destination', 'service', 'category'] : [];
+    const keep = k.startsWith('address-group')
+      ? ['static']
+      : k.startsWith('profiles')
+        ? ['list']
+        : k.startsWith('rulebase')
+          ? ['from', 'to', 'source', 'destination', 'service', 'category']
+          : [];
     out[k] = Object.fromEntries(keep.map((f) => [f, [...(v.get(f) ?? [])].sort()]));
   }
   return out;
 }
 
-describe.skipIf(!haveShared)('PAN-OS: deletes for everything the previous run had and this one drops', () => {
-  it('China 2025-11-14 then 2025-12-01 into one --out: played on the first config, the second set file ends exactly at the second XML', () => {
-    const out = tmpDir('pa-del');
-    compileInto(out, CHINA_A, ['--target', 'paloalto', '--panos-from-zone', 'trust']);
-    const first = readFileSync(join(out, 'panos-set.txt'), 'utf8');
-    expect(first).not.toMatch(/^delete /m); // nothing before it
-    const device = playSetCommands(first);
-    expect(comparable(device)).toEqual(comparable(xmlState(readFileSync(join(out, 'panos-config.xml'), 'utf8'))));
-    compileInto(out, CHINA_B, ['--target', 'paloalto', '--panos-from-zone', 'untrust']);
-    const second = readFileSync(join(out, 'panos-set.txt'), 'utf8');
-    const deletes = second.split('\n').filter((l) => l.startsWith('delete '));
-    expect(deletes).toContain('delete rulebase security rules m365-tcp_25_53_80_443');
-    expect(deletes).toContain('delete address-group m365-grp-v4-tcp_25_53_80_443');
-    // the zone changed: the old member of every kept rule's from goes too
-    expect(deletes.some((l) => / from trust$/.test(l))).toBe(true);
-    // deletes come first, before any set
-    expect(second.indexOf('\ndelete ')).toBeLessThan(second.indexOf('\nset '));
-    playSetCommands(second, device);
-    expect(comparable(device)).toEqual(comparable(xmlState(readFileSync(join(out, 'panos-config.xml'), 'utf8'))));
-    // the same input again: no deletes, and plan sees no change
-    compileInto(out, CHINA_B, ['--target', 'paloalto', '--panos-from-zone', 'untrust']);
-    expect(readFileSync(join(out, 'panos-set.txt'), 'utf8')).not.toMatch(/^delete /m);
-  });
+describe.skipIf(!haveShared)(
+  'PAN-OS: deletes for everything the previous run had and this one drops',
+  () => {
+    it('China 2025-11-14 then 2025-12-01 into one --out: played on the first config, the second set file ends exactly at the second XML', () => {
+      const out = tmpDir('pa-del');
+      compileInto(out, CHINA_A, ['--target', 'paloalto', '--panos-from-zone', 'trust']);
+      const first = readFileSync(join(out, 'panos-set.txt'), 'utf8');
+      expect(first).not.toMatch(/^delete /m); // nothing before it
+      const device = playSetCommands(first);
+      expect(comparable(device)).toEqual(
+        comparable(xmlState(readFileSync(join(out, 'panos-config.xml'), 'utf8'))),
+      );
+      compileInto(out, CHINA_B, ['--target', 'paloalto', '--panos-from-zone', 'untrust']);
+      const second = readFileSync(join(out, 'panos-set.txt'), 'utf8');
+      const deletes = second.split('\n').filter((l) => l.startsWith('delete '));
+      expect(deletes).toContain('delete rulebase security rules m365-tcp_25_53_80_443');
+      expect(deletes).toContain('delete address-group m365-grp-v4-tcp_25_53_80_443');
+      // the zone changed: the old member of every kept rule's from goes too
+      expect(deletes.some((l) => / from trust$/.test(l))).toBe(true);
+      // deletes come first, before any set
+      expect(second.indexOf('\ndelete ')).toBeLessThan(second.indexOf('\nset '));
+      playSetCommands(second, device);
+      expect(comparable(device)).toEqual(
+        comparable(xmlState(readFileSync(join(out, 'panos-config.xml'), 'utf8'))),
+      );
+      // the same input again: no deletes, and plan sees no change
+      compileInto(out, CHINA_B, ['--target', 'paloalto', '--panos-from-zone', 'untrust']);
+      expect(readFileSync(join(out, 'panos-set.txt'), 'utf8')).not.toMatch(/^delete /m);
+    });
 
-  it('--panos-move places the rules before your deny-all (or on top), in order', () => {
-    const out = tmpDir('pa-move');
-    compileInto(out, SAMPLE, ['--target', 'paloalto', '--panos-move', 'before:deny all']);
-    const text = readFileSync(join(out, 'panos-set.txt'), 'utf8');
-    const rules = [...text.matchAll(/^set rulebase security rules (\S+) from/gm)].map((m) => m[1]);
-    const moves = text.split('\n').filter((l) => l.startsWith('move '));
-    expect(moves).toEqual(rules.map((r) => `move rulebase security rules ${r} before "deny all"`));
-    compileInto(out, SAMPLE, ['--target', 'paloalto', '--panos-move', 'top']);
-    const top = readFileSync(join(out, 'panos-set.txt'), 'utf8').split('\n').filter((l) => l.startsWith('move '));
-    expect(top).toEqual([...rules].reverse().map((r) => `move rulebase security rules ${r} top`));
-    const bad = runCli(['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', tmpDir('pa-move'), '--panos-move', 'before:"x"']);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/--panos-move/);
-  });
+    it('--panos-move places the rules before your deny-all (or on top), in order', () => {
+      const out = tmpDir('pa-move');
+      compileInto(out, SAMPLE, ['--target', 'paloalto', '--panos-move', 'before:deny all']);
+      const text = readFileSync(join(out, 'panos-set.txt'), 'utf8');
+      const rules = [...text.matchAll(/^set rulebase security rules (\S+) from/gm)].map(
+        (m) => m[1],
+      );
+      const moves = text.split('\n').filter((l) => l.startsWith('move '));
+      expect(moves).toEqual(
+        rules.map((r) => `move rulebase security rules ${r} before "deny all"`),
+      );
+      compileInto(out, SAMPLE, ['--target', 'paloalto', '--panos-move', 'top']);
+      const top = readFileSync(join(out, 'panos-set.txt'), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('move '));
+      expect(top).toEqual([...rules].reverse().map((r) => `move rulebase security rules ${r} top`));
+      const bad = runCli([
+        'compile',
+        '--input',
+        SAMPLE,
+        '--target',
+        'paloalto',
+        '--out',
+        tmpDir('pa-move'),
+        '--panos-move',
+        'before:"x"',
+      ]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/--panos-move/);
+    });
 
-  it('a tampered inventory in the previous report is refused, not turned into commands', () => {
-    const out = tmpDir('pa-inv');
-    compileInto(out, SAMPLE, ['--target', 'paloalto']);
-    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    rep.targets.paloalto.inventory.addresses.push('x\ncommit force');
-    writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
-    const r = runCli(['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', out]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/paloalto inventory is not usable/);
-  });
-});
+    it('a tampered inventory in the previous report is refused, not turned into commands', () => {
+      const out = tmpDir('pa-inv');
+      compileInto(out, SAMPLE, ['--target', 'paloalto']);
+      const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+      rep.targets.paloalto.inventory.addresses.push('x\ncommit force');
+      writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
+      const r = runCli(['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', out]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/paloalto inventory is not usable/);
+    });
+  },
+);
 
 describe('Azure NSG: --nsg-deny closes the rule list', () => {
   const v = azureValidators();
-  it.each([['internet', 'Outbound', 'Internet'], ['all', 'Outbound', '*'], ['internet', 'Inbound', 'Internet']])('--nsg-deny %s (%s): a deny rule at 4096, the template still valid', (scope, dir, remote) => {
+  it.each([
+    ['internet', 'Outbound', 'Internet'],
+    ['all', 'Outbound', '*'],
+    ['internet', 'Inbound', 'Internet'],
+  ])('--nsg-deny %s (%s): a deny rule at 4096, the template still valid', (scope, dir, remote) => {
     const out = tmpDir('nsg-deny');
-    compileInto(out, SAMPLE, ['--target', 'azure-nsg', '--nsg-deny', scope, '--nsg-direction', dir]);
+    compileInto(out, SAMPLE, [
+      '--target',
+      'azure-nsg',
+      '--nsg-deny',
+      scope,
+      '--nsg-direction',
+      dir,
+    ]);
     const t = JSON.parse(readFileSync(join(out, 'azure-nsg.json'), 'utf8'));
     expect(v.template(t), v.errors(v.template)).toBe(true);
     expect(v.strict(t), v.errors(v.strict)).toBe(true);
@@ -180,25 +278,82 @@ describe('Azure NSG: --nsg-deny closes the rule list', () => {
     const rules = t.resources[0].properties.securityRules;
     const deny = rules[rules.length - 1];
     expect(deny.name).toBe(`m365_deny_${scope}`);
-    expect(deny.properties).toMatchObject({ access: 'Deny', priority: 4096, protocol: '*', direction: dir, destinationPortRange: '*' });
-    if (dir === 'Outbound') expect(deny.properties).toMatchObject({ sourceAddressPrefix: 'VirtualNetwork', destinationAddressPrefix: remote });
-    else expect(deny.properties).toMatchObject({ sourceAddressPrefix: remote, destinationAddressPrefix: 'VirtualNetwork' });
-    expect(rules.slice(0, -1).every((r: any) => r.properties.access === 'Allow' && r.properties.priority < 4096)).toBe(true);
+    expect(deny.properties).toMatchObject({
+      access: 'Deny',
+      priority: 4096,
+      protocol: '*',
+      direction: dir,
+      destinationPortRange: '*',
+    });
+    if (dir === 'Outbound')
+      expect(deny.properties).toMatchObject({
+        sourceAddressPrefix: 'VirtualNetwork',
+        destinationAddressPrefix: remote,
+      });
+    else
+      expect(deny.properties).toMatchObject({
+        sourceAddressPrefix: remote,
+        destinationAddressPrefix: 'VirtualNetwork',
+      });
+    expect(
+      rules
+        .slice(0, -1)
+        .every((r: any) => r.properties.access === 'Allow' && r.properties.priority < 4096),
+    ).toBe(true);
   });
 
-  it('the allow rules must end before the deny rule\'s priority: at the limit it fits, one past it is refused', () => {
+  it("the allow rules must end before the deny rule's priority: at the limit it fits, one past it is refused", () => {
     const rules = JSON.parse(readFileSync(join(FIXTURES, 'sample-feed.json'), 'utf8')) as unknown[];
     expect(rules.length).toBeGreaterThan(0);
     const out = tmpDir('nsg-deny');
     compileInto(out, SAMPLE, ['--target', 'azure-nsg']);
-    const n = JSON.parse(readFileSync(join(out, 'azure-nsg.json'), 'utf8')).resources[0].properties.securityRules.length;
+    const n = JSON.parse(readFileSync(join(out, 'azure-nsg.json'), 'utf8')).resources[0].properties
+      .securityRules.length;
     // the last allow rule lands on 4095 exactly
     const start = 4095 - (n - 1);
-    expect(runCli(['compile', '--input', SAMPLE, '--target', 'azure-nsg', '--nsg-deny', 'internet', '--nsg-priority-start', String(start), '--out', tmpDir('nsg-deny')]).code).toBe(0);
-    const r = runCli(['compile', '--input', SAMPLE, '--target', 'azure-nsg', '--nsg-deny', 'internet', '--nsg-priority-start', String(start + 1), '--out', tmpDir('nsg-deny')]);
+    expect(
+      runCli([
+        'compile',
+        '--input',
+        SAMPLE,
+        '--target',
+        'azure-nsg',
+        '--nsg-deny',
+        'internet',
+        '--nsg-priority-start',
+        String(start),
+        '--out',
+        tmpDir('nsg-deny'),
+      ]).code,
+    ).toBe(0);
+    const r = runCli([
+      'compile',
+      '--input',
+      SAMPLE,
+      '--target',
+      'azure-nsg',
+      '--nsg-deny',
+      'internet',
+      '--nsg-priority-start',
+      String(start + 1),
+      '--out',
+      tmpDir('nsg-deny'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/end at 4096, past 4095 \(4096-4096 are the --nsg-deny rules'\) by 1/);
     // without --nsg-deny, 4096 is the allow rules' own
-    expect(runCli(['compile', '--input', SAMPLE, '--target', 'azure-nsg', '--nsg-priority-start', String(start + 1), '--out', tmpDir('nsg-deny')]).code).toBe(0);
+    expect(
+      runCli([
+        'compile',
+        '--input',
+        SAMPLE,
+        '--target',
+        'azure-nsg',
+        '--nsg-priority-start',
+        String(start + 1),
+        '--out',
+        tmpDir('nsg-deny'),
+      ]).code,
+    ).toBe(0);
   });
 });

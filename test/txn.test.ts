@@ -5,10 +5,28 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, FIXTURES, have, isRoot, O365_DATA, runCli, sharedFeeds, skipNote } from './helpers/env.js';
+import {
+  CLI,
+  FIXTURES,
+  have,
+  isRoot,
+  O365_DATA,
+  runCli,
+  sharedFeeds,
+  skipNote,
+} from './helpers/env.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
@@ -16,30 +34,69 @@ const SAMPLE = join(FIXTURES, 'sample-feed.json');
 const OTHER = (() => {
   const feed = JSON.parse(readFileSync(SAMPLE, 'utf8')) as { id: number }[];
   const p = join(tmpDir('feeds'), 'other-feed.json');
-  writeFileSync(p, JSON.stringify([...feed.slice(1), { id: 900, serviceArea: 'Common', category: 'Allow', required: true, tcpPorts: '8443', ips: ['20.190.128.0/18'] }]));
+  writeFileSync(
+    p,
+    JSON.stringify([
+      ...feed.slice(1),
+      {
+        id: 900,
+        serviceArea: 'Common',
+        category: 'Allow',
+        required: true,
+        tcpPorts: '8443',
+        ips: ['20.190.128.0/18'],
+      },
+    ]),
+  );
   return p;
 })();
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** The files in out/ (not m365fw's own dot files) and whether they are exactly one run's, as its report says. */
 function consistent(out: string): { ok: boolean; why: string; files: string[] } {
-  const files = readdirSync(out).filter((f) => !f.startsWith('.')).sort();
-  if (!files.includes('report.json')) return { ok: files.length === 0, why: 'no report.json', files };
-  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { targets: Record<string, { artifacts: { path: string; sha256: string }[] }> };
+  const files = readdirSync(out)
+    .filter((f) => !f.startsWith('.'))
+    .sort();
+  if (!files.includes('report.json'))
+    return { ok: files.length === 0, why: 'no report.json', files };
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+    targets: Record<string, { artifacts: { path: string; sha256: string }[] }>;
+  };
   const listed = Object.values(report.targets).flatMap((t) => t.artifacts);
   const want = [...listed.map((a) => a.path), 'report.json'].sort();
-  if (JSON.stringify(want) !== JSON.stringify(files)) return { ok: false, why: `files ${files.join(',')} != report ${want.join(',')}`, files };
-  for (const a of listed) if (sha(readFileSync(join(out, a.path))) !== a.sha256) return { ok: false, why: `${a.path} does not match the report`, files };
+  if (JSON.stringify(want) !== JSON.stringify(files))
+    return { ok: false, why: `files ${files.join(',')} != report ${want.join(',')}`, files };
+  for (const a of listed)
+    if (sha(readFileSync(join(out, a.path))) !== a.sha256)
+      return { ok: false, why: `${a.path} does not match the report`, files };
   return { ok: true, why: '', files };
 }
-const leftovers = (out: string) => readdirSync(out).filter((f) => f.startsWith('.m365fw-stage-') || f === '.m365fw-commit' || f.startsWith('.m365fw.lock'));
+const leftovers = (out: string) =>
+  readdirSync(out).filter(
+    (f) => f.startsWith('.m365fw-stage-') || f === '.m365fw-commit' || f.startsWith('.m365fw.lock'),
+  );
 
 describe('all-or-nothing writes', () => {
   it('a failed commit rename leaves the previous run in place and no staging directory', () => {
     const out = tmpDir('txn');
-    expect(runCli(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out]).code).toBe(0);
+    expect(runCli(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out]).code).toBe(
+      0,
+    );
     const before = consistent(out);
-    const r = runCli(['compile', '--input', OTHER, '--target', 'all', '--pac-proxy', 'PROXY p.example:8080', '--out', out], { env: { M365FW_TEST_FAIL_RENAME: '1' } });
+    const r = runCli(
+      [
+        'compile',
+        '--input',
+        OTHER,
+        '--target',
+        'all',
+        '--pac-proxy',
+        'PROXY p.example:8080',
+        '--out',
+        out,
+      ],
+      { env: { M365FW_TEST_FAIL_RENAME: '1' } },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/writing failed \(EIO\); the previous output is unchanged/);
     expect(consistent(out)).toEqual(before);
@@ -48,15 +105,30 @@ describe('all-or-nothing writes', () => {
 
   it('a rename failing after the commit point is completed by the next run, which then writes its own', () => {
     const out = tmpDir('txn');
-    expect(runCli(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out]).code).toBe(0);
-    const r = runCli(['compile', '--input', OTHER, '--target', 'nftables,iptables', '--out', out], { env: { M365FW_TEST_FAIL_RENAME: '3' } });
+    expect(runCli(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out]).code).toBe(
+      0,
+    );
+    const r = runCli(['compile', '--input', OTHER, '--target', 'nftables,iptables', '--out', out], {
+      env: { M365FW_TEST_FAIL_RENAME: '3' },
+    });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/the run is committed in \.m365fw-commit and the next m365fw run on this directory completes it/);
+    expect(r.stderr).toMatch(
+      /the run is committed in \.m365fw-commit and the next m365fw run on this directory completes it/,
+    );
     // mid-way: marked unfinished, and no report describes the mix
     expect(existsSync(join(out, '.m365fw-commit'))).toBe(true);
     expect(existsSync(join(out, 'report.json'))).toBe(false);
     // plan takes the lock and finishes the committed run before reading it
-    const p = runCli(['plan', '--input', OTHER, '--target', 'nftables,iptables', '--previous', out, '--json']);
+    const p = runCli([
+      'plan',
+      '--input',
+      OTHER,
+      '--target',
+      'nftables,iptables',
+      '--previous',
+      out,
+      '--json',
+    ]);
     expect(p.code, p.stderr).toBe(0);
     const c = consistent(out);
     expect(c.ok, c.why).toBe(true);
@@ -65,16 +137,46 @@ describe('all-or-nothing writes', () => {
   });
 
   it('strace: EIO injected into each rename in turn; afterwards the directory is one run, consistent with its report', (ctx) => {
-    if (!have('strace')) { skipNote('strace fault injection', 'needs strace (apt-get install strace)'); ctx.skip(); return; }
+    if (!have('strace')) {
+      skipNote('strace fault injection', 'needs strace (apt-get install strace)');
+      ctx.skip();
+      return;
+    }
     const out = tmpDir('txn');
-    expect(runCli(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out]).code).toBe(0);
+    expect(runCli(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out]).code).toBe(
+      0,
+    );
     for (let when = 1; when <= 5; when++) {
-      const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename,renameat,renameat2', '-e', `inject=rename,renameat,renameat2:error=EIO:when=${when}`,
-        process.execPath, CLI, 'compile', '--input', when % 2 ? OTHER : SAMPLE, '--target', 'nftables,iptables', '--out', out], { encoding: 'utf8' });
+      const r = spawnSync(
+        'strace',
+        [
+          '-f',
+          '-qq',
+          '-o',
+          '/dev/null',
+          '-e',
+          'trace=rename,renameat,renameat2',
+          '-e',
+          `inject=rename,renameat,renameat2:error=EIO:when=${when}`,
+          process.execPath,
+          CLI,
+          'compile',
+          '--input',
+          when % 2 ? OTHER : SAMPLE,
+          '--target',
+          'nftables,iptables',
+          '--out',
+          out,
+        ],
+        { encoding: 'utf8' },
+      );
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/EIO/);
       // recovery by the next run on the directory
-      expect(runCli(['plan', '--input', SAMPLE, '--previous', out, '--target', 'nftables,iptables']).code).not.toBe(1);
+      expect(
+        runCli(['plan', '--input', SAMPLE, '--previous', out, '--target', 'nftables,iptables'])
+          .code,
+      ).not.toBe(1);
       const c = consistent(out);
       expect(c.ok, `when=${when}: ${c.why}`).toBe(true);
       expect(leftovers(out)).toEqual([]);
@@ -82,7 +184,11 @@ describe('all-or-nothing writes', () => {
   });
 
   it('a full disk (a 200 KiB tmpfs): the run fails, the previous output stays whole', (ctx) => {
-    if (!isRoot || spawnSync('unshare', ['-m', 'true']).status !== 0) { skipNote('full-disk write test', 'needs root and mount namespaces'); ctx.skip(); return; }
+    if (!isRoot || spawnSync('unshare', ['-m', 'true']).status !== 0) {
+      skipNote('full-disk write test', 'needs root and mount namespaces');
+      ctx.skip();
+      return;
+    }
     const mnt = tmpDir('full');
     const script = `mount -t tmpfs -o size=200k tmpfs "${mnt}"
 "${process.execPath}" "${CLI}" compile --input "${SAMPLE}" --target nftables --out "${mnt}/out" >/dev/null
@@ -90,7 +196,11 @@ cd "${mnt}/out"; sha256sum * > "${mnt}/before"
 "${process.execPath}" "${CLI}" compile --input "${O365_DATA}/worldwide-endpoints-2026-08-14.wrapped.json" --target all --pac-proxy "PROXY p.example:8080" --out "${mnt}/out" && exit 9
 sha256sum -c --quiet "${mnt}/before"
 ls -A "${mnt}/out"`;
-    if (!sharedFeeds().length) { skipNote('full-disk write test', 'needs ../shared/o365-data'); ctx.skip(); return; }
+    if (!sharedFeeds().length) {
+      skipNote('full-disk write test', 'needs ../shared/o365-data');
+      ctx.skip();
+      return;
+    }
     const r = spawnSync('unshare', ['-m', 'sh', '-ec', script], { encoding: 'utf8' });
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stderr).toMatch(/writing failed \(ENOSPC\); the previous output is unchanged/);
@@ -100,10 +210,26 @@ ls -A "${mnt}/out"`;
   it('SIGKILL at random moments, 40 times: every moment is one complete run or a marked unfinished one, and the next run completes it', async () => {
     const out = tmpDir('kill');
     const feeds = [SAMPLE, OTHER, ...sharedFeeds().slice(0, 2)];
-    let killed = 0, marked = 0;
+    let killed = 0,
+      marked = 0;
     for (let i = 0; i < 40; i++) {
       const feed = feeds[i % feeds.length];
-      const p = spawn(process.execPath, [CLI, 'compile', '--input', feed, '--target', i % 3 ? 'all' : 'nftables,paloalto', '--pac-proxy', 'PROXY p.example:8080', '--out', out], { stdio: 'ignore' });
+      const p = spawn(
+        process.execPath,
+        [
+          CLI,
+          'compile',
+          '--input',
+          feed,
+          '--target',
+          i % 3 ? 'all' : 'nftables,paloalto',
+          '--pac-proxy',
+          'PROXY p.example:8080',
+          '--out',
+          out,
+        ],
+        { stdio: 'ignore' },
+      );
       const closed = new Promise<number | null>((resolve) => p.on('close', (c) => resolve(c)));
       const delay = 50 + ((i * 53) % 600);
       await new Promise((r) => setTimeout(r, delay));
@@ -122,14 +248,32 @@ ls -A "${mnt}/out"`;
       expect(leftovers(out)).toEqual([]);
     }
     expect(killed).toBeGreaterThan(0);
-    console.log(`SIGKILL test: ${killed} of 40 runs killed, ${marked} in the committed-but-unfinished window`);
+    console.log(
+      `SIGKILL test: ${killed} of 40 runs killed, ${marked} in the committed-but-unfinished window`,
+    );
   }, 120_000);
 
   it('two runs racing on one --out: both succeed one after the other; the directory holds one of them whole', async () => {
     const out = tmpDir('race');
-    const run = (feed: string, targets: string) => new Promise<number | null>((resolve) => {
-      spawn(process.execPath, [CLI, 'compile', '--input', feed, '--target', targets, '--pac-proxy', 'PROXY p.example:8080', '--out', out], { stdio: 'ignore' }).on('close', resolve);
-    });
+    const run = (feed: string, targets: string) =>
+      new Promise<number | null>((resolve) => {
+        spawn(
+          process.execPath,
+          [
+            CLI,
+            'compile',
+            '--input',
+            feed,
+            '--target',
+            targets,
+            '--pac-proxy',
+            'PROXY p.example:8080',
+            '--out',
+            out,
+          ],
+          { stdio: 'ignore' },
+        ).on('close', resolve);
+      });
     for (let i = 0; i < 5; i++) {
       const codes = await Promise.all([run(SAMPLE, 'all'), run(OTHER, 'nftables')]);
       expect(codes).toEqual([0, 0]);
@@ -138,16 +282,24 @@ ls -A "${mnt}/out"`;
     }
   }, 60_000);
 
-  it('a lock held by a live run: the second waits, then fails clearly; a dead owner\'s lock is taken over', () => {
+  it("a lock held by a live run: the second waits, then fails clearly; a dead owner's lock is taken over", () => {
     const out = tmpDir('lock');
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, '.m365fw.lock'), `${process.pid} ${'a'.repeat(32)}\n`);
-    const r = runCli(['compile', '--input', SAMPLE, '--out', out], { env: { M365FW_LOCK_WAIT_MS: '300' } });
+    const r = runCli(['compile', '--input', SAMPLE, '--out', out], {
+      env: { M365FW_LOCK_WAIT_MS: '300' },
+    });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`output directory .* is in use by another m365fw run \\(pid ${process.pid}, \\.m365fw\\.lock\\); waited 0 s`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `output directory .* is in use by another m365fw run \\(pid ${process.pid}, \\.m365fw\\.lock\\); waited 0 s`,
+      ),
+    );
     expect(readdirSync(out).filter((f) => !f.startsWith('.'))).toEqual([]);
     // a pid that is gone: the lock is stale
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    }).stdout;
     writeFileSync(join(out, '.m365fw.lock'), `${dead} ${'b'.repeat(32)}\n`);
     expect(runCli(['compile', '--input', SAMPLE, '--out', out]).code).toBe(0);
     expect(leftovers(out)).toEqual([]);
@@ -165,9 +317,12 @@ ls -A "${mnt}/out"`;
     expect(r.stderr).toMatch(/report\.json is not a regular file; refusing/);
     spawnSync('rm', [join(out, 'report.json')]);
     for (const n of ['m365fw.nft', 'm365fw.ipset', 'm365fw.v4']) symlinkSync(victim, join(out, n));
-    expect(runCli(['compile', '--input', SAMPLE, '--target', 'nftables,iptables', '--out', out]).code).toBe(0);
+    expect(
+      runCli(['compile', '--input', SAMPLE, '--target', 'nftables,iptables', '--out', out]).code,
+    ).toBe(0);
     expect(readFileSync(victim, 'utf8')).toBe('keep me\n');
-    for (const n of ['report.json', 'm365fw.nft', 'm365fw.ipset', 'm365fw.v4']) expect(lstatSync(join(out, n)).isFile()).toBe(true);
+    for (const n of ['report.json', 'm365fw.nft', 'm365fw.ipset', 'm365fw.v4'])
+      expect(lstatSync(join(out, n)).isFile()).toBe(true);
     expect(consistent(out).ok).toBe(true);
     // the commit and lock names: refused, not followed
     const victimDir = tmpDir('victim-dir');
@@ -179,27 +334,57 @@ ls -A "${mnt}/out"`;
     expect(readlinkSync(join(out, '.m365fw-commit'))).toBe(victimDir);
     spawnSync('rm', [join(out, '.m365fw-commit')]);
     symlinkSync(victim, join(out, '.m365fw.lock'));
-    r = runCli(['compile', '--input', SAMPLE, '--out', out], { env: { M365FW_LOCK_WAIT_MS: '200' } });
+    r = runCli(['compile', '--input', SAMPLE, '--out', out], {
+      env: { M365FW_LOCK_WAIT_MS: '200' },
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/\.m365fw\.lock is not a regular file; refusing to use it as a lock/);
     expect(readFileSync(victim, 'utf8')).toBe('keep me\n');
   });
 });
 
-describe('only this run\'s files', () => {
-  it('--target all then --target nftables: the other targets\' files go; a file m365fw never wrote stays', () => {
+describe("only this run's files", () => {
+  it("--target all then --target nftables: the other targets' files go; a file m365fw never wrote stays", () => {
     const out = tmpDir('stale');
-    expect(runCli(['compile', '--input', SAMPLE, '--target', 'all', '--pac-proxy', 'PROXY p.example:8080', '--out', out]).code).toBe(0);
+    expect(
+      runCli([
+        'compile',
+        '--input',
+        SAMPLE,
+        '--target',
+        'all',
+        '--pac-proxy',
+        'PROXY p.example:8080',
+        '--out',
+        out,
+      ]).code,
+    ).toBe(0);
     writeFileSync(join(out, 'NOTES.md'), 'mine\n');
     mkdirSync(join(out, 'keep.d'));
-    expect(runCli(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out]).code).toBe(0);
-    expect(readdirSync(out).filter((f) => !f.startsWith('.')).sort()).toEqual(['NOTES.md', 'keep.d', 'm365fw.nft', 'report.json']);
+    expect(runCli(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out]).code).toBe(
+      0,
+    );
+    expect(
+      readdirSync(out)
+        .filter((f) => !f.startsWith('.'))
+        .sort(),
+    ).toEqual(['NOTES.md', 'keep.d', 'm365fw.nft', 'report.json']);
     expect(readFileSync(join(out, 'NOTES.md'), 'utf8')).toBe('mine\n');
   });
 
   it('dropping --panos-ip-edl removes the per-rule EDL files', () => {
     const out = tmpDir('stale');
-    const base = ['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', out, '--panos-edl-url-base', 'https://edl.example/m365'];
+    const base = [
+      'compile',
+      '--input',
+      SAMPLE,
+      '--target',
+      'paloalto',
+      '--out',
+      out,
+      '--panos-edl-url-base',
+      'https://edl.example/m365',
+    ];
     expect(runCli([...base, '--panos-ip-edl']).code).toBe(0);
     const withEdl = readdirSync(out).filter((f) => /^edl-v[46]-/.test(f));
     expect(withEdl.length).toBeGreaterThan(2);

@@ -17,11 +17,15 @@ const SAMPLE = join(FIXTURES, 'sample-feed.json');
 const FEED = readFileSync(SAMPLE, 'utf8');
 
 /** Run the CLI without blocking this process (the stand-in lives here). */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - t0 }));
@@ -29,21 +33,63 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
 }
 
 let svc: StandIn;
-beforeAll(async () => { svc = await startService('2026120100', FEED); });
+beforeAll(async () => {
+  svc = await startService('2026120100', FEED);
+});
 afterAll(() => svc.close());
-beforeEach(() => { svc.override = undefined; svc.version = '2026120100'; svc.feed = FEED; svc.log.length = 0; });
+beforeEach(() => {
+  svc.override = undefined;
+  svc.version = '2026120100';
+  svc.feed = FEED;
+  svc.log.length = 0;
+});
 
-const fetchArgs = (state: string, ...more: string[]) => ['fetch', '--instance', 'Worldwide', '--state', state, '--base-url', svc.base, ...more];
-const updateArgs = (state: string, out: string, ...more: string[]) => ['update', '--instance', 'Worldwide', '--state', state, '--out', out, '--base-url', svc.base, ...more];
+const fetchArgs = (state: string, ...more: string[]) => [
+  'fetch',
+  '--instance',
+  'Worldwide',
+  '--state',
+  state,
+  '--base-url',
+  svc.base,
+  ...more,
+];
+const updateArgs = (state: string, out: string, ...more: string[]) => [
+  'update',
+  '--instance',
+  'Worldwide',
+  '--state',
+  state,
+  '--out',
+  out,
+  '--base-url',
+  svc.base,
+  ...more,
+];
 
 describe('streams are never cut', () => {
-  it('plan --json of ~250 KB through a slow reader parses whole; the exit code is the plan\'s', () => {
+  it("plan --json of ~250 KB through a slow reader parses whole; the exit code is the plan's", () => {
     const dir = tmpDir('big');
     const feed = join(dir, 'feed.json');
     // 6000 distinct, non-adjacent /32s (public, plausible) in one set
-    const ips = Array.from({ length: 6000 }, (_, i) => `20.${64 + (i >> 12)}.${(i >> 4) & 255}.${(i & 15) * 16}/32`);
-    writeFileSync(feed, JSON.stringify([{ id: 1, serviceArea: 'Common', category: 'Allow', required: true, tcpPorts: '443', ips }]));
-    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" plan --input "${feed}" --previous "${tmpDir('none')}" --json | (sleep 1; cat) > "${dir}/plan.json"`], { encoding: 'utf8' });
+    const ips = Array.from(
+      { length: 6000 },
+      (_, i) => `20.${64 + (i >> 12)}.${(i >> 4) & 255}.${(i & 15) * 16}/32`,
+    );
+    writeFileSync(
+      feed,
+      JSON.stringify([
+        { id: 1, serviceArea: 'Common', category: 'Allow', required: true, tcpPorts: '443', ips },
+      ]),
+    );
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `set -o pipefail; "${process.execPath}" "${CLI}" plan --input "${feed}" --previous "${tmpDir('none')}" --json | (sleep 1; cat) > "${dir}/plan.json"`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(2);
     const text = readFileSync(join(dir, 'plan.json'), 'utf8');
     expect(text.length).toBeGreaterThan(250_000);
@@ -52,14 +98,28 @@ describe('streams are never cut', () => {
 
   it('compile | true: exit 0, files written, no EPIPE trace', () => {
     const out = tmpDir('pipe');
-    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" compile --input "${SAMPLE}" --out "${out}" --target all --pac-proxy "PROXY p.example:8080" | true`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `set -o pipefail; "${process.execPath}" "${CLI}" compile --input "${SAMPLE}" --out "${out}" --target all --pac-proxy "PROXY p.example:8080" | true`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(existsSync(join(out, 'report.json'))).toBe(true);
   });
 
   it('--help through a closed pipe: exit 0, quiet', () => {
-    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" compile --help | head -c 10 >/dev/null`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `set -o pipefail; "${process.execPath}" "${CLI}" compile --help | head -c 10 >/dev/null`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
   });
@@ -68,21 +128,40 @@ describe('streams are never cut', () => {
 describe('state you can trust', () => {
   it.each([
     ['not JSON', '{', /state\.json is not valid JSON/],
-    ['a string where the instances are', '{"clientRequestId":"5b0c8e4e-1c1d-4b8a-9d2e-3f4a5b6c7d8e","instances":"x"}', /state\.json is not an m365fw state file \(\/instances must be object\)/],
-    ['an unknown instance', '{"clientRequestId":"5b0c8e4e-1c1d-4b8a-9d2e-3f4a5b6c7d8e","instances":{"Mars":{"version":"2026120100","sha256":"' + 'a'.repeat(64) + '","query":""}}}', /must NOT have additional properties/],
-    ['a version with Markdown in it', '{"clientRequestId":"5b0c8e4e-1c1d-4b8a-9d2e-3f4a5b6c7d8e","instances":{"Worldwide":{"version":"1\\n## owned","sha256":"' + 'a'.repeat(64) + '","query":""}}}', /\/instances\/Worldwide\/version must match pattern/],
-  ])('a broken state.json (%s) is a clear error naming the file; nothing is replaced', async (_n, text, msg) => {
-    const state = tmpDir('state');
-    writeFileSync(join(state, 'state.json'), text);
-    for (const args of [fetchArgs(state), updateArgs(state, tmpDir('out'))]) {
-      const r = await cli(args);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(msg);
-      expect(r.stderr.split('\n').filter(Boolean).length).toBe(1);
-      expect(readFileSync(join(state, 'state.json'), 'utf8')).toBe(text);
-    }
-    expect(svc.log).toEqual([]);
-  });
+    [
+      'a string where the instances are',
+      '{"clientRequestId":"5b0c8e4e-1c1d-4b8a-9d2e-3f4a5b6c7d8e","instances":"x"}',
+      /state\.json is not an m365fw state file \(\/instances must be object\)/,
+    ],
+    [
+      'an unknown instance',
+      '{"clientRequestId":"5b0c8e4e-1c1d-4b8a-9d2e-3f4a5b6c7d8e","instances":{"Mars":{"version":"2026120100","sha256":"' +
+        'a'.repeat(64) +
+        '","query":""}}}',
+      /must NOT have additional properties/,
+    ],
+    [
+      'a version with Markdown in it',
+      '{"clientRequestId":"5b0c8e4e-1c1d-4b8a-9d2e-3f4a5b6c7d8e","instances":{"Worldwide":{"version":"1\\n## owned","sha256":"' +
+        'a'.repeat(64) +
+        '","query":""}}}',
+      /\/instances\/Worldwide\/version must match pattern/,
+    ],
+  ])(
+    'a broken state.json (%s) is a clear error naming the file; nothing is replaced',
+    async (_n, text, msg) => {
+      const state = tmpDir('state');
+      writeFileSync(join(state, 'state.json'), text);
+      for (const args of [fetchArgs(state), updateArgs(state, tmpDir('out'))]) {
+        const r = await cli(args);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(msg);
+        expect(r.stderr.split('\n').filter(Boolean).length).toBe(1);
+        expect(readFileSync(join(state, 'state.json'), 'utf8')).toBe(text);
+      }
+      expect(svc.log).toEqual([]);
+    },
+  );
 
   it('an edited feed is not "unchanged": it is downloaded again', async () => {
     const state = tmpDir('state');
@@ -96,12 +175,15 @@ describe('state you can trust', () => {
   });
 
   it('an older version than the recorded one is refused unless --force (fetch and update)', async () => {
-    const state = tmpDir('state'), out = tmpDir('out');
+    const state = tmpDir('state'),
+      out = tmpDir('out');
     expect((await cli(updateArgs(state, out))).code).toBe(2);
     svc.version = '2026113000';
     let r = await cli(fetchArgs(state));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/version 2026113000, older than 2026120100 recorded in the state directory; refusing/);
+    expect(r.stderr).toMatch(
+      /version 2026113000, older than 2026120100 recorded in the state directory; refusing/,
+    );
     r = await cli(updateArgs(state, out));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/older than 2026120100 that .* was compiled from/);
@@ -123,12 +205,17 @@ describe('state you can trust', () => {
     r = await cli(fetchArgs(state));
     expect(r.code).toBe(2);
     expect(svc.log).toEqual(['/version/Worldwide', '/endpoints/Worldwide']);
-    expect(JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')).instances.Worldwide.version).toBe('2026120200');
+    expect(
+      JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')).instances.Worldwide.version,
+    ).toBe('2026120200');
   });
 
   it('two fetches of two instances into one state at once: both are recorded (the state is locked)', async () => {
     const state = tmpDir('state');
-    const [a, b] = await Promise.all([cli(fetchArgs(state)), cli(['fetch', '--instance', 'China', '--state', state, '--base-url', svc.base])]);
+    const [a, b] = await Promise.all([
+      cli(fetchArgs(state)),
+      cli(['fetch', '--instance', 'China', '--state', state, '--base-url', svc.base]),
+    ]);
     expect([a.code, b.code]).toEqual([2, 2]);
     const st = JSON.parse(readFileSync(join(state, 'state.json'), 'utf8'));
     expect(Object.keys(st.instances).sort()).toEqual(['China', 'Worldwide']);
@@ -136,9 +223,20 @@ describe('state you can trust', () => {
 
   it('a wrapped feed whose version or instance is not plain is an error, not provenance', () => {
     const dir = tmpDir('wrap');
-    for (const [field, value] of [['version', '2026\n## owned'], ['instance', 'World wide`x`']]) {
+    for (const [field, value] of [
+      ['version', '2026\n## owned'],
+      ['instance', 'World wide`x`'],
+    ]) {
       const p = join(dir, `${field}.json`);
-      writeFileSync(p, JSON.stringify({ instance: 'Worldwide', version: '2026120100', [field]: value, endpoints: JSON.parse(FEED) }));
+      writeFileSync(
+        p,
+        JSON.stringify({
+          instance: 'Worldwide',
+          version: '2026120100',
+          [field]: value,
+          endpoints: JSON.parse(FEED),
+        }),
+      );
       const r = runCli(['compile', '--input', p, '--out', join(dir, 'out')]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`wrapped feed: field ${field} must be`));
@@ -156,7 +254,9 @@ describe('state you can trust', () => {
     const r = runCli(['plan', '--input', p, '--previous', tmpDir('none')]);
     expect(r.code).toBe(2);
     const lines = r.stdout.split('\n');
-    expect(lines.filter((l) => l.startsWith('#'))).toEqual(lines.filter((l) => /^#{2,3} (m365fw plan|Endpoint sets|Rules|URL entries|Targets)/.test(l)));
+    expect(lines.filter((l) => l.startsWith('#'))).toEqual(
+      lines.filter((l) => /^#{2,3} (m365fw plan|Endpoint sets|Rules|URL entries|Targets)/.test(l)),
+    );
     expect(r.stdout).not.toContain('\u202e');
     expect(r.stdout).toContain('\\u202e');
     const input = lines.find((l) => l.startsWith('Input '))!;
@@ -166,7 +266,8 @@ describe('state you can trust', () => {
 
 describe('update', () => {
   it('changed options on the same version rewrite out/ (exit 2); --plan-out beside --out is refused', async () => {
-    const state = tmpDir('state'), out = tmpDir('out');
+    const state = tmpDir('state'),
+      out = tmpDir('out');
     expect((await cli(updateArgs(state, out))).code).toBe(2);
     expect((await cli(updateArgs(state, out))).code).toBe(0);
     svc.log.length = 0;
@@ -180,17 +281,25 @@ describe('update', () => {
   });
 
   it('a guard refusal writes plan.md with the verdict and leaves out/ as it was', async () => {
-    const state = tmpDir('state'), out = tmpDir('out'), plan = tmpDir('plan');
+    const state = tmpDir('state'),
+      out = tmpDir('out'),
+      plan = tmpDir('plan');
     expect((await cli(updateArgs(state, out))).code).toBe(2);
     const before = readFileSync(join(out, 'report.json'), 'utf8');
     svc.version = '2026120200';
-    svc.feed = JSON.stringify(JSON.parse(FEED).map((s: { id: number }) => (s.id === 1 ? { ...s, ips: [] } : s)));
+    svc.feed = JSON.stringify(
+      JSON.parse(FEED).map((s: { id: number }) => (s.id === 1 ? { ...s, ips: [] } : s)),
+    );
     const r = await cli(updateArgs(state, out, '--max-removal', '0', '--plan-out', plan));
     expect(r.code).toBe(1);
     expect(readFileSync(join(out, 'report.json'), 'utf8')).toBe(before);
     const md = readFileSync(join(plan, 'plan.md'), 'utf8');
-    expect(md).toMatch(/^## m365fw plan: refused\n\n\*\*Refused, nothing written:\*\* refusing to write/);
-    expect(JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8')).refused).toMatch(/more than --max-removal 0/);
+    expect(md).toMatch(
+      /^## m365fw plan: refused\n\n\*\*Refused, nothing written:\*\* refusing to write/,
+    );
+    expect(JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8')).refused).toMatch(
+      /more than --max-removal 0/,
+    );
   });
 });
 
@@ -198,15 +307,22 @@ describe('the client keeps its bounds', () => {
   it('a redirect to another origin is refused; one within the origin is followed', async () => {
     const state = tmpDir('state');
     svc.override = (req, res, url) => {
-      if (url.pathname === '/version/Worldwide') { res.writeHead(302, { location: 'https://other.example/version/Worldwide' }); return res.end(); }
+      if (url.pathname === '/version/Worldwide') {
+        res.writeHead(302, { location: 'https://other.example/version/Worldwide' });
+        return res.end();
+      }
       json(res, {}, 404);
     };
     let r = await cli(fetchArgs(state));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/refusing a redirect to another origin \(https:\/\/other\.example\)/);
     svc.override = (req, res, url) => {
-      if (url.pathname === '/version/Worldwide') { res.writeHead(301, { location: '/v2/version/Worldwide' }); return res.end(); }
-      if (url.pathname === '/v2/version/Worldwide') return json(res, { instance: 'Worldwide', latest: '2026120100' });
+      if (url.pathname === '/version/Worldwide') {
+        res.writeHead(301, { location: '/v2/version/Worldwide' });
+        return res.end();
+      }
+      if (url.pathname === '/v2/version/Worldwide')
+        return json(res, { instance: 'Worldwide', latest: '2026120100' });
       if (url.pathname.startsWith('/endpoints/')) return json(res, FEED);
       json(res, {}, 404);
     };
@@ -218,8 +334,13 @@ describe('the client keeps its bounds', () => {
     const state = tmpDir('state');
     const bomb = gzipSync(Buffer.alloc(200 << 20, 0x20));
     svc.override = (req, res, url) => {
-      if (url.pathname.startsWith('/version/')) return json(res, { instance: 'Worldwide', latest: '2026120100' });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(bomb.length) });
+      if (url.pathname.startsWith('/version/'))
+        return json(res, { instance: 'Worldwide', latest: '2026120100' });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': String(bomb.length),
+      });
       res.end(bomb);
     };
     const r = await cli([...fetchArgs(state), '--max-body', '2']);
@@ -233,15 +354,28 @@ describe('the client keeps its bounds', () => {
     const state = tmpDir('state');
     let endpoints = 0;
     svc.override = (req, res, url) => {
-      if (url.pathname.startsWith('/version/')) return json(res, { instance: 'Worldwide', latest: '2026120100' });
-      if (++endpoints === 1) { res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(FEED.length) }); res.write(FEED.slice(0, 100)); return res.destroy(); }
+      if (url.pathname.startsWith('/version/'))
+        return json(res, { instance: 'Worldwide', latest: '2026120100' });
+      if (++endpoints === 1) {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': String(FEED.length),
+        });
+        res.write(FEED.slice(0, 100));
+        return res.destroy();
+      }
       json(res, FEED);
     };
     let r = await cli(fetchArgs(state));
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/\/endpoints\/Worldwide: (body cut short|other side closed)[^;]*; retry 1\/3/);
+    expect(r.stderr).toMatch(
+      /\/endpoints\/Worldwide: (body cut short|other side closed)[^;]*; retry 1\/3/,
+    );
     expect(endpoints).toBe(2);
-    for (const [status, calls] of [[404, 1], [408, 4]] as const) {
+    for (const [status, calls] of [
+      [404, 1],
+      [408, 4],
+    ] as const) {
       svc.log.length = 0;
       svc.override = (_req, res) => json(res, {}, status);
       r = await cli(fetchArgs(tmpDir('state')));
@@ -251,14 +385,25 @@ describe('the client keeps its bounds', () => {
   });
 
   it('content type must be application/json exactly', async () => {
-    svc.override = (req, res) => { res.writeHead(200, { 'content-type': 'text/html; note=json' }); res.end('{}'); };
+    svc.override = (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; note=json' });
+      res.end('{}');
+    };
     const r = await cli(fetchArgs(tmpDir('state')));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/content type "text\/html; note=json" is not application\/json/);
   });
 
   it('credentials in --base-url are refused and never printed', async () => {
-    const r = await cli(['fetch', '--instance', 'Worldwide', '--state', tmpDir('state'), '--base-url', 'http://user:s3cret@127.0.0.1:1/']);
+    const r = await cli([
+      'fetch',
+      '--instance',
+      'Worldwide',
+      '--state',
+      tmpDir('state'),
+      '--base-url',
+      'http://user:s3cret@127.0.0.1:1/',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/credentials in the URL are not accepted/);
     expect(r.stderr).not.toContain('s3cret');
@@ -266,41 +411,76 @@ describe('the client keeps its bounds', () => {
 });
 
 describe('proxies from the environment', () => {
-  let proxy: Server, proxyUrl = '';
+  let proxy: Server,
+    proxyUrl = '';
   const seen: { method: string; target: string; auth?: string }[] = [];
   beforeAll(async () => {
     proxy = createServer((req, res) => {
       // plain forwarding (absolute URI), should a client use it
-      seen.push({ method: req.method!, target: req.url!, auth: req.headers['proxy-authorization'] });
-      const up = httpRequest(req.url!, { method: req.method, headers: req.headers }, (r) => { res.writeHead(r.statusCode!, r.headers); r.pipe(res); });
+      seen.push({
+        method: req.method!,
+        target: req.url!,
+        auth: req.headers['proxy-authorization'],
+      });
+      const up = httpRequest(req.url!, { method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode!, r.headers);
+        r.pipe(res);
+      });
       req.pipe(up);
     });
     proxy.on('connect', (req, client: Socket, head) => {
       seen.push({ method: 'CONNECT', target: req.url!, auth: req.headers['proxy-authorization'] });
       const [host, port] = req.url!.split(':');
-      const up = connect(Number(port), host, () => { client.write('HTTP/1.1 200 Connection Established\r\n\r\n'); up.write(head); up.pipe(client); client.pipe(up); });
+      const up = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(head);
+        up.pipe(client);
+        client.pipe(up);
+      });
       up.on('error', () => client.destroy());
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((r) => { proxy.closeAllConnections(); proxy.close(() => r()); }));
-  beforeEach(() => { seen.length = 0; });
+  afterAll(
+    () =>
+      new Promise<void>((r) => {
+        proxy.closeAllConnections();
+        proxy.close(() => r());
+      }),
+  );
+  beforeEach(() => {
+    seen.length = 0;
+  });
 
   it('HTTP_PROXY with credentials: the requests go through the proxy, which sees them; the log shows no password', async () => {
     const withCreds = proxyUrl.replace('http://', 'http://alice:pr0xy-secret@');
-    const r = await cli(fetchArgs(tmpDir('state')), { HTTP_PROXY: withCreds, HTTPS_PROXY: withCreds, NO_PROXY: '' });
+    const r = await cli(fetchArgs(tmpDir('state')), {
+      HTTP_PROXY: withCreds,
+      HTTPS_PROXY: withCreds,
+      NO_PROXY: '',
+    });
     expect(r.code, r.stderr).toBe(2);
     expect(seen.length).toBeGreaterThanOrEqual(2);
     const host = new URL(svc.base).host;
-    expect(seen.every((s) => s.method === 'CONNECT' ? s.target === host : s.target.startsWith(svc.base))).toBe(true);
+    expect(
+      seen.every((s) =>
+        s.method === 'CONNECT' ? s.target === host : s.target.startsWith(svc.base),
+      ),
+    ).toBe(true);
     expect(seen[0].auth).toBe(`Basic ${Buffer.from('alice:pr0xy-secret').toString('base64')}`);
-    expect(r.stderr).toMatch(/proxy settings from the environment: HTTPS_PROXY=http:\/\/127\.0\.0\.1:[0-9]+ HTTP_PROXY=http:\/\/127\.0\.0\.1:[0-9]+$/m);
+    expect(r.stderr).toMatch(
+      /proxy settings from the environment: HTTPS_PROXY=http:\/\/127\.0\.0\.1:[0-9]+ HTTP_PROXY=http:\/\/127\.0\.0\.1:[0-9]+$/m,
+    );
     expect(r.stderr + r.stdout).not.toContain('pr0xy-secret');
   });
 
   it('NO_PROXY naming the service: direct, the proxy sees nothing', async () => {
-    const r = await cli(fetchArgs(tmpDir('state')), { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, NO_PROXY: '127.0.0.1' });
+    const r = await cli(fetchArgs(tmpDir('state')), {
+      HTTP_PROXY: proxyUrl,
+      HTTPS_PROXY: proxyUrl,
+      NO_PROXY: '127.0.0.1',
+    });
     expect(r.code, r.stderr).toBe(2);
     expect(seen).toEqual([]);
   });

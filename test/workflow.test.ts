@@ -14,10 +14,23 @@ import { json, startService, type StandIn } from './helpers/service.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const WORKFLOW = join(ROOT, 'examples/github-actions/m365fw-update.yml');
-interface Step { name?: string; id?: string; run?: string; uses?: string; if?: string; with?: Record<string, string> }
-const wf = YAML.parse(readFileSync(WORKFLOW, 'utf8')) as { env: Record<string, string>; jobs: { update: { steps: Step[] } } };
+interface Step {
+  name?: string;
+  id?: string;
+  run?: string;
+  uses?: string;
+  if?: string;
+  with?: Record<string, string>;
+}
+const wf = YAML.parse(readFileSync(WORKFLOW, 'utf8')) as {
+  env: Record<string, string>;
+  jobs: { update: { steps: Step[] } };
+};
 const steps = wf.jobs.update.steps;
-const FEED = JSON.parse(readFileSync(join(FIXTURES, 'sample-feed.json'), 'utf8')) as { id: number; ips?: string[] }[];
+const FEED = JSON.parse(readFileSync(join(FIXTURES, 'sample-feed.json'), 'utf8')) as {
+  id: number;
+  ips?: string[];
+}[];
 
 let svc: StandIn;
 let repo: string, bin: string;
@@ -26,12 +39,21 @@ beforeAll(async () => {
   repo = tmpDir('wf-repo');
   bin = tmpDir('wf-bin');
   // `npm install --global PKG` puts an m365fw on PATH: here the checkout's build (no network)
-  writeFileSync(join(bin, 'npm'), `#!/bin/sh\necho "$@" >> "${bin}/npm.log"\n[ "$1 $2" = "install --global" ] || exit 1\nprintf '#!/bin/sh\\nexec "%s" "%s" "$@"\\n' "${process.execPath}" "${CLI}" > "${bin}/m365fw"\nchmod +x "${bin}/m365fw"\n`);
+  writeFileSync(
+    join(bin, 'npm'),
+    `#!/bin/sh\necho "$@" >> "${bin}/npm.log"\n[ "$1 $2" = "install --global" ] || exit 1\nprintf '#!/bin/sh\\nexec "%s" "%s" "$@"\\n' "${process.execPath}" "${CLI}" > "${bin}/m365fw"\nchmod +x "${bin}/m365fw"\n`,
+  );
   chmodSync(join(bin, 'npm'), 0o755);
 });
 afterAll(() => svc.close());
 
-interface JobResult { failed: boolean; rc?: string; prOpened: boolean; prBody?: string; log: string }
+interface JobResult {
+  failed: boolean;
+  rc?: string;
+  prOpened: boolean;
+  prBody?: string;
+  log: string;
+}
 
 function runStep(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -46,31 +68,59 @@ function runStep(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number
 /** One scheduled run of the job: a fresh runner temp, the checkout and state dir kept. */
 async function job(): Promise<JobResult> {
   const temp = tmpDir('wf-runner');
-  const output = join(temp, 'github_output'), summary = join(temp, 'step_summary');
+  const output = join(temp, 'github_output'),
+    summary = join(temp, 'step_summary');
   writeFileSync(output, '');
   writeFileSync(summary, '');
-  const env = { ...process.env, ...wf.env, M365FW_BASE_URL: svc.base, RUNNER_TEMP: temp, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}`, M365FW_LOCK_WAIT_MS: '2000' };
+  const env = {
+    ...process.env,
+    ...wf.env,
+    M365FW_BASE_URL: svc.base,
+    RUNNER_TEMP: temp,
+    GITHUB_OUTPUT: output,
+    GITHUB_STEP_SUMMARY: summary,
+    PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}`,
+    M365FW_LOCK_WAIT_MS: '2000',
+  };
   let log = '';
   const outputs: Record<string, string> = {};
   for (const s of steps) {
     if (s.run === undefined) continue;
     const r = await runStep(s.run, env);
     log += r.out;
-    for (const line of readFileSync(output, 'utf8').split('\n')) { const m = /^([a-z]+)=(.*)$/.exec(line); if (m && s.id) outputs[`${s.id}.${m[1]}`] = m[2]; }
+    for (const line of readFileSync(output, 'utf8').split('\n')) {
+      const m = /^([a-z]+)=(.*)$/.exec(line);
+      if (m && s.id) outputs[`${s.id}.${m[1]}`] = m[2];
+    }
     if (r.code !== 0) return { failed: true, rc: outputs['update.rc'], prOpened: false, log };
   }
   const pr = steps.find((s) => s.uses?.startsWith('peter-evans/create-pull-request'))!;
   const opened = pr.if === "steps.update.outputs.rc == '2'" && outputs['update.rc'] === '2';
   const bodyPath = pr.with!['body-path'].replace('${{ runner.temp }}', temp);
-  return { failed: false, rc: outputs['update.rc'], prOpened: opened, prBody: opened ? readFileSync(bodyPath, 'utf8') : undefined, log };
+  return {
+    failed: false,
+    rc: outputs['update.rc'],
+    prOpened: opened,
+    prBody: opened ? readFileSync(bodyPath, 'utf8') : undefined,
+    log,
+  };
 }
 
-const snapshot = () => Object.fromEntries(readdirSync(join(repo, 'out')).sort().map((f) => [f, readFileSync(join(repo, 'out', f))]));
-const withIps = (f: (s: { id: number; ips?: string[] }) => string[] | undefined) => JSON.stringify(FEED.map((s) => ({ ...s, ips: f(s) ?? s.ips })));
+const snapshot = () =>
+  Object.fromEntries(
+    readdirSync(join(repo, 'out'))
+      .sort()
+      .map((f) => [f, readFileSync(join(repo, 'out', f))]),
+  );
+const withIps = (f: (s: { id: number; ips?: string[] }) => string[] | undefined) =>
+  JSON.stringify(FEED.map((s) => ({ ...s, ips: f(s) ?? s.ips })));
 
 describe('examples/github-actions/m365fw-update.yml, its shell steps run verbatim', () => {
   it('has a scheduled trigger, an update step and a pull request on exit 2 with plan.md as its body', () => {
-    expect((YAML.parse(readFileSync(WORKFLOW, 'utf8')) as { on: { schedule: unknown[] } }).on.schedule.length).toBe(1);
+    expect(
+      (YAML.parse(readFileSync(WORKFLOW, 'utf8')) as { on: { schedule: unknown[] } }).on.schedule
+        .length,
+    ).toBe(1);
     const update = steps.find((s) => s.id === 'update')!;
     expect(update.run).toContain('m365fw update');
     expect(update.run).toContain('--plan-out "$RUNNER_TEMP/m365fw-plan"');
@@ -85,9 +135,19 @@ describe('examples/github-actions/m365fw-update.yml, its shell steps run verbati
     expect(r.failed).toBe(false);
     expect(r.prOpened).toBe(true);
     expect(r.prBody).toMatch(/^## m365fw plan: changes/);
-    expect(readFileSync(join(bin, 'npm.log'), 'utf8')).toContain(`install --global ${wf.env.M365FW_PACKAGE}`);
+    expect(readFileSync(join(bin, 'npm.log'), 'utf8')).toContain(
+      `install --global ${wf.env.M365FW_PACKAGE}`,
+    );
     const first = snapshot();
-    expect(Object.keys(first)).toEqual(['azure-nsg.json', 'm365fw-iptables-apply.sh', 'm365fw.ipset', 'm365fw.nft', 'm365fw.v4', 'm365fw.v6', 'report.json']);
+    expect(Object.keys(first)).toEqual([
+      'azure-nsg.json',
+      'm365fw-iptables-apply.sh',
+      'm365fw.ipset',
+      'm365fw.nft',
+      'm365fw.v4',
+      'm365fw.v6',
+      'report.json',
+    ]);
 
     // 2. again, same version: nothing to do, one request
     svc.log.length = 0;

@@ -14,24 +14,45 @@ import { showValue } from '../errors.js';
 /** A usage error: exit 1 with one line on stderr. */
 export class UsageError extends Error {}
 
-const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = (s: string | undefined) =>
+  s === undefined
+    ? undefined
+    : s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
 
 /** CLI options → compile request, validated. */
 export function compileRequestFrom(o: Record<string, unknown>, progress: boolean): CompileRequest {
   const areas = list(o.serviceAreas as string | undefined);
-  for (const a of areas ?? []) if (!SERVICE_AREA.test(a)) throw new UsageError(`--service-areas: invalid name ${JSON.stringify(a)}`);
+  for (const a of areas ?? [])
+    if (!SERVICE_AREA.test(a))
+      throw new UsageError(`--service-areas: invalid name ${JSON.stringify(a)}`);
   const cats = list(o.categories as string | undefined);
-  for (const c of cats ?? []) if (!CATEGORIES.includes(c as Category)) throw new UsageError(`--categories: ${JSON.stringify(c)} is not Optimize, Allow or Default`);
+  for (const c of cats ?? [])
+    if (!CATEGORIES.includes(c as Category))
+      throw new UsageError(`--categories: ${JSON.stringify(c)} is not Optimize, Allow or Default`);
   const tenant = o.tenant as string | undefined;
-  if (tenant !== undefined && !isDnsLabel(tenant)) throw new UsageError(`--tenant: ${JSON.stringify(tenant)} is not a DNS label (letters, digits, hyphens; at most 63)`);
+  if (tenant !== undefined && !isDnsLabel(tenant))
+    throw new UsageError(
+      `--tenant: ${JSON.stringify(tenant)} is not a DNS label (letters, digits, hyphens; at most 63)`,
+    );
   const instance = o.instance === undefined ? undefined : instanceFrom(o.instance);
   if (o.maxRemoval !== undefined) {
-    try { parseMaxRemoval(String(o.maxRemoval)); } catch (e) { throw new UsageError((e as Error).message); }
+    try {
+      parseMaxRemoval(String(o.maxRemoval));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
   const allow = allowImplausibleFrom(o.allowImplausible);
   const ports = (flag: string, v: unknown) => {
     if (v === undefined) return [];
-    try { return parsePortString(String(v)); } catch (e) { throw new UsageError(`${flag}: ${(e as Error).message}`); }
+    try {
+      return parsePortString(String(v));
+    } catch (e) {
+      throw new UsageError(`${flag}: ${(e as Error).message}`);
+    }
   };
   const options: CompileOptions = {};
   if (areas) options.serviceAreas = areas;
@@ -43,10 +64,14 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
   if (tenant) options.tenant = tenant.toLowerCase();
   if (allow) options.allowImplausible = allow;
   const format = o.inputFormat === 'prefixes' ? 'prefixes' : 'o365';
-  if (format !== 'prefixes' && (o.tcpPorts !== undefined || o.udpPorts !== undefined)) throw new UsageError('--tcp-ports and --udp-ports apply to --input-format prefixes only');
+  if (format !== 'prefixes' && (o.tcpPorts !== undefined || o.udpPorts !== undefined))
+    throw new UsageError('--tcp-ports and --udp-ports apply to --input-format prefixes only');
   const req: CompileRequest = {
-    input: String(o.input), format, options,
-    tcpPorts: ports('--tcp-ports', o.tcpPorts), udpPorts: ports('--udp-ports', o.udpPorts),
+    input: String(o.input),
+    format,
+    options,
+    tcpPorts: ports('--tcp-ports', o.tcpPorts),
+    udpPorts: ports('--udp-ports', o.udpPorts),
   };
   if (o.policy) req.policy = String(o.policy);
   if (instance) req.instance = instance;
@@ -55,7 +80,10 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
 }
 
 /** The target options given (each target's own flags), by camelCase key. */
-export function targetOptionsFrom(o: Record<string, unknown>, targets: Target[]): Record<string, unknown> {
+export function targetOptionsFrom(
+  o: Record<string, unknown>,
+  targets: Target[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const t of targets) {
     for (const opt of t.options) {
@@ -67,23 +95,37 @@ export function targetOptionsFrom(o: Record<string, unknown>, targets: Target[])
 }
 
 /** The targets to render; under "all", those missing a required option are skipped (and reported). */
-export function targetsFrom(o: Record<string, unknown>): { targets: Target[]; skipped: { target: string; reason: string }[] } {
+export function targetsFrom(o: Record<string, unknown>): {
+  targets: Target[];
+  skipped: { target: string; reason: string }[];
+} {
   const spec = String(o.target ?? 'nftables');
   let targets: Target[];
-  try { targets = resolveTargets(spec); } catch (e) { throw new UsageError(`--target: ${(e as Error).message}`); }
+  try {
+    targets = resolveTargets(spec);
+  } catch (e) {
+    throw new UsageError(`--target: ${(e as Error).message}`);
+  }
   const skipped: { target: string; reason: string }[] = [];
-  const missingOf = (t: Target) => (t.requires ?? []).filter((r) => o[r.key] === undefined).map((r) => r.flag);
+  const missingOf = (t: Target) =>
+    (t.requires ?? []).filter((r) => o[r.key] === undefined).map((r) => r.flag);
   if (spec === 'all') {
-    for (const t of targets) { const m = missingOf(t); if (m.length) skipped.push({ target: t.name, reason: `not generated: ${m.join(', ')} not given` }); }
+    for (const t of targets) {
+      const m = missingOf(t);
+      if (m.length)
+        skipped.push({ target: t.name, reason: `not generated: ${m.join(', ')} not given` });
+    }
     targets = targets.filter((t) => missingOf(t).length === 0);
   } else {
-    for (const t of targets) { const m = missingOf(t); if (m.length) throw new UsageError(`--target ${t.name} needs ${m.join(', ')}`); }
+    for (const t of targets) {
+      const m = missingOf(t);
+      if (m.length) throw new UsageError(`--target ${t.name} needs ${m.join(', ')}`);
+    }
   }
   return { targets, skipped };
 }
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
 
 /** --instance for the web service: one of its four instance names (any case). */
 export function instanceFrom(v: unknown): Instance {
@@ -95,9 +137,11 @@ export function instanceFrom(v: unknown): Instance {
 /** A strict decimal number within [min, max] (no 1e3, 0x64 or empty string). */
 export function decimalFrom(flag: string, v: unknown, min: number, max: number): number {
   const s = String(v);
-  if (!/^(0|[1-9][0-9]{0,8})(\.[0-9]{1,3})?$/.test(s)) throw new UsageError(`${flag} ${showValue(v)}: a decimal number from ${min} to ${max}`);
+  if (!/^(0|[1-9][0-9]{0,8})(\.[0-9]{1,3})?$/.test(s))
+    throw new UsageError(`${flag} ${showValue(v)}: a decimal number from ${min} to ${max}`);
   const n = Number(s);
-  if (n < min || n > max) throw new UsageError(`${flag} ${showValue(v)}: a decimal number from ${min} to ${max}`);
+  if (n < min || n > max)
+    throw new UsageError(`${flag} ${showValue(v)}: a decimal number from ${min} to ${max}`);
   return n;
 }
 
@@ -113,6 +157,10 @@ export function allowImplausibleFrom(v: unknown): string[] | undefined {
   if (v === undefined) return undefined;
   if (v === true) return ['all'];
   const allow = list(String(v)) ?? [];
-  for (const c of allow) if (c !== 'all' && !(IMPLAUSIBLE_CLASSES as readonly string[]).includes(c)) throw new UsageError(`--allow-implausible: unknown class ${showValue(c)} (${IMPLAUSIBLE_CLASSES.join(', ')}, all)`);
+  for (const c of allow)
+    if (c !== 'all' && !(IMPLAUSIBLE_CLASSES as readonly string[]).includes(c))
+      throw new UsageError(
+        `--allow-implausible: unknown class ${showValue(c)} (${IMPLAUSIBLE_CLASSES.join(', ')}, all)`,
+      );
   return allow;
 }

@@ -29,7 +29,11 @@ export async function compileCommand(o: Record<string, unknown>): Promise<void> 
     });
     if (run.refusal) throw run.refusal;
     req.onProgress?.('done');
-    const written = writeArtifactsAtomically(out, run.artifacts, { remove: run.stale, locked: true, marker: REPORT_FILE });
+    const written = writeArtifactsAtomically(out, run.artifacts, {
+      remove: run.stale,
+      locked: true,
+      marker: REPORT_FILE,
+    });
     process.stdout.write(formatSummary(run, written, performance.now() - t0));
     ok = true;
   } finally {

@@ -1,7 +1,17 @@
 import { stringify } from 'yaml';
 import { isDomainName } from '../net/hostname.js';
 import { asciiLower, checkDomain } from '../dns/check.js';
-import { DNS_INSTANCES, INSTANCE_TABLES, octodnsZone, recordsFor, SERVICES, zoneLines, type DnsInstance, type Service, type TenantValues } from '../dns/records.js';
+import {
+  DNS_INSTANCES,
+  INSTANCE_TABLES,
+  octodnsZone,
+  recordsFor,
+  SERVICES,
+  zoneLines,
+  type DnsInstance,
+  type Service,
+  type TenantValues,
+} from '../dns/records.js';
 import { terminalText } from '../escape.js';
 import { showValue } from '../errors.js';
 import { UsageError } from './common.js';
@@ -16,7 +26,10 @@ function instanceOf(o: Record<string, unknown>): DnsInstance {
 
 function domainOf(d: string): string {
   // only ASCII: a name that changes under Unicode case folding (a Kelvin sign) is not what it looks like
-  if (!/^[\x21-\x7e]+$/.test(d) || !isDomainName(d)) throw new UsageError(`${showValue(d)} is not a valid domain name (letters, digits and hyphens in dot-separated labels; IDNs in punycode)`);
+  if (!/^[\x21-\x7e]+$/.test(d) || !isDomainName(d))
+    throw new UsageError(
+      `${showValue(d)} is not a valid domain name (letters, digits and hyphens in dot-separated labels; IDNs in punycode)`,
+    );
   return asciiLower(d).replace(/\.$/, '');
 }
 
@@ -24,7 +37,9 @@ function domainOf(d: string): string {
 function servicesOf(o: Record<string, unknown>, instance: DnsInstance): Service[] {
   if (o.services === undefined) return INSTANCE_TABLES[instance].defaults;
   const list = String(o.services).split(',');
-  for (const s of list) if (!(SERVICES as readonly string[]).includes(s)) throw new UsageError(`--services: ${showValue(s)} is not one of ${SERVICES.join(', ')}`);
+  for (const s of list)
+    if (!(SERVICES as readonly string[]).includes(s))
+      throw new UsageError(`--services: ${showValue(s)} is not one of ${SERVICES.join(', ')}`);
   return [...new Set(list)] as Service[];
 }
 
@@ -32,24 +47,36 @@ function servicesOf(o: Record<string, unknown>, instance: DnsInstance): Service[
 function tenantOf(o: Record<string, unknown>): TenantValues {
   const t: TenantValues = {};
   const label = (flag: string, v: unknown) => {
-    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(String(v))) throw new UsageError(`${flag} ${showValue(v)}: one DNS label (letters, digits, hyphens)`);
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(String(v)))
+      throw new UsageError(`${flag} ${showValue(v)}: one DNS label (letters, digits, hyphens)`);
     return asciiLower(String(v));
   };
   const name = (flag: string, v: unknown) => {
     // DKIM targets have "_domainkey" labels: a host name with underscores allowed
-    if (!/^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}\.?$/i.test(String(v))) throw new UsageError(`${flag} ${showValue(v)}: a host name such as selector1-contoso-com._domainkey.contoso.onmicrosoft.com`);
+    if (
+      !/^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}\.?$/i.test(
+        String(v),
+      )
+    )
+      throw new UsageError(
+        `${flag} ${showValue(v)}: a host name such as selector1-contoso-com._domainkey.contoso.onmicrosoft.com`,
+      );
     return asciiLower(String(v)).replace(/\.$/, '');
   };
   if (o.mxToken !== undefined) t.mxToken = label('--mx-token', o.mxToken);
   if (o.dkimSelector1 !== undefined) t.dkimSelector1 = name('--dkim-selector1', o.dkimSelector1);
   if (o.dkimSelector2 !== undefined) t.dkimSelector2 = name('--dkim-selector2', o.dkimSelector2);
   if (o.verification !== undefined) {
-    if (!/^MS=ms[0-9]{8}$/.test(String(o.verification))) throw new UsageError(`--verification ${showValue(o.verification)}: the admin center's value, MS=ms followed by 8 digits`);
+    if (!/^MS=ms[0-9]{8}$/.test(String(o.verification)))
+      throw new UsageError(
+        `--verification ${showValue(o.verification)}: the admin center's value, MS=ms followed by 8 digits`,
+      );
     t.verification = String(o.verification).slice(3);
   }
   if (o.dmarcPolicy !== undefined) {
     const p = String(o.dmarcPolicy);
-    if (p !== 'none' && p !== 'quarantine' && p !== 'reject') throw new UsageError(`--dmarc-policy ${showValue(p)}: none, quarantine or reject`);
+    if (p !== 'none' && p !== 'quarantine' && p !== 'reject')
+      throw new UsageError(`--dmarc-policy ${showValue(p)}: none, quarantine or reject`);
     t.dmarcPolicy = p;
   }
   return t;
@@ -62,12 +89,24 @@ export async function dnsRecordsCommand(domain: string, o: Record<string, unknow
   const services = servicesOf(o, instance);
   const r = recordsFor(instance, services, tenantOf(o));
   const format = o.json ? 'json' : String(o.format ?? 'bind');
-  if (format === 'json') process.stdout.write(JSON.stringify({ domain: d, instance, services, records: r.records, notes: r.notes }, null, 2) + '\n');
-  else if (format === 'octodns') process.stdout.write(`---\n# octoDNS zone ${d}. (${INSTANCE_TABLES[instance].label}); generated by m365fw\n${stringify(octodnsZone(r), { lineWidth: 0 })}`);
+  if (format === 'json')
+    process.stdout.write(
+      JSON.stringify(
+        { domain: d, instance, services, records: r.records, notes: r.notes },
+        null,
+        2,
+      ) + '\n',
+    );
+  else if (format === 'octodns')
+    process.stdout.write(
+      `---\n# octoDNS zone ${d}. (${INSTANCE_TABLES[instance].label}); generated by m365fw\n${stringify(octodnsZone(r), { lineWidth: 0 })}`,
+    );
   else if (format === 'bind') process.stdout.write(zoneLines(d, instance, r));
   else throw new UsageError(`--format ${showValue(format)}: bind, json or octodns`);
   if (r.records.some((x) => x.placeholder)) {
-    process.stderr.write(`m365fw dns: placeholders left for ${[...new Set(r.records.filter((x) => x.placeholder).map((x) => x.placeholder))].join(', ')}: no zone tool loads them until replaced\n`);
+    process.stderr.write(
+      `m365fw dns: placeholders left for ${[...new Set(r.records.filter((x) => x.placeholder).map((x) => x.placeholder))].join(', ')}: no zone tool loads them until replaced\n`,
+    );
   }
 }
 
@@ -75,17 +114,31 @@ export async function dnsRecordsCommand(domain: string, o: Record<string, unknow
 export async function dnsCheckCommand(domain: string, o: Record<string, unknown>): Promise<void> {
   const d = domainOf(domain);
   const instance = instanceOf(o);
-  const results = await checkDomain(d, instance, o.resolver as string | undefined, servicesOf(o, instance), tenantOf(o));
-  if (o.json) process.stdout.write(JSON.stringify({ domain: d, instance, results }, null, 2) + '\n');
+  const results = await checkDomain(
+    d,
+    instance,
+    o.resolver as string | undefined,
+    servicesOf(o, instance),
+    tenantOf(o),
+  );
+  if (o.json)
+    process.stdout.write(JSON.stringify({ domain: d, instance, results }, null, 2) + '\n');
   else {
     // answers are untrusted: every value shown escaped, on its row
     for (const r of results) {
-      const found = r.found?.length ? ` found ${r.found.map((f) => terminalText(f, 300)).join(' → ')}` : '';
-      process.stdout.write(`${r.verdict.padEnd(10)} ${r.record.padEnd(22)} ${r.name}: expected ${terminalText(r.expected, 300)};${found}${r.note ? ` (${terminalText(r.note, 300)})` : ''}\n`);
+      const found = r.found?.length
+        ? ` found ${r.found.map((f) => terminalText(f, 300)).join(' → ')}`
+        : '';
+      process.stdout.write(
+        `${r.verdict.padEnd(10)} ${r.record.padEnd(22)} ${r.name}: expected ${terminalText(r.expected, 300)};${found}${r.note ? ` (${terminalText(r.note, 300)})` : ''}\n`,
+      );
     }
   }
   const errors = results.filter((r) => r.verdict === 'error');
-  for (const e of errors) process.stderr.write(`error: ${e.record} ${e.name}: ${terminalText(e.note ?? 'lookup failed')}\n`);
+  for (const e of errors)
+    process.stderr.write(
+      `error: ${e.record} ${e.name}: ${terminalText(e.note ?? 'lookup failed')}\n`,
+    );
   if (errors.length) return finish(1);
   finish(results.every((r) => r.verdict === 'ok' || r.verdict === 'not-known') ? 0 : 2);
 }

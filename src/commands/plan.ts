@@ -21,14 +21,22 @@ export async function planCommand(o: Record<string, unknown>): Promise<void> {
     }
   }
   const run = compileAndRender(req, {
-    targets, skipped, targetOptions: targetOptionsFrom(o, targets), allowEmpty: !!o.allowEmpty,
-    maxRemoval: o.maxRemoval as string | undefined, previousReport: previous,
+    targets,
+    skipped,
+    targetOptions: targetOptionsFrom(o, targets),
+    allowEmpty: !!o.allowEmpty,
+    maxRemoval: o.maxRemoval as string | undefined,
+    previousReport: previous,
   });
   // a refused change is exactly what a reviewer must see: the plan is written with the verdict
   const plan = diffReports(previous, run.report, run.refusal?.message);
   const json = JSON.stringify(plan, null, 2) + '\n';
   const markdown = planMarkdown(plan);
-  if (o.planOut) writeArtifactsAtomically(String(o.planOut), [{ path: 'plan.json', content: json }, { path: 'plan.md', content: markdown }]);
+  if (o.planOut)
+    writeArtifactsAtomically(String(o.planOut), [
+      { path: 'plan.json', content: json },
+      { path: 'plan.md', content: markdown },
+    ]);
   process.stdout.write(o.json ? json : markdown);
   if (run.refusal) {
     process.stderr.write(`error: ${terminalText(run.refusal.message)}\n`);

@@ -1,5 +1,7 @@
 /** A progress line on stderr when it is a terminal; nothing at all when piped. */
-export function createProgress(stream: NodeJS.WriteStream = process.stderr): ((phase: string, done?: number, total?: number) => void) | undefined {
+export function createProgress(
+  stream: NodeJS.WriteStream = process.stderr,
+): ((phase: string, done?: number, total?: number) => void) | undefined {
   if (!stream.isTTY) return undefined;
   let last = 0;
   return (phase, done, total) => {

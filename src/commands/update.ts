@@ -1,46 +1,77 @@
 import { resolve } from 'node:path';
 import { terminalText } from '../escape.js';
 import { runUpdate } from '../update.js';
-import { allowImplausibleFrom, compileRequestFrom, fetchLimitsFrom, instanceFrom, targetOptionsFrom, targetsFrom, UsageError } from './common.js';
+import {
+  allowImplausibleFrom,
+  compileRequestFrom,
+  fetchLimitsFrom,
+  instanceFrom,
+  targetOptionsFrom,
+  targetsFrom,
+  UsageError,
+} from './common.js';
 import { finish } from './fail.js';
 
 /** m365fw update: exit 0 out/ current, 2 out/ rewritten (plan written), 1 error or refused (out/ untouched). */
 export async function updateCommand(o: Record<string, unknown>): Promise<void> {
   const instance = instanceFrom(o.instance);
-  const out = String(o.out), state = String(o.state);
+  const out = String(o.out),
+    state = String(o.state);
   const planOut = o.planOut === undefined ? undefined : String(o.planOut);
   const dirs = [out, state, ...(planOut ? [planOut] : [])].map((d) => resolve(d));
-  if (new Set(dirs).size !== dirs.length) throw new UsageError('--out, --state and --plan-out must be three different directories');
+  if (new Set(dirs).size !== dirs.length)
+    throw new UsageError('--out, --state and --plan-out must be three different directories');
   const { targets, skipped } = targetsFrom(o);
   // validated before any request; the input is the feed update downloads
-  const { input: _input, format: _format, tcpPorts: _t, udpPorts: _u, ...request } = compileRequestFrom({ ...o, input: '-', inputFormat: 'o365' }, false);
+  const {
+    input: _input,
+    format: _format,
+    tcpPorts: _t,
+    udpPorts: _u,
+    ...request
+  } = compileRequestFrom({ ...o, input: '-', inputFormat: 'o365' }, false);
   const log = (l: string) => process.stderr.write(`m365fw update: ${terminalText(l)}\n`);
   const r = await runUpdate({
-    instance, stateDir: state, outDir: out, planOut,
-    baseUrl: o.baseUrl as string | undefined, force: !!o.force, limits: fetchLimitsFrom(o),
+    instance,
+    stateDir: state,
+    outDir: out,
+    planOut,
+    baseUrl: o.baseUrl as string | undefined,
+    force: !!o.force,
+    limits: fetchLimitsFrom(o),
     allowImplausible: allowImplausibleFrom(o.allowImplausible),
     request,
     run: {
-      targets, skipped, targetOptions: targetOptionsFrom(o, targets), allowEmpty: !!o.allowEmpty,
+      targets,
+      skipped,
+      targetOptions: targetOptionsFrom(o, targets),
+      allowEmpty: !!o.allowEmpty,
       maxRemoval: o.maxRemoval as string | undefined,
     },
     log,
   });
-  const from = 'previousVersion' in r && r.previousVersion ? ` (it held version ${r.previousVersion})` : '';
+  const from =
+    'previousVersion' in r && r.previousVersion ? ` (it held version ${r.previousVersion})` : '';
   switch (r.status) {
     case 'current':
       process.stdout.write(`${instance}: ${terminalText(r.reason)}; nothing written\n`);
       return finish(0);
     case 'unchanged':
-      process.stdout.write(`${instance}: version ${r.version} compiles to the same rules as ${terminalText(out)}${from}; nothing written\n`);
+      process.stdout.write(
+        `${instance}: version ${r.version} compiles to the same rules as ${terminalText(out)}${from}; nothing written\n`,
+      );
       return finish(0);
     case 'refused':
-      process.stdout.write(`${instance}: version ${r.version} refused; ${terminalText(out)} untouched${from}${planOut ? `; the plan and the verdict are in ${terminalText(planOut)}` : ''}\n`);
+      process.stdout.write(
+        `${instance}: version ${r.version} refused; ${terminalText(out)} untouched${from}${planOut ? `; the plan and the verdict are in ${terminalText(planOut)}` : ''}\n`,
+      );
       process.stderr.write(`error: ${terminalText(r.reason)}\n`);
       return finish(1);
     case 'written': {
       const c = r.plan.counts;
-      process.stdout.write(`${instance}: ${terminalText(out)} rewritten from version ${r.version}${from}: ${r.written.length} files; prefixes +${c.prefixesAdded} −${c.prefixesRemoved}, URL entries +${c.urlsAdded} −${c.urlsRemoved}${planOut ? `; plan in ${terminalText(planOut)}` : ''}\n`);
+      process.stdout.write(
+        `${instance}: ${terminalText(out)} rewritten from version ${r.version}${from}: ${r.written.length} files; prefixes +${c.prefixesAdded} −${c.prefixesRemoved}, URL entries +${c.urlsAdded} −${c.urlsRemoved}${planOut ? `; plan in ${terminalText(planOut)}` : ''}\n`,
+      );
       return finish(2);
     }
   }

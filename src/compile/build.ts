@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Category, EndpointSet, Finding, Protocol, Rule, UrlRule } from '../model.js';
 import { mergePrefixes, V4Accumulator } from '../net/merge.js';
 import type { Family } from '../net/prefix.js';
-import { definePrefixes, v4PrefixCover, v6PrefixCover, type PrefixCover } from '../net/prefixtext.js';
+import {
+  definePrefixes,
+  v4PrefixCover,
+  v6PrefixCover,
+  type PrefixCover,
+} from '../net/prefixtext.js';
 import { V6Accumulator } from '../net/v6bulk.js';
 import { portsText, type PortRange } from '../net/ports.js';
 import { compareIds } from '../sources/o365json.js';
@@ -12,17 +17,31 @@ import type { PrefixBulk } from '../sources/prefixlist.js';
 export const MAX_RULE_KEY = 22;
 
 /** Content-derived rule key, [a-z0-9_] only: "v4_tcp_80_443", "v6_udp_3478to3481", "v4_any". */
-export function ruleKey(family: Family | 'url', protocol: Protocol, ports: readonly PortRange[]): string {
+export function ruleKey(
+  family: Family | 'url',
+  protocol: Protocol,
+  ports: readonly PortRange[],
+): string {
   const head = family === 'url' ? `url_${protocol}` : `v${family}_${protocol}`;
   if (protocol === 'any') return head;
   const spec = portsText(ports, 'to').replace(/,/g, '_');
   const full = `${head}_${spec}`;
   if (full.length <= MAX_RULE_KEY) return full;
-  const hash = createHash('sha256').update(portsText(ports)).digest('hex').slice(0, MAX_RULE_KEY - head.length - 2);
+  const hash = createHash('sha256')
+    .update(portsText(ports))
+    .digest('hex')
+    .slice(0, MAX_RULE_KEY - head.length - 2);
   return `${head}_h${hash}`;
 }
 
-interface Bucket { family: Family; protocol: Protocol; ports: PortRange[]; prefixes: string[]; bulk: PrefixBulk[]; sets: EndpointSet[] }
+interface Bucket {
+  family: Family;
+  protocol: Protocol;
+  ports: PortRange[];
+  prefixes: string[];
+  bulk: PrefixBulk[];
+  sets: EndpointSet[];
+}
 
 const uniqSorted = <T extends string | boolean>(xs: T[]): T[] => [...new Set(xs)].sort() as T[];
 
@@ -48,15 +67,30 @@ function protocolsOf(s: EndpointSet): [Protocol, PortRange[]][] {
  * Bucket sets by (family, protocol, port set), merge each bucket losslessly, keep provenance.
  * A set with addresses or URLs but no ports yields no rule and a finding (never all ports).
  */
-export function buildRules(sets: EndpointSet[], onProgress?: (phase: string, done?: number, total?: number) => void): { rules: Rule[]; urlRules: UrlRule[]; findings: Finding[] } {
+export function buildRules(
+  sets: EndpointSet[],
+  onProgress?: (phase: string, done?: number, total?: number) => void,
+): { rules: Rule[]; urlRules: UrlRule[]; findings: Finding[] } {
   const buckets = new Map<string, Bucket>();
-  const urlBuckets = new Map<string, { protocol: 'tcp' | 'udp'; ports: PortRange[]; hosts: Map<string, { kind: EndpointSet['urls'][number]['kind']; sets: EndpointSet[] }> }>();
+  const urlBuckets = new Map<
+    string,
+    {
+      protocol: 'tcp' | 'udp';
+      ports: PortRange[];
+      hosts: Map<string, { kind: EndpointSet['urls'][number]['kind']; sets: EndpointSet[] }>;
+    }
+  >();
   const findings: Finding[] = [];
   for (const s of sets) {
     const protos = protocolsOf(s);
-    const nIps = s.ips.v4.length + s.ips.v6.length + (s.bulk ? s.bulk.v4.count + s.bulk.v6.count : 0);
+    const nIps =
+      s.ips.v4.length + s.ips.v6.length + (s.bulk ? s.bulk.v4.count + s.bulk.v6.count : 0);
     if (protos.length === 0 && (nIps || s.urls.length)) {
-      findings.push({ kind: 'dropped', setIds: [s.id], detail: `endpoint set has no TCP or UDP ports: ${nIps} prefixes and ${s.urls.length} URLs not rendered (never widened to all ports)` });
+      findings.push({
+        kind: 'dropped',
+        setIds: [s.id],
+        detail: `endpoint set has no TCP or UDP ports: ${nIps} prefixes and ${s.urls.length} URLs not rendered (never widened to all ports)`,
+      });
       continue;
     }
     for (const [protocol, ports] of protos) {
@@ -66,7 +100,8 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string, don
         if (!list.length && !bulkCount) continue;
         const key = ruleKey(family, protocol, ports);
         let b = buckets.get(key);
-        if (!b) buckets.set(key, (b = { family, protocol, ports, prefixes: [], bulk: [], sets: [] }));
+        if (!b)
+          buckets.set(key, (b = { family, protocol, ports, prefixes: [], bulk: [], sets: [] }));
         for (const p of list) b.prefixes.push(p);
         if (bulkCount) b.bulk.push(s.bulk!);
         b.sets.push(s);
@@ -77,7 +112,8 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string, don
       if (!u) urlBuckets.set(key, (u = { protocol, ports, hosts: new Map() }));
       for (const url of s.urls) {
         const h = u.hosts.get(url.host);
-        if (h) h.sets.push(s); else u.hosts.set(url.host, { kind: url.kind, sets: [s] });
+        if (h) h.sets.push(s);
+        else u.hosts.set(url.host, { kind: url.kind, sets: [s] });
       }
     }
   }
@@ -89,15 +125,21 @@ export function buildRules(sets: EndpointSet[], onProgress?: (phase: string, don
     const head = { key, family: b.family, protocol: b.protocol, ports: b.ports };
     const provenance = provenanceOf(b.sets);
     // a large list stays one block of text until someone reads the array
-    return Array.isArray(merged) ? { ...head, prefixes: merged, provenance } : Object.assign(definePrefixes(head, merged), { provenance });
+    return Array.isArray(merged)
+      ? { ...head, prefixes: merged, provenance }
+      : Object.assign(definePrefixes(head, merged), { provenance });
   });
   rules.sort(compareRules);
   const urlRules: UrlRule[] = [...urlBuckets.entries()].map(([key, u]) => ({
-    key, protocol: u.protocol, ports: u.ports,
-    entries: [...u.hosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([host, h]) => {
-      const p = provenanceOf(h.sets);
-      return { host, kind: h.kind, setIds: p.setIds, categories: p.categories };
-    }),
+    key,
+    protocol: u.protocol,
+    ports: u.ports,
+    entries: [...u.hosts.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([host, h]) => {
+        const p = provenanceOf(h.sets);
+        return { host, kind: h.kind, setIds: p.setIds, categories: p.categories };
+      }),
   }));
   urlRules.sort((a, b) => compareRules({ ...a, family: 4 }, { ...b, family: 4 }));
   return { rules, urlRules, findings };
@@ -125,7 +167,10 @@ function mergeBucket(b: Bucket): string[] | PrefixCover {
 }
 
 /** Rules sort by family, protocol, then port set: stable across feed changes. */
-export function compareRules(a: { family: Family; protocol: Protocol; ports: PortRange[]; key: string }, b: { family: Family; protocol: Protocol; ports: PortRange[]; key: string }): number {
+export function compareRules(
+  a: { family: Family; protocol: Protocol; ports: PortRange[]; key: string },
+  b: { family: Family; protocol: Protocol; ports: PortRange[]; key: string },
+): number {
   if (a.family !== b.family) return a.family - b.family;
   if (a.protocol !== b.protocol) return a.protocol < b.protocol ? -1 : 1;
   const n = Math.min(a.ports.length, b.ports.length);

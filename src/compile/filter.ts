@@ -14,8 +14,15 @@ export function filterSets(sets: EndpointSet[], o: CompileOptions): EndpointSet[
     .map((s) => ({
       ...s,
       ips: { v4: o.noIpv4 ? [] : s.ips.v4, v6: o.noIpv6 ? [] : s.ips.v6 },
-      bulk: s.bulk && { v4: o.noIpv4 ? new V4Accumulator() : s.bulk.v4, v6: o.noIpv6 ? new V6Accumulator() : s.bulk.v6 },
+      bulk: s.bulk && {
+        v4: o.noIpv4 ? new V4Accumulator() : s.bulk.v4,
+        v6: o.noIpv6 ? new V6Accumulator() : s.bulk.v6,
+      },
       // the filled-in name is classified again: "*cdn.*.example.com" stays a partial wildcard
-      urls: o.tenant ? s.urls.map((u) => (u.kind === 'tenant' ? classifyUrl(substituteTenant(u.host, o.tenant!)) : u)) : s.urls,
+      urls: o.tenant
+        ? s.urls.map((u) =>
+            u.kind === 'tenant' ? classifyUrl(substituteTenant(u.host, o.tenant!)) : u,
+          )
+        : s.urls,
     }));
 }

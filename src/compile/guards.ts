@@ -2,7 +2,13 @@ import { GuardError } from '../errors.js';
 import type { EndpointSet } from '../model.js';
 import { createRequire } from 'node:module';
 import ipaddr from 'ipaddr.js';
-import { intersects, mergePrefixes, toIntervals, unionIntervals, type Interval } from '../net/merge.js';
+import {
+  intersects,
+  mergePrefixes,
+  toIntervals,
+  unionIntervals,
+  type Interval,
+} from '../net/merge.js';
 import { portsText } from '../net/ports.js';
 import type { Family } from '../net/prefix.js';
 
@@ -52,7 +58,16 @@ const EXTRA: { family: Family; cls: string; prefixes: string[]; fallback?: boole
   { family: 6, cls: 'reserved', prefixes: ['::/3', '4000::/2', '8000::/1'], fallback: true },
 ];
 
-export const IMPLAUSIBLE_CLASSES = ['private', 'loopback', 'link-local', 'multicast', 'documentation', 'reserved', 'short', 'public-suffix'] as const;
+export const IMPLAUSIBLE_CLASSES = [
+  'private',
+  'loopback',
+  'link-local',
+  'multicast',
+  'documentation',
+  'reserved',
+  'short',
+  'public-suffix',
+] as const;
 /** Prefixes shorter than these are refused in a web-service feed by default, also after merging. */
 export const MIN_FEED_PREFIX_LEN = { v4: 10, v6: 28 } as const;
 
@@ -71,17 +86,33 @@ function rangeInterval(a: ipaddr.IPv4 | ipaddr.IPv6, len: number): Interval {
 export function implausibleRanges(): RangeTable {
   if (table) return table;
   const out: RangeTable = [];
-  for (const [fam, cls] of [[4, ipaddr.IPv4], [6, ipaddr.IPv6]] as const) {
+  for (const [fam, cls] of [
+    [4, ipaddr.IPv4],
+    [6, ipaddr.IPv6],
+  ] as const) {
     const docs = toIntervals(fam, DOCUMENTATION[fam]);
-    const ranges = (cls.prototype as unknown as { SpecialRanges: Record<string, unknown> }).SpecialRanges;
+    const ranges = (cls.prototype as unknown as { SpecialRanges: Record<string, unknown> })
+      .SpecialRanges;
     for (const [name, v] of Object.entries(ranges)) {
-      const list = (Array.isArray((v as unknown[])[0]) ? v : [v]) as [ipaddr.IPv4 | ipaddr.IPv6, number][];
-      const iv = list.map(([a, len]) => rangeInterval(a, len)).filter(([s, e]) => !docs.some(([ds, de]) => ds === s && de === e));
-      if (iv.length) out.push({ cls: IPADDR_CLASS[name] ?? 'reserved', family: fam, iv: unionIntervals(iv) });
+      const list = (Array.isArray((v as unknown[])[0]) ? v : [v]) as [
+        ipaddr.IPv4 | ipaddr.IPv6,
+        number,
+      ][];
+      const iv = list
+        .map(([a, len]) => rangeInterval(a, len))
+        .filter(([s, e]) => !docs.some(([ds, de]) => ds === s && de === e));
+      if (iv.length)
+        out.push({ cls: IPADDR_CLASS[name] ?? 'reserved', family: fam, iv: unionIntervals(iv) });
     }
     out.push({ cls: 'documentation', family: fam, iv: docs });
   }
-  for (const r of EXTRA) out.push({ cls: r.cls, family: r.family, iv: unionIntervals(toIntervals(r.family, r.prefixes)), ...(r.fallback ? { fallback: true } : {}) });
+  for (const r of EXTRA)
+    out.push({
+      cls: r.cls,
+      family: r.family,
+      iv: unionIntervals(toIntervals(r.family, r.prefixes)),
+      ...(r.fallback ? { fallback: true } : {}),
+    });
   return (table = out);
 }
 
@@ -92,8 +123,14 @@ export function implausibleClasses(family: Family, prefix: string): string[] {
   if (len < (family === 4 ? MIN_FEED_PREFIX_LEN.v4 : MIN_FEED_PREFIX_LEN.v6)) out.add('short');
   const iv = toIntervals(family, [prefix]);
   let special = false;
-  for (const r of implausibleRanges()) if (!r.fallback && r.family === family && intersects(iv, r.iv)) { out.add(r.cls); special = true; }
-  if (!special) for (const r of implausibleRanges()) if (r.fallback && r.family === family && intersects(iv, r.iv)) out.add(r.cls);
+  for (const r of implausibleRanges())
+    if (!r.fallback && r.family === family && intersects(iv, r.iv)) {
+      out.add(r.cls);
+      special = true;
+    }
+  if (!special)
+    for (const r of implausibleRanges())
+      if (r.fallback && r.family === family && intersects(iv, r.iv)) out.add(r.cls);
   return [...out].sort();
 }
 
@@ -120,10 +157,16 @@ export function guardImplausible(file: string, sets: EndpointSet[], allow: strin
   const buckets = new Map<string, { fam: Family; prefixes: string[]; ids: Set<string> }>();
   for (const s of sets) {
     if (s.origin !== 'feed') continue;
-    for (const [fam, list] of [[4, s.ips.v4], [6, s.ips.v6]] as const) {
+    for (const [fam, list] of [
+      [4, s.ips.v4],
+      [6, s.ips.v6],
+    ] as const) {
       for (const p of list) judge(`set ${s.id}`, fam, p);
       if (!list.length) continue;
-      for (const [proto, ports] of [['tcp', s.tcpPorts], ['udp', s.udpPorts]] as const) {
+      for (const [proto, ports] of [
+        ['tcp', s.tcpPorts],
+        ['udp', s.udpPorts],
+      ] as const) {
         if (!ports.length) continue;
         const key = `${fam} ${proto} ${portsText(ports)}`;
         const b = buckets.get(key) ?? { fam, prefixes: [], ids: new Set<string>() };
@@ -138,16 +181,23 @@ export function guardImplausible(file: string, sets: EndpointSet[], allow: strin
     for (const [key, b] of buckets) {
       for (const p of mergePrefixes(b.fam, b.prefixes)) {
         const len = Number(p.slice(p.indexOf('/') + 1));
-        if (len < (b.fam === 4 ? MIN_FEED_PREFIX_LEN.v4 : MIN_FEED_PREFIX_LEN.v6) && !allow.includes('short')) {
-          bad.push(`the rule for ${key.replace(/^([46]) /, 'IPv$1 ')} (sets ${[...b.ids].join(',')}) merges to ${p} (short)`);
+        if (
+          len < (b.fam === 4 ? MIN_FEED_PREFIX_LEN.v4 : MIN_FEED_PREFIX_LEN.v6) &&
+          !allow.includes('short')
+        ) {
+          bad.push(
+            `the rule for ${key.replace(/^([46]) /, 'IPv$1 ')} (sets ${[...b.ids].join(',')}) merges to ${p} (short)`,
+          );
           classes.add('short');
         }
       }
     }
   }
   if (bad.length) {
-    throw new GuardError(`${file}: refusing implausible feed entries: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}; ` +
-      `if this is deliberate, pass --allow-implausible ${[...classes].sort().join(',')}`);
+    throw new GuardError(
+      `${file}: refusing implausible feed entries: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}; ` +
+        `if this is deliberate, pass --allow-implausible ${[...classes].sort().join(',')}`,
+    );
   }
 }
 
@@ -164,7 +214,9 @@ const psl = (): Tldts => (tldts ??= createRequire(import.meta.url)('tldts-icann'
 export function wildcardBase(host: string): string | undefined {
   const labels = host.split('.');
   let last = -1;
-  labels.forEach((l, i) => { if (l.includes('*')) last = i; });
+  labels.forEach((l, i) => {
+    if (l.includes('*')) last = i;
+  });
   return last < 0 ? undefined : labels.slice(last + 1).join('.');
 }
 
@@ -184,28 +236,45 @@ export function guardPublicSuffix(file: string, sets: EndpointSet[], allow: stri
     if (s.origin !== 'feed') continue;
     for (const u of s.urls) {
       const base = wildcardBase(u.host);
-      if (base !== undefined && (base === '' || isPublicSuffix(base))) bad.push(`set ${s.id} ${u.host} (over the public suffix ${base || 'root'})`);
+      if (base !== undefined && (base === '' || isPublicSuffix(base)))
+        bad.push(`set ${s.id} ${u.host} (over the public suffix ${base || 'root'})`);
     }
   }
   if (bad.length) {
-    throw new GuardError(`${file}: refusing wildcard URL entries over a public suffix: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}; if this is deliberate, pass --allow-implausible public-suffix`);
+    throw new GuardError(
+      `${file}: refusing wildcard URL entries over a public suffix: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}; if this is deliberate, pass --allow-implausible public-suffix`,
+    );
   }
 }
 
 /** Refuse to write a target's output when it would enforce nothing (after filters and merging). */
-export function guardNotEmpty(target: string, enforced: { rules: string[]; names: string[] }, model: { rules: unknown[]; urlRules: { entries: unknown[] }[] }, allowEmpty: boolean): void {
+export function guardNotEmpty(
+  target: string,
+  enforced: { rules: string[]; names: string[] },
+  model: { rules: unknown[]; urlRules: { entries: unknown[] }[] },
+  allowEmpty: boolean,
+): void {
   if (allowEmpty || enforced.rules.length || enforced.names.length) return;
   const urls = model.urlRules.reduce((n, u) => n + u.entries.length, 0);
-  const what = model.rules.length || urls ? `of ${model.rules.length} IP rules and ${urls} URL entries, it enforces none` : 'no rule and no URL entry survived the filters';
-  throw new GuardError(`refusing to write: target ${target} would enforce nothing (${what}); pass --allow-empty if this is deliberate`);
+  const what =
+    model.rules.length || urls
+      ? `of ${model.rules.length} IP rules and ${urls} URL entries, it enforces none`
+      : 'no rule and no URL entry survived the filters';
+  throw new GuardError(
+    `refusing to write: target ${target} would enforce nothing (${what}); pass --allow-empty if this is deliberate`,
+  );
 }
 
 /** "10%" or "25": the most of what a target enforced that may disappear. */
 export function parseMaxRemoval(spec: string): { percent: number } | { count: number } {
   const m = /^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?(%?)$/.exec(spec);
-  if (!m || (m[2] && !m[3])) throw new GuardError(`--max-removal ${JSON.stringify(spec)}: give a percentage from 0% to 100% (like 10% or 2.5%) or a whole count (like 25)`);
+  if (!m || (m[2] && !m[3]))
+    throw new GuardError(
+      `--max-removal ${JSON.stringify(spec)}: give a percentage from 0% to 100% (like 10% or 2.5%) or a whole count (like 25)`,
+    );
   const n = Number(`${m[1]}${m[2] ?? ''}`);
-  if (m[3] && n > 100) throw new GuardError(`--max-removal ${JSON.stringify(spec)}: a percentage is at most 100%`);
+  if (m[3] && n > 100)
+    throw new GuardError(`--max-removal ${JSON.stringify(spec)}: a percentage is at most 100%`);
   return m[3] ? { percent: n } : { count: n };
 }
 
@@ -216,10 +285,16 @@ interface PrevReport {
 }
 
 /** What a previous target enforced; a report from before targets recorded it: every rule (and PAN-OS every URL entry). */
-export function previousEnforced(prev: PrevReport, target: string): { rules: string[]; names: string[] } {
+export function previousEnforced(
+  prev: PrevReport,
+  target: string,
+): { rules: string[]; names: string[] } {
   const t = prev.targets[target];
   if (t?.enforces) return t.enforces;
-  const names = target === 'paloalto' ? prev.urlRules.flatMap((u) => u.entries.map((e) => `${e.host} ${u.protocol}/${u.ports}`)) : [];
+  const names =
+    target === 'paloalto'
+      ? prev.urlRules.flatMap((u) => u.entries.map((e) => `${e.host} ${u.protocol}/${u.ports}`))
+      : [];
   return { rules: prev.rules.map((r) => r.key), names };
 }
 
@@ -229,24 +304,36 @@ export function previousEnforced(prev: PrevReport, target: string): { rules: str
  * the target still enforces covers all of it, so a re-aggregation is not a removal) and URL entries.
  * A target the previous run rendered and this one does not has removed everything.
  */
-export function guardMaxRemoval(prev: PrevReport, runs: { name: string; enforces: { rules: string[]; names: string[] } }[], next: { key: string; family: number; prefixes: string[] }[], spec: string): void {
+export function guardMaxRemoval(
+  prev: PrevReport,
+  runs: { name: string; enforces: { rules: string[]; names: string[] } }[],
+  next: { key: string; family: number; prefixes: string[] }[],
+  spec: string,
+): void {
   const limit = parseMaxRemoval(spec);
   const nextByKey = new Map(next.map((r) => [r.key, r]));
   const prevByKey = new Map(prev.rules.map((r) => [r.key, r]));
   const covers = new Map<string, Interval[]>();
   const coverOf = (key: string) => {
     let c = covers.get(key);
-    if (!c) { const r = nextByKey.get(key); covers.set(key, (c = r ? unionIntervals(toIntervals(r.family as Family, r.prefixes)) : [])); }
+    if (!c) {
+      const r = nextByKey.get(key);
+      covers.set(key, (c = r ? unionIntervals(toIntervals(r.family as Family, r.prefixes)) : []));
+    }
     return c;
   };
   const now = new Map(runs.map((r) => [r.name, r.enforces]));
   const verdicts: string[] = [];
-  for (const target of [...new Set([...Object.keys(prev.targets), ...runs.map((r) => r.name)])].sort()) {
+  for (const target of [
+    ...new Set([...Object.keys(prev.targets), ...runs.map((r) => r.name)]),
+  ].sort()) {
     if (!prev.targets[target]) continue;
     const before = previousEnforced(prev, target);
     const after = now.get(target) ?? { rules: [], names: [] };
-    const keep = new Set(after.rules), names = new Set(after.names);
-    let total = 0, removed = 0;
+    const keep = new Set(after.rules),
+      names = new Set(after.names);
+    let total = 0,
+      removed = 0;
     for (const key of before.rules) {
       const r = prevByKey.get(key);
       if (!r) continue;
@@ -257,17 +344,26 @@ export function guardMaxRemoval(prev: PrevReport, runs: { name: string; enforces
         if (!covered(cover, s, e)) removed++;
       }
     }
-    for (const n of before.names) { total++; if (!names.has(n)) removed++; }
+    for (const n of before.names) {
+      total++;
+      if (!names.has(n)) removed++;
+    }
     const allowed = 'percent' in limit ? (total * limit.percent) / 100 : limit.count;
-    if (removed > allowed) verdicts.push(`${target}: ${removed} of ${total} previous prefixes and URL entries (${total ? ((100 * removed) / total).toFixed(1) : 0}%)${now.has(target) ? '' : ' (no longer generated)'}`);
+    if (removed > allowed)
+      verdicts.push(
+        `${target}: ${removed} of ${total} previous prefixes and URL entries (${total ? ((100 * removed) / total).toFixed(1) : 0}%)${now.has(target) ? '' : ' (no longer generated)'}`,
+      );
   }
   if (verdicts.length) {
-    throw new GuardError(`refusing to write: ${verdicts.join('; ')} would disappear, more than --max-removal ${spec}; review the change (m365fw plan) and raise --max-removal if it is deliberate`);
+    throw new GuardError(
+      `refusing to write: ${verdicts.join('; ')} would disappear, more than --max-removal ${spec}; review the change (m365fw plan) and raise --max-removal if it is deliberate`,
+    );
   }
 }
 
 function covered(cover: Interval[], s: bigint, e: bigint): boolean {
-  let lo = 0, hi = cover.length - 1;
+  let lo = 0,
+    hi = cover.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (cover[mid][1] < s) lo = mid + 1;

@@ -31,7 +31,8 @@ function fetchedMeta(path: string, sha256: string): { instance?: string; version
   if (!existsSync(state)) return {};
   // validated like every read of the state: its strings reach headers, the report and the plan
   const s = parseState(state);
-  for (const [instance, v] of Object.entries(s.instances)) if (v?.sha256 === sha256) return { instance, version: v.version };
+  for (const [instance, v] of Object.entries(s.instances))
+    if (v?.sha256 === sha256) return { instance, version: v.version };
   return {};
 }
 
@@ -42,7 +43,11 @@ export function compileModel(req: CompileRequest): RuleModel {
   let name: string;
   if (req.format === 'prefixes') {
     req.onProgress?.('read', 0, 1);
-    const list = readPrefixListFile(req.input, { tcpPorts: req.tcpPorts ?? [], udpPorts: req.udpPorts ?? [], onProgress: (d, t) => req.onProgress?.('read', d, t) });
+    const list = readPrefixListFile(req.input, {
+      tcpPorts: req.tcpPorts ?? [],
+      udpPorts: req.udpPorts ?? [],
+      onProgress: (d, t) => req.onProgress?.('read', d, t),
+    });
     name = list.name;
     input = { file: list.name, sha256: list.sha256, format: 'prefixes' };
     sets = [list.set];
@@ -75,12 +80,25 @@ export function compileModel(req: CompileRequest): RuleModel {
   const has = (vals: string[], what: string, flag: string, want: string[] | undefined) => {
     for (const w of want ?? []) {
       if (!vals.some((v) => v.toLowerCase() === w.toLowerCase())) {
-        throw new InputError(name, `${flag} ${showValue(w)} matches no endpoint set; the ${what} in the input: ${[...new Set(vals)].sort().join(', ') || 'none'}`);
+        throw new InputError(
+          name,
+          `${flag} ${showValue(w)} matches no endpoint set; the ${what} in the input: ${[...new Set(vals)].sort().join(', ') || 'none'}`,
+        );
       }
     }
   };
-  has(sets.map((s) => s.serviceArea), 'service areas', '--service-areas', req.options.serviceAreas);
-  has(sets.map((s) => s.category), 'categories', '--categories', req.options.categories);
+  has(
+    sets.map((s) => s.serviceArea),
+    'service areas',
+    '--service-areas',
+    req.options.serviceAreas,
+  );
+  has(
+    sets.map((s) => s.category),
+    'categories',
+    '--categories',
+    req.options.categories,
+  );
   // the model's order is the ids', never the input's
   sets = [...sets].sort((a, b) => compareIds(a.id, b.id));
   const setsIn = sets.length;

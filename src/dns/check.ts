@@ -1,31 +1,70 @@
 import { Resolver } from 'node:dns/promises';
-import { fqdn, recordsFor, type DnsInstance, type DnsRecord, type Service, type TenantValues } from './records.js';
+import {
+  fqdn,
+  recordsFor,
+  type DnsInstance,
+  type DnsRecord,
+  type Service,
+  type TenantValues,
+} from './records.js';
 
 export type Verdict = 'ok' | 'missing' | 'wrong' | 'unexpected' | 'error' | 'not-known';
-export interface CheckResult { record: string; service?: Service; name: string; verdict: Verdict; expected: string; found?: string[]; note?: string }
+export interface CheckResult {
+  record: string;
+  service?: Service;
+  name: string;
+  verdict: Verdict;
+  expected: string;
+  found?: string[];
+  note?: string;
+}
 
 /** DNS resolution limits for check: a dead resolver ends the run quickly. */
 /** maxCnameHops: as far as common resolvers follow a chain (BIND and Unbound stop at 16 or so). */
 export const DNS_LIMITS = { timeoutMs: 2000, tries: 2, maxCnameHops: 16 } as const;
 
-class LookupError extends Error { constructor(readonly code: string, msg: string) { super(msg); } }
+class LookupError extends Error {
+  constructor(
+    readonly code: string,
+    msg: string,
+  ) {
+    super(msg);
+  }
+}
 const MISSING = new Set(['ENOTFOUND', 'ENODATA']);
 
 /** Levenshtein distance, for "likely typo" (a near miss of the expected name). */
 export function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [
+    i,
+    ...new Array<number>(b.length).fill(0),
+  ]);
   for (let j = 1; j <= b.length; j++) dp[0][j] = j;
-  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) {
-    dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-  }
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      dp[i][j] = Math.min(
+        dp[i - 1][j] + 1,
+        dp[i][j - 1] + 1,
+        dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
   return dp[a.length][b.length];
 }
-const typo = (found: string, expected: string) => found !== expected && editDistance(found, expected) <= Math.max(2, Math.floor(expected.length / 15));
+const typo = (found: string, expected: string) =>
+  found !== expected &&
+  editDistance(found, expected) <= Math.max(2, Math.floor(expected.length / 15));
 
 /** Parse --resolver host:port (IPv4, [IPv6]:port or a bare address). */
 export function parseResolver(spec: string): string {
-  const m = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-fA-F:]+)\])(?::(\d{1,5}))?$/.exec(spec) ?? (/^[0-9a-fA-F:]+$/.test(spec) && spec.includes(':') ? [spec, undefined, spec, undefined] : null);
-  if (!m) throw new Error(`--resolver ${JSON.stringify(spec)}: give host:port, e.g. 127.0.0.1:5353 or [::1]:53`);
+  const m =
+    /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-fA-F:]+)\])(?::(\d{1,5}))?$/.exec(spec) ??
+    (/^[0-9a-fA-F:]+$/.test(spec) && spec.includes(':')
+      ? [spec, undefined, spec, undefined]
+      : null);
+  if (!m)
+    throw new Error(
+      `--resolver ${JSON.stringify(spec)}: give host:port, e.g. 127.0.0.1:5353 or [::1]:53`,
+    );
   const port = m[3] ? Number(m[3]) : 53;
   if (port < 1 || port > 65535) throw new Error(`--resolver: port ${port} is out of range`);
   return m[1] ? `${m[1]}:${port}` : `[${m[2]}]:${port}`;
@@ -38,10 +77,17 @@ export function makeResolver(spec?: string): Resolver {
 }
 
 async function lookup<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
-  try { return await fn(); } catch (e) {
+  try {
+    return await fn();
+  } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
     if (MISSING.has(code)) return undefined;
-    const why: Record<string, string> = { ESERVFAIL: 'SERVFAIL', EREFUSED: 'REFUSED', ETIMEOUT: 'timed out', ECONNREFUSED: 'connection refused' };
+    const why: Record<string, string> = {
+      ESERVFAIL: 'SERVFAIL',
+      EREFUSED: 'REFUSED',
+      ETIMEOUT: 'timed out',
+      ECONNREFUSED: 'connection refused',
+    };
     throw new LookupError(code, `${what}: ${why[code] ?? code}`);
   }
 }
@@ -55,7 +101,11 @@ const norm = (s: string) => asciiLower(s).replace(/\.$/, '');
  * own zone may be served elsewhere (an authoritative-only server refuses it). A lookup failure
  * after a hop that already decides the verdict (the target, or a likely typo of it) ends the chain.
  */
-async function cnameChain(r: Resolver, name: string, expected?: string): Promise<{ chain: string[]; error?: LookupError }> {
+async function cnameChain(
+  r: Resolver,
+  name: string,
+  expected?: string,
+): Promise<{ chain: string[]; error?: LookupError }> {
   const chain: string[] = [];
   let cur = name;
   for (let i = 0; i < DNS_LIMITS.maxCnameHops; i++) {
@@ -76,36 +126,76 @@ async function cnameChain(r: Resolver, name: string, expected?: string): Promise
 
 const record = (rec: string, name: string, expected: string) => ({ record: rec, name, expected });
 
-async function checkCname(r: Resolver, rec: string, name: string, expected: string, known = true): Promise<CheckResult> {
+async function checkCname(
+  r: Resolver,
+  rec: string,
+  name: string,
+  expected: string,
+  known = true,
+): Promise<CheckResult> {
   const { chain, error } = await cnameChain(r, name, known ? expected : undefined);
   const base = record(rec, name, expected);
   if (!known) {
     // a tenant-specific target that was not given: present or not is all that can be judged
     if (error) return { ...base, verdict: 'error', note: error.message };
-    return chain.length ? { ...base, verdict: 'ok', found: chain, note: 'target not compared (the tenant value was not given)' } : { ...base, verdict: 'missing' };
+    return chain.length
+      ? {
+          ...base,
+          verdict: 'ok',
+          found: chain,
+          note: 'target not compared (the tenant value was not given)',
+        }
+      : { ...base, verdict: 'missing' };
   }
-  if (chain.includes(expected)) return { ...base, verdict: 'ok', found: chain, ...(chain.length > 1 ? { note: `CNAME chain of ${chain.length}` } : {}) };
+  if (chain.includes(expected))
+    return {
+      ...base,
+      verdict: 'ok',
+      found: chain,
+      ...(chain.length > 1 ? { note: `CNAME chain of ${chain.length}` } : {}),
+    };
   const near = chain.find((c) => typo(c, expected));
   // a likely typo is wrong whether or not the name it points to resolves
-  if (near) return { ...base, verdict: 'wrong', found: chain, note: `likely typo: ${near} is ${editDistance(near, expected)} character(s) from ${expected}` };
-  if (error) return { ...base, verdict: 'error', ...(chain.length ? { found: chain } : {}), note: error.message };
+  if (near)
+    return {
+      ...base,
+      verdict: 'wrong',
+      found: chain,
+      note: `likely typo: ${near} is ${editDistance(near, expected)} character(s) from ${expected}`,
+    };
+  if (error)
+    return {
+      ...base,
+      verdict: 'error',
+      ...(chain.length ? { found: chain } : {}),
+      note: error.message,
+    };
   if (!chain.length) return { ...base, verdict: 'missing' };
   return { ...base, verdict: 'wrong', found: chain, note: `points to ${chain[chain.length - 1]}` };
 }
 
 /** One record's check, any lookup failure its own "error" verdict: the others are still judged. */
-async function judged(rec: string, name: string, expected: string, f: () => Promise<CheckResult>): Promise<CheckResult> {
+async function judged(
+  rec: string,
+  name: string,
+  expected: string,
+  f: () => Promise<CheckResult>,
+): Promise<CheckResult> {
   try {
     return await f();
   } catch (e) {
-    if (e instanceof LookupError) return { ...record(rec, name, expected), verdict: 'error', note: e.message };
+    if (e instanceof LookupError)
+      return { ...record(rec, name, expected), verdict: 'error', note: e.message };
     throw e;
   }
 }
 
 /** DMARC: v=DMARC1 first, a p= of none, quarantine or reject, tags as tag=value separated by ";". */
 export function judgeDmarc(text: string): { ok: boolean; note?: string } {
-  const tags = text.split(';').map((t) => t.trim()).filter(Boolean);
+  const tags = text
+    .split(';')
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (tags[0] !== 'v=DMARC1') return { ok: false, note: 'the record must start with v=DMARC1' };
   const kv = new Map<string, string>();
   for (const t of tags.slice(1)) {
@@ -115,7 +205,8 @@ export function judgeDmarc(text: string): { ok: boolean; note?: string } {
   }
   const p = kv.get('p');
   if (p === undefined) return { ok: false, note: 'no p= policy tag (RFC 7489: required)' };
-  if (!['none', 'quarantine', 'reject'].includes(p.toLowerCase())) return { ok: false, note: `p=${p} is not none, quarantine or reject` };
+  if (!['none', 'quarantine', 'reject'].includes(p.toLowerCase()))
+    return { ok: false, note: `p=${p} is not none, quarantine or reject` };
   return { ok: true };
 }
 
@@ -123,30 +214,74 @@ async function checkTxt(r: Resolver, x: DnsRecord, domain: string): Promise<Chec
   const name = fqdn(x.name, domain);
   const expected = x.placeholder ? `${x.prefix}… (${x.placeholder} not given)` : x.value;
   return judged(x.id, name, expected, async () => {
-    const txt = ((await lookup(`TXT ${name}`, () => r.resolveTxt(name))) ?? []).map((chunks) => chunks.join(''));
+    const txt = ((await lookup(`TXT ${name}`, () => r.resolveTxt(name))) ?? []).map((chunks) =>
+      chunks.join(''),
+    );
     const prefix = x.prefix!;
-    const mine = txt.filter((t) => (prefix === 'v=spf1' ? /^v=spf1(\s|$)/i.test(t) : t.startsWith(prefix)));
+    const mine = txt.filter((t) =>
+      prefix === 'v=spf1' ? /^v=spf1(\s|$)/i.test(t) : t.startsWith(prefix),
+    );
     const base = record(x.id, name, expected);
     if (!mine.length) {
-      const near = txt.find((t) => typo(t.slice(0, prefix.length + 2), x.value.slice(0, prefix.length + 2)));
-      return near ? { ...base, verdict: 'wrong', found: txt, note: `likely typo: ${near}` } : { ...base, verdict: 'missing' };
+      const near = txt.find((t) =>
+        typo(t.slice(0, prefix.length + 2), x.value.slice(0, prefix.length + 2)),
+      );
+      return near
+        ? { ...base, verdict: 'wrong', found: txt, note: `likely typo: ${near}` }
+        : { ...base, verdict: 'missing' };
     }
     if (x.id === 'spf') {
-      if (mine.length > 1) return { ...base, verdict: 'wrong', found: mine, note: 'more than one v=spf1 record (RFC 7208: permerror)' };
+      if (mine.length > 1)
+        return {
+          ...base,
+          verdict: 'wrong',
+          found: mine,
+          note: 'more than one v=spf1 record (RFC 7208: permerror)',
+        };
       const include = x.value.split(/\s+/).find((w) => w.startsWith('include:'))!;
       const j = judgeSpf(mine[0], include);
-      return { ...base, expected: include, verdict: j.ok ? 'ok' : 'wrong', found: mine, ...(j.note ? { note: j.note } : {}) };
+      return {
+        ...base,
+        expected: include,
+        verdict: j.ok ? 'ok' : 'wrong',
+        found: mine,
+        ...(j.note ? { note: j.note } : {}),
+      };
     }
     if (x.id === 'dmarc') {
-      if (mine.length > 1) return { ...base, expected: 'v=DMARC1; p=…', verdict: 'wrong', found: mine, note: 'more than one DMARC record' };
+      if (mine.length > 1)
+        return {
+          ...base,
+          expected: 'v=DMARC1; p=…',
+          verdict: 'wrong',
+          found: mine,
+          note: 'more than one DMARC record',
+        };
       const j = judgeDmarc(mine[0]);
-      return { ...base, expected: 'v=DMARC1; p=…', verdict: j.ok ? 'ok' : 'wrong', found: mine, ...(j.note ? { note: j.note } : {}) };
+      return {
+        ...base,
+        expected: 'v=DMARC1; p=…',
+        verdict: j.ok ? 'ok' : 'wrong',
+        found: mine,
+        ...(j.note ? { note: j.note } : {}),
+      };
     }
     // verification: the tenant's exact value when given, else any MS= record
-    if (x.placeholder) return { ...base, verdict: 'ok', found: mine, note: 'value not compared (pass --verification)' };
+    if (x.placeholder)
+      return {
+        ...base,
+        verdict: 'ok',
+        found: mine,
+        note: 'value not compared (pass --verification)',
+      };
     if (mine.includes(x.value)) return { ...base, verdict: 'ok', found: mine };
     const near = mine.find((t) => typo(t, x.value));
-    return { ...base, verdict: 'wrong', found: mine, note: near ? `likely typo: ${near}` : `no ${x.value}` };
+    return {
+      ...base,
+      verdict: 'wrong',
+      found: mine,
+      note: near ? `likely typo: ${near}` : `no ${x.value}`,
+    };
   });
 }
 
@@ -160,12 +295,17 @@ async function checkSrv(r: Resolver, x: DnsRecord, domain: string): Promise<Chec
     const found = got.map((g) => `${g.priority} ${g.weight} ${g.port} ${norm(g.name)}`).sort();
     if (found.includes(expected)) return { ...base, verdict: 'ok', found };
     const g = got.map((e) => ({ ...e, name: norm(e.name) }));
-    const diff = g.map((e) => [
-      e.priority !== x.priority && `priority ${e.priority} (expected ${x.priority})`,
-      e.weight !== x.weight && `weight ${e.weight} (expected ${x.weight})`,
-      e.port !== x.port && `port ${e.port} (expected ${x.port})`,
-      e.name !== x.value && (typo(e.name, x.value) ? `likely typo: ${e.name}` : `target ${e.name}`),
-    ].filter(Boolean).join(', '));
+    const diff = g.map((e) =>
+      [
+        e.priority !== x.priority && `priority ${e.priority} (expected ${x.priority})`,
+        e.weight !== x.weight && `weight ${e.weight} (expected ${x.weight})`,
+        e.port !== x.port && `port ${e.port} (expected ${x.port})`,
+        e.name !== x.value &&
+          (typo(e.name, x.value) ? `likely typo: ${e.name}` : `target ${e.name}`),
+      ]
+        .filter(Boolean)
+        .join(', '),
+    );
     return { ...base, verdict: 'wrong', found, note: diff.sort((a, b) => a.length - b.length)[0] };
   });
 }
@@ -180,9 +320,18 @@ async function checkMx(r: Resolver, x: DnsRecord, domain: string): Promise<Check
     const base = record('mx', name, expected);
     if (!hosts.length) return { ...base, verdict: 'missing' };
     // the suffix on a label boundary: "x.xmail.protection.outlook.com" is not ours
-    const ok = x.placeholder ? hosts.some((h) => h.endsWith(`.${suffix}`) && h.length > suffix.length + 1) : hosts.includes(x.value);
-    const near = hosts.find((h) => typo(x.placeholder ? h.split('.').slice(1).join('.') : h, x.placeholder ? suffix : x.value));
-    return { ...base, verdict: ok ? 'ok' : 'wrong', found: hosts, ...(!ok && near ? { note: `likely typo: ${near}` } : {}) };
+    const ok = x.placeholder
+      ? hosts.some((h) => h.endsWith(`.${suffix}`) && h.length > suffix.length + 1)
+      : hosts.includes(x.value);
+    const near = hosts.find((h) =>
+      typo(x.placeholder ? h.split('.').slice(1).join('.') : h, x.placeholder ? suffix : x.value),
+    );
+    return {
+      ...base,
+      verdict: ok ? 'ok' : 'wrong',
+      found: hosts,
+      ...(!ok && near ? { note: `likely typo: ${near}` } : {}),
+    };
   });
 }
 
@@ -192,9 +341,13 @@ export function judgeSpf(spf: string, include: string): { ok: boolean; note?: st
   const wide = terms.find((t) => /^[+?]?all$/.test(t));
   if (wide) return { ok: false, note: `"${wide}" lets any host send for the domain` };
   const inc = terms.find((t) => t.replace(/^[+\-~?]/, '') === include);
-  if (inc && /^[-~?]/.test(inc)) return { ok: false, note: `"${inc}": the qualifier ${inc[0]} does not let Microsoft 365 pass` };
+  if (inc && /^[-~?]/.test(inc))
+    return { ok: false, note: `"${inc}": the qualifier ${inc[0]} does not let Microsoft 365 pass` };
   if (inc) return { ok: true };
-  const near = terms.find((t) => t.replace(/^[+\-~?]/, '').startsWith('include:') && typo(t.replace(/^[+\-~?]/, ''), include));
+  const near = terms.find(
+    (t) =>
+      t.replace(/^[+\-~?]/, '').startsWith('include:') && typo(t.replace(/^[+\-~?]/, ''), include),
+  );
   return { ok: false, ...(near ? { note: `likely typo: ${near}` } : { note: `no ${include}` }) };
 }
 
@@ -203,27 +356,58 @@ export function judgeSpf(spf: string, include: string): { ok: boolean; note?: st
  * Records that must not exist (msoid outside China) are "unexpected" when present; services whose
  * values Microsoft does not document for the instance are listed as "not-known", never guessed.
  */
-export async function checkDomain(domain: string, instance: DnsInstance, resolver: string | undefined, services: Service[], tenant: TenantValues = {}): Promise<CheckResult[]> {
+export async function checkDomain(
+  domain: string,
+  instance: DnsInstance,
+  resolver: string | undefined,
+  services: Service[],
+  tenant: TenantValues = {},
+): Promise<CheckResult[]> {
   const r = makeResolver(resolver);
   const d = norm(domain);
   const { records, notes } = recordsFor(instance, services, tenant);
   const out: CheckResult[] = [];
   for (const x of records) {
-    const row = x.type === 'CNAME' ? await judged(x.id, fqdn(x.name, d), x.value, () => checkCname(r, x.id, fqdn(x.name, d), norm(x.value), !x.placeholder))
-      : x.type === 'TXT' ? await checkTxt(r, x, d)
-        : x.type === 'SRV' ? await checkSrv(r, x, d)
-          : await checkMx(r, x, d);
+    const row =
+      x.type === 'CNAME'
+        ? await judged(x.id, fqdn(x.name, d), x.value, () =>
+            checkCname(r, x.id, fqdn(x.name, d), norm(x.value), !x.placeholder),
+          )
+        : x.type === 'TXT'
+          ? await checkTxt(r, x, d)
+          : x.type === 'SRV'
+            ? await checkSrv(r, x, d)
+            : await checkMx(r, x, d);
     out.push({ ...row, service: x.service });
   }
   for (const n of notes) {
     const name = fqdn(n.name, d);
-    if (n.kind === 'not-known') { out.push({ record: n.id, service: n.service, name, verdict: 'not-known', expected: 'not known', note: n.detail }); continue; }
-    out.push({ service: n.service, ...(await judged(n.id, name, 'no record', async () => {
-      const { chain, error } = await cnameChain(r, name);
-      if (chain.length) return { ...record(n.id, name, 'no record'), verdict: 'unexpected', found: chain, note: n.detail };
-      if (error) throw error;
-      return { ...record(n.id, name, 'no record'), verdict: 'ok' };
-    })) });
+    if (n.kind === 'not-known') {
+      out.push({
+        record: n.id,
+        service: n.service,
+        name,
+        verdict: 'not-known',
+        expected: 'not known',
+        note: n.detail,
+      });
+      continue;
+    }
+    out.push({
+      service: n.service,
+      ...(await judged(n.id, name, 'no record', async () => {
+        const { chain, error } = await cnameChain(r, name);
+        if (chain.length)
+          return {
+            ...record(n.id, name, 'no record'),
+            verdict: 'unexpected',
+            found: chain,
+            note: n.detail,
+          };
+        if (error) throw error;
+        return { ...record(n.id, name, 'no record'), verdict: 'ok' };
+      })),
+    });
   }
   return out;
 }

@@ -6,7 +6,17 @@
  * waiters that both saw it stale cannot both remove a fresh one.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const LOCK_FILE = '.m365fw.lock';
@@ -33,7 +43,8 @@ function readLock(path: string): { pid: number; token: string } | undefined {
   } catch {
     return undefined;
   }
-  if (!st.isFile()) throw new LockError(`${path} is not a regular file; refusing to use it as a lock (remove it)`);
+  if (!st.isFile())
+    throw new LockError(`${path} is not a regular file; refusing to use it as a lock (remove it)`);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -50,7 +61,11 @@ export interface DirLock {
 }
 
 /** Take the lock of `dir` (which must exist), waiting up to `waitMs` for another run to finish. */
-export function lockDir(dir: string, what: string, waitMs = Number(process.env.M365FW_LOCK_WAIT_MS ?? LOCK_WAIT_MS)): DirLock {
+export function lockDir(
+  dir: string,
+  what: string,
+  waitMs = Number(process.env.M365FW_LOCK_WAIT_MS ?? LOCK_WAIT_MS),
+): DirLock {
   const path = join(dir, LOCK_FILE);
   const token = randomBytes(16).toString('hex');
   const tmp = join(dir, `.m365fw.lock.${token}`);
@@ -75,7 +90,9 @@ export function lockDir(dir: string, what: string, waitMs = Number(process.env.M
         continue;
       }
       if (Date.now() >= deadline) {
-        throw new LockError(`${what} ${dir} is in use by another m365fw run (pid ${held?.pid ?? '?'}, ${LOCK_FILE}); waited ${Math.round(waitMs / 1000)} s`);
+        throw new LockError(
+          `${what} ${dir} is in use by another m365fw run (pid ${held?.pid ?? '?'}, ${LOCK_FILE}); waited ${Math.round(waitMs / 1000)} s`,
+        );
       }
       sleepSync(50);
     }

@@ -12,7 +12,10 @@ export class Pieces {
   private pending: string[] = [];
 
   add(x: string | Uint8Array): this {
-    if (typeof x === 'string') { if (x) this.pending.push(x); return this; }
+    if (typeof x === 'string') {
+      if (x) this.pending.push(x);
+      return this;
+    }
     this.flush();
     if (x.length) this.parts.push(x);
     return this;
@@ -50,19 +53,24 @@ export function artifactPieces(a: Artifact): readonly Uint8Array[] {
 const view = (p: Uint8Array): Buffer => Buffer.from(p.buffer, p.byteOffset, p.length);
 
 /** Total byte length of pieces. */
-export const piecesLength = (pieces: readonly Uint8Array[]): number => pieces.reduce((n, p) => n + p.length, 0);
+export const piecesLength = (pieces: readonly Uint8Array[]): number =>
+  pieces.reduce((n, p) => n + p.length, 0);
 
 /** Whether the pieces start with a UTF-8 BOM or hold a CR LF pair anywhere (also across pieces). */
 export function hasBomOrCrlf(pieces: readonly Uint8Array[]): boolean {
   const head: number[] = [];
-  for (const p of pieces) { for (let i = 0; i < p.length && head.length < 3; i++) head.push(p[i]); if (head.length === 3) break; }
+  for (const p of pieces) {
+    for (let i = 0; i < p.length && head.length < 3; i++) head.push(p[i]);
+    if (head.length === 3) break;
+  }
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return true;
   let lastWasCr = false;
   for (const p of pieces) {
     if (!p.length) continue;
     if (lastWasCr && p[0] === 10) return true;
     const b = view(p);
-    for (let at = b.indexOf(13); at >= 0; at = b.indexOf(13, at + 1)) if (b[at + 1] === 10) return true;
+    for (let at = b.indexOf(13); at >= 0; at = b.indexOf(13, at + 1))
+      if (b[at + 1] === 10) return true;
     lastWasCr = p[p.length - 1] === 13;
   }
   return false;
@@ -70,7 +78,8 @@ export function hasBomOrCrlf(pieces: readonly Uint8Array[]): boolean {
 
 /** Where `line` (latin1) first appears in the pieces taken as one text (also across pieces), or -1. */
 export function indexOfInPieces(pieces: readonly Uint8Array[], line: string): number {
-  const needle = Buffer.from(line, 'latin1'), L = needle.length;
+  const needle = Buffer.from(line, 'latin1'),
+    L = needle.length;
   let base = 0;
   for (let i = 0; i < pieces.length; i++) {
     const p = view(pieces[i]);

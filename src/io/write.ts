@@ -85,11 +85,15 @@ function readManifest(dir: string): Manifest {
   try {
     m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
   } catch {
-    throw new WriteError(`${dir} has no readable manifest; remove it by hand after checking the output directory`);
+    throw new WriteError(
+      `${dir} has no readable manifest; remove it by hand after checking the output directory`,
+    );
   }
-  const ok = (xs: unknown): xs is string[] => Array.isArray(xs) && xs.every((x) => typeof x === 'string' && SAFE_NAME.test(x));
+  const ok = (xs: unknown): xs is string[] =>
+    Array.isArray(xs) && xs.every((x) => typeof x === 'string' && SAFE_NAME.test(x));
   const mm = m as Partial<Manifest> | null;
-  if (!mm || !ok(mm.install) || !ok(mm.remove) || (mm.marker !== undefined && !ok([mm.marker]))) throw new WriteError(`${join(dir, MANIFEST)} is not an m365fw manifest`);
+  if (!mm || !ok(mm.install) || !ok(mm.remove) || (mm.marker !== undefined && !ok([mm.marker])))
+    throw new WriteError(`${join(dir, MANIFEST)} is not an m365fw manifest`);
   return { install: mm.install, remove: mm.remove, ...(mm.marker ? { marker: mm.marker } : {}) };
 }
 
@@ -98,8 +102,12 @@ function rollForward(outDir: string): void {
   const commit = join(outDir, COMMIT_DIR);
   const m = readManifest(commit);
   let renames = 0;
-  const order = m.marker && m.install.includes(m.marker) ? [...m.install.filter((n) => n !== m.marker), m.marker] : m.install;
-  if (m.marker && existsSync(join(commit, m.marker))) rmSync(join(outDir, m.marker), { force: true });
+  const order =
+    m.marker && m.install.includes(m.marker)
+      ? [...m.install.filter((n) => n !== m.marker), m.marker]
+      : m.install;
+  if (m.marker && existsSync(join(commit, m.marker)))
+    rmSync(join(outDir, m.marker), { force: true });
   for (const name of order) {
     const from = join(commit, name);
     if (!existsSync(from)) continue;
@@ -142,10 +150,12 @@ export function recoverDir(dir: string): void {
     st = undefined;
   }
   if (st) {
-    if (!st.isDirectory() || st.isSymbolicLink()) throw new WriteError(`${commit} is not a directory m365fw made; refusing to use ${dir}`);
+    if (!st.isDirectory() || st.isSymbolicLink())
+      throw new WriteError(`${commit} is not a directory m365fw made; refusing to use ${dir}`);
     rollForward(dir);
   }
-  for (const e of readdirSync(dir)) if (e.startsWith(STAGE_PREFIX)) rmSync(join(dir, e), { recursive: true, force: true });
+  for (const e of readdirSync(dir))
+    if (e.startsWith(STAGE_PREFIX)) rmSync(join(dir, e), { recursive: true, force: true });
 }
 
 /** Remove a directory a failed run created, when it holds nothing (the lock is gone by then). */
@@ -183,20 +193,32 @@ export interface WriteOptions {
  * Write every artifact and remove `remove`, as one transaction (see the top of this file).
  * Returns the paths written.
  */
-export function writeArtifactsAtomically(outDir: string, artifacts: Artifact[], opts: WriteOptions = {}): string[] {
+export function writeArtifactsAtomically(
+  outDir: string,
+  artifacts: Artifact[],
+  opts: WriteOptions = {},
+): string[] {
   for (const a of artifacts) {
-    if (!SAFE_NAME.test(a.path)) throw new WriteError(`refusing artifact path ${JSON.stringify(a.path)}`);
-    if (hasBomOrCrlf(artifactPieces(a))) throw new WriteError(`artifact ${a.path} is not LF-only UTF-8 without BOM`);
+    if (!SAFE_NAME.test(a.path))
+      throw new WriteError(`refusing artifact path ${JSON.stringify(a.path)}`);
+    if (hasBomOrCrlf(artifactPieces(a)))
+      throw new WriteError(`artifact ${a.path} is not LF-only UTF-8 without BOM`);
   }
   const names = new Set(artifacts.map((a) => a.path));
   if (names.size !== artifacts.length) throw new WriteError('two artifacts share a path');
-  const remove = [...new Set(opts.remove ?? [])].filter((n) => SAFE_NAME.test(n) && !names.has(n)).sort();
+  const remove = [...new Set(opts.remove ?? [])]
+    .filter((n) => SAFE_NAME.test(n) && !names.has(n))
+    .sort();
   const lock = opts.locked ? undefined : openOutputDir(outDir);
   try {
     const stage = mkdtempSync(join(outDir, STAGE_PREFIX));
     try {
       for (const a of artifacts) writeNewFile(join(stage, a.path), artifactPieces(a));
-      const manifest: Manifest = { install: artifacts.map((a) => a.path), remove, ...(opts.marker && names.has(opts.marker) ? { marker: opts.marker } : {}) };
+      const manifest: Manifest = {
+        install: artifacts.map((a) => a.path),
+        remove,
+        ...(opts.marker && names.has(opts.marker) ? { marker: opts.marker } : {}),
+      };
       const fd = openSync(join(stage, MANIFEST), 'wx', 0o600);
       try {
         writeSync(fd, JSON.stringify(manifest) + '\n');
@@ -211,7 +233,9 @@ export function writeArtifactsAtomically(outDir: string, artifacts: Artifact[], 
       rmSync(stage, { recursive: true, force: true });
       if (e instanceof WriteError) throw e;
       const err = e as NodeJS.ErrnoException;
-      throw new WriteError(`${outDir}: writing failed (${err.code ?? err.message}); the previous output is unchanged`);
+      throw new WriteError(
+        `${outDir}: writing failed (${err.code ?? err.message}); the previous output is unchanged`,
+      );
     }
     fsyncDir(outDir);
     rollForward(outDir);

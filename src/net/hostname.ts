@@ -1,9 +1,9 @@
 /** Kinds of URL entry in the feed. */
 export type UrlKind =
-  | 'fqdn'             // outlook.office.com
-  | 'wildcard'         // *.office.com: any name below
+  | 'fqdn' // outlook.office.com
+  | 'wildcard' // *.office.com: any name below
   | 'partial-wildcard' // *cdn.onenote.net: a * inside the leftmost label
-  | 'tenant';          // autodiscover.*.onmicrosoft.com: a whole non-leftmost * label (tenant placeholder)
+  | 'tenant'; // autodiscover.*.onmicrosoft.com: a whole non-leftmost * label (tenant placeholder)
 
 export class HostnameSyntaxError extends Error {}
 
@@ -20,12 +20,19 @@ export function classifyUrl(raw: string): { host: string; kind: UrlKind } {
   let kind: UrlKind = 'fqdn';
   labels.forEach((l, i) => {
     if (LABEL.test(l)) return;
-    if (l === '*' && i === 0) { kind = 'wildcard'; return; }
+    if (l === '*' && i === 0) {
+      kind = 'wildcard';
+      return;
+    }
     if (l === '*' && i > 0 && i < labels.length - 1) {
       if (kind === 'tenant') throw new HostnameSyntaxError('more than one tenant placeholder');
-      kind = 'tenant'; return;
+      kind = 'tenant';
+      return;
     }
-    if (i === 0 && PARTIAL.test(l) && l.length <= 63 && (l.match(/\*/g) ?? []).length === 1) { kind = 'partial-wildcard'; return; }
+    if (i === 0 && PARTIAL.test(l) && l.length <= 63 && (l.match(/\*/g) ?? []).length === 1) {
+      kind = 'partial-wildcard';
+      return;
+    }
     throw new HostnameSyntaxError(`invalid label "${l.slice(0, 70)}"`);
   });
   if (labels[0] === '*' && labels.slice(1).includes('*')) kind = 'tenant';
@@ -48,5 +55,9 @@ export function isDomainName(s: string): boolean {
   const host = s.toLowerCase().replace(/\.$/, '');
   if (host.length === 0 || host.length > 253) return false;
   const labels = host.split('.');
-  return labels.length >= 2 && labels.every((l) => LABEL.test(l)) && !/^[0-9]+$/.test(labels[labels.length - 1]);
+  return (
+    labels.length >= 2 &&
+    labels.every((l) => LABEL.test(l)) &&
+    !/^[0-9]+$/.test(labels[labels.length - 1])
+  );
 }

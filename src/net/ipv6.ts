@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 
 // node:net costs milliseconds to load; only IPv6 input needs it
 let isIPv6: ((s: string) => boolean) | undefined;
-const nodeIsIPv6 = (s: string) => (isIPv6 ??= (createRequire(import.meta.url)('node:net') as typeof import('node:net')).isIPv6)(s);
+const nodeIsIPv6 = (s: string) =>
+  (isIPv6 ??= (createRequire(import.meta.url)('node:net') as typeof import('node:net')).isIPv6)(s);
 
 /**
  * Fast IPv6 text <-> bigint for bulk inputs. Validation is Node's own (net.isIPv6); forms with an
@@ -21,13 +22,27 @@ export function fastParseV6Words(s: string): [number, number, number, number] | 
   // the text is valid (checked above): read hex groups, the ones after "::" go to the end
   const g = [0, 0, 0, 0, 0, 0, 0, 0];
   const tail: number[] = [];
-  let n = 0, cur = 0, digits = 0, afterGap = false;
+  let n = 0,
+    cur = 0,
+    digits = 0,
+    afterGap = false;
   for (let i = 0; i <= s.length; i++) {
     const c = i < s.length ? s.charCodeAt(i) : 58;
-    if (c !== 58) { cur = cur * 16 + (c <= 57 ? c - 48 : (c | 32) - 87); digits++; continue; }
-    if (digits) { if (afterGap) tail.push(cur); else g[n++] = cur; }
-    cur = 0; digits = 0;
-    if (s.charCodeAt(i + 1) === 58) { afterGap = true; i++; }
+    if (c !== 58) {
+      cur = cur * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+      digits++;
+      continue;
+    }
+    if (digits) {
+      if (afterGap) tail.push(cur);
+      else g[n++] = cur;
+    }
+    cur = 0;
+    digits = 0;
+    if (s.charCodeAt(i + 1) === 58) {
+      afterGap = true;
+      i++;
+    }
   }
   for (let k = 0; k < tail.length; k++) g[8 - tail.length + k] = tail[k];
   return [g[0] * 65536 + g[1], g[2] * 65536 + g[3], g[4] * 65536 + g[5], g[6] * 65536 + g[7]];
@@ -35,7 +50,12 @@ export function fastParseV6Words(s: string): [number, number, number, number] | 
 
 /** RFC 5952 text of a 128-bit value: lowercase, no leading zeros, longest zero run (≥ 2) as "::". */
 export function fastFormatV6(v: bigint): string {
-  const words = [Number(v >> 96n), Number((v >> 64n) & 0xffffffffn), Number((v >> 32n) & 0xffffffffn), Number(v & 0xffffffffn)];
+  const words = [
+    Number(v >> 96n),
+    Number((v >> 64n) & 0xffffffffn),
+    Number((v >> 32n) & 0xffffffffn),
+    Number(v & 0xffffffffn),
+  ];
   const buf = Buffer.allocUnsafe(39);
   return buf.toString('latin1', 0, writeV6(buf, 0, words));
 }
@@ -49,18 +69,33 @@ const groups = new Int32Array(8);
  */
 export function writeV6(buf: Uint8Array, p: number, words: ArrayLike<number>): number {
   const g = groups;
-  for (let j = 0; j < 4; j++) { g[2 * j] = Math.floor(words[j] / 65536); g[2 * j + 1] = words[j] % 65536; }
+  for (let j = 0; j < 4; j++) {
+    g[2 * j] = Math.floor(words[j] / 65536);
+    g[2 * j + 1] = words[j] % 65536;
+  }
   // the longest run of at least two zero groups (the first of equal runs) becomes "::"
-  let bestAt = -1, bestLen = 1;
+  let bestAt = -1,
+    bestLen = 1;
   for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   for (let i = 0; i < 8; i++) {
-    if (i === bestAt) { buf[p++] = 58; buf[p++] = 58; i += bestLen - 1; continue; }
+    if (i === bestAt) {
+      buf[p++] = 58;
+      buf[p++] = 58;
+      i += bestLen - 1;
+      continue;
+    }
     if (i > 0 && i !== bestAt + bestLen) buf[p++] = 58;
     const v = g[i];
     if (v >= 4096) buf[p++] = HEX[v >>> 12];

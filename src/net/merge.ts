@@ -1,5 +1,13 @@
 import { mergeV6 } from './v6bulk.js';
-import { type Family, formatV4, formatV6, parseIPv4Strict, parsePrefix, prefixBounds, PrefixSyntaxError } from './prefix.js';
+import {
+  type Family,
+  formatV4,
+  formatV6,
+  parseIPv4Strict,
+  parsePrefix,
+  prefixBounds,
+  PrefixSyntaxError,
+} from './prefix.js';
 
 /**
  * Lossless prefix merge, output the minimal CIDR cover of the union sorted by address. IPv4 runs
@@ -25,8 +33,12 @@ export class V4Accumulator {
     this.open();
     if (this.count + extra <= this.starts.length) return;
     const size = Math.max(this.count + extra, this.starts.length * 2);
-    const s = new Int32Array(size); s.set(this.starts.subarray(0, this.count)); this.starts = s;
-    const e = new Int32Array(size); e.set(this.ends.subarray(0, this.count)); this.ends = e;
+    const s = new Int32Array(size);
+    s.set(this.starts.subarray(0, this.count));
+    this.starts = s;
+    const e = new Int32Array(size);
+    e.set(this.ends.subarray(0, this.count));
+    this.ends = e;
   }
 
   /** Append every range of another accumulator (its merged cover, if it was merged). */
@@ -56,7 +68,8 @@ export class V4Accumulator {
     const slash = text.indexOf('/');
     const addr = parseIPv4Strict(slash < 0 ? text : text.slice(0, slash));
     const len = slash < 0 ? 32 : Number(text.slice(slash + 1));
-    if (addr < 0 || !(len >= 0 && len <= 32)) throw new PrefixSyntaxError(`not an IPv4 prefix: ${text}`);
+    if (addr < 0 || !(len >= 0 && len <= 32))
+      throw new PrefixSyntaxError(`not an IPv4 prefix: ${text}`);
     this.addRange(addr, addr + 2 ** (32 - len) - 1);
   }
 
@@ -88,22 +101,31 @@ export class V4Accumulator {
     // below the radix threshold both sort in place and the scratch is unused
     const e = radixSort32(this.ends.subarray(0, n), this.starts.subarray(0, n));
     const MIN = -0x80000000; // x ^ MIN orders 32-bit patterns unsigned under signed comparison
-    let k = 0, runStart = 0;
+    let k = 0,
+      runStart = 0;
     for (let i = 0; i < n; i++) {
       const end = e[i];
       if (i === n - 1 || (s[i + 1] ^ MIN) - (end ^ MIN) > 1) {
-        s[k] = s[runStart]; e[k] = end; k++; // k <= runStart <= i: only slots already read
+        s[k] = s[runStart];
+        e[k] = end;
+        k++; // k <= runStart <= i: only slots already read
         runStart = i + 1;
       }
     }
     this.starts = this.ends = new Int32Array(0);
-    const starts = new Uint32Array(s.buffer, s.byteOffset, k), ends = new Uint32Array(e.buffer, e.byteOffset, k);
+    const starts = new Uint32Array(s.buffer, s.byteOffset, k),
+      ends = new Uint32Array(e.buffer, e.byteOffset, k);
     return { starts, ends, intervals: k, count: v4CidrCount(starts, ends, k) };
   }
 }
 
 /** A minimal IPv4 CIDR cover kept as sorted disjoint inclusive intervals, and its prefix count. */
-export interface V4Cover { starts: Uint32Array; ends: Uint32Array; intervals: number; count: number }
+export interface V4Cover {
+  starts: Uint32Array;
+  ends: Uint32Array;
+  intervals: number;
+  count: number;
+}
 
 /** 2^0 .. 2^32 (a variable `2 ** x` is a Math.pow call) */
 const POW2 = Float64Array.from({ length: 33 }, (_, i) => 2 ** i);
@@ -153,9 +175,14 @@ export function v4CoverBytes(c: V4Cover, sep: string): Buffer {
     while (s <= end) {
       const bits = blockBits(s, end);
       for (let shift = 24; shift >= 0; shift -= 8) {
-        const v = (s >>> shift) & 255, at = v * 3, len = OCTET_LEN[v];
+        const v = (s >>> shift) & 255,
+          at = v * 3,
+          len = OCTET_LEN[v];
         buf[p] = OCTET_DIGITS[at];
-        if (len > 1) { buf[p + 1] = OCTET_DIGITS[at + 1]; if (len > 2) buf[p + 2] = OCTET_DIGITS[at + 2]; }
+        if (len > 1) {
+          buf[p + 1] = OCTET_DIGITS[at + 1];
+          if (len > 2) buf[p + 2] = OCTET_DIGITS[at + 2];
+        }
         p += len;
         if (shift) buf[p++] = 46; // "."
       }
@@ -180,15 +207,42 @@ export function v4CoverList(c: V4Cover): string[] {
  */
 export function radixSort32(a: Int32Array, scratch?: Int32Array): Int32Array {
   const n = a.length;
-  if (n < 4096) { new Uint32Array(a.buffer, a.byteOffset, n).sort(); return a; }
-  const c0 = new Int32Array(2048), c1 = new Int32Array(2048), c2 = new Int32Array(1024);
-  for (let i = 0; i < n; i++) { const v = a[i]; c0[v & 2047]++; c1[(v >>> 11) & 2047]++; c2[v >>> 22]++; }
-  for (const c of [c0, c1, c2]) { let sum = 0; for (let d = 0; d < c.length; d++) { const x = c[d]; c[d] = sum; sum += x; } }
-  if (scratch && scratch.length !== n) throw new Error('radixSort32: scratch must have the input\'s length');
+  if (n < 4096) {
+    new Uint32Array(a.buffer, a.byteOffset, n).sort();
+    return a;
+  }
+  const c0 = new Int32Array(2048),
+    c1 = new Int32Array(2048),
+    c2 = new Int32Array(1024);
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    c0[v & 2047]++;
+    c1[(v >>> 11) & 2047]++;
+    c2[v >>> 22]++;
+  }
+  for (const c of [c0, c1, c2]) {
+    let sum = 0;
+    for (let d = 0; d < c.length; d++) {
+      const x = c[d];
+      c[d] = sum;
+      sum += x;
+    }
+  }
+  if (scratch && scratch.length !== n)
+    throw new Error("radixSort32: scratch must have the input's length");
   const tmp = scratch ?? new Int32Array(n);
-  for (let i = 0; i < n; i++) { const v = a[i]; tmp[c0[v & 2047]++] = v; }
-  for (let i = 0; i < n; i++) { const v = tmp[i]; a[c1[(v >>> 11) & 2047]++] = v; }
-  for (let i = 0; i < n; i++) { const v = a[i]; tmp[c2[v >>> 22]++] = v; }
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    tmp[c0[v & 2047]++] = v;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = tmp[i];
+    a[c1[(v >>> 11) & 2047]++] = v;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    tmp[c2[v >>> 22]++] = v;
+  }
   return tmp;
 }
 
@@ -200,7 +254,9 @@ export function unionIntervals(list: Interval[]): Interval[] {
   const out: Interval[] = [];
   for (const [s, e] of sorted) {
     const last = out[out.length - 1];
-    if (last && s <= last[1] + 1n) { if (e > last[1]) last[1] = e; } else out.push([s, e]);
+    if (last && s <= last[1] + 1n) {
+      if (e > last[1]) last[1] = e;
+    } else out.push([s, e]);
   }
   return out;
 }
@@ -247,7 +303,8 @@ export function mergePrefixes(family: Family, prefixes: Iterable<string>): strin
 
 /** a minus b, both unions of intervals; result sorted and disjoint. */
 export function subtractIntervals(a: Interval[], b: Interval[]): Interval[] {
-  const A = unionIntervals(a), B = unionIntervals(b);
+  const A = unionIntervals(a),
+    B = unionIntervals(b);
   const out: Interval[] = [];
   let j = 0;
   for (const [s0, e] of A) {
@@ -266,8 +323,10 @@ export function subtractIntervals(a: Interval[], b: Interval[]): Interval[] {
 
 /** Whether two interval unions share any address. */
 export function intersects(a: Interval[], b: Interval[]): boolean {
-  const A = unionIntervals(a), B = unionIntervals(b);
-  let i = 0, j = 0;
+  const A = unionIntervals(a),
+    B = unionIntervals(b);
+  let i = 0,
+    j = 0;
   while (i < A.length && j < B.length) {
     if (A[i][1] < B[j][0]) i++;
     else if (B[j][1] < A[i][0]) j++;

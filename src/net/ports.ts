@@ -1,5 +1,8 @@
 /** An inclusive port range; a single port has from === to. */
-export interface PortRange { readonly from: number; readonly to: number }
+export interface PortRange {
+  readonly from: number;
+  readonly to: number;
+}
 
 export class PortSyntaxError extends Error {}
 
@@ -22,8 +25,12 @@ export function parsePortString(text: string): PortRange[] {
 export function parsePortElement(el: string): PortRange {
   if (el === '') throw new PortSyntaxError('empty element in port list');
   const dash = el.indexOf('-');
-  if (dash < 0) { const p = parsePort(el); return { from: p, to: p }; }
-  const from = parsePort(el.slice(0, dash).trim()), to = parsePort(el.slice(dash + 1).trim());
+  if (dash < 0) {
+    const p = parsePort(el);
+    return { from: p, to: p };
+  }
+  const from = parsePort(el.slice(0, dash).trim()),
+    to = parsePort(el.slice(dash + 1).trim());
   if (from > to) throw new PortSyntaxError(`range ${from}-${to} is reversed`);
   return { from, to };
 }

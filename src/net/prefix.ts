@@ -5,8 +5,7 @@ export type Family = 4 | 6;
 
 /** A parsed prefix: network address as a bigint (v6) or number (v4) and its length. */
 export type Parsed =
-  | { family: 4; addr: number; len: number }
-  | { family: 6; addr: bigint; len: number };
+  { family: 4; addr: number; len: number } | { family: 6; addr: bigint; len: number };
 
 /** Why a prefix string was rejected; the caller adds file, set id and field. */
 export class PrefixSyntaxError extends Error {}
@@ -15,13 +14,18 @@ const V6_MAPPED = { addr: 0xffffn << 32n, len: 96 };
 
 /** Strict dotted quad (four decimal parts, no leading zeros) to uint32, or -1. */
 export function parseIPv4Strict(s: string): number {
-  let value = 0, part = 0, digits = 0, parts = 0;
+  let value = 0,
+    part = 0,
+    digits = 0,
+    parts = 0;
   for (let i = 0; i <= s.length; i++) {
     const c = i < s.length ? s.charCodeAt(i) : 46; // virtual trailing '.'
     if (c === 46) {
       if (digits === 0 || part > 255) return -1;
       value = value * 256 + part;
-      parts++; part = 0; digits = 0;
+      parts++;
+      part = 0;
+      digits = 0;
       if (parts > 4) return -1;
     } else if (c >= 48 && c <= 57) {
       if (digits === 1 && part === 0) return -1; // leading zero: 010 is octal in some parsers
@@ -33,7 +37,8 @@ export function parseIPv4Strict(s: string): number {
 }
 
 function parseLen(s: string, max: number): number {
-  if (!/^(0|[1-9][0-9]{0,2})$/.test(s)) throw new PrefixSyntaxError(`prefix length "${s}" is not a decimal number`);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(s))
+    throw new PrefixSyntaxError(`prefix length "${s}" is not a decimal number`);
   const len = Number(s);
   if (len > max) throw new PrefixSyntaxError(`prefix length /${len} is out of range (max /${max})`);
   return len;
@@ -48,7 +53,10 @@ export function parseIPv6Strict(s: string): bigint {
     v = 0n;
     for (const b of ipaddr.IPv6.parse(s).toByteArray()) v = (v << 8n) | BigInt(b);
   }
-  if (v >> 32n === V6_MAPPED.addr >> 32n) throw new PrefixSyntaxError('IPv4-mapped IPv6 addresses are not allowed; write the IPv4 prefix');
+  if (v >> 32n === V6_MAPPED.addr >> 32n)
+    throw new PrefixSyntaxError(
+      'IPv4-mapped IPv6 addresses are not allowed; write the IPv4 prefix',
+    );
   return v;
 }
 
@@ -64,14 +72,18 @@ export function parsePrefix(text: string, allowBare = false): Parsed {
     const addr = parseIPv6Strict(addrText);
     const len = slash < 0 ? 128 : parseLen(text.slice(slash + 1), 128);
     const host = len === 128 ? 0n : (1n << BigInt(128 - len)) - 1n;
-    if ((addr & host) !== 0n) throw new PrefixSyntaxError(`host bits set (network is ${formatV6(addr & ~host)}/${len})`);
+    if ((addr & host) !== 0n)
+      throw new PrefixSyntaxError(`host bits set (network is ${formatV6(addr & ~host)}/${len})`);
     return { family: 6, addr, len };
   }
   const addr = parseIPv4Strict(addrText);
   if (addr < 0) throw new PrefixSyntaxError('not a strict four-part decimal IPv4 address');
   const len = slash < 0 ? 32 : parseLen(text.slice(slash + 1), 32);
   const size = 2 ** (32 - len);
-  if (addr % size !== 0) throw new PrefixSyntaxError(`host bits set (network is ${formatV4(addr - (addr % size))}/${len})`);
+  if (addr % size !== 0)
+    throw new PrefixSyntaxError(
+      `host bits set (network is ${formatV4(addr - (addr % size))}/${len})`,
+    );
   return { family: 4, addr, len };
 }
 

@@ -12,15 +12,27 @@ import { v4CoverBytes, type V4Cover } from './merge.js';
 import { v6CoverBytes, type V6Cover } from './v6bulk.js';
 
 /** A merged cover of either family: its prefix count and its text for a separator. */
-export interface PrefixCover { count: number; bytes(sep: string): Buffer }
+export interface PrefixCover {
+  count: number;
+  bytes(sep: string): Buffer;
+}
 
-export const v4PrefixCover = (c: V4Cover): PrefixCover => ({ count: c.count, bytes: (sep) => v4CoverBytes(c, sep) });
-export const v6PrefixCover = (c: V6Cover): PrefixCover => ({ count: c.count, bytes: (sep) => v6CoverBytes(c, sep) });
+export const v4PrefixCover = (c: V4Cover): PrefixCover => ({
+  count: c.count,
+  bytes: (sep) => v4CoverBytes(c, sep),
+});
+export const v6PrefixCover = (c: V6Cover): PrefixCover => ({
+  count: c.count,
+  bytes: (sep) => v6CoverBytes(c, sep),
+});
 
 const COVERS = new WeakMap<object, PrefixCover>();
 
 /** Give `owner` a `prefixes` property backed by `cover`: the array is made when first read. */
-export function definePrefixes<T extends object>(owner: T, cover: PrefixCover): T & { prefixes: string[] } {
+export function definePrefixes<T extends object>(
+  owner: T,
+  cover: PrefixCover,
+): T & { prefixes: string[] } {
   let list: string[] | undefined;
   COVERS.set(owner, cover);
   Object.defineProperty(owner, 'prefixes', {
@@ -42,7 +54,10 @@ export function definePrefixes<T extends object>(owner: T, cover: PrefixCover): 
 }
 
 /** `to.prefixes = from.prefixes`, keeping the interval form when `from` still has it. */
-export function copyPrefixes<T extends object>(from: { prefixes: string[] }, to: T): T & { prefixes: string[] } {
+export function copyPrefixes<T extends object>(
+  from: { prefixes: string[] },
+  to: T,
+): T & { prefixes: string[] } {
   const c = COVERS.get(from);
   if (c) return definePrefixes(to, c);
   return Object.assign(to, { prefixes: from.prefixes });
@@ -52,7 +67,6 @@ export function copyPrefixes<T extends object>(from: { prefixes: string[] }, to:
 export function prefixCount(o: { prefixes: readonly string[] }): number {
   return COVERS.get(o)?.count ?? o.prefixes.length;
 }
-
 
 /** Same bytes as `o.prefixes.join(sep)` (sep: ASCII), written from the cover while the array was never made. */
 export function prefixBytes(o: { prefixes: readonly string[] }, sep: string): Buffer {

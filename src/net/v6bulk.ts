@@ -11,7 +11,12 @@ import { parsePrefix, PrefixSyntaxError } from './prefix.js';
 const MIN = -0x80000000; // x ^ MIN orders 32-bit patterns unsigned under signed comparison
 
 /** A minimal IPv6 CIDR cover: sorted disjoint inclusive intervals (4 words per bound). */
-export interface V6Cover { starts: Int32Array; ends: Int32Array; intervals: number; count: number }
+export interface V6Cover {
+  starts: Int32Array;
+  ends: Int32Array;
+  intervals: number;
+  count: number;
+}
 
 export class V6Accumulator {
   /** 4 words per range, most significant first */
@@ -29,19 +34,33 @@ export class V6Accumulator {
   private room(): void {
     if (this.cover) throw new Error('V6Accumulator: ranges added after merging');
     if ((this.count + 1) * 4 <= this.starts.length) return;
-    const s = new Int32Array(this.starts.length * 2 + 4); s.set(this.starts); this.starts = s;
-    const e = new Int32Array(this.ends.length * 2 + 4); e.set(this.ends); this.ends = e;
+    const s = new Int32Array(this.starts.length * 2 + 4);
+    s.set(this.starts);
+    this.starts = s;
+    const e = new Int32Array(this.ends.length * 2 + 4);
+    e.set(this.ends);
+    this.ends = e;
   }
 
   /** Add the prefix w0:w1:w2:w3/len (words as 32-bit patterns); false if host bits are set. */
   addWords(w0: number, w1: number, w2: number, w3: number, len: number): boolean {
-    const m0 = hostMask(len, 0), m1 = hostMask(len, 1), m2 = hostMask(len, 2), m3 = hostMask(len, 3);
+    const m0 = hostMask(len, 0),
+      m1 = hostMask(len, 1),
+      m2 = hostMask(len, 2),
+      m3 = hostMask(len, 3);
     if ((w0 & m0) | (w1 & m1) | (w2 & m2) | (w3 & m3)) return false;
     this.room();
     const at = this.count * 4;
-    const s = this.starts, e = this.ends;
-    s[at] = w0; s[at + 1] = w1; s[at + 2] = w2; s[at + 3] = w3;
-    e[at] = w0 | m0; e[at + 1] = w1 | m1; e[at + 2] = w2 | m2; e[at + 3] = w3 | m3;
+    const s = this.starts,
+      e = this.ends;
+    s[at] = w0;
+    s[at + 1] = w1;
+    s[at + 2] = w2;
+    s[at + 3] = w3;
+    e[at] = w0 | m0;
+    e[at + 1] = w1 | m1;
+    e[at + 2] = w2 | m2;
+    e[at + 3] = w3 | m3;
     this.count++;
     return true;
   }
@@ -67,7 +86,9 @@ export class V6Accumulator {
 
   /** Append every range of another accumulator (its merged cover, if it was merged). */
   addAll(o: V6Accumulator): void {
-    const src = o.cover ? { s: o.cover.starts, e: o.cover.ends, n: o.cover.intervals } : { s: o.starts, e: o.ends, n: o.count };
+    const src = o.cover
+      ? { s: o.cover.starts, e: o.cover.ends, n: o.cover.intervals }
+      : { s: o.starts, e: o.ends, n: o.count };
     for (let i = 0; i < src.n; i++) {
       this.room();
       this.starts.set(src.s.subarray(i * 4, i * 4 + 4), this.count * 4);
@@ -86,10 +107,15 @@ export class V6Accumulator {
   }
 
   private merge(): V6Cover {
-    const n = this.count, S = this.starts, E = this.ends;
-    const si = sortIndices(S, n), ei = sortIndices(E, n);
-    const outS = new Int32Array(n * 4), outE = new Int32Array(n * 4);
-    let k = 0, runStart = 0;
+    const n = this.count,
+      S = this.starts,
+      E = this.ends;
+    const si = sortIndices(S, n),
+      ei = sortIndices(E, n);
+    const outS = new Int32Array(n * 4),
+      outE = new Int32Array(n * 4);
+    let k = 0,
+      runStart = 0;
     for (let i = 0; i < n; i++) {
       const e = ei[i] * 4;
       if (i === n - 1 || startsAfterNext(S, si[i + 1] * 4, E, e)) {
@@ -116,9 +142,27 @@ function hostMask(len: number, j: number): number {
 /** Whether S[a..a+3] > E[b..b+3] + 1 (unsigned 128-bit): the union breaks between them. */
 function startsAfterNext(S: Int32Array, a: number, E: Int32Array, b: number): boolean {
   // e + 1, word by word from the least significant, with carry
-  let c3 = (E[b + 3] >>> 0) + 1, c2 = E[b + 2] >>> 0, c1 = E[b + 1] >>> 0, c0 = E[b] >>> 0;
-  if (c3 > 0xffffffff) { c3 = 0; c2++; if (c2 > 0xffffffff) { c2 = 0; c1++; if (c1 > 0xffffffff) { c1 = 0; c0++; if (c0 > 0xffffffff) return false; } } }
-  const s0 = S[a] >>> 0, s1 = S[a + 1] >>> 0, s2 = S[a + 2] >>> 0, s3 = S[a + 3] >>> 0;
+  let c3 = (E[b + 3] >>> 0) + 1,
+    c2 = E[b + 2] >>> 0,
+    c1 = E[b + 1] >>> 0,
+    c0 = E[b] >>> 0;
+  if (c3 > 0xffffffff) {
+    c3 = 0;
+    c2++;
+    if (c2 > 0xffffffff) {
+      c2 = 0;
+      c1++;
+      if (c1 > 0xffffffff) {
+        c1 = 0;
+        c0++;
+        if (c0 > 0xffffffff) return false;
+      }
+    }
+  }
+  const s0 = S[a] >>> 0,
+    s1 = S[a + 1] >>> 0,
+    s2 = S[a + 2] >>> 0,
+    s3 = S[a + 3] >>> 0;
   if (s0 !== c0) return s0 > c0;
   if (s1 !== c1) return s1 > c1;
   if (s2 !== c2) return s2 > c2;
@@ -131,7 +175,11 @@ function sortIndices(W: Int32Array, n: number): Int32Array {
   for (let i = 0; i < n; i++) idx[i] = i;
   if (n < 256) {
     return idx.sort((a, b) => {
-      for (let j = 0; j < 4; j++) { const x = W[a * 4 + j] ^ MIN, y = W[b * 4 + j] ^ MIN; if (x !== y) return x < y ? -1 : 1; }
+      for (let j = 0; j < 4; j++) {
+        const x = W[a * 4 + j] ^ MIN,
+          y = W[b * 4 + j] ^ MIN;
+        if (x !== y) return x < y ? -1 : 1;
+      }
       return 0;
     });
   }
@@ -139,13 +187,26 @@ function sortIndices(W: Int32Array, n: number): Int32Array {
   let tmp = new Int32Array(n);
   const count = new Int32Array(2048);
   for (let j = 3; j >= 0; j--) {
-    for (const [shift, mask] of [[0, 2047], [11, 2047], [22, 1023]] as const) {
+    for (const [shift, mask] of [
+      [0, 2047],
+      [11, 2047],
+      [22, 1023],
+    ] as const) {
       count.fill(0);
       for (let i = 0; i < n; i++) count[(W[idx[i] * 4 + j] >>> shift) & mask]++;
       let sum = 0;
-      for (let d = 0; d <= mask; d++) { const x = count[d]; count[d] = sum; sum += x; }
-      for (let i = 0; i < n; i++) { const v = idx[i]; tmp[count[(W[v * 4 + j] >>> shift) & mask]++] = v; }
-      const t = idx; idx = tmp; tmp = t;
+      for (let d = 0; d <= mask; d++) {
+        const x = count[d];
+        count[d] = sum;
+        sum += x;
+      }
+      for (let i = 0; i < n; i++) {
+        const v = idx[i];
+        tmp[count[(W[v * 4 + j] >>> shift) & mask]++] = v;
+      }
+      const t = idx;
+      idx = tmp;
+      tmp = t;
     }
   }
   return idx;
@@ -158,7 +219,8 @@ const MAX32 = 4294967296;
  * Returns how many there are.
  */
 function walkBlocks(c: V6Cover, visit: (s: Float64Array, len: number) => void): number {
-  const s = new Float64Array(4), d = new Float64Array(4);
+  const s = new Float64Array(4),
+    d = new Float64Array(4);
   let blocks = 0;
   for (let i = 0; i < c.intervals; i++) {
     for (let j = 0; j < 4; j++) s[j] = c.starts[i * 4 + j] >>> 0;
@@ -173,13 +235,26 @@ function walkBlocks(c: V6Cover, visit: (s: Float64Array, len: number) => void): 
         d[j] = x;
       }
       let carry = 1;
-      for (let j = 3; j >= 0 && carry; j--) { d[j] += 1; if (d[j] === MAX32) d[j] = 0; else carry = 0; }
+      for (let j = 3; j >= 0 && carry; j--) {
+        d[j] += 1;
+        if (d[j] === MAX32) d[j] = 0;
+        else carry = 0;
+      }
       // fitBits = floor(log2(left)); a carry out of the top means left = 2^128
       let fitBits = 128;
-      if (!carry) { let j = 0; while (d[j] === 0) j++; fitBits = (3 - j) * 32 + 31 - Math.clz32(d[j]); }
+      if (!carry) {
+        let j = 0;
+        while (d[j] === 0) j++;
+        fitBits = (3 - j) * 32 + 31 - Math.clz32(d[j]);
+      }
       // alignBits = trailing zero bits of s
       let alignBits = 128;
-      for (let j = 3; j >= 0; j--) if (s[j] !== 0) { const w = s[j] | 0; alignBits = (3 - j) * 32 + 31 - Math.clz32(w & -w); break; }
+      for (let j = 3; j >= 0; j--)
+        if (s[j] !== 0) {
+          const w = s[j] | 0;
+          alignBits = (3 - j) * 32 + 31 - Math.clz32(w & -w);
+          break;
+        }
       const bits = alignBits < fitBits ? alignBits : fitBits;
       visit(s, 128 - bits);
       blocks++;
@@ -187,11 +262,21 @@ function walkBlocks(c: V6Cover, visit: (s: Float64Array, len: number) => void): 
       if (bits === 128) break;
       let j = 3 - Math.floor(bits / 32);
       s[j] += 2 ** (bits % 32);
-      while (s[j] >= MAX32) { s[j] -= MAX32; if (--j < 0) break; s[j] += 1; }
+      while (s[j] >= MAX32) {
+        s[j] -= MAX32;
+        if (--j < 0) break;
+        s[j] += 1;
+      }
       if (j < 0) break;
       // past the end?
       let past = false;
-      for (let q = 0; q < 4; q++) { const ev = c.ends[e + q] >>> 0; if (s[q] !== ev) { past = s[q] > ev; break; } }
+      for (let q = 0; q < 4; q++) {
+        const ev = c.ends[e + q] >>> 0;
+        if (s[q] !== ev) {
+          past = s[q] > ev;
+          break;
+        }
+      }
       if (past) break;
     }
   }

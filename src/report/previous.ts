@@ -20,7 +20,14 @@ export const REPORT_SCHEMA = {
   type: 'object',
   required: ['tool', 'input', 'targets', 'rules', 'urlRules', 'endpointSets', 'findings'],
   properties: {
-    tool: { type: 'object', required: ['name', 'version'], properties: { name: { const: 'm365fw' }, version: { type: 'string', pattern: '^[0-9A-Za-z.+-]{1,40}$' } } },
+    tool: {
+      type: 'object',
+      required: ['name', 'version'],
+      properties: {
+        name: { const: 'm365fw' },
+        version: { type: 'string', pattern: '^[0-9A-Za-z.+-]{1,40}$' },
+      },
+    },
     input: {
       type: 'object',
       required: ['file', 'sha256', 'format'],
@@ -42,10 +49,26 @@ export const REPORT_SCHEMA = {
         properties: {
           artifacts: {
             type: 'array',
-            items: { type: 'object', required: ['path', 'sha256', 'contentSha256', 'bytes'], properties: { path: name, sha256: hex64, contentSha256: hex64, bytes: { type: 'integer', minimum: 0 } } },
+            items: {
+              type: 'object',
+              required: ['path', 'sha256', 'contentSha256', 'bytes'],
+              properties: {
+                path: name,
+                sha256: hex64,
+                contentSha256: hex64,
+                bytes: { type: 'integer', minimum: 0 },
+              },
+            },
           },
           inventory: { type: 'object' },
-          enforces: { type: 'object', required: ['rules', 'names'], properties: { rules: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9_]{1,64}$' } }, names: strs } },
+          enforces: {
+            type: 'object',
+            required: ['rules', 'names'],
+            properties: {
+              rules: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9_]{1,64}$' } },
+              names: strs,
+            },
+          },
         },
       },
     },
@@ -54,7 +77,13 @@ export const REPORT_SCHEMA = {
       items: {
         type: 'object',
         required: ['key', 'family', 'protocol', 'ports', 'prefixes'],
-        properties: { key: { type: 'string', pattern: '^[a-z0-9_]{1,64}$' }, family: { enum: [4, 6] }, protocol: { enum: ['tcp', 'udp', 'any'] }, ports: str, prefixes: { type: 'array', items: prefix } },
+        properties: {
+          key: { type: 'string', pattern: '^[a-z0-9_]{1,64}$' },
+          family: { enum: [4, 6] },
+          protocol: { enum: ['tcp', 'udp', 'any'] },
+          ports: str,
+          prefixes: { type: 'array', items: prefix },
+        },
       },
     },
     urlRules: {
@@ -66,7 +95,14 @@ export const REPORT_SCHEMA = {
           key: { type: 'string', pattern: '^[a-z0-9_]{1,64}$' },
           protocol: { enum: ['tcp', 'udp'] },
           ports: str,
-          entries: { type: 'array', items: { type: 'object', required: ['host', 'kind', 'setIds'], properties: { host: str, kind: str, setIds: strs } } },
+          entries: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['host', 'kind', 'setIds'],
+              properties: { host: str, kind: str, setIds: strs },
+            },
+          },
         },
       },
     },
@@ -75,14 +111,33 @@ export const REPORT_SCHEMA = {
       items: {
         type: 'object',
         required: ['id', 'serviceArea', 'category', 'ips', 'urls', 'tcpPorts', 'udpPorts'],
-        properties: { id: str, serviceArea: str, category: str, ips: strs, urls: strs, tcpPorts: str, udpPorts: str, required: { type: 'boolean' }, expressRoute: { type: 'boolean' } },
+        properties: {
+          id: str,
+          serviceArea: str,
+          category: str,
+          ips: strs,
+          urls: strs,
+          tcpPorts: str,
+          udpPorts: str,
+          required: { type: 'boolean' },
+          expressRoute: { type: 'boolean' },
+        },
       },
     },
-    findings: { type: 'array', items: { type: 'object', required: ['kind', 'detail'], properties: { kind: str, detail: str } } },
+    findings: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['kind', 'detail'],
+        properties: { kind: str, detail: str },
+      },
+    },
   },
 } as const;
 
-let validate: ((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | undefined;
+let validate:
+  | (((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null })
+  | undefined;
 
 /** Check a parsed report; returns it typed, or throws naming where it is wrong. */
 export function checkReport(doc: unknown, where: string): Report {
@@ -92,7 +147,9 @@ export function checkReport(doc: unknown, where: string): Report {
   }
   if (!validate(doc)) {
     const e = validate.errors?.[0];
-    throw new GuardError(`${where} is not an m365fw report (${terminalText(`${e?.instancePath || '/'} ${e?.message ?? 'invalid'}`, 200)}); refusing to judge the change against it: move it away or restore it`);
+    throw new GuardError(
+      `${where} is not an m365fw report (${terminalText(`${e?.instancePath || '/'} ${e?.message ?? 'invalid'}`, 200)}); refusing to judge the change against it: move it away or restore it`,
+    );
   }
   return doc as Report;
 }
@@ -101,12 +158,15 @@ export function checkReport(doc: unknown, where: string): Report {
 export function readPreviousReport(dir: string): Report | undefined {
   const p = join(dir, REPORT_FILE);
   if (!existsSync(p)) return undefined;
-  if (!lstatSync(p).isFile()) throw new GuardError(`${p} is not a regular file; refusing to use it`);
+  if (!lstatSync(p).isFile())
+    throw new GuardError(`${p} is not a regular file; refusing to use it`);
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(p, 'utf8'));
   } catch {
-    throw new GuardError(`${p} is not valid JSON; refusing to judge the change against it: move it away or restore it`);
+    throw new GuardError(
+      `${p} is not valid JSON; refusing to judge the change against it: move it away or restore it`,
+    );
   }
   return checkReport(doc, p);
 }
@@ -114,5 +174,10 @@ export function readPreviousReport(dir: string): Report | undefined {
 /** The files an earlier run wrote (every target's artifacts and the report itself). */
 export function previousFiles(r: Report | undefined): string[] {
   if (!r) return [];
-  return [...new Set([REPORT_FILE, ...Object.values(r.targets).flatMap((t) => t.artifacts.map((a) => a.path))])].sort();
+  return [
+    ...new Set([
+      REPORT_FILE,
+      ...Object.values(r.targets).flatMap((t) => t.artifacts.map((a) => a.path)),
+    ]),
+  ].sort();
 }

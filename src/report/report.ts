@@ -7,30 +7,68 @@ import { TOOL_VERSION } from '../version.js';
 
 export const REPORT_FILE = 'report.json';
 
-export interface TargetRun { name: string; artifacts: Artifact[]; findings: Finding[]; inventory?: Record<string, unknown>; enforces: { rules: string[]; names: string[] } }
+export interface TargetRun {
+  name: string;
+  artifacts: Artifact[];
+  findings: Finding[];
+  inventory?: Record<string, unknown>;
+  enforces: { rules: string[]; names: string[] };
+}
 
 export interface Report {
   tool: { name: 'm365fw'; version: string };
   input: RuleModel['input'];
   options: Record<string, unknown>;
   summary: {
-    setsIn: number; setsKept: number;
-    prefixesIn: { v4: number; v6: number }; prefixesMerged: { v4: number; v6: number };
-    rules: number; urlEntries: number;
+    setsIn: number;
+    setsKept: number;
+    prefixesIn: { v4: number; v6: number };
+    prefixesMerged: { v4: number; v6: number };
+    rules: number;
+    urlEntries: number;
     findings: Record<string, number>;
   };
-  targets: Record<string, { artifacts: { path: string; sha256: string; contentSha256: string; bytes: number }[]; enforces?: { rules: string[]; names: string[] }; inventory?: Record<string, unknown> }>;
+  targets: Record<
+    string,
+    {
+      artifacts: { path: string; sha256: string; contentSha256: string; bytes: number }[];
+      enforces?: { rules: string[]; names: string[] };
+      inventory?: Record<string, unknown>;
+    }
+  >;
   endpointSets: ReportSet[];
   rules: ReportRule[];
-  urlRules: { key: string; protocol: string; ports: string; entries: { host: string; kind: string; setIds: string[] }[] }[];
+  urlRules: {
+    key: string;
+    protocol: string;
+    ports: string;
+    entries: { host: string; kind: string; setIds: string[] }[];
+  }[];
   findings: Finding[];
 }
 
 export interface ReportSet {
-  id: string; serviceArea: string; category: string; required: boolean; expressRoute: boolean;
-  tcpPorts: string; udpPorts: string; ips: string[]; ipCount: number; urls: string[]; reason?: string; origin: string;
+  id: string;
+  serviceArea: string;
+  category: string;
+  required: boolean;
+  expressRoute: boolean;
+  tcpPorts: string;
+  udpPorts: string;
+  ips: string[];
+  ipCount: number;
+  urls: string[];
+  reason?: string;
+  origin: string;
 }
-export interface ReportRule { key: string; family: number; protocol: string; ports: string; prefixes: string[]; provenance: RuleModel['rules'][number]['provenance'] }
+export interface ReportRule {
+  key: string;
+  family: number;
+  protocol: string;
+  ports: string;
+  prefixes: string[];
+  provenance: RuleModel['rules'][number]['provenance'];
+}
 
 function findingOrder(a: Finding, b: Finding): number {
   const ka = `${a.target ?? ''}\u0000${a.kind}\u0000${(a.setIds ?? []).join(',')}\u0000${a.entry ?? ''}\u0000${a.detail}`;
@@ -42,17 +80,26 @@ function findingOrder(a: Finding, b: Finding): number {
 export function contentHash(content: string | readonly Uint8Array[], header: string[]): string {
   const pieces = typeof content === 'string' ? [Buffer.from(content, 'utf8')] : content;
   // each header line (printable ASCII) appears once, near the top: hash the bytes around them
-  const cuts = header.map((l) => [indexOfInPieces(pieces, l), l.length]).filter(([at]) => at >= 0).sort((a, b) => a[0] - b[0]);
+  const cuts = header
+    .map((l) => [indexOfInPieces(pieces, l), l.length])
+    .filter(([at]) => at >= 0)
+    .sort((a, b) => a[0] - b[0]);
   const keep: [number, number][] = [];
   let pos = 0;
-  for (const [at, len] of cuts) { if (at >= pos) { keep.push([pos, at]); pos = at + len; } }
+  for (const [at, len] of cuts) {
+    if (at >= pos) {
+      keep.push([pos, at]);
+      pos = at + len;
+    }
+  }
   keep.push([pos, Infinity]);
   const h = createHash('sha256');
   let base = 0;
   for (const p of pieces) {
     const end = base + p.length;
     for (const [from, to] of keep) {
-      const a = Math.max(from, base), b = Math.min(to, end);
+      const a = Math.max(from, base),
+        b = Math.min(to, end);
       if (a < b) h.update(p.subarray(a - base, b - base));
     }
     base = end;
@@ -67,7 +114,12 @@ function sha256Pieces(pieces: readonly Uint8Array[]): string {
 }
 
 /** The run report: provenance, counts, the model (for plan) and every finding, deterministic. */
-export function buildReport(model: RuleModel, runs: TargetRun[], options: Record<string, unknown>, header: string[] = []): Report {
+export function buildReport(
+  model: RuleModel,
+  runs: TargetRun[],
+  options: Record<string, unknown>,
+  header: string[] = [],
+): Report {
   const findings = [...model.findings, ...runs.flatMap((r) => r.findings)].sort(findingOrder);
   const byKind: Record<string, number> = {};
   for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
@@ -76,36 +128,70 @@ export function buildReport(model: RuleModel, runs: TargetRun[], options: Record
     input: model.input,
     options,
     summary: {
-      setsIn: model.stats.setsIn, setsKept: model.stats.setsKept,
-      prefixesIn: model.stats.prefixesIn, prefixesMerged: model.stats.prefixesMerged,
+      setsIn: model.stats.setsIn,
+      setsKept: model.stats.setsKept,
+      prefixesIn: model.stats.prefixesIn,
+      prefixesMerged: model.stats.prefixesMerged,
       rules: model.rules.length,
       urlEntries: model.urlRules.reduce((n, u) => n + u.entries.length, 0),
       findings: Object.fromEntries(Object.entries(byKind).sort()),
     },
-    targets: Object.fromEntries(runs.map((r) => [r.name, {
-      artifacts: r.artifacts.map((a) => {
-        const pieces = artifactPieces(a);
-        // a file that also carries the way from the previous run (PAN-OS deletes) is compared without it
-        const content = contentHash(a.stableContent ?? pieces, header);
-        return { path: a.path, sha256: sha256Pieces(pieces), contentSha256: content, bytes: piecesLength(pieces) };
-      }),
-      enforces: { rules: [...r.enforces.rules].sort(), names: [...r.enforces.names].sort() },
-      ...(r.inventory ? { inventory: r.inventory } : {}),
-    }])),
+    targets: Object.fromEntries(
+      runs.map((r) => [
+        r.name,
+        {
+          artifacts: r.artifacts.map((a) => {
+            const pieces = artifactPieces(a);
+            // a file that also carries the way from the previous run (PAN-OS deletes) is compared without it
+            const content = contentHash(a.stableContent ?? pieces, header);
+            return {
+              path: a.path,
+              sha256: sha256Pieces(pieces),
+              contentSha256: content,
+              bytes: piecesLength(pieces),
+            };
+          }),
+          enforces: { rules: [...r.enforces.rules].sort(), names: [...r.enforces.names].sort() },
+          ...(r.inventory ? { inventory: r.inventory } : {}),
+        },
+      ]),
+    ),
     endpointSets: model.sets.map((s) => {
       const ips = [...s.ips.v4, ...s.ips.v6];
       const out: ReportSet = {
-        id: s.id, serviceArea: s.serviceArea, category: s.category, required: s.required, expressRoute: s.expressRoute,
-        tcpPorts: portsText(s.tcpPorts), udpPorts: portsText(s.udpPorts),
+        id: s.id,
+        serviceArea: s.serviceArea,
+        category: s.category,
+        required: s.required,
+        expressRoute: s.expressRoute,
+        tcpPorts: portsText(s.tcpPorts),
+        udpPorts: portsText(s.udpPorts),
         // a plain prefix list is its rules: not repeated here
-        ips: s.origin === 'prefixes' ? [] : ips, ipCount: ips.length,
-        urls: s.urls.map((u) => u.host), origin: s.origin,
+        ips: s.origin === 'prefixes' ? [] : ips,
+        ipCount: ips.length,
+        urls: s.urls.map((u) => u.host),
+        origin: s.origin,
       };
       if (s.reason) out.reason = s.reason;
       return out;
     }),
-    rules: model.rules.map((r) => Object.assign(copyPrefixes(r, { key: r.key, family: r.family, protocol: r.protocol, ports: portsText(r.ports) }), { provenance: r.provenance })),
-    urlRules: model.urlRules.map((u) => ({ key: u.key, protocol: u.protocol, ports: portsText(u.ports), entries: u.entries.map((e) => ({ host: e.host, kind: e.kind, setIds: e.setIds })) })),
+    rules: model.rules.map((r) =>
+      Object.assign(
+        copyPrefixes(r, {
+          key: r.key,
+          family: r.family,
+          protocol: r.protocol,
+          ports: portsText(r.ports),
+        }),
+        { provenance: r.provenance },
+      ),
+    ),
+    urlRules: model.urlRules.map((u) => ({
+      key: u.key,
+      protocol: u.protocol,
+      ports: portsText(u.ports),
+      entries: u.entries.map((e) => ({ host: e.host, kind: e.kind, setIds: e.setIds })),
+    })),
     findings,
   };
 }
@@ -120,7 +206,21 @@ export function reportPieces(r: Report): Uint8Array[] {
   // Large prefix lists are spliced in: same text as JSON.stringify gives, far cheaper.
   // Canonical prefixes hold only [0-9a-f.:/], so they need no escaping.
   const lists: ReportRule[] = [];
-  const slim = { ...r, rules: r.rules.map((rule) => (prefixCount(rule) > 1000 ? { key: rule.key, family: rule.family, protocol: rule.protocol, ports: rule.ports, prefixes: `\u0000list${lists.push(rule) - 1}`, provenance: rule.provenance } : rule)) };
+  const slim = {
+    ...r,
+    rules: r.rules.map((rule) =>
+      prefixCount(rule) > 1000
+        ? {
+            key: rule.key,
+            family: rule.family,
+            protocol: rule.protocol,
+            ports: rule.ports,
+            prefixes: `\u0000list${lists.push(rule) - 1}`,
+            provenance: rule.provenance,
+          }
+        : rule,
+    ),
+  };
   const text = JSON.stringify(slim, null, 2) + '\n';
   const out = new Pieces();
   const spot = /( *)"prefixes": "\\u0000list([0-9]+)"/g;

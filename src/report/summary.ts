@@ -11,7 +11,9 @@ export function formatSummary(run: CompiledRun, written: string[], ms: number): 
     `  IPv6 prefixes: ${s.prefixesIn.v6} in the kept sets, ${s.prefixesMerged.v6} in the rules after merging per rule`,
     `  rules: ${s.rules} (${run.runs.map((t) => t.name).join(', ')}); URL entries: ${s.urlEntries}`,
   ];
-  for (const f of r.findings) if (f.kind === 'dropped' && f.target && f.detail.startsWith('not generated')) lines.push(`  target ${f.target} skipped: ${f.detail}`);
+  for (const f of r.findings)
+    if (f.kind === 'dropped' && f.target && f.detail.startsWith('not generated'))
+      lines.push(`  target ${f.target} skipped: ${f.detail}`);
   const byTargetKind = new Map<string, number>();
   for (const f of r.findings) {
     const k = `${f.target ?? 'model'} ${f.kind}`;
@@ -21,6 +23,8 @@ export function formatSummary(run: CompiledRun, written: string[], ms: number): 
     lines.push('  findings (see report.json):');
     for (const [k, n] of [...byTargetKind.entries()].sort()) lines.push(`    ${k}: ${n}`);
   }
-  lines.push(`  wrote ${written.length} files in ${Math.round(ms)} ms: ${written.map((w) => w.split('/').pop()).join(', ')}`);
+  lines.push(
+    `  wrote ${written.length} files in ${Math.round(ms)} ms: ${written.map((w) => w.split('/').pop()).join(', ')}`,
+  );
   return lines.join('\n') + '\n';
 }

@@ -9,7 +9,14 @@ import { createRequire } from 'node:module';
 import { terminalText, redactUrl } from '../escape.js';
 import { guardImplausible, guardPublicSuffix } from '../compile/guards.js';
 import { parseO365Feed } from './o365json.js';
-import { feedFileName, openStateDir, sha256, VERSION, type Instance, type StateDir } from './state.js';
+import {
+  feedFileName,
+  openStateDir,
+  sha256,
+  VERSION,
+  type Instance,
+  type StateDir,
+} from './state.js';
 
 export { INSTANCES, type Instance } from './state.js';
 export const DEFAULT_BASE_URL = 'https://endpoints.office.com';
@@ -50,7 +57,10 @@ type UndiciModule = typeof import('undici');
 let undici: UndiciModule | undefined;
 let dispatcher: InstanceType<UndiciModule['EnvHttpProxyAgent']> | undefined;
 // loaded on first use: compile runs never pay for the HTTP client
-const http = (): { mod: UndiciModule; dispatcher: InstanceType<UndiciModule['EnvHttpProxyAgent']> } => {
+const http = (): {
+  mod: UndiciModule;
+  dispatcher: InstanceType<UndiciModule['EnvHttpProxyAgent']>;
+} => {
   undici ??= createRequire(import.meta.url)('undici') as UndiciModule;
   dispatcher ??= new undici.EnvHttpProxyAgent();
   return { mod: undici, dispatcher };
@@ -75,8 +85,12 @@ export function parseBaseUrl(raw: string): string {
   } catch {
     throw new FetchError(`--base-url ${shown} is not a URL`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new FetchError(`--base-url ${shown} is not an http(s) URL`);
-  if (u.username || u.password) throw new FetchError(`--base-url ${shown}: credentials in the URL are not accepted (use a proxy or a mirror that needs none)`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new FetchError(`--base-url ${shown} is not an http(s) URL`);
+  if (u.username || u.password)
+    throw new FetchError(
+      `--base-url ${shown}: credentials in the URL are not accepted (use a proxy or a mirror that needs none)`,
+    );
   if (u.search || u.hash) throw new FetchError(`--base-url ${shown}: no query or fragment`);
   return u.toString().replace(/\/+$/, '');
 }
@@ -86,11 +100,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class Retryable extends Error {}
 
 /** Read a body chunk by chunk, aborting as soon as it passes the bound. */
-async function boundedText(res: Response, max: number, abort: AbortController, what: string): Promise<string> {
+async function boundedText(
+  res: Response,
+  max: number,
+  abort: AbortController,
+  what: string,
+): Promise<string> {
   const len = Number(res.headers.get('content-length') ?? 0);
   if (len > max) {
     abort.abort();
-    throw new FetchError(`${what}: response too large (${len} bytes; the bound is ${max}, see --max-body)`);
+    throw new FetchError(
+      `${what}: response too large (${len} bytes; the bound is ${max}, see --max-body)`,
+    );
   }
   const chunks: Uint8Array[] = [];
   let n = 0;
@@ -102,18 +123,23 @@ async function boundedText(res: Response, max: number, abort: AbortController, w
       r = await reader.read();
     } catch (e) {
       if ((e as Error).name === 'TimeoutError') throw e;
-      throw new Retryable(`body cut short (${terminalText(((e as Error).cause as Error)?.message ?? (e as Error).message, 80)})`);
+      throw new Retryable(
+        `body cut short (${terminalText(((e as Error).cause as Error)?.message ?? (e as Error).message, 80)})`,
+      );
     }
     if (r.done) break;
     n += r.value.length;
     if (n > max) {
       abort.abort();
-      throw new FetchError(`${what}: response body passed ${max} bytes (after decompression); aborted (raise it with --max-body)`);
+      throw new FetchError(
+        `${what}: response body passed ${max} bytes (after decompression); aborted (raise it with --max-body)`,
+      );
     }
     chunks.push(r.value);
   }
   const buf = Buffer.concat(chunks);
-  if (len && !res.headers.get('content-encoding') && buf.length !== len) throw new Retryable(`body cut short (${buf.length} of ${len} bytes)`);
+  if (len && !res.headers.get('content-encoding') && buf.length !== len)
+    throw new Retryable(`body cut short (${buf.length} of ${len} bytes)`);
   return buf.toString('utf8');
 }
 
@@ -127,26 +153,39 @@ export async function getText(c: Client, path: string, what: string): Promise<st
     if (left <= 0) break;
     let wait = lim.backoffMs * 2 ** (attempt - 1);
     const abort = new AbortController();
-    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(Math.min(lim.requestTimeoutMs, left))]);
+    const signal = AbortSignal.any([
+      abort.signal,
+      AbortSignal.timeout(Math.min(lim.requestTimeoutMs, left)),
+    ]);
     try {
       let url = `${c.base}${path}`;
       let res: Response;
       for (let hop = 0; ; hop++) {
-        res = (await mod.fetch(url, { signal, headers: { accept: 'application/json' }, redirect: 'manual', dispatcher: agent })) as unknown as Response;
+        res = (await mod.fetch(url, {
+          signal,
+          headers: { accept: 'application/json' },
+          redirect: 'manual',
+          dispatcher: agent,
+        })) as unknown as Response;
         if (res.status < 300 || res.status > 399 || !res.headers.get('location')) break;
         await res.body?.cancel();
         const next = new URL(res.headers.get('location')!, url);
         if (next.origin !== new URL(url).origin) {
-          throw new FetchError(`${what}: refusing a redirect to another origin (${redactUrl(next.origin)}); only same-origin redirects are followed`);
+          throw new FetchError(
+            `${what}: refusing a redirect to another origin (${redactUrl(next.origin)}); only same-origin redirects are followed`,
+          );
         }
-        if (hop + 1 > lim.maxRedirects) throw new FetchError(`${what}: more than ${lim.maxRedirects} redirects`);
+        if (hop + 1 > lim.maxRedirects)
+          throw new FetchError(`${what}: more than ${lim.maxRedirects} redirects`);
         url = next.toString();
       }
       if (res.status === 200) {
         const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
         if (type !== 'application/json') {
           abort.abort();
-          throw new FetchError(`${what}: content type ${JSON.stringify(terminalText(res.headers.get('content-type') ?? 'none', 60))} is not application/json`);
+          throw new FetchError(
+            `${what}: content type ${JSON.stringify(terminalText(res.headers.get('content-type') ?? 'none', 60))} is not application/json`,
+          );
         }
         return await boundedText(res, lim.maxBodyBytes, abort, what);
       }
@@ -154,7 +193,8 @@ export async function getText(c: Client, path: string, what: string): Promise<st
       await res.body?.cancel();
       if (res.status === 429 || res.status === 503) {
         const ra = res.headers.get('retry-after');
-        const ms = ra && /^[0-9]+$/.test(ra) ? Number(ra) * 1000 : ra ? Date.parse(ra) - Date.now() : NaN;
+        const ms =
+          ra && /^[0-9]+$/.test(ra) ? Number(ra) * 1000 : ra ? Date.parse(ra) - Date.now() : NaN;
         if (Number.isFinite(ms)) wait = Math.max(0, Math.min(ms, lim.maxRetryAfterMs));
       } else if (res.status < 500 && res.status !== 408) {
         throw new FetchError(`${what}: HTTP ${res.status}`); // retrying will not help
@@ -162,7 +202,12 @@ export async function getText(c: Client, path: string, what: string): Promise<st
     } catch (e) {
       if (e instanceof FetchError) throw e;
       const err = e as Error;
-      lastError = err instanceof Retryable ? err.message : err.name === 'TimeoutError' ? 'timed out' : terminalText(((err.cause as Error)?.message ?? err.message), 120);
+      lastError =
+        err instanceof Retryable
+          ? err.message
+          : err.name === 'TimeoutError'
+            ? 'timed out'
+            : terminalText((err.cause as Error)?.message ?? err.message, 120);
     }
     if (attempt < lim.attempts && Date.now() + wait < c.deadline) {
       c.log?.(`${what}: ${lastError}; retry ${attempt}/${lim.attempts - 1} in ${wait} ms`);
@@ -174,15 +219,21 @@ export async function getText(c: Client, path: string, what: string): Promise<st
 
 /** The service's latest version of an instance. */
 export async function latestVersion(c: Client, instance: Instance): Promise<string> {
-  const text = await getText(c, `/version/${instance}?clientrequestid=${encodeURIComponent(c.clientRequestId)}`, `/version/${instance}`);
+  const text = await getText(
+    c,
+    `/version/${instance}?clientrequestid=${encodeURIComponent(c.clientRequestId)}`,
+    `/version/${instance}`,
+  );
   let v: { latest?: unknown; instance?: unknown };
   try {
     v = JSON.parse(text) as typeof v;
   } catch {
     throw new FetchError(`/version/${instance}: the answer is not JSON`);
   }
-  if (typeof v?.latest !== 'string' || !VERSION.test(v.latest)) throw new FetchError(`/version/${instance}: no valid "latest" version in the answer`);
-  if (v.instance !== undefined && v.instance !== instance) throw new FetchError(`/version/${instance}: the answer is for another instance`);
+  if (typeof v?.latest !== 'string' || !VERSION.test(v.latest))
+    throw new FetchError(`/version/${instance}: no valid "latest" version in the answer`);
+  if (v.instance !== undefined && v.instance !== instance)
+    throw new FetchError(`/version/${instance}: the answer is for another instance`);
   return v.latest;
 }
 
@@ -197,14 +248,34 @@ export function queryString(q: FeedQuery): string {
     q.serviceAreas?.length ? `ServiceAreas=${encodeURIComponent(q.serviceAreas.join(','))}` : '',
     q.tenant ? `TenantName=${encodeURIComponent(q.tenant)}` : '',
     q.noIpv6 ? 'NoIPv6=true' : '',
-  ].filter(Boolean).join('&');
+  ]
+    .filter(Boolean)
+    .join('&');
 }
 
 /** Download /endpoints, validate it completely, and save it with its version in one transaction. */
-export async function downloadFeed(c: Client, sd: StateDir, instance: Instance, latest: string, query: string, allowImplausible?: string[]): Promise<{ sets: number }> {
-  const body = await getText(c, `/endpoints/${instance}?clientrequestid=${encodeURIComponent(c.clientRequestId)}${query ? `&${query}` : ''}`, `/endpoints/${instance}`);
-  const parsed = parseO365Feed({ name: `/endpoints/${instance}`, path: '', text: body, sha256: '', bytes: Buffer.alloc(0) });
-  if (parsed.sets.length === 0) throw new FetchError(`/endpoints/${instance}: the service returned no endpoint sets`);
+export async function downloadFeed(
+  c: Client,
+  sd: StateDir,
+  instance: Instance,
+  latest: string,
+  query: string,
+  allowImplausible?: string[],
+): Promise<{ sets: number }> {
+  const body = await getText(
+    c,
+    `/endpoints/${instance}?clientrequestid=${encodeURIComponent(c.clientRequestId)}${query ? `&${query}` : ''}`,
+    `/endpoints/${instance}`,
+  );
+  const parsed = parseO365Feed({
+    name: `/endpoints/${instance}`,
+    path: '',
+    text: body,
+    sha256: '',
+    bytes: Buffer.alloc(0),
+  });
+  if (parsed.sets.length === 0)
+    throw new FetchError(`/endpoints/${instance}: the service returned no endpoint sets`);
   guardImplausible(`/endpoints/${instance}`, parsed.sets, allowImplausible);
   guardPublicSuffix(`/endpoints/${instance}`, parsed.sets, allowImplausible);
   // JSON strings hold no raw newlines, so CRLF and a BOM are only framing: store LF, no BOM
@@ -234,18 +305,36 @@ export interface FetchResult {
   sets?: number;
 }
 
-export function openClient(sd: StateDir, baseUrl: string | undefined, limits: Partial<FetchLimits> | undefined, log?: (l: string) => void): Client {
+export function openClient(
+  sd: StateDir,
+  baseUrl: string | undefined,
+  limits: Partial<FetchLimits> | undefined,
+  log?: (l: string) => void,
+): Client {
   const lim = { ...FETCH_LIMITS, ...limits };
   const base = parseBaseUrl(baseUrl ?? DEFAULT_BASE_URL);
   const proxy = proxyFromEnv();
   if (proxy) log?.(`proxy settings from the environment: ${proxy}`);
-  return { base, lim, deadline: Date.now() + lim.deadlineMs, clientRequestId: sd.state.clientRequestId, log };
+  return {
+    base,
+    lim,
+    deadline: Date.now() + lim.deadlineMs,
+    clientRequestId: sd.state.clientRequestId,
+    log,
+  };
 }
 
 /** Refuse a version older than one already recorded (a stale mirror, a replay) unless forced. */
-export function checkNotOlder(latest: string, recorded: string | undefined, what: string, force?: boolean): void {
+export function checkNotOlder(
+  latest: string,
+  recorded: string | undefined,
+  what: string,
+  force?: boolean,
+): void {
   if (!force && recorded && latest < recorded) {
-    throw new FetchError(`the service reports version ${latest}, older than ${recorded} ${what}; refusing (a stale mirror or a replay?); pass --force if this is deliberate`);
+    throw new FetchError(
+      `the service reports version ${latest}, older than ${recorded} ${what}; refusing (a stale mirror or a replay?); pass --force if this is deliberate`,
+    );
   }
 }
 
@@ -261,7 +350,10 @@ export async function fetchFeed(o: FetchOptions): Promise<FetchResult> {
     const prev = sd.state.instances[o.instance];
     checkNotOlder(latest, prev?.version, 'recorded in the state directory', o.force);
     const intact = !!sd.savedFeed(o.instance);
-    if (prev && !intact) o.log?.(`${feedFileName(o.instance)} is missing or does not match its recorded sha256; downloading again`);
+    if (prev && !intact)
+      o.log?.(
+        `${feedFileName(o.instance)} is missing or does not match its recorded sha256; downloading again`,
+      );
     if (!o.force && prev && prev.version === latest && prev.query === query && intact) {
       return { changed: false, version: latest, previousVersion: prev.version, file };
     }
@@ -271,4 +363,3 @@ export async function fetchFeed(o: FetchOptions): Promise<FetchResult> {
     sd.release();
   }
 }
-

@@ -10,27 +10,57 @@ import { parseExactJson } from './json.js';
 export const SERVICE_AREA = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
 export const SET_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
-export interface FeedMeta { instance?: string; version?: string }
+export interface FeedMeta {
+  instance?: string;
+  version?: string;
+}
 
 /** Parse a web-service /endpoints response (bare array, or wrapped under .endpoints). */
 export function parseO365Feed(file: InputFile): { sets: EndpointSet[]; meta: FeedMeta } {
   let doc = parseExactJson(file.name, file.text);
   const meta: FeedMeta = {};
-  if (doc && typeof doc === 'object' && !Array.isArray(doc) && Array.isArray((doc as Record<string, unknown>).endpoints)) {
+  if (
+    doc &&
+    typeof doc === 'object' &&
+    !Array.isArray(doc) &&
+    Array.isArray((doc as Record<string, unknown>).endpoints)
+  ) {
     const w = doc as Record<string, unknown>;
     // these reach every header, the report and the plan: validated like any field, never dropped silently
     if (w.instance !== undefined) {
-      if (typeof w.instance !== 'string' || !/^[A-Za-z0-9]{1,32}$/.test(w.instance)) throw new InputError(file.name, 'wrapped feed: field instance must be an instance name such as Worldwide', undefined, undefined, w.instance);
+      if (typeof w.instance !== 'string' || !/^[A-Za-z0-9]{1,32}$/.test(w.instance))
+        throw new InputError(
+          file.name,
+          'wrapped feed: field instance must be an instance name such as Worldwide',
+          undefined,
+          undefined,
+          w.instance,
+        );
       meta.instance = w.instance;
     }
     if (w.version !== undefined) {
-      if (typeof w.version !== 'string' || !/^[0-9]{1,16}$/.test(w.version)) throw new InputError(file.name, 'wrapped feed: field version must be digits such as 2026081400', undefined, undefined, w.version);
+      if (typeof w.version !== 'string' || !/^[0-9]{1,16}$/.test(w.version))
+        throw new InputError(
+          file.name,
+          'wrapped feed: field version must be digits such as 2026081400',
+          undefined,
+          undefined,
+          w.version,
+        );
       meta.version = w.version;
     }
     doc = w.endpoints;
   }
-  if (!Array.isArray(doc)) throw new InputError(file.name, 'expected a JSON array of endpoint sets (or an object with an "endpoints" array)');
-  if (doc.length > INPUT_LIMITS.maxSets) throw new InputError(file.name, `${doc.length} endpoint sets, more than the ${INPUT_LIMITS.maxSets} a feed may hold; refusing it`);
+  if (!Array.isArray(doc))
+    throw new InputError(
+      file.name,
+      'expected a JSON array of endpoint sets (or an object with an "endpoints" array)',
+    );
+  if (doc.length > INPUT_LIMITS.maxSets)
+    throw new InputError(
+      file.name,
+      `${doc.length} endpoint sets, more than the ${INPUT_LIMITS.maxSets} a feed may hold; refusing it`,
+    );
   const seen = new Set<string>();
   const sets = doc.map((rec, i) => {
     const set = parseRecord(file.name, rec, i);
@@ -44,22 +74,46 @@ export function parseO365Feed(file: InputFile): { sets: EndpointSet[]; meta: Fee
 type Rec = Record<string, unknown>;
 
 /** Validate one record; every error names file, set id, field and value. */
-export function parseRecord(fileName: string, rec: unknown, index: number, origin: EndpointSet['origin'] = 'feed'): EndpointSet {
-  if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new InputError(fileName, `record #${index + 1} is not an object`, undefined, undefined, rec);
+export function parseRecord(
+  fileName: string,
+  rec: unknown,
+  index: number,
+  origin: EndpointSet['origin'] = 'feed',
+): EndpointSet {
+  if (!rec || typeof rec !== 'object' || Array.isArray(rec))
+    throw new InputError(
+      fileName,
+      `record #${index + 1} is not an object`,
+      undefined,
+      undefined,
+      rec,
+    );
   const r = rec as Rec;
-  if (r.id === undefined || r.id === null) throw new InputError(fileName, `record #${index + 1} has no id`, undefined, 'id');
+  if (r.id === undefined || r.id === null)
+    throw new InputError(fileName, `record #${index + 1} has no id`, undefined, 'id');
   let id: string;
   if (typeof r.id === 'number' && Number.isSafeInteger(r.id) && r.id >= 0) id = String(r.id);
   else if (typeof r.id === 'string' && SET_ID.test(r.id)) id = r.id;
-  else throw new InputError(fileName, 'id must be a non-negative integer or a name of letters, digits, "_", "." and "-"', undefined, 'id', r.id);
-  const fail = (field: string, what: string, value?: unknown): never => { throw new InputError(fileName, what, id, field, value); };
+  else
+    throw new InputError(
+      fileName,
+      'id must be a non-negative integer or a name of letters, digits, "_", "." and "-"',
+      undefined,
+      'id',
+      r.id,
+    );
+  const fail = (field: string, what: string, value?: unknown): never => {
+    throw new InputError(fileName, what, id, field, value);
+  };
 
   const serviceArea = r.serviceArea;
   if (serviceArea === undefined) fail('serviceArea', 'missing required field');
-  if (typeof serviceArea !== 'string' || !SERVICE_AREA.test(serviceArea)) fail('serviceArea', 'must be a name of letters, digits, spaces, "_", "." or "-"', serviceArea);
+  if (typeof serviceArea !== 'string' || !SERVICE_AREA.test(serviceArea))
+    fail('serviceArea', 'must be a name of letters, digits, spaces, "_", "." or "-"', serviceArea);
   const category = r.category;
   if (category === undefined) fail('category', 'missing required field');
-  if (!CATEGORIES.includes(category as Category)) fail('category', 'must be Optimize, Allow or Default', category);
+  if (!CATEGORIES.includes(category as Category))
+    fail('category', 'must be Optimize, Allow or Default', category);
   const bool = (field: string): boolean => {
     const v = r[field];
     if (v === undefined) return false;
@@ -82,9 +136,19 @@ export function parseRecord(fileName: string, rec: unknown, index: number, origi
     const v = r[field];
     if (v === undefined) return [];
     // YAML sets may give a number, or a list of numbers or "a-b" strings
-    const text = Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? String(x) : x)).join(',') : typeof v === 'number' ? String(v) : v;
-    if (typeof text !== 'string' || (Array.isArray(v) && v.some((x) => typeof x !== 'number' && typeof x !== 'string'))) fail(field, 'must be a port string such as "80,443"', v);
-    try { return parsePortString(text as string); } catch (e) {
+    const text = Array.isArray(v)
+      ? v.map((x) => (typeof x === 'number' ? String(x) : x)).join(',')
+      : typeof v === 'number'
+        ? String(v)
+        : v;
+    if (
+      typeof text !== 'string' ||
+      (Array.isArray(v) && v.some((x) => typeof x !== 'number' && typeof x !== 'string'))
+    )
+      fail(field, 'must be a port string such as "80,443"', v);
+    try {
+      return parsePortString(text as string);
+    } catch (e) {
       if (e instanceof PortSyntaxError) fail(field, e.message, v);
       throw e;
     }
@@ -105,7 +169,9 @@ export function parseRecord(fileName: string, rec: unknown, index: number, origi
   const urls: UrlEntry[] = [];
   for (const v of list('urls')) {
     if (typeof v !== 'string') fail('urls', 'must be a host name string', v);
-    try { urls.push(classifyUrl(v as string)); } catch (e) {
+    try {
+      urls.push(classifyUrl(v as string));
+    } catch (e) {
       if (e instanceof HostnameSyntaxError) fail('urls', e.message, v);
       throw e;
     }
@@ -131,8 +197,12 @@ export function parseRecord(fileName: string, rec: unknown, index: number, origi
 
 /** Deduplicated and in address order: the output never depends on the order the feed lists them in. */
 function dedupe(a: string[]): string[] {
-  const key = (p: string) => { const x = parsePrefix(p); return [BigInt(x.addr), x.len] as const; };
-  return [...new Set(a)].map((p) => [p, key(p)] as const)
+  const key = (p: string) => {
+    const x = parsePrefix(p);
+    return [BigInt(x.addr), x.len] as const;
+  };
+  return [...new Set(a)]
+    .map((p) => [p, key(p)] as const)
     .sort(([, x], [, y]) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] - y[1]))
     .map(([p]) => p);
 }
@@ -143,7 +213,8 @@ function dedupeUrls(a: UrlEntry[]): UrlEntry[] {
 
 /** Compare endpoint-set ids: numbers numerically, then names. */
 export function compareIds(a: string, b: string): number {
-  const na = /^[0-9]+$/.test(a), nb = /^[0-9]+$/.test(b);
+  const na = /^[0-9]+$/.test(a),
+    nb = /^[0-9]+$/.test(b);
   if (na && nb) return Number(a) - Number(b);
   if (na !== nb) return na ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;

@@ -1,5 +1,11 @@
 /** JSON schema of the YAML policy file; unknown keys are errors everywhere. */
-const ports = { oneOf: [{ type: 'string' }, { type: 'integer' }, { type: 'array', items: { oneOf: [{ type: 'integer' }, { type: 'string' }] } }] };
+const ports = {
+  oneOf: [
+    { type: 'string' },
+    { type: 'integer' },
+    { type: 'array', items: { oneOf: [{ type: 'integer' }, { type: 'string' }] } },
+  ],
+};
 const reason = { type: 'string', minLength: 1, maxLength: 500 };
 
 export const POLICY_SCHEMA = {
@@ -38,7 +44,11 @@ export const POLICY_SCHEMA = {
         properties: {
           prefix: { type: 'string' },
           url: { type: 'string' },
-          ids: { type: 'array', minItems: 1, items: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'string' }] } },
+          ids: {
+            type: 'array',
+            minItems: 1,
+            items: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'string' }] },
+          },
           reason,
         },
       },

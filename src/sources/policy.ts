@@ -2,7 +2,13 @@ import { createRequire } from 'node:module';
 import { InputError } from '../errors.js';
 import type { EndpointSet, Finding } from '../model.js';
 import { classifyUrl, HostnameSyntaxError } from '../net/hostname.js';
-import { intersects, intervalsToCidrs, subtractIntervals, toIntervals, type Interval } from '../net/merge.js';
+import {
+  intersects,
+  intervalsToCidrs,
+  subtractIntervals,
+  toIntervals,
+  type Interval,
+} from '../net/merge.js';
 import { canonicalPrefix, PrefixSyntaxError } from '../net/prefix.js';
 import { parseRecord } from './o365json.js';
 import { POLICY_SCHEMA } from './policy-schema.js';
@@ -11,18 +17,35 @@ import { readInput } from './read.js';
 /** Aliases a policy may use: enough for reuse, far from a billion laughs. */
 export const POLICY_LIMITS = { maxAliasCount: 50, maxBytes: 4 << 20 } as const;
 
-export interface Exclude { prefix?: { family: 4 | 6; text: string }; url?: string; ids?: string[]; reason: string; where: string }
-export interface Policy { file: string; sha256: string; endpointSets: EndpointSet[]; exclude: Exclude[] }
+export interface Exclude {
+  prefix?: { family: 4 | 6; text: string };
+  url?: string;
+  ids?: string[];
+  reason: string;
+  where: string;
+}
+export interface Policy {
+  file: string;
+  sha256: string;
+  endpointSets: EndpointSet[];
+  exclude: Exclude[];
+}
 
 const require = createRequire(import.meta.url);
 
 /** Read and validate a policy: YAML syntax, schema (file:line:column), then the feed's own checks. */
 export function loadPolicy(path: string): Policy {
   const f = readInput(path);
-  if (f.bytes.length > POLICY_LIMITS.maxBytes) throw new InputError(f.name, `policy larger than ${POLICY_LIMITS.maxBytes} bytes`);
+  if (f.bytes.length > POLICY_LIMITS.maxBytes)
+    throw new InputError(f.name, `policy larger than ${POLICY_LIMITS.maxBytes} bytes`);
   const YAML = require('yaml') as typeof import('yaml');
   const lc = new YAML.LineCounter();
-  const doc = YAML.parseDocument(f.text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = YAML.parseDocument(f.text, {
+    lineCounter: lc,
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+  });
   const at = (offset: number | undefined) => {
     if (offset === undefined) return f.name;
     const p = lc.linePos(offset);
@@ -33,29 +56,58 @@ export function loadPolicy(path: string): Policy {
     throw new InputError(at(e.pos[0]), `YAML syntax: ${e.message.split('\n')[0]}`);
   }
   let data: unknown;
-  try { data = doc.toJS({ maxAliasCount: POLICY_LIMITS.maxAliasCount }); } catch (e) {
-    throw new InputError(f.name, `YAML: ${(e as Error).message.split('\n')[0]} (at most ${POLICY_LIMITS.maxAliasCount} aliases)`);
+  try {
+    data = doc.toJS({ maxAliasCount: POLICY_LIMITS.maxAliasCount });
+  } catch (e) {
+    throw new InputError(
+      f.name,
+      `YAML: ${(e as Error).message.split('\n')[0]} (at most ${POLICY_LIMITS.maxAliasCount} aliases)`,
+    );
   }
   if (data === null || data === undefined) data = {};
   const Ajv = require('ajv') as typeof import('ajv').default;
-  const validate = new Ajv({ allErrors: false, strict: true, strictRequired: false }).compile(POLICY_SCHEMA);
+  const validate = new Ajv({ allErrors: false, strict: true, strictRequired: false }).compile(
+    POLICY_SCHEMA,
+  );
   const nodeAt = (path: (string | number)[]) => {
     const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
     return node?.range?.[0];
   };
   if (!validate(data)) {
     const err = validate.errors![0];
-    const path = err.instancePath.split('/').slice(1).map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const path = err.instancePath
+      .split('/')
+      .slice(1)
+      .map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
     const extra = (err.params as { additionalProperty?: string }).additionalProperty;
     const keyAt = (parent: (string | number)[], key: string) => {
-      const map = (parent.length ? doc.getIn(parent, true) : doc.contents) as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | null;
+      const map = (parent.length ? doc.getIn(parent, true) : doc.contents) as {
+        items?: { key?: { value?: unknown; range?: [number, number, number] } }[];
+      } | null;
       return map?.items?.find((pair) => pair.key?.value === key)?.key?.range?.[0];
     };
     const where = at(extra ? keyAt(path, extra) : nodeAt(path));
-    const what = extra ? `unknown key ${JSON.stringify(extra)}` : err.keyword === 'oneOf' && path.includes('exclude') ? 'give exactly one of prefix or url' : err.message ?? 'invalid';
-    throw new InputError(where, `${path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') + ': ' : ''}${what}`);
+    const what = extra
+      ? `unknown key ${JSON.stringify(extra)}`
+      : err.keyword === 'oneOf' && path.includes('exclude')
+        ? 'give exactly one of prefix or url'
+        : (err.message ?? 'invalid');
+    throw new InputError(
+      where,
+      `${
+        path.length
+          ? path
+              .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+              .join('')
+              .replace(/^\./, '') + ': '
+          : ''
+      }${what}`,
+    );
   }
-  const d = data as { endpointSets?: Record<string, unknown>[]; exclude?: { prefix?: string; url?: string; ids?: (string | number)[]; reason: string }[] };
+  const d = data as {
+    endpointSets?: Record<string, unknown>[];
+    exclude?: { prefix?: string; url?: string; ids?: (string | number)[]; reason: string }[];
+  };
   // the feed's own checks, with errors located at the set's line
   const endpointSets = (d.endpointSets ?? []).map((rec, i) => {
     const s = parseRecord(at(nodeAt(['endpointSets', i])), rec, i, 'policy');
@@ -70,7 +122,14 @@ export function loadPolicy(path: string): Policy {
       if (x.prefix !== undefined) out.prefix = canonicalPrefix(x.prefix) as Exclude['prefix'];
       if (x.url !== undefined) out.url = classifyUrl(x.url).host;
     } catch (e) {
-      if (e instanceof PrefixSyntaxError || e instanceof HostnameSyntaxError) throw new InputError(where, `exclude[${i}].${x.prefix !== undefined ? 'prefix' : 'url'}: ${e.message}`, undefined, undefined, x.prefix ?? x.url);
+      if (e instanceof PrefixSyntaxError || e instanceof HostnameSyntaxError)
+        throw new InputError(
+          where,
+          `exclude[${i}].${x.prefix !== undefined ? 'prefix' : 'url'}: ${e.message}`,
+          undefined,
+          undefined,
+          x.prefix ?? x.url,
+        );
       throw e;
     }
     return out;
@@ -90,25 +149,37 @@ export function urlCovered(pattern: string, host: string): boolean {
  * Add the policy's own sets (an id clash is an error) and apply its excludes to the feed's sets.
  * Every change is a finding with its reason; an exclude that matched nothing is one too.
  */
-export function applyPolicy(sets: EndpointSet[], p: Policy): { sets: EndpointSet[]; findings: Finding[] } {
+export function applyPolicy(
+  sets: EndpointSet[],
+  p: Policy,
+): { sets: EndpointSet[]; findings: Finding[] } {
   const findings: Finding[] = [];
   const ids = new Set(sets.map((s) => s.id));
   for (const s of p.endpointSets) {
-    if (ids.has(s.id)) throw new InputError(p.file, `id clashes with an existing endpoint set`, s.id, 'id', s.id);
+    if (ids.has(s.id))
+      throw new InputError(p.file, `id clashes with an existing endpoint set`, s.id, 'id', s.id);
     ids.add(s.id);
-    findings.push({ kind: 'override', setIds: [s.id], entry: `added set ${s.id}`, detail: `policy ${p.file}: ${s.reason}` });
+    findings.push({
+      kind: 'override',
+      setIds: [s.id],
+      entry: `added set ${s.id}`,
+      detail: `policy ${p.file}: ${s.reason}`,
+    });
   }
   // excludes work on prefix strings: a bulk prefix list is written out first (merged, same addresses)
   let out = sets.map((s) => {
-    const ips = s.bulk && p.exclude.some((x) => x.prefix)
-      ? { v4: [...s.ips.v4, ...s.bulk.v4.merged()], v6: [...s.ips.v6, ...s.bulk.v6.merged()] }
-      : { v4: [...s.ips.v4], v6: [...s.ips.v6] };
+    const ips =
+      s.bulk && p.exclude.some((x) => x.prefix)
+        ? { v4: [...s.ips.v4, ...s.bulk.v4.merged()], v6: [...s.ips.v6, ...s.bulk.v6.merged()] }
+        : { v4: [...s.ips.v4], v6: [...s.ips.v6] };
     const copy: EndpointSet = { ...s, ips, urls: [...s.urls] };
     if (s.bulk && p.exclude.some((x) => x.prefix)) delete copy.bulk;
     return copy;
   });
   for (const x of p.exclude) {
-    for (const id of x.ids ?? []) if (!ids.has(id)) throw new InputError(x.where, `exclude names endpoint set ${id}, which does not exist`);
+    for (const id of x.ids ?? [])
+      if (!ids.has(id))
+        throw new InputError(x.where, `exclude names endpoint set ${id}, which does not exist`);
     const hit: string[] = [];
     out = out.map((s) => {
       if (s.origin === 'policy' || (x.ids && !x.ids.includes(s.id))) return s;
@@ -120,16 +191,33 @@ export function applyPolicy(sets: EndpointSet[], p: Policy): { sets: EndpointSet
         if (!list.length || !intersects(have, cut)) return s;
         const left = intervalsToCidrs(fam, subtractIntervals(have, cut));
         hit.push(s.id);
-        findings.push({ kind: 'excluded', setIds: [s.id], entry: x.prefix.text, detail: `policy ${p.file}: ${x.reason} (${list.length} prefixes became ${left.length})` });
+        findings.push({
+          kind: 'excluded',
+          setIds: [s.id],
+          entry: x.prefix.text,
+          detail: `policy ${p.file}: ${x.reason} (${list.length} prefixes became ${left.length})`,
+        });
         return { ...s, ips: fam === 4 ? { v4: left, v6: s.ips.v6 } : { v4: s.ips.v4, v6: left } };
       }
       const removed = s.urls.filter((u) => urlCovered(x.url!, u.host));
       if (!removed.length) return s;
       hit.push(s.id);
-      for (const u of removed) findings.push({ kind: 'excluded', setIds: [s.id], entry: u.host, detail: `policy ${p.file}: ${x.reason}` });
+      for (const u of removed)
+        findings.push({
+          kind: 'excluded',
+          setIds: [s.id],
+          entry: u.host,
+          detail: `policy ${p.file}: ${x.reason}`,
+        });
       return { ...s, urls: s.urls.filter((u) => !urlCovered(x.url!, u.host)) };
     });
-    if (!hit.length) findings.push({ kind: 'unmatched-exclude', entry: x.prefix?.text ?? x.url, setIds: x.ids, detail: `policy ${p.file}: exclude matched nothing (${x.reason})` });
+    if (!hit.length)
+      findings.push({
+        kind: 'unmatched-exclude',
+        entry: x.prefix?.text ?? x.url,
+        setIds: x.ids,
+        detail: `policy ${p.file}: exclude matched nothing (${x.reason})`,
+      });
   }
   return { sets: [...out, ...p.endpointSets], findings };
 }

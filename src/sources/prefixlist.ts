@@ -9,12 +9,25 @@ import { addV6Text, V6Accumulator } from '../net/v6bulk.js';
 import { parsePrefix, PrefixSyntaxError } from '../net/prefix.js';
 import type { PortRange } from '../net/ports.js';
 
-export interface PrefixListOptions { tcpPorts: PortRange[]; udpPorts: PortRange[]; onProgress?: (done: number, total: number) => void }
+export interface PrefixListOptions {
+  tcpPorts: PortRange[];
+  udpPorts: PortRange[];
+  onProgress?: (done: number, total: number) => void;
+}
 
 /** Prefixes read in bulk, straight into typed arrays (IPv4 bounds as 32-bit patterns, IPv6 as four words). */
-export interface PrefixBulk { v4: V4Accumulator; v6: V6Accumulator }
+export interface PrefixBulk {
+  v4: V4Accumulator;
+  v6: V6Accumulator;
+}
 
-const SLASH = 47, DOT = 46, HASH = 35, NL = 10, CR = 13, SP = 32, TAB = 9;
+const SLASH = 47,
+  DOT = 46,
+  HASH = 35,
+  NL = 10,
+  CR = 13,
+  SP = 32,
+  TAB = 9;
 
 /** Bytes read at a time: the reader keeps one buffer this size (hot in cache, no fresh pages). */
 export const READ_CHUNK = 256 * 1024;
@@ -31,7 +44,10 @@ export class PrefixListReader {
   private started = false;
 
   /** `sizeHint`: the input's size in bytes, if known (reserves room for its lines). */
-  constructor(private readonly name: string, sizeHint = 0) {
+  constructor(
+    private readonly name: string,
+    sizeHint = 0,
+  ) {
     // a canonical line takes at least 8 bytes ("0.0.0.0\n"): room for every line read fast
     this.v4 = new V4Accumulator(Math.max(1024, (sizeHint >>> 3) + 1));
   }
@@ -44,7 +60,8 @@ export class PrefixListReader {
     const { v4, v6, name } = this;
     // the fast reader stops at the last newline, so it never reads past the buffer
     const fastEnd = n > 0 ? buf.lastIndexOf(NL, n - 1) + 1 : 0;
-    if (!last && fastEnd !== n) throw new Error('PrefixListReader.feed: a chunk must end with a newline');
+    if (!last && fastEnd !== n)
+      throw new Error('PrefixListReader.feed: a chunk must end with a newline');
     let i = 0;
     if (!this.started) {
       this.started = true;
@@ -64,15 +81,32 @@ export class PrefixListReader {
       }
       const lineNo = ++this.lineNo;
       const lineStart = i;
-      let addr = 0, part = 0, digits = 0, dots = 0, len = -1, lenDigits = 0;
-      let content = false, slow = false, comment = false, trailing = false;
+      let addr = 0,
+        part = 0,
+        digits = 0,
+        dots = 0,
+        len = -1,
+        lenDigits = 0;
+      let content = false,
+        slow = false,
+        comment = false,
+        trailing = false;
       for (; i < n; i++) {
         const c = buf[i];
         if (c === NL) break;
         if (comment) continue;
-        if (c === HASH) { comment = true; continue; }
-        if (c === SP || c === TAB || c === CR) { if (content) trailing = true; continue; }
-        if (trailing) { slow = true; continue; } // text after blanks: let the strict parser name it
+        if (c === HASH) {
+          comment = true;
+          continue;
+        }
+        if (c === SP || c === TAB || c === CR) {
+          if (content) trailing = true;
+          continue;
+        }
+        if (trailing) {
+          slow = true;
+          continue;
+        } // text after blanks: let the strict parser name it
         content = true;
         if (slow) continue;
         if (c >= 48 && c <= 57) {
@@ -85,7 +119,9 @@ export class PrefixListReader {
           }
         } else if (c === DOT && len < 0) {
           if (digits === 0 || part > 255 || ++dots > 3) slow = true;
-          addr = addr * 256 + part; part = 0; digits = 0;
+          addr = addr * 256 + part;
+          part = 0;
+          digits = 0;
         } else if (c === SLASH && len < 0) {
           len = 0;
         } else slow = true;
@@ -93,7 +129,13 @@ export class PrefixListReader {
       const lineEnd = i;
       i++; // past the newline
       if (!content) continue;
-      if (!slow && dots === 3 && digits > 0 && part <= 255 && (len < 0 || (lenDigits > 0 && len <= 32))) {
+      if (
+        !slow &&
+        dots === 3 &&
+        digits > 0 &&
+        part <= 255 &&
+        (len < 0 || (lenDigits > 0 && len <= 32))
+      ) {
         addr = addr * 256 + part;
         const size = 2 ** (32 - (len < 0 ? 32 : len));
         if (addr % size === 0) {
@@ -109,10 +151,12 @@ export class PrefixListReader {
       try {
         // not a plain IPv6 prefix: the strict parser accepts the rest (an embedded IPv4 part) or names the problem
         const p = parsePrefix(text, true);
-        if (p.family === 4) throw new PrefixSyntaxError('not a strict four-part decimal IPv4 address');
+        if (p.family === 4)
+          throw new PrefixSyntaxError('not a strict four-part decimal IPv4 address');
         v6.addRange(p.addr, p.addr + (1n << BigInt(128 - p.len)) - 1n);
       } catch (err) {
-        if (err instanceof PrefixSyntaxError) throw new InputError(`${name}:${lineNo}`, err.message, undefined, undefined, text);
+        if (err instanceof PrefixSyntaxError)
+          throw new InputError(`${name}:${lineNo}`, err.message, undefined, undefined, text);
         throw err;
       }
     }
@@ -122,8 +166,17 @@ export class PrefixListReader {
   endpointSet(opts: PrefixListOptions): EndpointSet {
     const addressOnly = opts.tcpPorts.length === 0 && opts.udpPorts.length === 0;
     return {
-      id: 'prefixes', serviceArea: 'PrefixList', category: 'Allow', required: true, expressRoute: false,
-      tcpPorts: opts.tcpPorts, udpPorts: opts.udpPorts, addressOnly, ips: { v4: [], v6: [] }, urls: [], origin: 'prefixes',
+      id: 'prefixes',
+      serviceArea: 'PrefixList',
+      category: 'Allow',
+      required: true,
+      expressRoute: false,
+      tcpPorts: opts.tcpPorts,
+      udpPorts: opts.udpPorts,
+      addressOnly,
+      ips: { v4: [], v6: [] },
+      urls: [],
+      origin: 'prefixes',
       bulk: { v4: this.v4, v6: this.v6 },
     };
   }
@@ -141,22 +194,43 @@ export function parsePrefixList(name: string, buf: Buffer, opts: PrefixListOptio
  * A prefix list read from a file in chunks into one reused buffer, hashed as it is read: the
  * file is never held whole (a million lines are 16 MB of fresh pages otherwise).
  */
-export function readPrefixListFile(path: string, opts: PrefixListOptions): { set: EndpointSet; name: string; sha256: string } {
+export function readPrefixListFile(
+  path: string,
+  opts: PrefixListOptions,
+): { set: EndpointSet; name: string; sha256: string } {
   const name = basename(path);
-  const fail = (e: unknown): never => { throw new InputError(name, `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`); };
+  const fail = (e: unknown): never => {
+    throw new InputError(
+      name,
+      `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  };
   let fd = -1;
   fd = openRegularFile(path, name);
   try {
     let size = 0;
-    try { size = fstatSync(fd).size; } catch (e) { fail(e); }
+    try {
+      size = fstatSync(fd).size;
+    } catch (e) {
+      fail(e);
+    }
     const hash = createHash('sha256');
     const reader = new PrefixListReader(name, size);
     let buf = Buffer.allocUnsafe(READ_CHUNK);
-    let have = 0, done = 0;
+    let have = 0,
+      done = 0;
     for (;;) {
-      if (have === buf.length) { const nb = Buffer.allocUnsafe(buf.length * 2); buf.copy(nb, 0, 0, have); buf = nb; } // a line longer than the buffer
+      if (have === buf.length) {
+        const nb = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(nb, 0, 0, have);
+        buf = nb;
+      } // a line longer than the buffer
       let got = 0;
-      try { got = readSync(fd, buf, have, buf.length - have, null); } catch (e) { fail(e); }
+      try {
+        got = readSync(fd, buf, have, buf.length - have, null);
+      } catch (e) {
+        fail(e);
+      }
       if (got > 0) hash.update(buf.subarray(have, have + got));
       have += got;
       const last = got === 0;
@@ -185,30 +259,87 @@ const fastRun = { k: 0, stopped: false };
  * keeps it unboxed); end must follow a newline so that no read passes it. Returns the index of
  * the next unread line; fastRun.k is the next free slot.
  */
-function fastV4Lines(b: Uint8Array, i: number, end: number, starts: Int32Array, ends: Int32Array, k: number, kStop: number): number {
+function fastV4Lines(
+  b: Uint8Array,
+  i: number,
+  end: number,
+  starts: Int32Array,
+  ends: Int32Array,
+  k: number,
+  kStop: number,
+): number {
   fastRun.stopped = true;
   line: while (i < end) {
-    if (k === kStop) { fastRun.stopped = false; break; }
+    if (k === kStop) {
+      fastRun.stopped = false;
+      break;
+    }
     // four octets, unrolled (about 10% faster than a loop): digits, no leading zero, <= 255
-    let p = i, c = b[p], v = 0, addr = 0;
+    let p = i,
+      c = b[p],
+      v = 0,
+      addr = 0;
     if (!(c >= 48 && c <= 57)) break line;
-    v = c - 48; c = b[++p];
-    if (c >= 48 && c <= 57) { if (v === 0) break line; v = v * 10 + c - 48; c = b[++p]; if (c >= 48 && c <= 57) { v = v * 10 + c - 48; if (v > 255) break line; c = b[++p]; } }
+    v = c - 48;
+    c = b[++p];
+    if (c >= 48 && c <= 57) {
+      if (v === 0) break line;
+      v = v * 10 + c - 48;
+      c = b[++p];
+      if (c >= 48 && c <= 57) {
+        v = v * 10 + c - 48;
+        if (v > 255) break line;
+        c = b[++p];
+      }
+    }
     if (c !== DOT) break line;
-    addr = v; c = b[++p];
+    addr = v;
+    c = b[++p];
     if (!(c >= 48 && c <= 57)) break line;
-    v = c - 48; c = b[++p];
-    if (c >= 48 && c <= 57) { if (v === 0) break line; v = v * 10 + c - 48; c = b[++p]; if (c >= 48 && c <= 57) { v = v * 10 + c - 48; if (v > 255) break line; c = b[++p]; } }
+    v = c - 48;
+    c = b[++p];
+    if (c >= 48 && c <= 57) {
+      if (v === 0) break line;
+      v = v * 10 + c - 48;
+      c = b[++p];
+      if (c >= 48 && c <= 57) {
+        v = v * 10 + c - 48;
+        if (v > 255) break line;
+        c = b[++p];
+      }
+    }
     if (c !== DOT) break line;
-    addr = (addr << 8) | v; c = b[++p];
+    addr = (addr << 8) | v;
+    c = b[++p];
     if (!(c >= 48 && c <= 57)) break line;
-    v = c - 48; c = b[++p];
-    if (c >= 48 && c <= 57) { if (v === 0) break line; v = v * 10 + c - 48; c = b[++p]; if (c >= 48 && c <= 57) { v = v * 10 + c - 48; if (v > 255) break line; c = b[++p]; } }
+    v = c - 48;
+    c = b[++p];
+    if (c >= 48 && c <= 57) {
+      if (v === 0) break line;
+      v = v * 10 + c - 48;
+      c = b[++p];
+      if (c >= 48 && c <= 57) {
+        v = v * 10 + c - 48;
+        if (v > 255) break line;
+        c = b[++p];
+      }
+    }
     if (c !== DOT) break line;
-    addr = (addr << 8) | v; c = b[++p];
+    addr = (addr << 8) | v;
+    c = b[++p];
     if (!(c >= 48 && c <= 57)) break line;
-    v = c - 48; c = b[++p];
-    if (c >= 48 && c <= 57) { if (v === 0) break line; v = v * 10 + c - 48; c = b[++p]; if (c >= 48 && c <= 57) { v = v * 10 + c - 48; if (v > 255) break line; c = b[++p]; } }
+    v = c - 48;
+    c = b[++p];
+    if (c >= 48 && c <= 57) {
+      if (v === 0) break line;
+      v = v * 10 + c - 48;
+      c = b[++p];
+      if (c >= 48 && c <= 57) {
+        v = v * 10 + c - 48;
+        if (v > 255) break line;
+        c = b[++p];
+      }
+    }
     addr = (addr << 8) | v;
     let mask = 0;
     if (c === SLASH) {

@@ -3,7 +3,13 @@ import { closeSync, fstatSync, openSync, readSync, constants } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 
-export interface InputFile { name: string; path: string; text: string; sha256: string; bytes: Buffer }
+export interface InputFile {
+  name: string;
+  path: string;
+  text: string;
+  sha256: string;
+  bytes: Buffer;
+}
 
 /** Bounds on every input: a FIFO, a device or an endless stream is refused or cut off with an error. */
 export const INPUT_LIMITS = {
@@ -28,8 +34,14 @@ function readBounded(fd: number, name: string, max: number): Buffer {
       n = readSync(fd, buf, 0, buf.length, null);
     } catch (e) {
       // a non-blocking stdin: wait for data
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { sleepSync(5); continue; }
-      throw new InputError(name, `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        sleepSync(5);
+        continue;
+      }
+      throw new InputError(
+        name,
+        `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
     if (n === 0) break;
     total += n;
@@ -48,12 +60,18 @@ export function openRegularFile(path: string, name: string): number {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new InputError(name, `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new InputError(
+      name,
+      `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   const st = fstatSync(fd);
   if (!st.isFile()) {
     closeSync(fd);
-    throw new InputError(name, `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isDirectory() ? 'a directory' : 'a special file'}); give a file, or - for standard input`);
+    throw new InputError(
+      name,
+      `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isDirectory() ? 'a directory' : 'a special file'}); give a file, or - for standard input`,
+    );
   }
   return fd;
 }

@@ -40,26 +40,41 @@ export const STATE_SCHEMA = {
   additionalProperties: false,
   required: ['clientRequestId', 'instances'],
   properties: {
-    clientRequestId: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+    clientRequestId: {
+      type: 'string',
+      pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$',
+    },
     instances: {
       type: 'object',
       additionalProperties: false,
-      properties: Object.fromEntries(INSTANCES.map((i) => [i, {
-        type: 'object',
-        additionalProperties: false,
-        required: ['version', 'sha256', 'query'],
-        properties: {
-          version,
-          sha256: hex64,
-          query: { type: 'string', pattern: '^[A-Za-z0-9=&%._-]{0,600}$' },
-          unchanged: { type: 'object', additionalProperties: false, required: ['version', 'report'], properties: { version, report: hex64 } },
-        },
-      }])),
+      properties: Object.fromEntries(
+        INSTANCES.map((i) => [
+          i,
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['version', 'sha256', 'query'],
+            properties: {
+              version,
+              sha256: hex64,
+              query: { type: 'string', pattern: '^[A-Za-z0-9=&%._-]{0,600}$' },
+              unchanged: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['version', 'report'],
+                properties: { version, report: hex64 },
+              },
+            },
+          },
+        ]),
+      ),
     },
   },
 } as const;
 
-let validate: ((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | undefined;
+let validate:
+  | (((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null })
+  | undefined;
 
 /** An open state directory: its lock is held until release(). */
 export interface StateDir {
@@ -81,7 +96,9 @@ export function parseState(path: string): FetchState {
   try {
     doc = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
-    throw new StateError(`${path} is not valid JSON; fix or remove it (the next fetch downloads again)`);
+    throw new StateError(
+      `${path} is not valid JSON; fix or remove it (the next fetch downloads again)`,
+    );
   }
   if (!validate) {
     const Ajv = createRequire(import.meta.url)('ajv') as typeof import('ajv').default;
@@ -89,7 +106,9 @@ export function parseState(path: string): FetchState {
   }
   if (!validate(doc)) {
     const e = validate.errors?.[0];
-    throw new StateError(`${path} is not an m365fw state file (${terminalText(`${e?.instancePath || '/'} ${e?.message ?? 'invalid'}`, 200)}); fix or remove it`);
+    throw new StateError(
+      `${path} is not an m365fw state file (${terminalText(`${e?.instancePath || '/'} ${e?.message ?? 'invalid'}`, 200)}); fix or remove it`,
+    );
   }
   return doc as FetchState;
 }
@@ -99,7 +118,9 @@ export function openStateDir(dir: string): StateDir {
   const lock = openOutputDir(dir, 'state directory');
   try {
     const path = join(dir, STATE_FILE);
-    const state: FetchState = existsSync(path) ? parseState(path) : { clientRequestId: randomUUID(), instances: {} };
+    const state: FetchState = existsSync(path)
+      ? parseState(path)
+      : { clientRequestId: randomUUID(), instances: {} };
     const sd: StateDir = {
       dir,
       state,
@@ -114,9 +135,15 @@ export function openStateDir(dir: string): StateDir {
       save(files = []) {
         const sorted = {
           clientRequestId: state.clientRequestId,
-          instances: Object.fromEntries(Object.entries(state.instances).sort(([a], [b]) => (a < b ? -1 : 1))),
+          instances: Object.fromEntries(
+            Object.entries(state.instances).sort(([a], [b]) => (a < b ? -1 : 1)),
+          ),
         };
-        writeArtifactsAtomically(dir, [...files, { path: STATE_FILE, content: JSON.stringify(sorted, null, 2) + '\n' }], { locked: true });
+        writeArtifactsAtomically(
+          dir,
+          [...files, { path: STATE_FILE, content: JSON.stringify(sorted, null, 2) + '\n' }],
+          { locked: true },
+        );
       },
       release: () => lock.release(),
     };

@@ -19,44 +19,99 @@ export const NSG_FILE = 'azure-nsg.json';
 export const NSG_API_VERSION = '2025-07-01';
 const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
 /** A service tag (VirtualNetwork, Internet, AzureCloud.WestEurope) or a CIDR prefix. */
-const ENDPOINT = /^(?:[A-Za-z][A-Za-z0-9.]{0,79}|\*|[0-9.]+\/[0-9]{1,2}|[0-9A-Fa-f:]+\/[0-9]{1,3})$/;
+const ENDPOINT =
+  /^(?:[A-Za-z][A-Za-z0-9.]{0,79}|\*|[0-9.]+\/[0-9]{1,2}|[0-9A-Fa-f:]+\/[0-9]{1,3})$/;
 
-export interface NsgOptions { name: string; priorityStart: number; priorityStep: number; source: string; direction: 'Outbound' | 'Inbound'; deny?: 'internet' | 'all'; /** --nsg-source as prefixes, per family (else `source` is a service tag) */ sources?: Partial<Record<4 | 6, string>> }
+export interface NsgOptions {
+  name: string;
+  priorityStart: number;
+  priorityStep: number;
+  source: string;
+  direction: 'Outbound' | 'Inbound';
+  deny?: 'internet' | 'all';
+  /** --nsg-source as prefixes, per family (else `source` is a service tag) */ sources?: Partial<
+    Record<4 | 6, string>
+  >;
+}
 
 export function nsgOptions(o: Record<string, unknown>): NsgOptions {
   const name = String(o.nsgName ?? 'm365-egress');
-  if (!NAME.test(name)) throw new TargetLimitError('azure-nsg', `--nsg-name ${JSON.stringify(name)}: 1-80 letters, digits, "_", "." or "-", starting with a letter or digit`);
+  if (!NAME.test(name))
+    throw new TargetLimitError(
+      'azure-nsg',
+      `--nsg-name ${JSON.stringify(name)}: 1-80 letters, digits, "_", "." or "-", starting with a letter or digit`,
+    );
   const strict = <T>(f: () => T): T => {
-    try { return f(); } catch (e) { if (e instanceof ValueError) throw new TargetLimitError('azure-nsg', e.message); throw e; }
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ValueError) throw new TargetLimitError('azure-nsg', e.message);
+      throw e;
+    }
   };
-  const priorityStart = strict(() => parseCount('--nsg-priority-start', o.nsgPriorityStart ?? '100', NSG_LIMITS.priorityMin, NSG_LIMITS.priorityMax));
-  const priorityStep = strict(() => parseCount('--nsg-priority-step', o.nsgPriorityStep ?? '1', 1, 100));
+  const priorityStart = strict(() =>
+    parseCount(
+      '--nsg-priority-start',
+      o.nsgPriorityStart ?? '100',
+      NSG_LIMITS.priorityMin,
+      NSG_LIMITS.priorityMax,
+    ),
+  );
+  const priorityStep = strict(() =>
+    parseCount('--nsg-priority-step', o.nsgPriorityStep ?? '1', 1, 100),
+  );
   // a service tag serves both families; prefixes: at most one per family (an NSG rule holds one family)
   const sources: Partial<Record<4 | 6, string>> = {};
   let tag: string | undefined;
   for (const item of String(o.nsgSource ?? 'VirtualNetwork').split(',')) {
     if (looksLikeAddress(item)) {
       const p = strict(() => parseCidr('--nsg-source', item));
-      if (sources[p.family]) throw new TargetLimitError('azure-nsg', `--nsg-source: two IPv${p.family} prefixes; give at most one per family`);
+      if (sources[p.family])
+        throw new TargetLimitError(
+          'azure-nsg',
+          `--nsg-source: two IPv${p.family} prefixes; give at most one per family`,
+        );
       sources[p.family] = p.text;
     } else if (ENDPOINT.test(item) && tag === undefined) tag = item;
-    else throw new TargetLimitError('azure-nsg', `--nsg-source ${JSON.stringify(item)}: a service tag such as VirtualNetwork or a CIDR prefix (one per family, comma-separated)`);
+    else
+      throw new TargetLimitError(
+        'azure-nsg',
+        `--nsg-source ${JSON.stringify(item)}: a service tag such as VirtualNetwork or a CIDR prefix (one per family, comma-separated)`,
+      );
   }
-  if (tag && (sources[4] || sources[6])) throw new TargetLimitError('azure-nsg', '--nsg-source: a service tag or prefixes, not both');
+  if (tag && (sources[4] || sources[6]))
+    throw new TargetLimitError('azure-nsg', '--nsg-source: a service tag or prefixes, not both');
   const source = tag ?? '';
   const direction = o.nsgDirection === 'Inbound' ? 'Inbound' : 'Outbound';
   const deny = o.nsgDeny === undefined ? undefined : String(o.nsgDeny);
-  if (deny !== undefined && deny !== 'internet' && deny !== 'all') throw new TargetLimitError('azure-nsg', `--nsg-deny ${JSON.stringify(deny)}: internet or all`);
-  return { name, priorityStart, priorityStep, source, direction, ...(tag ? {} : { sources }), ...(deny ? { deny } : {}) };
+  if (deny !== undefined && deny !== 'internet' && deny !== 'all')
+    throw new TargetLimitError('azure-nsg', `--nsg-deny ${JSON.stringify(deny)}: internet or all`);
+  return {
+    name,
+    priorityStart,
+    priorityStep,
+    source,
+    direction,
+    ...(tag ? {} : { sources }),
+    ...(deny ? { deny } : {}),
+  };
 }
 
 export interface NsgRule {
   name: string;
   properties: {
-    description: string; protocol: 'Tcp' | 'Udp' | '*'; access: 'Allow' | 'Deny'; priority: number; direction: 'Outbound' | 'Inbound';
-    sourceAddressPrefix?: string; sourceAddressPrefixes?: string[]; sourcePortRange: '*';
-    destinationAddressPrefix?: string; destinationAddressPrefixes?: string[];
-    destinationPortRange?: string; destinationPortRanges?: string[];
+    description: string;
+    protocol: 'Tcp' | 'Udp' | '*';
+    access: 'Allow' | 'Deny';
+    priority: number;
+    direction: 'Outbound' | 'Inbound';
+    sourceAddressPrefix?: string;
+    sourceAddressPrefixes?: string[];
+    sourcePortRange: '*';
+    destinationAddressPrefix?: string;
+    destinationAddressPrefixes?: string[];
+    destinationPortRange?: string;
+    destinationPortRanges?: string[];
   };
 }
 
@@ -77,9 +132,15 @@ export function nsgRules(rules: Rule[], o: NsgOptions): NsgRule[] {
     };
     // Outbound: from --nsg-source to the feed's prefixes; Inbound: the other way round
     const local = o.sources?.[r.family] ?? o.source;
-    if (o.direction === 'Outbound') { props.sourceAddressPrefix = local; props.destinationAddressPrefixes = remote; }
-    else { props.sourceAddressPrefixes = remote; props.destinationAddressPrefix = local; }
-    if (ports) props.destinationPortRanges = ports; else props.destinationPortRange = '*';
+    if (o.direction === 'Outbound') {
+      props.sourceAddressPrefix = local;
+      props.destinationAddressPrefixes = remote;
+    } else {
+      props.sourceAddressPrefixes = remote;
+      props.destinationAddressPrefix = local;
+    }
+    if (ports) props.destinationPortRanges = ports;
+    else props.destinationPortRange = '*';
     return { name: `m365_${r.key}`, properties: props };
   });
 }
@@ -92,7 +153,9 @@ export function nsgRules(rules: Rule[], o: NsgOptions): NsgRule[] {
 export function denyRules(o: NsgOptions, families: (4 | 6)[]): NsgRule[] {
   if (!o.deny) return [];
   const remote = o.deny === 'all' ? '*' : 'Internet';
-  const locals: [string, string][] = o.sources ? families.filter((f) => o.sources![f]).map((f) => [`_v${f}`, o.sources![f]!]) : [['', o.source]];
+  const locals: [string, string][] = o.sources
+    ? families.filter((f) => o.sources![f]).map((f) => [`_v${f}`, o.sources![f]!])
+    : [['', o.source]];
   return locals.map(([suffix, local], i) => {
     const props: NsgRule['properties'] = {
       description: `m365fw: deny every other ${o.direction.toLowerCase()} flow ${o.direction === 'Outbound' ? 'to' : 'from'} ${remote === '*' ? 'anywhere' : 'the Internet'}`,
@@ -103,36 +166,65 @@ export function denyRules(o: NsgOptions, families: (4 | 6)[]): NsgRule[] {
       sourcePortRange: '*',
       destinationPortRange: '*',
     };
-    if (o.direction === 'Outbound') { props.sourceAddressPrefix = local; props.destinationAddressPrefix = remote; }
-    else { props.sourceAddressPrefix = remote; props.destinationAddressPrefix = local; }
+    if (o.direction === 'Outbound') {
+      props.sourceAddressPrefix = local;
+      props.destinationAddressPrefix = remote;
+    } else {
+      props.sourceAddressPrefix = remote;
+      props.destinationAddressPrefix = local;
+    }
     return { name: `m365_deny_${o.deny}${suffix}`, properties: props };
   });
 }
 
 /** Fail loudly, saying by how much and what to do, when the model exceeds an NSG budget. */
 export function checkBudgets(rules: NsgRule[], o: NsgOptions): void {
-  const fail = (m: string) => { throw new TargetLimitError('azure-nsg', `${m}; narrow the input with --service-areas, --categories, --required-only or --no-ipv6, or split it across several NSGs`); };
-  if (rules.length > NSG_LIMITS.rulesPerNsg) fail(`${rules.length} rules exceed the ${NSG_LIMITS.rulesPerNsg} rules an NSG holds by ${rules.length - NSG_LIMITS.rulesPerNsg}`);
-  const count = (f: (p: NsgRule['properties']) => number) => rules.reduce((n, r) => n + f(r.properties), 0);
+  const fail = (m: string) => {
+    throw new TargetLimitError(
+      'azure-nsg',
+      `${m}; narrow the input with --service-areas, --categories, --required-only or --no-ipv6, or split it across several NSGs`,
+    );
+  };
+  if (rules.length > NSG_LIMITS.rulesPerNsg)
+    fail(
+      `${rules.length} rules exceed the ${NSG_LIMITS.rulesPerNsg} rules an NSG holds by ${rules.length - NSG_LIMITS.rulesPerNsg}`,
+    );
+  const count = (f: (p: NsgRule['properties']) => number) =>
+    rules.reduce((n, r) => n + f(r.properties), 0);
   const dst = count((p) => p.destinationAddressPrefixes?.length ?? 1);
   const src = count((p) => p.sourceAddressPrefixes?.length ?? 1);
-  if (dst > NSG_LIMITS.destinationPrefixesPerNsg) fail(`${dst} destination prefixes exceed the ${NSG_LIMITS.destinationPrefixesPerNsg} an NSG holds by ${dst - NSG_LIMITS.destinationPrefixesPerNsg} (already merged losslessly)`);
-  if (src > NSG_LIMITS.sourcePrefixesPerNsg) fail(`${src} source prefixes exceed the ${NSG_LIMITS.sourcePrefixesPerNsg} an NSG holds by ${src - NSG_LIMITS.sourcePrefixesPerNsg} (already merged losslessly)`);
+  if (dst > NSG_LIMITS.destinationPrefixesPerNsg)
+    fail(
+      `${dst} destination prefixes exceed the ${NSG_LIMITS.destinationPrefixesPerNsg} an NSG holds by ${dst - NSG_LIMITS.destinationPrefixesPerNsg} (already merged losslessly)`,
+    );
+  if (src > NSG_LIMITS.sourcePrefixesPerNsg)
+    fail(
+      `${src} source prefixes exceed the ${NSG_LIMITS.sourcePrefixesPerNsg} an NSG holds by ${src - NSG_LIMITS.sourcePrefixesPerNsg} (already merged losslessly)`,
+    );
   const allows = rules.filter((r) => r.properties.access === 'Allow');
   // with --nsg-deny the deny rule takes the last priority: the allow rules must end before it
   const maxAllow = NSG_LIMITS.priorityMax - (rules.length - allows.length);
   const last = o.priorityStart + (allows.length - 1) * o.priorityStep;
   if (allows.length && last > maxAllow) {
-    throw new TargetLimitError('azure-nsg', `${allows.length} rules from priority ${o.priorityStart} step ${o.priorityStep} end at ${last}, past ${maxAllow}${maxAllow < NSG_LIMITS.priorityMax ? ` (${maxAllow + 1}-${NSG_LIMITS.priorityMax} are the --nsg-deny rules')` : ''} by ${last - maxAllow}; lower --nsg-priority-start or --nsg-priority-step, or narrow the input`);
+    throw new TargetLimitError(
+      'azure-nsg',
+      `${allows.length} rules from priority ${o.priorityStart} step ${o.priorityStep} end at ${last}, past ${maxAllow}${maxAllow < NSG_LIMITS.priorityMax ? ` (${maxAllow + 1}-${NSG_LIMITS.priorityMax} are the --nsg-deny rules')` : ''} by ${last - maxAllow}; lower --nsg-priority-start or --nsg-priority-step, or narrow the input`,
+    );
   }
-  for (const r of rules) if (!NAME.test(r.name)) throw new TargetLimitError('azure-nsg', `rule name ${r.name} is not a valid NSG rule name`);
+  for (const r of rules)
+    if (!NAME.test(r.name))
+      throw new TargetLimitError('azure-nsg', `rule name ${r.name} is not a valid NSG rule name`);
 }
 
 export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
   const o = nsgOptions(ctx.options);
   // an NSG rule holds one family: each family's rules need a local prefix of that family
   const missing = o.sources && model.rules.find((r) => !o.sources![r.family]);
-  if (missing) throw new TargetLimitError('azure-nsg', `--nsg-source has no IPv${missing.family} prefix for rule ${missing.key}; add one (comma-separated), pass --no-ipv${missing.family}, or give a service tag`);
+  if (missing)
+    throw new TargetLimitError(
+      'azure-nsg',
+      `--nsg-source has no IPv${missing.family} prefix for rule ${missing.key}; add one (comma-separated), pass --no-ipv${missing.family}, or give a service tag`,
+    );
   const families = [...new Set(model.rules.map((r) => r.family))].sort();
   const rules = [...nsgRules(model.rules, o), ...denyRules(o, families)];
   checkBudgets(rules, o);
@@ -144,17 +236,23 @@ export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
       nsgName: { type: 'string', defaultValue: o.name },
       location: { type: 'string', defaultValue: '[resourceGroup().location]' },
     },
-    resources: [{
-      type: 'Microsoft.Network/networkSecurityGroups',
-      apiVersion: NSG_API_VERSION,
-      name: "[parameters('nsgName')]",
-      location: "[parameters('location')]",
-      properties: { securityRules: rules },
-    }],
+    resources: [
+      {
+        type: 'Microsoft.Network/networkSecurityGroups',
+        apiVersion: NSG_API_VERSION,
+        name: "[parameters('nsgName')]",
+        location: "[parameters('location')]",
+        properties: { securityRules: rules },
+      },
+    ],
   };
   return {
     artifacts: [{ path: NSG_FILE, content: JSON.stringify(template, null, 2) + '\n' }],
-    findings: unenforcedUrls(model, 'azure-nsg', 'an NSG matches IP prefixes only; URL entries are not enforced'),
+    findings: unenforcedUrls(
+      model,
+      'azure-nsg',
+      'an NSG matches IP prefixes only; URL entries are not enforced',
+    ),
   };
 }
 
@@ -164,12 +262,42 @@ export const azureNsg: Target = {
   capabilities: { fqdn: false, wildcard: false, mixedFamilies: false, portRanges: true },
   limits: NSG_LIMITS,
   options: [
-    { flags: '--nsg-name <name>', description: 'NSG name (the template parameter default)', defaultValue: 'm365-egress' },
-    { flags: '--nsg-priority-start <n>', description: 'priority of the first rule (100-4096)', defaultValue: '100', parse: checked((v) => parseCount('--nsg-priority-start', v, NSG_LIMITS.priorityMin, NSG_LIMITS.priorityMax)) },
-    { flags: '--nsg-priority-step <n>', description: 'gap between rule priorities', defaultValue: '1', parse: checked((v) => parseCount('--nsg-priority-step', v, 1, 100)) },
-    { flags: '--nsg-source <prefix>', description: 'the local side: a service tag or CIDR', defaultValue: 'VirtualNetwork' },
-    { flags: '--nsg-direction <dir>', description: 'Outbound (to Microsoft 365) or Inbound', defaultValue: 'Outbound', choices: ['Outbound', 'Inbound'] },
-    { flags: '--nsg-deny <scope>', description: 'end with a deny rule at priority 4096: internet (the Internet service tag) or all (*); without it AllowInternetOutBound lets everything else through', choices: ['internet', 'all'] },
+    {
+      flags: '--nsg-name <name>',
+      description: 'NSG name (the template parameter default)',
+      defaultValue: 'm365-egress',
+    },
+    {
+      flags: '--nsg-priority-start <n>',
+      description: 'priority of the first rule (100-4096)',
+      defaultValue: '100',
+      parse: checked((v) =>
+        parseCount('--nsg-priority-start', v, NSG_LIMITS.priorityMin, NSG_LIMITS.priorityMax),
+      ),
+    },
+    {
+      flags: '--nsg-priority-step <n>',
+      description: 'gap between rule priorities',
+      defaultValue: '1',
+      parse: checked((v) => parseCount('--nsg-priority-step', v, 1, 100)),
+    },
+    {
+      flags: '--nsg-source <prefix>',
+      description: 'the local side: a service tag or CIDR',
+      defaultValue: 'VirtualNetwork',
+    },
+    {
+      flags: '--nsg-direction <dir>',
+      description: 'Outbound (to Microsoft 365) or Inbound',
+      defaultValue: 'Outbound',
+      choices: ['Outbound', 'Inbound'],
+    },
+    {
+      flags: '--nsg-deny <scope>',
+      description:
+        'end with a deny rule at priority 4096: internet (the Internet service tag) or all (*); without it AllowInternetOutBound lets everything else through',
+      choices: ['internet', 'all'],
+    },
   ],
   render: renderNsg,
 };

@@ -34,23 +34,58 @@ export const APPLY_FILE = 'm365fw-iptables-apply.sh';
 /** Every set m365fw makes starts so: the apply script destroys those no longer in use. */
 export const SET_PREFIX = 'm365_';
 /** Built-in chains and targets: a chain of ours with such a name would flush or shadow the host's own. */
-export const RESERVED_CHAINS = ['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING', 'ACCEPT', 'DROP', 'RETURN', 'REJECT', 'QUEUE', 'NFQUEUE', 'LOG', 'MARK', 'CONNMARK', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'TCPMSS', 'CT', 'NOTRACK', 'TRACE', 'AUDIT', 'CLASSIFY', 'SET', 'TEE'] as const;
+export const RESERVED_CHAINS = [
+  'INPUT',
+  'OUTPUT',
+  'FORWARD',
+  'PREROUTING',
+  'POSTROUTING',
+  'ACCEPT',
+  'DROP',
+  'RETURN',
+  'REJECT',
+  'QUEUE',
+  'NFQUEUE',
+  'LOG',
+  'MARK',
+  'CONNMARK',
+  'DNAT',
+  'SNAT',
+  'MASQUERADE',
+  'REDIRECT',
+  'TCPMSS',
+  'CT',
+  'NOTRACK',
+  'TRACE',
+  'AUDIT',
+  'CLASSIFY',
+  'SET',
+  'TEE',
+] as const;
 
 export const ipsetName = (r: Rule): string => `${SET_PREFIX}${r.key}`;
 
 /** hash:net cannot hold a /0: store it as its two /1 halves (same addresses). */
 export function ipsetEntries(r: Rule): string[] {
-  return r.prefixes.flatMap((p) => (p === '0.0.0.0/0' ? ['0.0.0.0/1', '128.0.0.0/1'] : p === '::/0' ? ['::/1', '8000::/1'] : [p]));
+  return r.prefixes.flatMap((p) =>
+    p === '0.0.0.0/0' ? ['0.0.0.0/1', '128.0.0.0/1'] : p === '::/0' ? ['::/1', '8000::/1'] : [p],
+  );
 }
 
 /** Split a port set into multiport chunks of at most 15 slots (a range takes two). */
 export function multiportChunks(ports: readonly PortRange[]): PortRange[][] {
   const out: PortRange[][] = [];
-  let cur: PortRange[] = [], used = 0;
+  let cur: PortRange[] = [],
+    used = 0;
   for (const p of ports) {
     const w = p.from === p.to ? 1 : 2;
-    if (used + w > IPT_LIMITS.multiportSlots) { out.push(cur); cur = []; used = 0; }
-    cur.push(p); used += w;
+    if (used + w > IPT_LIMITS.multiportSlots) {
+      out.push(cur);
+      cur = [];
+      used = 0;
+    }
+    cur.push(p);
+    used += w;
   }
   if (cur.length) out.push(cur);
   return out;
@@ -59,23 +94,38 @@ export function multiportChunks(ports: readonly PortRange[]): PortRange[][] {
 function portMatches(r: Rule): string[] {
   if (r.protocol === 'any') return [''];
   return multiportChunks(r.ports).map((chunk) => {
-    if (chunk.length === 1 && chunk[0].from === chunk[0].to) return ` -p ${r.protocol} --dport ${chunk[0].from}`;
+    if (chunk.length === 1 && chunk[0].from === chunk[0].to)
+      return ` -p ${r.protocol} --dport ${chunk[0].from}`;
     return ` -p ${r.protocol} -m multiport --dports ${chunk.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}:${p.to}`)).join(',')}`;
   });
 }
 
-export interface IptOptions { chain: string; ipset: boolean; hook: 'OUTPUT' | 'FORWARD' | 'none' }
+export interface IptOptions {
+  chain: string;
+  ipset: boolean;
+  hook: 'OUTPUT' | 'FORWARD' | 'none';
+}
 
 export function iptOptions(o: Record<string, unknown>): IptOptions {
   const chain = String(o.iptChain ?? 'M365FW');
   if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(chain) || chain.length > IPT_LIMITS.chainNameLength) {
-    throw new TargetLimitError('iptables', `--ipt-chain ${JSON.stringify(chain)}: letters, digits, "_" and "-", at most ${IPT_LIMITS.chainNameLength} characters`);
+    throw new TargetLimitError(
+      'iptables',
+      `--ipt-chain ${JSON.stringify(chain)}: letters, digits, "_" and "-", at most ${IPT_LIMITS.chainNameLength} characters`,
+    );
   }
   if ((RESERVED_CHAINS as readonly string[]).includes(chain.toUpperCase())) {
-    throw new TargetLimitError('iptables', `--ipt-chain ${chain} is a built-in chain or target name; m365fw flushes its chain on every load, so it needs one of its own (default M365FW)`);
+    throw new TargetLimitError(
+      'iptables',
+      `--ipt-chain ${chain} is a built-in chain or target name; m365fw flushes its chain on every load, so it needs one of its own (default M365FW)`,
+    );
   }
   const hook = String(o.iptHook ?? 'OUTPUT');
-  if (hook !== 'OUTPUT' && hook !== 'FORWARD' && hook !== 'none') throw new TargetLimitError('iptables', `--ipt-hook ${JSON.stringify(hook)}: OUTPUT, FORWARD or none`);
+  if (hook !== 'OUTPUT' && hook !== 'FORWARD' && hook !== 'none')
+    throw new TargetLimitError(
+      'iptables',
+      `--ipt-hook ${JSON.stringify(hook)}: OUTPUT, FORWARD or none`,
+    );
   return { chain, ipset: o.ipset !== false, hook };
 }
 
@@ -90,8 +140,19 @@ const sha256Of = (pieces: readonly Uint8Array[]) => {
  * the sets (atomic swap) and both restore files, hook the chain once, then destroy every m365fw set
  * the rules no longer reference, so nothing a feed removed stays in the kernel.
  */
-function applyScript(files: { path: string; pieces: readonly Uint8Array[] }[], sets: string[], o: IptOptions, header: string[], withSums = true): string {
-  const hook = (tool: string) => (o.hook === 'none' ? [] : [`${tool} -w -C ${o.hook} -j ${o.chain} 2>/dev/null || ${tool} -w -A ${o.hook} -j ${o.chain}`]);
+function applyScript(
+  files: { path: string; pieces: readonly Uint8Array[] }[],
+  sets: string[],
+  o: IptOptions,
+  header: string[],
+  withSums = true,
+): string {
+  const hook = (tool: string) =>
+    o.hook === 'none'
+      ? []
+      : [
+          `${tool} -w -C ${o.hook} -j ${o.chain} 2>/dev/null || ${tool} -w -A ${o.hook} -j ${o.chain}`,
+        ];
   return [
     '#!/bin/sh',
     commentHeader(header, '#').trimEnd(),
@@ -125,11 +186,18 @@ function applyScript(files: { path: string; pieces: readonly Uint8Array[] }[], s
 }
 
 function restoreFile(rules: Rule[], family: 4 | 6, o: IptOptions, header: string[]): string {
-  const lines = [commentHeader(header, '#').trimEnd(), `# load with: ${family === 4 ? 'iptables' : 'ip6tables'}-restore --noflush ${family === 4 ? V4_FILE : V6_FILE}${o.ipset ? ` (after: ipset restore -f ${IPSET_FILE})` : ''}`, '*filter', `:${o.chain} - [0:0]`, `-F ${o.chain}`];
+  const lines = [
+    commentHeader(header, '#').trimEnd(),
+    `# load with: ${family === 4 ? 'iptables' : 'ip6tables'}-restore --noflush ${family === 4 ? V4_FILE : V6_FILE}${o.ipset ? ` (after: ipset restore -f ${IPSET_FILE})` : ''}`,
+    '*filter',
+    `:${o.chain} - [0:0]`,
+    `-F ${o.chain}`,
+  ];
   for (const r of rules.filter((x) => x.family === family)) {
     const comment = ` -m comment --comment "${provenanceText(r, IPT_LIMITS.commentLength)}"`;
     for (const pm of portMatches(r)) {
-      if (o.ipset) lines.push(`-A ${o.chain}${pm} -m set --match-set ${ipsetName(r)} dst${comment} -j ACCEPT`);
+      if (o.ipset)
+        lines.push(`-A ${o.chain}${pm} -m set --match-set ${ipsetName(r)} dst${comment} -j ACCEPT`);
       else for (const p of r.prefixes) lines.push(`-A ${o.chain} -d ${p}${pm}${comment} -j ACCEPT`);
     }
   }
@@ -145,16 +213,31 @@ const hasSlash0 = (r: Rule): boolean => prefixCount(r) === 1 && r.prefixes[0].en
  * `add` lines of a large set are written from the rule's prefixes as bytes (pieces).
  */
 function ipsetFile(rules: Rule[], header: string[]): Uint8Array[] {
-  const out = new Pieces().add(`${commentHeader(header, '#').trimEnd()}\n# load with: ipset restore -f ${IPSET_FILE}\n`);
+  const out = new Pieces().add(
+    `${commentHeader(header, '#').trimEnd()}\n# load with: ipset restore -f ${IPSET_FILE}\n`,
+  );
   for (const r of rules) {
-    const name = ipsetName(r), tmp = `${name}${TMP_SUFFIX}`;
-    if (tmp.length > IPT_LIMITS.ipsetNameLength) throw new TargetLimitError('iptables', `ipset name ${tmp} is longer than ${IPT_LIMITS.ipsetNameLength}`);
+    const name = ipsetName(r),
+      tmp = `${name}${TMP_SUFFIX}`;
+    if (tmp.length > IPT_LIMITS.ipsetNameLength)
+      throw new TargetLimitError(
+        'iptables',
+        `ipset name ${tmp} is longer than ${IPT_LIMITS.ipsetNameLength}`,
+      );
     const count = prefixCount(r) + (hasSlash0(r) ? 1 : 0);
-    if (count > IPT_LIMITS.maxelem) throw new TargetLimitError('iptables', `set ${name} would hold ${count} entries, more than the ${IPT_LIMITS.maxelem} (maxelem) it is created with`);
+    if (count > IPT_LIMITS.maxelem)
+      throw new TargetLimitError(
+        'iptables',
+        `set ${name} would hold ${count} entries, more than the ${IPT_LIMITS.maxelem} (maxelem) it is created with`,
+      );
     const params = `hash:net family ${r.family === 4 ? 'inet' : 'inet6'} maxelem ${IPT_LIMITS.maxelem}`;
     out.add(`create ${name} ${params} -exist\ncreate ${tmp} ${params} -exist\nflush ${tmp}\n`);
     if (prefixCount(r) <= 1) for (const e of ipsetEntries(r)) out.add(`add ${tmp} ${e}\n`);
-    else out.add(`add ${tmp} `).add(prefixBytes(r, `\nadd ${tmp} `)).add('\n');
+    else
+      out
+        .add(`add ${tmp} `)
+        .add(prefixBytes(r, `\nadd ${tmp} `))
+        .add('\n');
     out.add(`swap ${tmp} ${name}\ndestroy ${tmp}\n`);
   }
   return out.done();
@@ -170,24 +253,59 @@ export function renderIptables(model: RuleModel, ctx: RenderContext): TargetOutp
   const sets = o.ipset ? model.rules.map(ipsetName).sort() : [];
   const files = artifacts.map((a) => ({ path: a.path, pieces: artifactPieces(a) }));
   // the sums follow the other files' whole bytes (headers too); plan compares those files on their own
-  artifacts.push({ path: APPLY_FILE, content: applyScript(files, sets, o, ctx.header), stableContent: applyScript(files, sets, o, ctx.header, false) });
-  const findings = unenforcedUrls(model, 'iptables', 'iptables matches IP addresses only; URL entries are not enforced');
+  artifacts.push({
+    path: APPLY_FILE,
+    content: applyScript(files, sets, o, ctx.header),
+    stableContent: applyScript(files, sets, o, ctx.header, false),
+  });
+  const findings = unenforcedUrls(
+    model,
+    'iptables',
+    'iptables matches IP addresses only; URL entries are not enforced',
+  );
   for (const r of model.rules) {
-    if (o.ipset && hasSlash0(r)) findings.push({ kind: 'split', target: 'iptables', setIds: r.provenance.setIds, entry: r.key, detail: 'a /0 is stored in the hash:net set as its two /1 halves (same addresses)' });
-    if (r.protocol !== 'any' && multiportChunks(r.ports).length > 1) findings.push({ kind: 'split', target: 'iptables', setIds: r.provenance.setIds, entry: r.key, detail: `port set needs ${multiportChunks(r.ports).length} rules (multiport takes 15 slots)` });
+    if (o.ipset && hasSlash0(r))
+      findings.push({
+        kind: 'split',
+        target: 'iptables',
+        setIds: r.provenance.setIds,
+        entry: r.key,
+        detail: 'a /0 is stored in the hash:net set as its two /1 halves (same addresses)',
+      });
+    if (r.protocol !== 'any' && multiportChunks(r.ports).length > 1)
+      findings.push({
+        kind: 'split',
+        target: 'iptables',
+        setIds: r.provenance.setIds,
+        entry: r.key,
+        detail: `port set needs ${multiportChunks(r.ports).length} rules (multiport takes 15 slots)`,
+      });
   }
   return { artifacts, findings };
 }
 
 export const iptables: Target = {
   name: 'iptables',
-  summary: 'iptables-restore/ip6tables-restore files (--noflush) with a chain of their own, plus one ipset restore file',
+  summary:
+    'iptables-restore/ip6tables-restore files (--noflush) with a chain of their own, plus one ipset restore file',
   capabilities: { fqdn: false, wildcard: false, mixedFamilies: false, portRanges: true },
   limits: IPT_LIMITS,
   options: [
-    { flags: '--ipt-chain <name>', description: 'iptables chain the rules go in (you jump to it)', defaultValue: 'M365FW' },
-    { flags: '--no-ipset', description: 'one rule per prefix instead of ipset sets (hosts without ipset)' },
-    { flags: '--ipt-hook <chain>', description: `built-in chain the apply script jumps to the rules from (once), or none`, defaultValue: 'OUTPUT', choices: ['OUTPUT', 'FORWARD', 'none'] },
+    {
+      flags: '--ipt-chain <name>',
+      description: 'iptables chain the rules go in (you jump to it)',
+      defaultValue: 'M365FW',
+    },
+    {
+      flags: '--no-ipset',
+      description: 'one rule per prefix instead of ipset sets (hosts without ipset)',
+    },
+    {
+      flags: '--ipt-hook <chain>',
+      description: `built-in chain the apply script jumps to the rules from (once), or none`,
+      defaultValue: 'OUTPUT',
+      choices: ['OUTPUT', 'FORWARD', 'none'],
+    },
   ],
   render: renderIptables,
 };

@@ -21,25 +21,119 @@ const IDENT = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
  * it would delete the distribution's or firewalld's rules).
  */
 export const RESERVED_TABLES = [
-  'table', 'chain', 'set', 'map', 'element', 'rule', 'flowtable', 'counter', 'quota', 'limit', 'ct', 'meta',
-  'add', 'create', 'insert', 'replace', 'delete', 'destroy', 'list', 'flush', 'rename', 'reset', 'describe', 'monitor', 'export', 'import', 'include', 'define', 'redefine', 'undefine',
-  'ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev', 'ether', 'vlan', 'tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'dccp', 'th',
-  'accept', 'drop', 'reject', 'return', 'jump', 'goto', 'continue', 'queue', 'log', 'dnat', 'snat', 'masquerade', 'redirect', 'notrack',
-  'type', 'hook', 'priority', 'policy', 'device', 'devices', 'flags', 'elements', 'comment', 'timeout', 'auto-merge',
-  'filter', 'nat', 'mangle', 'raw', 'security', 'route', 'firewalld', 'docker', 'libvirt', 'input', 'output', 'forward', 'prerouting', 'postrouting',
+  'table',
+  'chain',
+  'set',
+  'map',
+  'element',
+  'rule',
+  'flowtable',
+  'counter',
+  'quota',
+  'limit',
+  'ct',
+  'meta',
+  'add',
+  'create',
+  'insert',
+  'replace',
+  'delete',
+  'destroy',
+  'list',
+  'flush',
+  'rename',
+  'reset',
+  'describe',
+  'monitor',
+  'export',
+  'import',
+  'include',
+  'define',
+  'redefine',
+  'undefine',
+  'ip',
+  'ip6',
+  'inet',
+  'arp',
+  'bridge',
+  'netdev',
+  'ether',
+  'vlan',
+  'tcp',
+  'udp',
+  'icmp',
+  'icmpv6',
+  'sctp',
+  'dccp',
+  'th',
+  'accept',
+  'drop',
+  'reject',
+  'return',
+  'jump',
+  'goto',
+  'continue',
+  'queue',
+  'log',
+  'dnat',
+  'snat',
+  'masquerade',
+  'redirect',
+  'notrack',
+  'type',
+  'hook',
+  'priority',
+  'policy',
+  'device',
+  'devices',
+  'flags',
+  'elements',
+  'comment',
+  'timeout',
+  'auto-merge',
+  'filter',
+  'nat',
+  'mangle',
+  'raw',
+  'security',
+  'route',
+  'firewalld',
+  'docker',
+  'libvirt',
+  'input',
+  'output',
+  'forward',
+  'prerouting',
+  'postrouting',
 ] as const;
 
-export interface NftOptions { table: string; hook?: 'output' | 'forward'; policy: 'accept' | 'drop'; mode: 'table' | 'include' }
+export interface NftOptions {
+  table: string;
+  hook?: 'output' | 'forward';
+  policy: 'accept' | 'drop';
+  mode: 'table' | 'include';
+}
 
 export function nftOptions(o: Record<string, unknown>): NftOptions {
   const table = String(o.nftTable ?? 'm365fw');
-  if (!IDENT.test(table)) throw new TargetLimitError('nftables', `--nft-table ${JSON.stringify(table)}: use letters, digits and "_", at most ${NFT_LIMITS.nameLength} characters`);
+  if (!IDENT.test(table))
+    throw new TargetLimitError(
+      'nftables',
+      `--nft-table ${JSON.stringify(table)}: use letters, digits and "_", at most ${NFT_LIMITS.nameLength} characters`,
+    );
   if ((RESERVED_TABLES as readonly string[]).includes(table.toLowerCase())) {
-    throw new TargetLimitError('nftables', `--nft-table ${table} is an nft keyword or a table other software owns; m365fw deletes and recreates its table on every load, so it needs one of its own (default m365fw)`);
+    throw new TargetLimitError(
+      'nftables',
+      `--nft-table ${table} is an nft keyword or a table other software owns; m365fw deletes and recreates its table on every load, so it needs one of its own (default m365fw)`,
+    );
   }
   const hook = o.nftHook as NftOptions['hook'];
   const mode = (o.nftMode ?? 'table') as NftOptions['mode'];
-  if (hook && mode === 'include') throw new TargetLimitError('nftables', '--nft-hook needs the table mode: in include mode your own table holds the base chain');
+  if (hook && mode === 'include')
+    throw new TargetLimitError(
+      'nftables',
+      '--nft-hook needs the table mode: in include mode your own table holds the base chain',
+    );
   return { table, hook, policy: (o.nftPolicy ?? 'drop') as NftOptions['policy'], mode };
 }
 
@@ -60,35 +154,54 @@ export function nftRuleLine(r: Rule): string {
 
 /** One interval set; its elements come from the rule's prefixes as bytes (no string per prefix). */
 function setBlock(out: Pieces, r: Rule, indent: string): void {
-  const i2 = indent + '\t', i3 = i2 + '\t';
-  out.add([
-    `${indent}set ${setName(r)} {`,
-    `${i2}type ${r.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`,
-    `${i2}flags interval`,
-    `${i2}elements = {`,
-    i3,
-  ].join('\n'));
+  const i2 = indent + '\t',
+    i3 = i2 + '\t';
+  out.add(
+    [
+      `${indent}set ${setName(r)} {`,
+      `${i2}type ${r.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`,
+      `${i2}flags interval`,
+      `${i2}elements = {`,
+      i3,
+    ].join('\n'),
+  );
   out.add(prefixBytes(r, `,\n${i3}`));
   out.add(`\n${i2}}\n${indent}}`);
 }
 
 function body(out: Pieces, rules: Rule[], indent: string, o: NftOptions): void {
-  for (const r of rules) { setBlock(out, r, indent); out.add('\n\n'); }
-  out.add([`${indent}chain ${RULE_CHAIN} {`, ...rules.map((r) => `${indent}\t${nftRuleLine(r)}`), `${indent}}`].join('\n'));
+  for (const r of rules) {
+    setBlock(out, r, indent);
+    out.add('\n\n');
+  }
+  out.add(
+    [
+      `${indent}chain ${RULE_CHAIN} {`,
+      ...rules.map((r) => `${indent}\t${nftRuleLine(r)}`),
+      `${indent}}`,
+    ].join('\n'),
+  );
   if (o.hook) {
     // on output, loopback and IPv6 neighbour discovery must pass or the host loses IPv6 altogether
-    const lo = o.hook === 'output'
-      ? [`${indent}\toifname "lo" accept`, `${indent}\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept`]
-      : [];
-    out.add('\n\n' + [
-      `${indent}chain ${o.hook} {`,
-      `${indent}\ttype filter hook ${o.hook} priority filter; policy ${o.policy};`,
-      `${indent}\tct state established,related accept`,
-      `${indent}\tct state invalid drop`,
-      ...lo,
-      `${indent}\tjump ${RULE_CHAIN}`,
-      `${indent}}`,
-    ].join('\n'));
+    const lo =
+      o.hook === 'output'
+        ? [
+            `${indent}\toifname "lo" accept`,
+            `${indent}\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept`,
+          ]
+        : [];
+    out.add(
+      '\n\n' +
+        [
+          `${indent}chain ${o.hook} {`,
+          `${indent}\ttype filter hook ${o.hook} priority filter; policy ${o.policy};`,
+          `${indent}\tct state established,related accept`,
+          `${indent}\tct state invalid drop`,
+          ...lo,
+          `${indent}\tjump ${RULE_CHAIN}`,
+          `${indent}}`,
+        ].join('\n'),
+    );
   }
   out.add('\n');
 }
@@ -98,7 +211,9 @@ export function renderNftPieces(model: RuleModel, ctx: RenderContext): Uint8Arra
   const o = nftOptions(ctx.options);
   const out = new Pieces().add(commentHeader(ctx.header, '#'));
   if (o.mode === 'include') {
-    out.add(`# include this file inside your own table: table inet filter { include "${NFT_FILE}" ... }\n`);
+    out.add(
+      `# include this file inside your own table: table inet filter { include "${NFT_FILE}" ... }\n`,
+    );
     body(out, model.rules, '', o);
   } else {
     // declare, delete, recreate: atomic in one transaction, and the first load works too (no "destroy" in nft 1.0.6)
@@ -121,14 +236,32 @@ export const nftables: Target = {
   limits: NFT_LIMITS,
   options: [
     { flags: '--nft-table <name>', description: 'nftables table name', defaultValue: 'm365fw' },
-    { flags: '--nft-hook <hook>', description: 'add a base chain on this hook that jumps to the rules', choices: ['output', 'forward'] },
-    { flags: '--nft-policy <policy>', description: 'policy of the --nft-hook base chain', defaultValue: 'drop', choices: ['accept', 'drop'] },
-    { flags: '--nft-mode <mode>', description: 'table: a table of its own; include: sets and chain for your table', defaultValue: 'table', choices: ['table', 'include'] },
+    {
+      flags: '--nft-hook <hook>',
+      description: 'add a base chain on this hook that jumps to the rules',
+      choices: ['output', 'forward'],
+    },
+    {
+      flags: '--nft-policy <policy>',
+      description: 'policy of the --nft-hook base chain',
+      defaultValue: 'drop',
+      choices: ['accept', 'drop'],
+    },
+    {
+      flags: '--nft-mode <mode>',
+      description: 'table: a table of its own; include: sets and chain for your table',
+      defaultValue: 'table',
+      choices: ['table', 'include'],
+    },
   ],
   render(model, ctx): TargetOutput {
     return {
       artifacts: [piecesArtifact(NFT_FILE, renderNftPieces(model, ctx))],
-      findings: unenforcedUrls(model, 'nftables', 'nftables matches IP addresses only; URL entries are not enforced'),
+      findings: unenforcedUrls(
+        model,
+        'nftables',
+        'nftables matches IP addresses only; URL entries are not enforced',
+      ),
     };
   },
 };

@@ -7,36 +7,54 @@ export const PAC_FILE = 'm365fw.pac';
 export const PAC_LIMITS = { proxyLength: 512 } as const;
 const RANK: Record<Category, number> = { Optimize: 0, Allow: 1, Default: 2 };
 /** PROXY host:port (or HTTPS/SOCKS…), several separated by "; ", optionally ending in DIRECT. */
-const PROXY = /^((PROXY|HTTPS|SOCKS|SOCKS4|SOCKS5) [A-Za-z0-9.-]+:[0-9]{1,5}|DIRECT)(; ?((PROXY|HTTPS|SOCKS|SOCKS4|SOCKS5) [A-Za-z0-9.-]+:[0-9]{1,5}|DIRECT))*$/;
+const PROXY =
+  /^((PROXY|HTTPS|SOCKS|SOCKS4|SOCKS5) [A-Za-z0-9.-]+:[0-9]{1,5}|DIRECT)(; ?((PROXY|HTTPS|SOCKS|SOCKS4|SOCKS5) [A-Za-z0-9.-]+:[0-9]{1,5}|DIRECT))*$/;
 
-export interface PacEntry { host: string; kind: UrlKind; category: Category; direct: boolean }
+export interface PacEntry {
+  host: string;
+  kind: UrlKind;
+  category: Category;
+  direct: boolean;
+}
 
 /** Most direct category per host across every set and port bucket (Optimize > Allow > Default). */
 export function pacEntries(model: RuleModel, type: 1 | 2): PacEntry[] {
   const best = new Map<string, { kind: UrlKind; category: Category }>();
-  for (const u of model.urlRules) for (const e of u.entries) {
-    for (const c of e.categories) {
-      const prev = best.get(e.host);
-      if (!prev || RANK[c] < RANK[prev.category]) best.set(e.host, { kind: e.kind, category: c });
+  for (const u of model.urlRules)
+    for (const e of u.entries) {
+      for (const c of e.categories) {
+        const prev = best.get(e.host);
+        if (!prev || RANK[c] < RANK[prev.category]) best.set(e.host, { kind: e.kind, category: c });
+      }
     }
-  }
   const directCats: Category[] = type === 1 ? ['Optimize'] : ['Optimize', 'Allow'];
-  return [...best.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([host, v]) => ({ host, kind: v.kind, category: v.category, direct: directCats.includes(v.category) }));
+  return [...best.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([host, v]) => ({
+      host,
+      kind: v.kind,
+      category: v.category,
+      direct: directCats.includes(v.category),
+    }));
 }
 
 /** A regular expression source matching exactly what a wildcard entry means (validated hosts only). */
 export function entryRegex(host: string, kind: UrlKind): string {
   if (kind === 'fqdn') throw new Error('exact names are not patterns');
   const labels = host.split('.');
-  const part = (l: string) => (l === '*' ? '[a-z0-9-]+' /* tenant placeholder: one label */ : l.replace('*', '[a-z0-9-]*') /* *cdn: within a label */);
+  const part = (l: string) =>
+    l === '*'
+      ? '[a-z0-9-]+' /* tenant placeholder: one label */
+      : l.replace('*', '[a-z0-9-]*') /* *cdn: within a label */;
   // "*.d": one or more labels, then ".d"; other kinds: label by label
   return labels[0] === '*'
     ? `^(?:[a-z0-9-]+\\.)+${labels.slice(1).map(part).join('\\.')}$`
     : `^${labels.map(part).join('\\.')}$`;
 }
 
-function matches(pattern: string, host: string): boolean { return new RegExp(pattern).test(host); }
+function matches(pattern: string, host: string): boolean {
+  return new RegExp(pattern).test(host);
+}
 /** A concrete name inside a wildcard entry, to test whether another entry covers it. */
 const sample = (host: string) => host.replace('*', 'm365fw-sample');
 
@@ -46,21 +64,47 @@ const sample = (host: string) => host.replace('*', 'm365fw-sample');
  */
 export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
   const rawType = String(ctx.options.pacType ?? '1');
-  if (rawType !== '1' && rawType !== '2') throw new TargetLimitError('pac', '--pac-type must be 1 (Optimize direct) or 2 (Optimize and Allow direct)');
+  if (rawType !== '1' && rawType !== '2')
+    throw new TargetLimitError(
+      'pac',
+      '--pac-type must be 1 (Optimize direct) or 2 (Optimize and Allow direct)',
+    );
   const type = rawType === '1' ? 1 : 2;
   const proxy = ctx.options.pacProxy as string | undefined;
-  if (!proxy) throw new TargetLimitError('pac', '--pac-proxy is required, e.g. --pac-proxy "PROXY proxy.corp:8080"');
-  if (!PROXY.test(proxy) || proxy.length > PAC_LIMITS.proxyLength) throw new TargetLimitError('pac', `--pac-proxy ${JSON.stringify(proxy)}: give "PROXY host:port" (several separated by "; ")`);
+  if (!proxy)
+    throw new TargetLimitError(
+      'pac',
+      '--pac-proxy is required, e.g. --pac-proxy "PROXY proxy.corp:8080"',
+    );
+  if (!PROXY.test(proxy) || proxy.length > PAC_LIMITS.proxyLength)
+    throw new TargetLimitError(
+      'pac',
+      `--pac-proxy ${JSON.stringify(proxy)}: give "PROXY host:port" (several separated by "; ")`,
+    );
   for (const m of proxy.matchAll(/:([0-9]+)/g)) {
-    if (!/^[1-9][0-9]{0,4}$/.test(m[1]) || Number(m[1]) > 65535) throw new TargetLimitError('pac', `--pac-proxy ${JSON.stringify(proxy)}: port ${m[1]} is not 1-65535`);
+    if (!/^[1-9][0-9]{0,4}$/.test(m[1]) || Number(m[1]) > 65535)
+      throw new TargetLimitError(
+        'pac',
+        `--pac-proxy ${JSON.stringify(proxy)}: port ${m[1]} is not 1-65535`,
+      );
   }
   const entries = pacEntries(model, type);
   const directWild = entries.filter((e) => e.direct && e.kind !== 'fqdn');
-  const covered = (e: PacEntry) => directWild.some((d) => d.host !== e.host && matches(entryRegex(d.host, d.kind), e.kind === 'fqdn' ? e.host : sample(e.host)));
+  const covered = (e: PacEntry) =>
+    directWild.some(
+      (d) =>
+        d.host !== e.host &&
+        matches(entryRegex(d.host, d.kind), e.kind === 'fqdn' ? e.host : sample(e.host)),
+    );
   const exact = entries.filter((e) => e.kind === 'fqdn' && (e.direct || covered(e)));
-  const wild = entries.filter((e) => e.kind !== 'fqdn' && (e.direct || covered(e)))
+  const wild = entries
+    .filter((e) => e.kind !== 'fqdn' && (e.direct || covered(e)))
     // most specific first: more fixed characters, then name order (deterministic)
-    .sort((a, b) => b.host.replace(/\*/g, '').length - a.host.replace(/\*/g, '').length || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    .sort(
+      (a, b) =>
+        b.host.replace(/\*/g, '').length - a.host.replace(/\*/g, '').length ||
+        (a.host < b.host ? -1 : a.host > b.host ? 1 : 0),
+    );
   const lit = (s: string) => JSON.stringify(s);
   const lines = [
     commentHeader(ctx.header, '//').trimEnd(),
@@ -76,7 +120,12 @@ export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
     '// wildcard entries, most specific first: [pattern, 1 = DIRECT / 0 = proxy]',
     'var M365_WILD = [',
     // no trailing comma: ES3 engines would read it as one more (undefined) element
-    wild.map((e, i) => `  [/${entryRegex(e.host, e.kind)}/, ${e.direct ? 1 : 0}]${i < wild.length - 1 ? ',' : ''} // ${e.host} (${e.category})`).join('\n'),
+    wild
+      .map(
+        (e, i) =>
+          `  [/${entryRegex(e.host, e.kind)}/, ${e.direct ? 1 : 0}]${i < wild.length - 1 ? ',' : ''} // ${e.host} (${e.category})`,
+      )
+      .join('\n'),
     '];',
     '',
     'function FindProxyForURL(url, host) {',
@@ -90,14 +139,36 @@ export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
     '}',
   ];
   const findings: Finding[] = model.rules.map((r) => ({
-    kind: 'unenforced', target: 'pac', setIds: r.provenance.setIds, entry: r.key,
+    kind: 'unenforced',
+    target: 'pac',
+    setIds: r.provenance.setIds,
+    entry: r.key,
     detail: `a PAC file decides on host names: ${r.prefixes.length} prefixes of this rule are not used (browsers send them to the proxy unless they are reached by name)`,
   }));
   // only what the file holds: an entry left to the proxy default is not widened by the file
-  for (const e of [...exact, ...wild]) if (e.kind === 'tenant') findings.push({ kind: 'widened', target: 'pac', setIds: model.urlRules.flatMap((u) => u.entries).filter((x) => x.host === e.host).flatMap((x) => x.setIds).filter((v, i, a) => a.indexOf(v) === i), entry: e.host, detail: 'tenant placeholder matches any tenant name (pass --tenant to narrow it)' });
+  for (const e of [...exact, ...wild])
+    if (e.kind === 'tenant')
+      findings.push({
+        kind: 'widened',
+        target: 'pac',
+        setIds: model.urlRules
+          .flatMap((u) => u.entries)
+          .filter((x) => x.host === e.host)
+          .flatMap((x) => x.setIds)
+          .filter((v, i, a) => a.indexOf(v) === i),
+        entry: e.host,
+        detail: 'tenant placeholder matches any tenant name (pass --tenant to narrow it)',
+      });
   // what the file decides DIRECT; its proxied exceptions and every IP rule are not enforced by it
-  const enforces = { rules: [], names: [...exact, ...wild].filter((e) => e.direct).map((e) => e.host) };
-  return { enforces, artifacts: [{ path: PAC_FILE, content: lines.join('\n').replace(/\n\n\n+/g, '\n\n') + '\n' }], findings };
+  const enforces = {
+    rules: [],
+    names: [...exact, ...wild].filter((e) => e.direct).map((e) => e.host),
+  };
+  return {
+    enforces,
+    artifacts: [{ path: PAC_FILE, content: lines.join('\n').replace(/\n\n\n+/g, '\n\n') + '\n' }],
+    findings,
+  };
 }
 
 export const pac: Target = {
@@ -106,8 +177,16 @@ export const pac: Target = {
   capabilities: { fqdn: true, wildcard: true, mixedFamilies: true, portRanges: false },
   limits: PAC_LIMITS,
   options: [
-    { flags: '--pac-type <n>', description: '1: Optimize direct; 2: Optimize and Allow direct', defaultValue: '1', choices: ['1', '2'] },
-    { flags: '--pac-proxy <value>', description: 'what non-direct traffic returns, e.g. "PROXY proxy.corp:8080"' },
+    {
+      flags: '--pac-type <n>',
+      description: '1: Optimize direct; 2: Optimize and Allow direct',
+      defaultValue: '1',
+      choices: ['1', '2'],
+    },
+    {
+      flags: '--pac-proxy <value>',
+      description: 'what non-direct traffic returns, e.g. "PROXY proxy.corp:8080"',
+    },
   ],
   requires: [{ key: 'pacProxy', flag: '--pac-proxy' }],
   render: renderPac,

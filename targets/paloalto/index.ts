@@ -2,7 +2,14 @@ import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
 import { prefixBytes } from '../../src/net/prefixtext.js';
 import type { Target } from '../types.js';
 import { buildPanos, panosOptions, PANOS_LIMITS } from './model.js';
-import { checkInventory, panosDeletes, panosInventory, panosMoves, panosSet, panosXml } from './render.js';
+import {
+  checkInventory,
+  panosDeletes,
+  panosInventory,
+  panosMoves,
+  panosSet,
+  panosXml,
+} from './render.js';
 import { TargetLimitError } from '../types.js';
 import { checked, parseCount } from '../../src/values.js';
 
@@ -12,20 +19,59 @@ export const PANOS_SET = 'panos-set.txt';
 
 export const paloalto: Target = {
   name: 'paloalto',
-  summary: 'PAN-OS vsys config XML and set commands (addresses, groups, services, URL categories, rules) plus EDL files',
+  summary:
+    'PAN-OS vsys config XML and set commands (addresses, groups, services, URL categories, rules) plus EDL files',
   capabilities: { fqdn: true, wildcard: true, mixedFamilies: true, portRanges: true },
   limits: PANOS_LIMITS,
   options: [
     { flags: '--panos-vsys <name>', description: 'vsys the objects go in', defaultValue: 'vsys1' },
-    { flags: '--panos-from-zone <zones>', description: 'source zone(s), comma-separated', defaultValue: 'any' },
-    { flags: '--panos-to-zone <zones>', description: 'destination zone(s), comma-separated', defaultValue: 'any' },
-    { flags: '--panos-source <list>', description: 'source address(es) or object names', defaultValue: 'any' },
-    { flags: '--panos-edl-url-base <url>', description: 'where you host the edl-*.txt files: adds external-list objects' },
-    { flags: '--panos-edl-max-entries <n>', description: 'entries one EDL may hold on your platform', defaultValue: String(PANOS_LIMITS.edlEntries), parse: checked((v) => parseCount('--panos-edl-max-entries', v, 1, 1_000_000_000)) },
-    { flags: '--panos-edl-max-lists <n>', description: 'EDLs your platform takes', defaultValue: String(PANOS_LIMITS.edlLists), parse: checked((v) => parseCount('--panos-edl-max-lists', v, 1, 1_000_000_000)) },
-    { flags: '--panos-max-address-objects <n>', description: 'address objects the config may create', defaultValue: String(PANOS_LIMITS.addressObjects), parse: checked((v) => parseCount('--panos-max-address-objects', v, 1, 1_000_000_000)) },
-    { flags: '--panos-move <where>', description: 'add move commands placing the rules: top, or before:RULE (e.g. before your deny-all rule)' },
-    { flags: '--panos-ip-edl', description: 'each rule\'s prefixes in an EDL of its own (edl-v4-<ports>.txt) instead of address objects; for large lists, needs --panos-edl-url-base' },
+    {
+      flags: '--panos-from-zone <zones>',
+      description: 'source zone(s), comma-separated',
+      defaultValue: 'any',
+    },
+    {
+      flags: '--panos-to-zone <zones>',
+      description: 'destination zone(s), comma-separated',
+      defaultValue: 'any',
+    },
+    {
+      flags: '--panos-source <list>',
+      description: 'source address(es) or object names',
+      defaultValue: 'any',
+    },
+    {
+      flags: '--panos-edl-url-base <url>',
+      description: 'where you host the edl-*.txt files: adds external-list objects',
+    },
+    {
+      flags: '--panos-edl-max-entries <n>',
+      description: 'entries one EDL may hold on your platform',
+      defaultValue: String(PANOS_LIMITS.edlEntries),
+      parse: checked((v) => parseCount('--panos-edl-max-entries', v, 1, 1_000_000_000)),
+    },
+    {
+      flags: '--panos-edl-max-lists <n>',
+      description: 'EDLs your platform takes',
+      defaultValue: String(PANOS_LIMITS.edlLists),
+      parse: checked((v) => parseCount('--panos-edl-max-lists', v, 1, 1_000_000_000)),
+    },
+    {
+      flags: '--panos-max-address-objects <n>',
+      description: 'address objects the config may create',
+      defaultValue: String(PANOS_LIMITS.addressObjects),
+      parse: checked((v) => parseCount('--panos-max-address-objects', v, 1, 1_000_000_000)),
+    },
+    {
+      flags: '--panos-move <where>',
+      description:
+        'add move commands placing the rules: top, or before:RULE (e.g. before your deny-all rule)',
+    },
+    {
+      flags: '--panos-ip-edl',
+      description:
+        "each rule's prefixes in an EDL of its own (edl-v4-<ports>.txt) instead of address objects; for large lists, needs --panos-edl-url-base",
+    },
   ],
   render(model, ctx) {
     const o = panosOptions(ctx.options);
@@ -47,12 +93,18 @@ export const paloalto: Target = {
       artifacts: [
         { path: PANOS_XML, content: panosXml(config, ctx.header) },
         // compared without its deletes: the same model against another previous run is no change
-        { path: PANOS_SET, content: panosSet(config, ctx.header, deletes, moves), stableContent: panosSet(config, ctx.header, [], moves) },
+        {
+          path: PANOS_SET,
+          content: panosSet(config, ctx.header, deletes, moves),
+          stableContent: panosSet(config, ctx.header, [], moves),
+        },
         { path: 'edl-ipv4.txt', content: config.edl.ipv4.map((x) => `${x}\n`).join('') },
         { path: 'edl-ipv6.txt', content: config.edl.ipv6.map((x) => `${x}\n`).join('') },
         { path: 'edl-urls.txt', content: config.edl.urls.map((x) => `${x}\n`).join('') },
         // a rule's own list, written from its prefixes as bytes (large lists are what this mode is for)
-        ...config.ruleEdls.map((x) => piecesArtifact(x.file, new Pieces().add(prefixBytes(x.rule, '\n')).add('\n').done())),
+        ...config.ruleEdls.map((x) =>
+          piecesArtifact(x.file, new Pieces().add(prefixBytes(x.rule, '\n')).add('\n').done()),
+        ),
       ],
       findings,
     };

@@ -32,8 +32,15 @@ const RULE_REF = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/;
 const SOURCE = /^(any|[A-Za-z0-9][A-Za-z0-9 _-]{0,62}|[0-9.]+\/[0-9]{1,2}|[0-9a-f:]+\/[0-9]{1,3})$/;
 
 export interface PanosOptions {
-  vsys: string; device: string; fromZones: string[]; toZones: string[]; sources: string[];
-  edlUrlBase?: string; edlMaxEntries: number; edlMaxLists: number; maxAddressObjects: number;
+  vsys: string;
+  device: string;
+  fromZones: string[];
+  toZones: string[];
+  sources: string[];
+  edlUrlBase?: string;
+  edlMaxEntries: number;
+  edlMaxLists: number;
+  maxAddressObjects: number;
   /** each rule's prefixes in an EDL of its own instead of address objects */
   ipEdl: boolean;
   /** where the rules go in the rulebase: left where `set` puts them (the bottom), the top, or before a rule */
@@ -41,51 +48,120 @@ export interface PanosOptions {
 }
 
 export function panosOptions(o: Record<string, unknown>): PanosOptions {
-  const fail = (m: string): never => { throw new TargetLimitError('paloalto', m); };
-  const list = (k: string, flag: string, re: RegExp) => String(o[k] ?? 'any').split(',').map((z) => {
-    if (!re.test(z)) fail(`${flag} ${JSON.stringify(z)} is not a valid name`);
-    if (flag === '--panos-source' && looksLikeAddress(z)) {
-      try { return parseCidr(flag, z).text; } catch (e) { return fail((e as Error).message); }
-    }
-    return z;
-  });
+  const fail = (m: string): never => {
+    throw new TargetLimitError('paloalto', m);
+  };
+  const list = (k: string, flag: string, re: RegExp) =>
+    String(o[k] ?? 'any')
+      .split(',')
+      .map((z) => {
+        if (!re.test(z)) fail(`${flag} ${JSON.stringify(z)} is not a valid name`);
+        if (flag === '--panos-source' && looksLikeAddress(z)) {
+          try {
+            return parseCidr(flag, z).text;
+          } catch (e) {
+            return fail((e as Error).message);
+          }
+        }
+        return z;
+      });
   const vsys = String(o.panosVsys ?? 'vsys1');
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/.test(vsys)) fail(`--panos-vsys ${JSON.stringify(vsys)} is not a valid vsys name`);
-  const int = (k: string, flag: string, d: number) => { try { return parseCount(flag, o[k] ?? String(d), 1, 1_000_000_000); } catch (e) { return fail((e as Error).message); } };
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/.test(vsys))
+    fail(`--panos-vsys ${JSON.stringify(vsys)} is not a valid vsys name`);
+  const int = (k: string, flag: string, d: number) => {
+    try {
+      return parseCount(flag, o[k] ?? String(d), 1, 1_000_000_000);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  };
   const base = o.panosEdlUrlBase as string | undefined;
-  if (base !== undefined && !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/.test(base)) fail(`--panos-edl-url-base ${JSON.stringify(base)} is not a plain http(s) URL`);
+  if (
+    base !== undefined &&
+    !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/.test(base)
+  )
+    fail(`--panos-edl-url-base ${JSON.stringify(base)} is not a plain http(s) URL`);
   const ipEdl = o.panosIpEdl === true;
-  if (ipEdl && base === undefined) fail('--panos-ip-edl needs --panos-edl-url-base: the rules name the lists, the firewall fetches them from there');
+  if (ipEdl && base === undefined)
+    fail(
+      '--panos-ip-edl needs --panos-edl-url-base: the rules name the lists, the firewall fetches them from there',
+    );
   const mv = o.panosMove === undefined ? undefined : String(o.panosMove);
   let move: PanosOptions['move'];
   if (mv === 'top') move = { where: 'top' };
   else if (mv !== undefined) {
     const m = /^before:(.+)$/.exec(mv);
-    if (!m || !RULE_REF.test(m[1])) fail(`--panos-move ${JSON.stringify(mv)}: top, or before:RULE with the name of one of your rules (letters, digits, "_", "-", ".", space)`);
+    if (!m || !RULE_REF.test(m[1]))
+      fail(
+        `--panos-move ${JSON.stringify(mv)}: top, or before:RULE with the name of one of your rules (letters, digits, "_", "-", ".", space)`,
+      );
     move = { where: 'before', rule: m![1] };
   }
   return {
     ...(move ? { move } : {}),
-    vsys, device: 'localhost.localdomain',
-    fromZones: list('panosFromZone', '--panos-from-zone', ZONE), toZones: list('panosToZone', '--panos-to-zone', ZONE),
+    vsys,
+    device: 'localhost.localdomain',
+    fromZones: list('panosFromZone', '--panos-from-zone', ZONE),
+    toZones: list('panosToZone', '--panos-to-zone', ZONE),
     sources: list('panosSource', '--panos-source', SOURCE),
     edlUrlBase: base?.replace(/\/+$/, ''),
     edlMaxEntries: int('panosEdlMaxEntries', '--panos-edl-max-entries', PANOS_LIMITS.edlEntries),
     edlMaxLists: int('panosEdlMaxLists', '--panos-edl-max-lists', PANOS_LIMITS.edlLists),
-    maxAddressObjects: int('panosMaxAddressObjects', '--panos-max-address-objects', PANOS_LIMITS.addressObjects),
+    maxAddressObjects: int(
+      'panosMaxAddressObjects',
+      '--panos-max-address-objects',
+      PANOS_LIMITS.addressObjects,
+    ),
     ipEdl,
   };
 }
 
-export interface PAddress { name: string; kind: 'ip-netmask' | 'fqdn'; value: string }
-export interface PGroup { name: string; members: string[]; description: string }
-export interface PService { name: string; protocol: 'tcp' | 'udp'; port: string }
-export interface PUrlCategory { name: string; members: string[]; description: string }
-export interface PExternalList { name: string; type: 'ip' | 'url'; url: string; description: string }
-export interface PRule { name: string; from: string[]; to: string[]; source: string[]; destination: string[]; service: string[]; category: string[]; description: string }
+export interface PAddress {
+  name: string;
+  kind: 'ip-netmask' | 'fqdn';
+  value: string;
+}
+export interface PGroup {
+  name: string;
+  members: string[];
+  description: string;
+}
+export interface PService {
+  name: string;
+  protocol: 'tcp' | 'udp';
+  port: string;
+}
+export interface PUrlCategory {
+  name: string;
+  members: string[];
+  description: string;
+}
+export interface PExternalList {
+  name: string;
+  type: 'ip' | 'url';
+  url: string;
+  description: string;
+}
+export interface PRule {
+  name: string;
+  from: string[];
+  to: string[];
+  source: string[];
+  destination: string[];
+  service: string[];
+  category: string[];
+  description: string;
+}
 export interface PanosConfig {
-  vsys: string; device: string; tag: string;
-  addresses: PAddress[]; groups: PGroup[]; services: PService[]; urlCategories: PUrlCategory[]; externalLists: PExternalList[]; rules: PRule[];
+  vsys: string;
+  device: string;
+  tag: string;
+  addresses: PAddress[];
+  groups: PGroup[];
+  services: PService[];
+  urlCategories: PUrlCategory[];
+  externalLists: PExternalList[];
+  rules: PRule[];
   edl: { ipv4: string[]; ipv6: string[]; urls: string[] };
   /** with --panos-ip-edl: the file each rule's EDL is served from, and the rule whose prefixes it holds */
   ruleEdls: { file: string; rule: Rule }[];
@@ -98,8 +174,10 @@ const hash = (s: string, n: number) => createHash('sha256').update(s).digest('he
 export function fitName(name: string, max: number): string {
   return name.length <= max ? name : `${name.slice(0, max - 9)}-${hash(name, 8)}`;
 }
-export const addressName = (prefix: string) => fitName(`m365-${prefix.replace(/[.:]/g, '_').replace('/', '-')}`, PANOS_LIMITS.objectNameLength);
-export const fqdnName = (host: string) => fitName(`m365-fqdn-${host.replace(/\./g, '_')}`, PANOS_LIMITS.objectNameLength);
+export const addressName = (prefix: string) =>
+  fitName(`m365-${prefix.replace(/[.:]/g, '_').replace('/', '-')}`, PANOS_LIMITS.objectNameLength);
+export const fqdnName = (host: string) =>
+  fitName(`m365-fqdn-${host.replace(/\./g, '_')}`, PANOS_LIMITS.objectNameLength);
 /** "v4_tcp_80_443" → "tcp_80_443": the port bucket shared by both families and the URLs. */
 export const bucketOf = (key: string) => key.replace(/^(v4|v6|url)_/, '');
 
@@ -107,13 +185,24 @@ export const bucketOf = (key: string) => key.replace(/^(v4|v6|url)_/, '');
  * PAN-OS URL-list form of a feed URL entry, and whether that form is wider than the entry.
  * A "*" must be a whole token; a trailing "/" keeps example.com from matching example.com.evil.
  */
-export function panosUrl(host: string, kind: UrlRule['entries'][number]['kind']): { entry: string; widened?: string } {
+export function panosUrl(
+  host: string,
+  kind: UrlRule['entries'][number]['kind'],
+): { entry: string; widened?: string } {
   // PAN-OS URL lists: a "*" stands for whole tokens only, so a label holding one becomes "*"
   const labels = host.split('.');
   const entry = labels.map((l) => (l.includes('*') ? '*' : l)).join('.');
   const partial = labels.some((l) => l.includes('*') && l !== '*');
-  if (partial) return { entry: `${entry}/`, widened: `a "*" inside a label is not PAN-OS syntax: ${host} widened to ${entry}` };
-  if (kind === 'tenant') return { entry: `${entry}/`, widened: `tenant placeholder matches every tenant (pass --tenant to narrow it)` };
+  if (partial)
+    return {
+      entry: `${entry}/`,
+      widened: `a "*" inside a label is not PAN-OS syntax: ${host} widened to ${entry}`,
+    };
+  if (kind === 'tenant')
+    return {
+      entry: `${entry}/`,
+      widened: `tenant placeholder matches every tenant (pass --tenant to narrow it)`,
+    };
   return { entry: `${entry}/` };
 }
 
@@ -128,17 +217,25 @@ function mergeProvenance(ps: Rule['provenance'][]): Rule['provenance'] {
 }
 
 /** Build every PAN-OS object from the rule model; pure. */
-export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosConfig; findings: Finding[]; enforces: { rules: string[]; names: string[] } } {
+export function buildPanos(
+  model: RuleModel,
+  o: PanosOptions,
+): { config: PanosConfig; findings: Finding[]; enforces: { rules: string[]; names: string[] } } {
   const findings: Finding[] = [];
   const addresses = new Map<string, PAddress>();
-  const groups: PGroup[] = [], services = new Map<string, PService>(), urlCategories: PUrlCategory[] = [], rules: PRule[] = [];
+  const groups: PGroup[] = [],
+    services = new Map<string, PService>(),
+    urlCategories: PUrlCategory[] = [],
+    rules: PRule[] = [];
   const addAddress = (a: PAddress) => {
     const prev = addresses.get(a.name);
-    if (prev && prev.value !== a.value) throw new TargetLimitError('paloalto', `two objects would share the name ${a.name}`);
+    if (prev && prev.value !== a.value)
+      throw new TargetLimitError('paloalto', `two objects would share the name ${a.name}`);
     addresses.set(a.name, a);
   };
 
-  const ruleExternal: PExternalList[] = [], ruleEdls: PanosConfig['ruleEdls'] = [];
+  const ruleExternal: PExternalList[] = [],
+    ruleEdls: PanosConfig['ruleEdls'] = [];
   const buckets = new Map<string, { ip: Rule[]; url?: UrlRule }>();
   for (const r of model.rules) {
     const b = bucketOf(r.key);
@@ -154,18 +251,36 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
   /** names rewritten wider (URL category and edl-urls.txt): reported once each */
   const widened = new Map<string, { entry: string; why: string; setIds: Set<string> }>();
 
-  for (const [bucket, { ip, url }] of [...buckets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const proto = (ip[0]?.protocol ?? url!.protocol);
+  for (const [bucket, { ip, url }] of [...buckets.entries()].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  )) {
+    const proto = ip[0]?.protocol ?? url!.protocol;
     const ports = ip[0]?.ports ?? url!.ports;
     let service: string[];
     if (proto === 'any') {
       // PAN-OS rules always name a service: addresses alone become TCP and UDP on every port
-      for (const p of ['tcp', 'udp'] as const) services.set(`m365-svc-${p}-all`, { name: `m365-svc-${p}-all`, protocol: p, port: '1-65535' });
+      for (const p of ['tcp', 'udp'] as const)
+        services.set(`m365-svc-${p}-all`, {
+          name: `m365-svc-${p}-all`,
+          protocol: p,
+          port: '1-65535',
+        });
       service = ['m365-svc-tcp-all', 'm365-svc-udp-all'];
-      findings.push({ kind: 'dropped', target: 'paloalto', setIds: ip.flatMap((r) => r.provenance.setIds), entry: bucket, detail: 'an address-only rule is rendered for TCP and UDP on every port; other IP protocols (ICMP, ESP, …) are not allowed' });
+      findings.push({
+        kind: 'dropped',
+        target: 'paloalto',
+        setIds: ip.flatMap((r) => r.provenance.setIds),
+        entry: bucket,
+        detail:
+          'an address-only rule is rendered for TCP and UDP on every port; other IP protocols (ICMP, ESP, …) are not allowed',
+      });
     } else {
       const port = portsText(ports);
-      if (port.length > PANOS_LIMITS.servicePortLength) throw new TargetLimitError('paloalto', `port list of ${bucket} is longer than ${PANOS_LIMITS.servicePortLength} characters`);
+      if (port.length > PANOS_LIMITS.servicePortLength)
+        throw new TargetLimitError(
+          'paloalto',
+          `port list of ${bucket} is longer than ${PANOS_LIMITS.servicePortLength} characters`,
+        );
       const name = fitName(`m365-svc-${bucket}`, PANOS_LIMITS.objectNameLength);
       services.set(name, { name, protocol: proto, port });
       service = [name];
@@ -178,16 +293,30 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
         const file = `edl-v${r.family}-${bucket}.txt`;
         const name = fitName(`m365-edl-v${r.family}-${bucket}`, PANOS_LIMITS.edlNameLength);
         const n = prefixCount(r);
-        if (n > o.edlMaxEntries) throw new TargetLimitError('paloalto', `EDL ${name} holds ${n} entries, over --panos-edl-max-entries ${o.edlMaxEntries} by ${n - o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`);
-        ruleExternal.push({ name, type: 'ip', url: `${o.edlUrlBase}/${file}`, description: provenanceText(r, PANOS_LIMITS.objectDescriptionLength) });
+        if (n > o.edlMaxEntries)
+          throw new TargetLimitError(
+            'paloalto',
+            `EDL ${name} holds ${n} entries, over --panos-edl-max-entries ${o.edlMaxEntries} by ${n - o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`,
+          );
+        ruleExternal.push({
+          name,
+          type: 'ip',
+          url: `${o.edlUrlBase}/${file}`,
+          description: provenanceText(r, PANOS_LIMITS.objectDescriptionLength),
+        });
         ruleEdls.push({ file, rule: r });
         destination.push(name);
         provenance.push(r.provenance);
         continue;
       }
-      for (const p of r.prefixes) addAddress({ name: addressName(p), kind: 'ip-netmask', value: p });
+      for (const p of r.prefixes)
+        addAddress({ name: addressName(p), kind: 'ip-netmask', value: p });
       const g = fitName(`m365-grp-v${r.family}-${bucket}`, PANOS_LIMITS.objectNameLength);
-      groups.push({ name: g, members: [...new Set(r.prefixes.map(addressName))].sort(), description: provenanceText(r, PANOS_LIMITS.objectDescriptionLength) });
+      groups.push({
+        name: g,
+        members: [...new Set(r.prefixes.map(addressName))].sort(),
+        description: provenanceText(r, PANOS_LIMITS.objectDescriptionLength),
+      });
       destination.push(g);
       provenance.push(r.provenance);
     }
@@ -197,7 +326,11 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
       const u = panosUrl(e.host, e.kind);
       edlUrls.add(u.entry);
       if (u.widened) {
-        const w = widened.get(e.host) ?? { entry: u.entry, why: u.widened, setIds: new Set<string>() };
+        const w = widened.get(e.host) ?? {
+          entry: u.entry,
+          why: u.widened,
+          setIds: new Set<string>(),
+        };
         for (const id of e.setIds) w.setIds.add(id);
         widened.set(e.host, w);
       }
@@ -205,69 +338,177 @@ export function buildPanos(model: RuleModel, o: PanosOptions): { config: PanosCo
     if (fqdns.length) {
       for (const e of fqdns) enforcedNames.push(`${e.host} ${proto}/${portsText(ports)}`);
       for (const e of fqdns) {
-        if (e.host.length > PANOS_LIMITS.fqdnLength) throw new TargetLimitError('paloalto', `FQDN ${e.host} is longer than ${PANOS_LIMITS.fqdnLength}`);
+        if (e.host.length > PANOS_LIMITS.fqdnLength)
+          throw new TargetLimitError(
+            'paloalto',
+            `FQDN ${e.host} is longer than ${PANOS_LIMITS.fqdnLength}`,
+          );
         addAddress({ name: fqdnName(e.host), kind: 'fqdn', value: e.host });
       }
       const g = fitName(`m365-grp-fqdn-${bucket}`, PANOS_LIMITS.objectNameLength);
       const setIds = [...new Set(fqdns.flatMap((e) => e.setIds))];
-      groups.push({ name: g, members: [...new Set(fqdns.map((e) => fqdnName(e.host)))].sort(), description: safeText(`FQDNs of sets ${setIds.join(',')}`, PANOS_LIMITS.objectDescriptionLength) });
+      groups.push({
+        name: g,
+        members: [...new Set(fqdns.map((e) => fqdnName(e.host)))].sort(),
+        description: safeText(
+          `FQDNs of sets ${setIds.join(',')}`,
+          PANOS_LIMITS.objectDescriptionLength,
+        ),
+      });
       destination.push(g);
     }
-    const from = o.fromZones, to = o.toZones, source = o.sources;
+    const from = o.fromZones,
+      to = o.toZones,
+      source = o.sources;
     if (destination.length) {
-      const desc = ip.length ? provenanceText({ provenance: mergeProvenance(provenance) }, PANOS_LIMITS.ruleDescriptionLength) : `URL entries of ${bucket}`;
-      rules.push({ name: fitName(`m365-${bucket}`, PANOS_LIMITS.ruleNameLength), from, to, source, destination: destination.sort(), service, category: ['any'], description: safeText(desc, PANOS_LIMITS.ruleDescriptionLength) });
+      const desc = ip.length
+        ? provenanceText(
+            { provenance: mergeProvenance(provenance) },
+            PANOS_LIMITS.ruleDescriptionLength,
+          )
+        : `URL entries of ${bucket}`;
+      rules.push({
+        name: fitName(`m365-${bucket}`, PANOS_LIMITS.ruleNameLength),
+        from,
+        to,
+        source,
+        destination: destination.sort(),
+        service,
+        category: ['any'],
+        description: safeText(desc, PANOS_LIMITS.ruleDescriptionLength),
+      });
     }
     if (wild.length) {
       if (proto === 'udp') {
-        for (const e of wild) findings.push({ kind: 'unenforced', target: 'paloalto', setIds: e.setIds, entry: `${e.host} udp/${portsText(ports)}`, detail: 'URL categories match HTTP host and TLS SNI; a wildcard on UDP (QUIC) cannot be enforced by URL category' });
+        for (const e of wild)
+          findings.push({
+            kind: 'unenforced',
+            target: 'paloalto',
+            setIds: e.setIds,
+            entry: `${e.host} udp/${portsText(ports)}`,
+            detail:
+              'URL categories match HTTP host and TLS SNI; a wildcard on UDP (QUIC) cannot be enforced by URL category',
+          });
         continue;
       }
       // URL filtering reads the HTTP Host header and the TLS SNI: enforced on the web ports (80, 443) only
       const covers = (n: number) => ports.some((p) => p.from <= n && n <= p.to);
       const web = covers(80) || covers(443);
-      const otherPorts = ports.filter((p) => !(p.from === p.to && (p.from === 80 || p.from === 443)));
+      const otherPorts = ports.filter(
+        (p) => !(p.from === p.to && (p.from === 80 || p.from === 443)),
+      );
       if (otherPorts.length) {
-        for (const e of wild) findings.push({ kind: 'unenforced', target: 'paloalto', setIds: e.setIds, entry: `${e.host} tcp/${portsText(otherPorts)}`, detail: 'a URL category matches the HTTP Host header or the TLS SNI, which traffic on these ports (other than 80 and 443) does not carry; the wildcard is not enforced there' });
+        for (const e of wild)
+          findings.push({
+            kind: 'unenforced',
+            target: 'paloalto',
+            setIds: e.setIds,
+            entry: `${e.host} tcp/${portsText(otherPorts)}`,
+            detail:
+              'a URL category matches the HTTP Host header or the TLS SNI, which traffic on these ports (other than 80 and 443) does not carry; the wildcard is not enforced there',
+          });
       }
       if (!web) continue;
       for (const e of wild) enforcedNames.push(`${e.host} ${proto}/${portsText(ports)}`);
       const members = new Set(wild.map((e) => panosUrl(e.host, e.kind).entry));
       const cat = fitName(`m365-url-${bucket}`, PANOS_LIMITS.urlCategoryNameLength);
-      urlCategories.push({ name: cat, members: [...members].sort(), description: safeText(`wildcard URLs of sets ${[...new Set(wild.flatMap((e) => e.setIds))].join(',')} on ${proto}/${portsText(ports)}`, PANOS_LIMITS.urlCategoryDescriptionLength) });
-      rules.push({ name: fitName(`m365-url-${bucket}`, PANOS_LIMITS.ruleNameLength), from, to, source, destination: ['any'], service, category: [cat], description: safeText(`URL category ${cat}`, PANOS_LIMITS.ruleDescriptionLength) });
+      urlCategories.push({
+        name: cat,
+        members: [...members].sort(),
+        description: safeText(
+          `wildcard URLs of sets ${[...new Set(wild.flatMap((e) => e.setIds))].join(',')} on ${proto}/${portsText(ports)}`,
+          PANOS_LIMITS.urlCategoryDescriptionLength,
+        ),
+      });
+      rules.push({
+        name: fitName(`m365-url-${bucket}`, PANOS_LIMITS.ruleNameLength),
+        from,
+        to,
+        source,
+        destination: ['any'],
+        service,
+        category: [cat],
+        description: safeText(`URL category ${cat}`, PANOS_LIMITS.ruleDescriptionLength),
+      });
     }
   }
   for (const [host, w] of widened) {
-    findings.push({ kind: 'widened', target: 'paloalto', setIds: [...w.setIds].sort(compareIds), entry: `${host} → ${w.entry}`, detail: `${w.why} (the form PAN-OS URL lists take: custom URL categories and edl-urls.txt)` });
+    findings.push({
+      kind: 'widened',
+      target: 'paloalto',
+      setIds: [...w.setIds].sort(compareIds),
+      entry: `${host} → ${w.entry}`,
+      detail: `${w.why} (the form PAN-OS URL lists take: custom URL categories and edl-urls.txt)`,
+    });
   }
   if (addresses.size > o.maxAddressObjects) {
-    throw new TargetLimitError('paloalto', `${addresses.size} address objects exceed --panos-max-address-objects ${o.maxAddressObjects} by ${addresses.size - o.maxAddressObjects}; put the prefixes in EDLs (--panos-ip-edl with --panos-edl-url-base) or narrow the input`);
+    throw new TargetLimitError(
+      'paloalto',
+      `${addresses.size} address objects exceed --panos-max-address-objects ${o.maxAddressObjects} by ${addresses.size - o.maxAddressObjects}; put the prefixes in EDLs (--panos-ip-edl with --panos-edl-url-base) or narrow the input`,
+    );
   }
   const edl = {
-    ipv4: mergePrefixes(4, model.rules.filter((r) => r.family === 4).flatMap((r) => r.prefixes)),
-    ipv6: mergePrefixes(6, model.rules.filter((r) => r.family === 6).flatMap((r) => r.prefixes)),
+    ipv4: mergePrefixes(
+      4,
+      model.rules.filter((r) => r.family === 4).flatMap((r) => r.prefixes),
+    ),
+    ipv6: mergePrefixes(
+      6,
+      model.rules.filter((r) => r.family === 6).flatMap((r) => r.prefixes),
+    ),
     urls: [...edlUrls].sort(),
   };
   for (const [name, list] of Object.entries(edl)) {
-    if (list.length > o.edlMaxEntries) throw new TargetLimitError('paloalto', `EDL ${name} holds ${list.length} entries, over --panos-edl-max-entries ${o.edlMaxEntries} by ${list.length - o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`);
+    if (list.length > o.edlMaxEntries)
+      throw new TargetLimitError(
+        'paloalto',
+        `EDL ${name} holds ${list.length} entries, over --panos-edl-max-entries ${o.edlMaxEntries} by ${list.length - o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`,
+      );
   }
   const lists = Object.keys(edl).length + ruleEdls.length;
-  if (lists > o.edlMaxLists) throw new TargetLimitError('paloalto', `${lists} EDLs exceed --panos-edl-max-lists ${o.edlMaxLists}`);
+  if (lists > o.edlMaxLists)
+    throw new TargetLimitError(
+      'paloalto',
+      `${lists} EDLs exceed --panos-edl-max-lists ${o.edlMaxLists}`,
+    );
   const externalLists: PExternalList[] = o.edlUrlBase
     ? [
-      { name: 'm365-edl-ipv4', type: 'ip', url: `${o.edlUrlBase}/edl-ipv4.txt`, description: 'Microsoft 365 IPv4 prefixes (m365fw)' },
-      { name: 'm365-edl-ipv6', type: 'ip', url: `${o.edlUrlBase}/edl-ipv6.txt`, description: 'Microsoft 365 IPv6 prefixes (m365fw)' },
-      { name: 'm365-edl-urls', type: 'url', url: `${o.edlUrlBase}/edl-urls.txt`, description: 'Microsoft 365 URLs (m365fw)' },
-      ...ruleExternal,
-    ]
+        {
+          name: 'm365-edl-ipv4',
+          type: 'ip',
+          url: `${o.edlUrlBase}/edl-ipv4.txt`,
+          description: 'Microsoft 365 IPv4 prefixes (m365fw)',
+        },
+        {
+          name: 'm365-edl-ipv6',
+          type: 'ip',
+          url: `${o.edlUrlBase}/edl-ipv6.txt`,
+          description: 'Microsoft 365 IPv6 prefixes (m365fw)',
+        },
+        {
+          name: 'm365-edl-urls',
+          type: 'url',
+          url: `${o.edlUrlBase}/edl-urls.txt`,
+          description: 'Microsoft 365 URLs (m365fw)',
+        },
+        ...ruleExternal,
+      ]
     : [];
-  const byName = <T extends { name: string }>(xs: T[]) => xs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = <T extends { name: string }>(xs: T[]) =>
+    xs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     config: {
-      vsys: o.vsys, device: o.device, tag: TAG,
-      addresses: byName([...addresses.values()]), groups: byName(groups), services: byName([...services.values()]),
-      urlCategories: byName(urlCategories), externalLists: byName(externalLists), rules, edl, ruleEdls,
+      vsys: o.vsys,
+      device: o.device,
+      tag: TAG,
+      addresses: byName([...addresses.values()]),
+      groups: byName(groups),
+      services: byName([...services.values()]),
+      urlCategories: byName(urlCategories),
+      externalLists: byName(externalLists),
+      rules,
+      edl,
+      ruleEdls,
     },
     findings,
     enforces: { rules: model.rules.map((r) => r.key), names: enforcedNames },

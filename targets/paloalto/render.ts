@@ -3,14 +3,21 @@ import type { create as Create } from 'xmlbuilder2';
 
 // loaded on first use: runs for other targets do not pay for the XML library
 let createDoc: typeof Create | undefined;
-const xml = (): typeof Create => (createDoc ??= (createRequire(import.meta.url)('xmlbuilder2') as { create: typeof Create }).create);
+const xml = (): typeof Create =>
+  (createDoc ??= (createRequire(import.meta.url)('xmlbuilder2') as { create: typeof Create })
+    .create);
 import type { PanosConfig } from './model.js';
 
 /** The whole vsys subtree as a config document for `load config partial` or the XML API. */
 export function panosXml(c: PanosConfig, header: string[]): string {
   const doc = xml()({ version: '1.0', encoding: 'UTF-8' });
   for (const line of header) doc.com(` ${line} `);
-  const vsys = doc.ele('config', { version: '10.1.0' }).ele('devices').ele('entry', { name: c.device }).ele('vsys').ele('entry', { name: c.vsys });
+  const vsys = doc
+    .ele('config', { version: '10.1.0' })
+    .ele('devices')
+    .ele('entry', { name: c.device })
+    .ele('vsys')
+    .ele('entry', { name: c.vsys });
   const members = (parent: ReturnType<typeof doc.ele>, name: string, list: string[]) => {
     const el = parent.ele(name);
     for (const m of list) el.ele('member').txt(m);
@@ -92,7 +99,15 @@ type RuleList = (typeof RULE_LISTS)[number];
 export function panosInventory(c: PanosConfig): PanosInventory {
   return {
     vsys: c.vsys,
-    rules: Object.fromEntries(c.rules.map((r) => [r.name, Object.fromEntries(RULE_LISTS.map((k) => [k, [...r[k]].sort()])) as Record<RuleList, string[]>])),
+    rules: Object.fromEntries(
+      c.rules.map((r) => [
+        r.name,
+        Object.fromEntries(RULE_LISTS.map((k) => [k, [...r[k]].sort()])) as Record<
+          RuleList,
+          string[]
+        >,
+      ]),
+    ),
     groups: Object.fromEntries(c.groups.map((g) => [g.name, g.members])),
     urlCategories: Object.fromEntries(c.urlCategories.map((u) => [u.name, u.members])),
     addresses: c.addresses.map((a) => a.name),
@@ -106,19 +121,42 @@ const TOKEN = /^[A-Za-z0-9 _.:\/*-]{1,255}$/;
 
 /** Check a previous run's inventory (from report.json: untrusted) or say why it is unusable. */
 export function checkInventory(x: unknown): PanosInventory {
-  const bad = (why: string): never => { throw new Error(`the previous report.json's paloalto inventory is not usable (${why}); move report.json away to start without deletes`); };
-  const tokens = (v: unknown, what: string): string[] => (Array.isArray(v) && v.every((t) => typeof t === 'string' && TOKEN.test(t)) ? (v as string[]) : bad(what));
-  const map = (v: unknown, what: string): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).every((k) => TOKEN.test(k)) ? (v as Record<string, unknown>) : bad(what));
+  const bad = (why: string): never => {
+    throw new Error(
+      `the previous report.json's paloalto inventory is not usable (${why}); move report.json away to start without deletes`,
+    );
+  };
+  const tokens = (v: unknown, what: string): string[] =>
+    Array.isArray(v) && v.every((t) => typeof t === 'string' && TOKEN.test(t))
+      ? (v as string[])
+      : bad(what);
+  const map = (v: unknown, what: string): Record<string, unknown> =>
+    v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).every((k) => TOKEN.test(k))
+      ? (v as Record<string, unknown>)
+      : bad(what);
   const o = map(x, 'not an object');
   if (typeof o.vsys !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/.test(o.vsys)) bad('vsys');
-  const rules = Object.fromEntries(Object.entries(map(o.rules, 'rules')).map(([k, v]) => {
-    const r = map(v, `rule ${k}`);
-    return [k, Object.fromEntries(RULE_LISTS.map((f) => [f, tokens(r[f] ?? [], `rule ${k} ${f}`)]))];
-  })) as PanosInventory['rules'];
-  const lists = (v: unknown, what: string) => Object.fromEntries(Object.entries(map(v, what)).map(([k, m]) => [k, tokens(m, `${what} ${k}`)]));
+  const rules = Object.fromEntries(
+    Object.entries(map(o.rules, 'rules')).map(([k, v]) => {
+      const r = map(v, `rule ${k}`);
+      return [
+        k,
+        Object.fromEntries(RULE_LISTS.map((f) => [f, tokens(r[f] ?? [], `rule ${k} ${f}`)])),
+      ];
+    }),
+  ) as PanosInventory['rules'];
+  const lists = (v: unknown, what: string) =>
+    Object.fromEntries(
+      Object.entries(map(v, what)).map(([k, m]) => [k, tokens(m, `${what} ${k}`)]),
+    );
   return {
-    vsys: o.vsys as string, rules, groups: lists(o.groups, 'groups'), urlCategories: lists(o.urlCategories, 'urlCategories'),
-    addresses: tokens(o.addresses, 'addresses'), services: tokens(o.services, 'services'), externalLists: tokens(o.externalLists, 'externalLists'),
+    vsys: o.vsys as string,
+    rules,
+    groups: lists(o.groups, 'groups'),
+    urlCategories: lists(o.urlCategories, 'urlCategories'),
+    addresses: tokens(o.addresses, 'addresses'),
+    services: tokens(o.services, 'services'),
+    externalLists: tokens(o.externalLists, 'externalLists'),
   };
 }
 
@@ -130,30 +168,60 @@ export function checkInventory(x: unknown): PanosInventory {
 export function panosDeletes(prev: PanosInventory, cur: PanosInventory): string[] {
   const pre = prev.vsys === 'vsys1' ? 'delete' : `delete vsys ${prev.vsys}`;
   // another vsys: every previous object is gone from where it was
-  const now = prev.vsys === cur.vsys ? cur : { vsys: cur.vsys, rules: {}, groups: {}, urlCategories: {}, addresses: [], services: [], externalLists: [] };
+  const now =
+    prev.vsys === cur.vsys
+      ? cur
+      : {
+          vsys: cur.vsys,
+          rules: {},
+          groups: {},
+          urlCategories: {},
+          addresses: [],
+          services: [],
+          externalLists: [],
+        };
   const out: string[] = [];
-  const minus = (a: string[], b: string[] = []) => { const s = new Set(b); return a.filter((x) => !s.has(x)); };
+  const minus = (a: string[], b: string[] = []) => {
+    const s = new Set(b);
+    return a.filter((x) => !s.has(x));
+  };
   for (const [name, lists] of Object.entries(prev.rules).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const keep = now.rules[name];
-    if (!keep) { out.push(`${pre} rulebase security rules ${v(name)}`); continue; }
-    for (const f of RULE_LISTS) for (const m of minus(lists[f], keep[f])) out.push(`${pre} rulebase security rules ${v(name)} ${f} ${v(m)}`);
+    if (!keep) {
+      out.push(`${pre} rulebase security rules ${v(name)}`);
+      continue;
+    }
+    for (const f of RULE_LISTS)
+      for (const m of minus(lists[f], keep[f]))
+        out.push(`${pre} rulebase security rules ${v(name)} ${f} ${v(m)}`);
   }
-  const members = (kind: string, field: string, p: Record<string, string[]>, c: Record<string, string[]>) => {
+  const members = (
+    kind: string,
+    field: string,
+    p: Record<string, string[]>,
+    c: Record<string, string[]>,
+  ) => {
     for (const [name, list] of Object.entries(p).sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (!c[name]) out.push(`${pre} ${kind} ${v(name)}`);
-      else for (const m of minus(list, c[name])) out.push(`${pre} ${kind} ${v(name)} ${field} ${v(m)}`);
+      else
+        for (const m of minus(list, c[name]))
+          out.push(`${pre} ${kind} ${v(name)} ${field} ${v(m)}`);
     }
   };
   members('profiles custom-url-category', 'list', prev.urlCategories, now.urlCategories);
   members('address-group', 'static', prev.groups, now.groups);
   for (const a of minus(prev.addresses, now.addresses)) out.push(`${pre} address ${v(a)}`);
   for (const x of minus(prev.services, now.services)) out.push(`${pre} service ${v(x)}`);
-  for (const x of minus(prev.externalLists, now.externalLists)) out.push(`${pre} external-list ${v(x)}`);
+  for (const x of minus(prev.externalLists, now.externalLists))
+    out.push(`${pre} external-list ${v(x)}`);
   return out;
 }
 
 /** `move` commands placing the rules, in order, at the top or before one of yours (e.g. a deny-all). */
-export function panosMoves(c: PanosConfig, move: { where: 'top' } | { where: 'before'; rule: string } | undefined): string[] {
+export function panosMoves(
+  c: PanosConfig,
+  move: { where: 'top' } | { where: 'before'; rule: string } | undefined,
+): string[] {
   if (!move) return [];
   const pre = c.vsys === 'vsys1' ? 'move' : `move vsys ${c.vsys}`;
   // moving each to the top in reverse order leaves them on top in order; "before X" in order likewise
@@ -163,26 +231,59 @@ export function panosMoves(c: PanosConfig, move: { where: 'top' } | { where: 'be
 }
 
 /** The same objects as `set` CLI commands (configure mode). */
-export function panosSet(c: PanosConfig, header: string[], deletes: string[] = [], moves: string[] = []): string {
+export function panosSet(
+  c: PanosConfig,
+  header: string[],
+  deletes: string[] = [],
+  moves: string[] = [],
+): string {
   const pre = c.vsys === 'vsys1' ? 'set' : `set vsys ${c.vsys}`;
   const out = header.map((l) => `# ${l}`);
   out.push('# paste in configure mode, then review and commit');
   if (deletes.length) {
-    out.push(`# ${deletes.length} deletes: what the previous run (its report.json) put on the firewall and this run drops`);
+    out.push(
+      `# ${deletes.length} deletes: what the previous run (its report.json) put on the firewall and this run drops`,
+    );
     out.push(...deletes);
     out.push("# this run's objects");
   }
   out.push(`${pre} tag ${v(c.tag)} color color3`);
-  for (const a of c.addresses) out.push(`${pre} address ${v(a.name)} ${a.kind} ${v(a.value)}`, `${pre} address ${v(a.name)} tag ${vl([c.tag])}`);
-  for (const g of c.groups) out.push(`${pre} address-group ${v(g.name)} static ${vl(g.members)}`, `${pre} address-group ${v(g.name)} description ${v(g.description)}`, `${pre} address-group ${v(g.name)} tag ${vl([c.tag])}`);
-  for (const s of c.services) out.push(`${pre} service ${v(s.name)} protocol ${s.protocol} port ${v(s.port)}`, `${pre} service ${v(s.name)} tag ${vl([c.tag])}`);
-  for (const u of c.urlCategories) out.push(`${pre} profiles custom-url-category ${v(u.name)} type "URL List"`, `${pre} profiles custom-url-category ${v(u.name)} list ${vl(u.members)}`, `${pre} profiles custom-url-category ${v(u.name)} description ${v(u.description)}`);
-  for (const x of c.externalLists) out.push(`${pre} external-list ${v(x.name)} type ${x.type} url ${v(x.url)}`, `${pre} external-list ${v(x.name)} type ${x.type} recurring hourly`, `${pre} external-list ${v(x.name)} type ${x.type} description ${v(x.description)}`);
+  for (const a of c.addresses)
+    out.push(
+      `${pre} address ${v(a.name)} ${a.kind} ${v(a.value)}`,
+      `${pre} address ${v(a.name)} tag ${vl([c.tag])}`,
+    );
+  for (const g of c.groups)
+    out.push(
+      `${pre} address-group ${v(g.name)} static ${vl(g.members)}`,
+      `${pre} address-group ${v(g.name)} description ${v(g.description)}`,
+      `${pre} address-group ${v(g.name)} tag ${vl([c.tag])}`,
+    );
+  for (const s of c.services)
+    out.push(
+      `${pre} service ${v(s.name)} protocol ${s.protocol} port ${v(s.port)}`,
+      `${pre} service ${v(s.name)} tag ${vl([c.tag])}`,
+    );
+  for (const u of c.urlCategories)
+    out.push(
+      `${pre} profiles custom-url-category ${v(u.name)} type "URL List"`,
+      `${pre} profiles custom-url-category ${v(u.name)} list ${vl(u.members)}`,
+      `${pre} profiles custom-url-category ${v(u.name)} description ${v(u.description)}`,
+    );
+  for (const x of c.externalLists)
+    out.push(
+      `${pre} external-list ${v(x.name)} type ${x.type} url ${v(x.url)}`,
+      `${pre} external-list ${v(x.name)} type ${x.type} recurring hourly`,
+      `${pre} external-list ${v(x.name)} type ${x.type} description ${v(x.description)}`,
+    );
   for (const r of c.rules) {
     const base = `${pre} rulebase security rules ${v(r.name)}`;
-    out.push(`${base} from ${vl(r.from)} to ${vl(r.to)} source ${vl(r.source)} destination ${vl(r.destination)} source-user any category ${vl(r.category)} application any service ${vl(r.service)} action allow`);
+    out.push(
+      `${base} from ${vl(r.from)} to ${vl(r.to)} source ${vl(r.source)} destination ${vl(r.destination)} source-user any category ${vl(r.category)} application any service ${vl(r.service)} action allow`,
+    );
     out.push(`${base} description ${v(r.description)}`, `${base} tag ${vl([c.tag])}`);
   }
-  if (moves.length) out.push('# place the rules (set appends them at the bottom of the rulebase)', ...moves);
+  if (moves.length)
+    out.push('# place the rules (set appends them at the bottom of the rulebase)', ...moves);
   return out.join('\n') + '\n';
 }

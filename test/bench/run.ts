@@ -16,7 +16,11 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-interface Run { seconds: number; peakKiB?: number; stdout: string }
+interface Run {
+  seconds: number;
+  peakKiB?: number;
+  stdout: string;
+}
 
 /** One run of a whole process: wall time, and peak RSS when GNU time is there. */
 function once(cmd: string[]): Run {
@@ -70,14 +74,40 @@ async function benchUpdate(dir: string): Promise<void> {
   const script = join(ROOT, 'dist/test/bench/stand-in.mjs');
   writeFileSync(script, STAND_IN);
   const feed = resolve(ROOT, '../shared/o365-data/worldwide-endpoints-2026-08-14.wrapped.json');
-  const server = spawn(process.execPath, [script, existsSync(feed) ? feed : join(ROOT, 'fixtures/sample-feed.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((r) => server.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+  const server = spawn(
+    process.execPath,
+    [script, existsSync(feed) ? feed : join(ROOT, 'fixtures/sample-feed.json')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<string>((r) =>
+    server.stdout!.once('data', (d: Buffer) => r(d.toString().trim())),
+  );
   try {
-    const state = join(dir, 'u-state'), out = join(dir, 'u-out');
-    const update = (o: string) => [process.execPath, CLI, 'update', '--instance', 'Worldwide', '--state', state, '--out', o, '--target', 'all', '--pac-proxy', 'PROXY p.example:8080', '--base-url', `http://127.0.0.1:${port}`];
+    const state = join(dir, 'u-state'),
+      out = join(dir, 'u-out');
+    const update = (o: string) => [
+      process.execPath,
+      CLI,
+      'update',
+      '--instance',
+      'Worldwide',
+      '--state',
+      state,
+      '--out',
+      o,
+      '--target',
+      'all',
+      '--pac-proxy',
+      'PROXY p.example:8080',
+      '--base-url',
+      `http://127.0.0.1:${port}`,
+    ];
     const first = spawnSync(update(out)[0], update(out).slice(1), { encoding: 'utf8' });
     if (first.status !== 2) throw new Error(`update: ${first.stderr}`);
-    const fresh = (i: number) => { rmSync(join(dir, `u-out-${i}`), { recursive: true, force: true }); return join(dir, `u-out-${i}`); };
+    const fresh = (i: number) => {
+      rmSync(join(dir, `u-out-${i}`), { recursive: true, force: true });
+      return join(dir, `u-out-${i}`);
+    };
     const runs: number[] = [];
     for (let i = 0; i < REPEAT; i++) {
       const o = fresh(i);
@@ -87,29 +117,75 @@ async function benchUpdate(dir: string): Promise<void> {
     }
     runs.sort((a, b) => a - b);
     const [node, current] = measure([{ cmd: [process.execPath, '-e', '0'] }, { cmd: update(out) }]);
-    console.log(`update, whole process (${existsSync(feed) ? 'Worldwide 2026-08-14' : 'sample feed'}, --target all, loopback service): ` +
-      `out/ current ${current.seconds.toFixed(3)} s (${(current.seconds / node.seconds).toFixed(2)}× node -e 0 at ${node.seconds.toFixed(3)} s, one /version request); ` +
-      `first run (download, compile, write) ${runs[Math.floor(runs.length / 2)].toFixed(3)} s`);
+    console.log(
+      `update, whole process (${existsSync(feed) ? 'Worldwide 2026-08-14' : 'sample feed'}, --target all, loopback service): ` +
+        `out/ current ${current.seconds.toFixed(3)} s (${(current.seconds / node.seconds).toFixed(2)}× node -e 0 at ${node.seconds.toFixed(3)} s, one /version request); ` +
+        `first run (download, compile, write) ${runs[Math.floor(runs.length / 2)].toFixed(3)} s`,
+    );
   } finally {
     server.kill();
   }
 }
 
 function main(): void {
-  if (!existsSync(GEN)) { console.error(`bench: ${GEN} not found (../shared is needed)`); process.exit(1); }
+  if (!existsSync(GEN)) {
+    console.error(`bench: ${GEN} not found (../shared is needed)`);
+    process.exit(1);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'm365fw-bench-'));
   const cidrScript = join(ROOT, 'dist/test/bench/cidr-tools-merge.mjs');
   writeFileSync(cidrScript, CIDR_TOOLS);
-  const cases: [string, 4 | 6, number][] = [['10k IPv4', 4, 10_000], ['100k IPv4', 4, 100_000], ['1M IPv4', 4, 1_000_000], ['100k IPv6', 6, 100_000]];
-  console.log(`m365fw bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; median of ${REPEAT} runs, the tools taking turns`);
-  console.log(`iprange: ${have('iprange') ? 'yes' : 'not installed (apt-get install iprange)'}; peak memory: ${TIME ? 'GNU time' : 'n/a (no /usr/bin/time)'}\n`);
-  const rows: string[][] = [['input', 'entries', 'm365fw wall', 'peak MiB', 'out prefixes', 'iprange', 'ratio', 'cidr-tools', 'ratio', 'same as iprange']];
+  const cases: [string, 4 | 6, number][] = [
+    ['10k IPv4', 4, 10_000],
+    ['100k IPv4', 4, 100_000],
+    ['1M IPv4', 4, 1_000_000],
+    ['100k IPv6', 6, 100_000],
+  ];
+  console.log(
+    `m365fw bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; median of ${REPEAT} runs, the tools taking turns`,
+  );
+  console.log(
+    `iprange: ${have('iprange') ? 'yes' : 'not installed (apt-get install iprange)'}; peak memory: ${TIME ? 'GNU time' : 'n/a (no /usr/bin/time)'}\n`,
+  );
+  const rows: string[][] = [
+    [
+      'input',
+      'entries',
+      'm365fw wall',
+      'peak MiB',
+      'out prefixes',
+      'iprange',
+      'ratio',
+      'cidr-tools',
+      'ratio',
+      'same as iprange',
+    ],
+  ];
   try {
     for (const [label, fam, n] of cases) {
       const input = join(dir, `v${fam}-${n}.txt`);
-      writeFileSync(input, spawnSync(process.execPath, [GEN, String(fam), String(n), '1'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout);
+      writeFileSync(
+        input,
+        spawnSync(process.execPath, [GEN, String(fam), String(n), '1'], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 30,
+        }).stdout,
+      );
       const out = join(dir, `out-${fam}-${n}`);
-      const oursCmd = [process.execPath, CLI, 'compile', '--input', input, '--input-format', 'prefixes', '--target', 'nftables', '--out', out, '--no-progress'];
+      const oursCmd = [
+        process.execPath,
+        CLI,
+        'compile',
+        '--input',
+        input,
+        '--input-format',
+        'prefixes',
+        '--target',
+        'nftables',
+        '--out',
+        out,
+        '--no-progress',
+      ];
       const withIprange = fam === 4 && have('iprange');
       const withCidrTools = n <= 1_000_000;
       const [ours, ...others] = measure([
@@ -117,38 +193,75 @@ function main(): void {
         ...(withIprange ? [{ cmd: ['iprange', input], out: join(dir, 'iprange.out') }] : []),
         ...(withCidrTools ? [{ cmd: [process.execPath, cidrScript, input] }] : []),
       ]);
-      const merged = readFileSync(join(out, 'm365fw.nft'), 'utf8').split('\n').filter((l) => /^\t\t\t[0-9a-f:.]+\/[0-9]+,?$/.test(l)).map((l) => l.trim().replace(/,$/, ''));
-      let ipr = '-', iprRatio = '-', same = '-';
+      const merged = readFileSync(join(out, 'm365fw.nft'), 'utf8')
+        .split('\n')
+        .filter((l) => /^\t\t\t[0-9a-f:.]+\/[0-9]+,?$/.test(l))
+        .map((l) => l.trim().replace(/,$/, ''));
+      let ipr = '-',
+        iprRatio = '-',
+        same = '-';
       if (withIprange) {
         const r = others.shift()!;
         ipr = `${r.seconds.toFixed(3)} s`;
         iprRatio = `${(ours.seconds / r.seconds).toFixed(2)}×`;
-        const theirs = readFileSync(join(dir, 'iprange.out'), 'utf8').split('\n').filter(Boolean).map((l) => (l.includes('/') ? l : `${l}/32`));
-        same = theirs.length === merged.length && theirs.every((x, i) => x === merged[i]) ? 'yes' : `NO (${theirs.length} vs ${merged.length})`;
+        const theirs = readFileSync(join(dir, 'iprange.out'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (l.includes('/') ? l : `${l}/32`));
+        same =
+          theirs.length === merged.length && theirs.every((x, i) => x === merged[i])
+            ? 'yes'
+            : `NO (${theirs.length} vs ${merged.length})`;
       }
-      let ct = '-', ctRatio = '-';
+      let ct = '-',
+        ctRatio = '-';
       if (withCidrTools) {
         const r = others.shift()!;
         ct = `${r.seconds.toFixed(3)} s`;
         ctRatio = `${(ours.seconds / r.seconds).toFixed(2)}×`;
         if (Number(r.stdout) !== merged.length) same += ` (cidr-tools: ${r.stdout})`;
       }
-      rows.push([label, String(n), `${ours.seconds.toFixed(3)} s`, ours.peakKiB ? (ours.peakKiB / 1024).toFixed(0) : 'n/a', String(merged.length), ipr, iprRatio, ct, ctRatio, same]);
-      if (label === '1M IPv4' && process.getuid?.() === 0 && have('nft') && spawnSync('unshare', ['-n', 'true']).status === 0) {
+      rows.push([
+        label,
+        String(n),
+        `${ours.seconds.toFixed(3)} s`,
+        ours.peakKiB ? (ours.peakKiB / 1024).toFixed(0) : 'n/a',
+        String(merged.length),
+        ipr,
+        iprRatio,
+        ct,
+        ctRatio,
+        same,
+      ]);
+      if (
+        label === '1M IPv4' &&
+        process.getuid?.() === 0 &&
+        have('nft') &&
+        spawnSync('unshare', ['-n', 'true']).status === 0
+      ) {
         const t0 = process.hrtime.bigint();
-        const r = spawnSync('unshare', ['-n', 'nft', '-f', join(out, 'm365fw.nft')], { encoding: 'utf8' });
+        const r = spawnSync('unshare', ['-n', 'nft', '-f', join(out, 'm365fw.nft')], {
+          encoding: 'utf8',
+        });
         const s = Number(process.hrtime.bigint() - t0) / 1e9;
-        console.log(`nft -f of the 1M-input ruleset (${merged.length} interval elements) in a fresh namespace: ${r.status === 0 ? `${s.toFixed(2)} s` : `FAILED: ${r.stderr.slice(0, 200)}`}`);
+        console.log(
+          `nft -f of the 1M-input ruleset (${merged.length} interval elements) in a fresh namespace: ${r.status === 0 ? `${s.toFixed(2)} s` : `FAILED: ${r.stderr.slice(0, 200)}`}`,
+        );
       }
     }
-  } catch (e) { rmSync(dir, { recursive: true, force: true }); throw e; }
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   console.log('');
   for (const [i, r] of rows.entries()) {
     console.log(r.map((x, c) => x.padEnd(widths[c])).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
-  console.log('\nratio = m365fw wall time / the other tool\'s wall time on the same file (below 1 means m365fw is faster).\n');
+  console.log(
+    "\nratio = m365fw wall time / the other tool's wall time on the same file (below 1 means m365fw is faster).\n",
+  );
   benchUpdate(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 

@@ -1,7 +1,15 @@
 /** Read back a loaded nftables ruleset (nft -j list ruleset) into comparable facts. */
 import cidr from 'cidr-tools';
 
-export interface LoadedRule { family: 4 | 6; set: string; protocol: 'tcp' | 'udp' | 'any'; ports: number[][]; verdict: string; comment?: string; chain: string }
+export interface LoadedRule {
+  family: 4 | 6;
+  set: string;
+  protocol: 'tcp' | 'udp' | 'any';
+  ports: number[][];
+  verdict: string;
+  comment?: string;
+  chain: string;
+}
 
 type J = Record<string, any>;
 
@@ -24,34 +32,68 @@ function toInterval(s: string): [bigint, bigint] {
 
 export function parseNftJson(text: string) {
   const items: J[] = JSON.parse(text).nftables;
-  const sets = new Map<string, { type: string; elements: string[]; intervals: [bigint, bigint][] }>();
+  const sets = new Map<
+    string,
+    { type: string; elements: string[]; intervals: [bigint, bigint][] }
+  >();
   const rules: LoadedRule[] = [];
   const chains: J[] = [];
   for (const it of items) {
     if (it.set) {
       const elements = (it.set.elem ?? []).flatMap(elemToCidr);
-      sets.set(it.set.name, { type: it.set.type, elements, intervals: elements.map(toInterval).sort((a, b) => (a[0] < b[0] ? -1 : 1)) });
+      sets.set(it.set.name, {
+        type: it.set.type,
+        elements,
+        intervals: elements.map(toInterval).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+      });
     }
     if (it.chain) chains.push(it.chain);
     if (it.rule) {
       const expr: J[] = it.rule.expr;
-      let set = '', family: 4 | 6 = 4, protocol: LoadedRule['protocol'] = 'any', ports: number[][] = [], verdict = '';
+      let set = '',
+        family: 4 | 6 = 4,
+        protocol: LoadedRule['protocol'] = 'any',
+        ports: number[][] = [],
+        verdict = '';
       for (const x of expr) {
         if (x.match) {
-          const left = x.match.left, right = x.match.right;
-          if (left.payload?.field === 'daddr' && typeof right === 'string' && right.startsWith('@')) {
-            set = right.slice(1); family = left.payload.protocol === 'ip6' ? 6 : 4;
+          const left = x.match.left,
+            right = x.match.right;
+          if (
+            left.payload?.field === 'daddr' &&
+            typeof right === 'string' &&
+            right.startsWith('@')
+          ) {
+            set = right.slice(1);
+            family = left.payload.protocol === 'ip6' ? 6 : 4;
           } else if (left.payload?.field === 'dport') {
             protocol = left.payload.protocol;
-            const vals = typeof right === 'number' ? [right] : right.set ? right.set : right.range ? [right] : [right];
-            ports = vals.map((v: any) => (typeof v === 'number' ? [v, v] : v.range ? [v.range[0], v.range[1]] : [v, v]));
+            const vals =
+              typeof right === 'number'
+                ? [right]
+                : right.set
+                  ? right.set
+                  : right.range
+                    ? [right]
+                    : [right];
+            ports = vals.map((v: any) =>
+              typeof v === 'number' ? [v, v] : v.range ? [v.range[0], v.range[1]] : [v, v],
+            );
           }
         }
         if ('accept' in x) verdict = 'accept';
         if ('drop' in x) verdict = 'drop';
         if (x.jump) verdict = `jump ${x.jump.target}`;
       }
-      rules.push({ family, set, protocol, ports, verdict, comment: it.rule.comment, chain: it.rule.chain });
+      rules.push({
+        family,
+        set,
+        protocol,
+        ports,
+        verdict,
+        comment: it.rule.comment,
+        chain: it.rule.chain,
+      });
     }
   }
   return { sets, rules, chains };
@@ -61,7 +103,12 @@ export function sameIntervals(a: [bigint, bigint][], b: [bigint, bigint][]): boo
   const norm = (x: [bigint, bigint][]) => {
     const s = [...x].sort((p, q) => (p[0] < q[0] ? -1 : p[0] > q[0] ? 1 : 0));
     const out: [bigint, bigint][] = [];
-    for (const [lo, hi] of s) { const l = out[out.length - 1]; if (l && lo <= l[1] + 1n) { if (hi > l[1]) l[1] = hi; } else out.push([lo, hi]); }
+    for (const [lo, hi] of s) {
+      const l = out[out.length - 1];
+      if (l && lo <= l[1] + 1n) {
+        if (hi > l[1]) l[1] = hi;
+      } else out.push([lo, hi]);
+    }
     return out.map(([l, h]) => `${l}-${h}`).join(',');
   };
   return norm(a) === norm(b);

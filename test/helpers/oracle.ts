@@ -5,7 +5,12 @@
 import cidr from 'cidr-tools';
 import { readFileSync } from 'node:fs';
 
-export interface Expected { family: 4 | 6; protocol: 'tcp' | 'udp'; ports: number[][]; intervals: [bigint, bigint][] }
+export interface Expected {
+  family: 4 | 6;
+  protocol: 'tcp' | 'udp';
+  ports: number[][];
+  intervals: [bigint, bigint][];
+}
 
 export function rawSets(path: string): Record<string, unknown>[] {
   let text = readFileSync(path, 'utf8');
@@ -16,12 +21,16 @@ export function rawSets(path: string): Record<string, unknown>[] {
 
 function ports(s: unknown): number[][] {
   if (typeof s !== 'string' || s.trim() === '') return [];
-  const list = s.split(',').map((p) => p.trim().split('-').map(Number)).map((p) => [p[0], p[1] ?? p[0]]);
+  const list = s
+    .split(',')
+    .map((p) => p.trim().split('-').map(Number))
+    .map((p) => [p[0], p[1] ?? p[0]]);
   list.sort((a, b) => a[0] - b[0]);
   const out: number[][] = [];
   for (const r of list) {
     const last = out[out.length - 1];
-    if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]); else out.push([...r]);
+    if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+    else out.push([...r]);
   }
   return out;
 }
@@ -29,10 +38,16 @@ function ports(s: unknown): number[][] {
 /** intervals of a list of CIDRs after cidr-tools merge */
 export function oracleIntervals(prefixes: string[]): [bigint, bigint][] {
   if (!prefixes.length) return [];
-  return cidr.mergeCidr(prefixes).map((n) => { const p = cidr.parseCidr(n); return [p.start, p.end] as [bigint, bigint]; });
+  return cidr.mergeCidr(prefixes).map((n) => {
+    const p = cidr.parseCidr(n);
+    return [p.start, p.end] as [bigint, bigint];
+  });
 }
 
-export function expectedFromFeed(path: string, filter: (s: Record<string, unknown>) => boolean = () => true): Map<string, Expected> {
+export function expectedFromFeed(
+  path: string,
+  filter: (s: Record<string, unknown>) => boolean = () => true,
+): Map<string, Expected> {
   const acc = new Map<string, { e: Expected; prefixes: string[] }>();
   for (const s of rawSets(path).filter(filter)) {
     const ips = (s.ips as string[] | undefined) ?? [];
@@ -44,7 +59,8 @@ export function expectedFromFeed(path: string, filter: (s: Record<string, unknow
         if (!fam.length) continue;
         const key = `${family}|${protocol}|${JSON.stringify(p)}`;
         let a = acc.get(key);
-        if (!a) acc.set(key, (a = { e: { family, protocol, ports: p, intervals: [] }, prefixes: [] }));
+        if (!a)
+          acc.set(key, (a = { e: { family, protocol, ports: p, intervals: [] }, prefixes: [] }));
         a.prefixes.push(...fam);
       }
     }
@@ -53,4 +69,5 @@ export function expectedFromFeed(path: string, filter: (s: Record<string, unknow
   return new Map([...acc.entries()].map(([k, v]) => [k, v.e]));
 }
 
-export const bucketKey = (family: number, protocol: string, ports: number[][]) => `${family}|${protocol}|${JSON.stringify(ports)}`;
+export const bucketKey = (family: number, protocol: string, ports: number[][]) =>
+  `${family}|${protocol}|${JSON.stringify(ports)}`;

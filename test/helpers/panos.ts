@@ -5,7 +5,12 @@ import { parse } from 'yaml';
 import { SHARED } from './env.js';
 
 export const PANOS_SPECS = join(SHARED, 'schemas/panos/specs');
-export interface ParamRule { type: string; max?: number; min?: number; values?: string[] }
+export interface ParamRule {
+  type: string;
+  max?: number;
+  min?: number;
+  values?: string[];
+}
 
 /** Flatten a spec into "a/b/c" (relative to an entry) → rule; lists also get "a/member". */
 export function loadSpec(file: string): Map<string, ParamRule> {
@@ -17,11 +22,21 @@ export function loadSpec(file: string): Map<string, ParamRule> {
       const path = prefix ? `${prefix}/${xp}` : xp;
       const rule: ParamRule = { type: p.type };
       for (const v of p.validators ?? []) {
-        if (v.type === 'length') { rule.max = v.spec?.max; rule.min = v.spec?.min; }
+        if (v.type === 'length') {
+          rule.max = v.spec?.max;
+          rule.min = v.spec?.min;
+        }
         if (v.type === 'values') rule.values = v.spec?.values;
       }
       out.set(path, rule);
-      if (p.type === 'list') out.set(`${path}/member`, { type: 'member', ...(p.spec?.items?.validators ?? []).reduce((m: any, v: any) => (v.type === 'length' ? { ...m, max: v.spec?.max } : m), {}) });
+      if (p.type === 'list')
+        out.set(`${path}/member`, {
+          type: 'member',
+          ...(p.spec?.items?.validators ?? []).reduce(
+            (m: any, v: any) => (v.type === 'length' ? { ...m, max: v.spec?.max } : m),
+            {},
+          ),
+        });
       if (p.spec) walk(p.spec, path);
     }
   };

@@ -3,8 +3,11 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 const [tcp, udp] = process.argv.slice(2).map((s) => (s ? s.split(',').map(Number) : []));
 let pending = tcp.length + udp.length;
-const ready = () => { if (--pending === 0) process.stdout.write('ready\n'); };
-for (const port of tcp) net.createServer((c) => c.end('ok\n')).listen({ port, host: '::', ipv6Only: false }, ready);
+const ready = () => {
+  if (--pending === 0) process.stdout.write('ready\n');
+};
+for (const port of tcp)
+  net.createServer((c) => c.end('ok\n')).listen({ port, host: '::', ipv6Only: false }, ready);
 for (const port of udp) {
   const s = dgram.createSocket({ type: 'udp6', ipv6Only: false });
   s.on('message', (m, r) => s.send('ok', r.port, r.address));

@@ -16,7 +16,12 @@ export interface StandIn {
   close(): Promise<void>;
 }
 
-export function json(res: ServerResponse, body: unknown, status = 200, headers: Record<string, string> = {}): void {
+export function json(
+  res: ServerResponse,
+  body: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
@@ -28,13 +33,18 @@ export async function startService(version: string, feed: string): Promise<Stand
     version,
     feed,
     log: [],
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
   server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://stand-in');
     s.log.push(url.pathname);
     if (s.override) return s.override(req, res, url);
-    if (url.pathname.startsWith('/version/')) return json(res, { instance: url.pathname.split('/')[2], latest: s.version });
+    if (url.pathname.startsWith('/version/'))
+      return json(res, { instance: url.pathname.split('/')[2], latest: s.version });
     if (url.pathname.startsWith('/endpoints/')) return json(res, s.feed);
     json(res, { error: 'not found' }, 404);
   });

@@ -17,7 +17,9 @@ export default function setup(): () => void {
     if (before === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = before;
     if (left.length) {
-      throw new Error(`tests left ${left.length} temporary entries behind: ${left.slice(0, 10).join(', ')}${left.length > 10 ? ' …' : ''}`);
+      throw new Error(
+        `tests left ${left.length} temporary entries behind: ${left.slice(0, 10).join(', ')}${left.length > 10 ? ' …' : ''}`,
+      );
     }
   };
 }
