@@ -20,6 +20,7 @@ export function showValue(v: unknown): string {
     s = String(v);
   }
   s = s.replace(
+    // eslint-disable-next-line no-control-regex -- these are the characters being escaped
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

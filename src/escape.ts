@@ -5,6 +5,7 @@
 
 /** C0/C1 controls, DEL, line and paragraph separators, bidi controls, BOM and other invisibles. */
 const UNSAFE =
+  // eslint-disable-next-line no-control-regex -- these are the characters being escaped
   /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
 const hex = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 

@@ -58,7 +58,9 @@ compile.option(
   'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear',
   maxRemovalArg,
 );
-compile.action((o) => import('./commands/compile.js').then((m) => m.compileCommand(o)).catch(fail));
+compile.action((o: Record<string, unknown>) =>
+  import('./commands/compile.js').then((m) => m.compileCommand(o)).catch(fail),
+);
 
 const plan = program
   .command('plan')
@@ -74,7 +76,9 @@ plan.option(
 );
 plan.option('--json', 'print the JSON plan instead of Markdown');
 plan.option('--plan-out <dir>', 'also write plan.json and plan.md here');
-plan.action((o) => import('./commands/plan.js').then((m) => m.planCommand(o)).catch(fail));
+plan.action((o: Record<string, unknown>) =>
+  import('./commands/plan.js').then((m) => m.planCommand(o)).catch(fail),
+);
 
 program
   .command('fetch')
@@ -97,7 +101,9 @@ program
   .option('--allow-implausible [classes]', 'accept implausible entries in the downloaded feed')
   .option('--timeout <seconds>', 'per-request timeout', secondsArg, '8')
   .option('--max-body <MiB>', 'largest response body accepted, after decompression', mibArg, '64')
-  .action((o) => import('./commands/fetch.js').then((m) => m.fetchCommand(o)).catch(fail));
+  .action((o: Record<string, unknown>) =>
+    import('./commands/fetch.js').then((m) => m.fetchCommand(o)).catch(fail),
+  );
 
 const update = program
   .command('update')
@@ -128,7 +134,9 @@ update
   )
   .option('--timeout <seconds>', 'per-request timeout', secondsArg, '8')
   .option('--max-body <MiB>', 'largest response body accepted, after decompression', mibArg, '64')
-  .action((o) => import('./commands/update.js').then((m) => m.updateCommand(o)).catch(fail));
+  .action((o: Record<string, unknown>) =>
+    import('./commands/update.js').then((m) => m.updateCommand(o)).catch(fail),
+  );
 
 const dns = program
   .command('dns')
@@ -158,7 +166,9 @@ dnsCommon(
     .description('print the records, as BIND zone lines (--format bind), JSON or octoDNS YAML'),
 )
   .option('--format <format>', 'bind, json or octodns', 'bind')
-  .action((d, o) => import('./commands/dns.js').then((m) => m.dnsRecordsCommand(d, o)).catch(fail));
+  .action((d: string, o: Record<string, unknown>) =>
+    import('./commands/dns.js').then((m) => m.dnsRecordsCommand(d, o)).catch(fail),
+  );
 dnsCommon(
   dns
     .command('check <domain>')
@@ -167,7 +177,9 @@ dnsCommon(
     ),
 )
   .option('--resolver <host:port>', "DNS server to ask (default: the system's)")
-  .action((d, o) => import('./commands/dns.js').then((m) => m.dnsCheckCommand(d, o)).catch(fail));
+  .action((d: string, o: Record<string, unknown>) =>
+    import('./commands/dns.js').then((m) => m.dnsCheckCommand(d, o)).catch(fail),
+  );
 
 program
   .command('targets')
@@ -237,7 +249,7 @@ export function addCompileOptions(cmd: Command, input = true): Command {
   for (const t of TARGETS.values()) {
     for (const o of t.options) {
       const opt = new Option(o.flags, `[${t.name}] ${o.description}`);
-      if (o.choices) opt.choices(o.choices as string[]);
+      if (o.choices) opt.choices(o.choices);
       if (o.defaultValue !== undefined) opt.default(o.defaultValue);
       if (o.parse) opt.argParser(strictly(o.parse));
       cmd.addOption(opt);

@@ -2,9 +2,25 @@
 import type { Family } from './net/prefix.js';
 import type { PortRange } from './net/ports.js';
 import type { UrlKind } from './net/hostname.js';
-import type { PrefixBulk } from './sources/prefixlist.js';
+import type { V4Accumulator } from './net/merge.js';
+import type { V6Accumulator } from './net/v6bulk.js';
 
 export type { Family, PortRange, UrlKind };
+
+/** A large plain prefix list, parsed into intervals per family (never a string per entry). */
+export interface PrefixBulk {
+  v4: V4Accumulator;
+  v6: V6Accumulator;
+}
+
+/** Compare endpoint-set ids: numbers numerically, then names. */
+export function compareIds(a: string, b: string): number {
+  const na = /^[0-9]+$/.test(a),
+    nb = /^[0-9]+$/.test(b);
+  if (na && nb) return Number(a) - Number(b);
+  if (na !== nb) return na ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 export type Category = 'Optimize' | 'Allow' | 'Default';
 export const CATEGORIES: readonly Category[] = ['Optimize', 'Allow', 'Default'];
 export type Protocol = 'tcp' | 'udp' | 'any';

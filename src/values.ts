@@ -72,3 +72,10 @@ export const checked =
     f(v);
     return v;
   };
+
+/** An option value as text: strings as they are, numbers and booleans printed; anything else is an error. */
+export function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  throw new ValueError(`expected a text value, got ${showValue(v)}`);
+}

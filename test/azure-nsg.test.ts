@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli, sharedFeeds } from './helpers/env.js';
@@ -132,9 +131,9 @@ describe.skipIf(!haveSchemas)(
       ],
       [['--nsg-priority-step', '0x10'], /--nsg-priority-step "0x10": a whole number from 1 to 100/],
     ])('%j is refused: %s', (args, msg) => {
-      const r = compile(feeds[0], args as string[]);
+      const r = compile(feeds[0], args);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(msg as RegExp);
+      expect(r.stderr).toMatch(msg);
     });
 
     it('--nsg-source 10.20.0.0/16 with --no-ipv6: one family, accepted', () => {
@@ -204,9 +203,9 @@ describe.skipIf(!haveSchemas)(
           /end at 4299, past 4096 by 203/,
         ],
       ])('%s', (_n, feed, extra, msg) => {
-        const r = compile(feed as string, extra as string[]);
+        const r = compile(feed, extra);
         expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(msg as RegExp);
+        expect(r.stderr).toMatch(msg);
         expect(readdirSync(r.out)).toEqual([]);
       });
       it('exactly at the budget fits and validates', () => {

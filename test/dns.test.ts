@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, have, runCli, skipNote } from './helpers/env.js';
@@ -232,7 +231,7 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
     ['ok.com', 'Worldwide', 0, { msoid: 'ok', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
     ['msoid.com', 'Worldwide', 2, { msoid: 'unexpected', autodiscover: 'ok', mx: 'ok', spf: 'ok' }],
   ])('%s (%s): exit %i, %j', async (domain, instance, code, expected) => {
-    const r = await check(domain as string, instance as string);
+    const r = await check(domain, instance);
     expect(r.stderr).toBe('');
     expect(verdicts(r.json)).toEqual(expected);
     expect(r.code).toBe(code);
@@ -295,7 +294,7 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
       'two SPF records',
     ],
   ])('USGovDoD %s: exit %i, %j (%s)', async (domain, code, expected) => {
-    const r = await check(domain as string, 'USGovDoD');
+    const r = await check(domain, 'USGovDoD');
     expect(verdicts(r.json)).toEqual(expected);
     expect(r.code, r.stderr).toBe(code);
     if (domain === 'typo.auth')

@@ -623,6 +623,7 @@ describe('untrusted text never reaches the terminal raw', () => {
       ),
     );
     const r = refused(['compile', '--input', feed], /endpoint set 1: field tcpPorts/);
+    // eslint-disable-next-line no-control-regex -- no raw control character may reach the terminal
     expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e\u2028]/);
     expect(r.stderr.length).toBeLessThan(1100);
   });

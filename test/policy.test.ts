@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli } from './helpers/env.js';
@@ -170,10 +169,10 @@ describe('YAML policy: own endpoint sets and audited excludes', () => {
       /^error: corp\.yaml: YAML: .*\(at most 50 aliases\)$/,
     ],
   ])('%s is a clear error with file, line and column; nothing written', (_n, text, msg) => {
-    const r = compile(['--input', SAMPLE, '--policy', policy(text as string)]);
+    const r = compile(['--input', SAMPLE, '--policy', policy(text)]);
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr.trimEnd()).toMatch(msg as RegExp);
+    expect(r.stderr.trimEnd()).toMatch(msg);
     expect(readdirSync(r.out)).toEqual([]);
   });
 });

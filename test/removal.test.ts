@@ -116,7 +116,7 @@ function playSetCommands(text: string, state = new Map<string, Map<string, Set<s
       const set = state.get(key)?.get(rest[0] as string);
       expect(
         set?.has(rest[1] as string),
-        `delete of ${key} ${rest[0]} ${rest[1]}, which is not there`,
+        `delete of ${key} ${String(rest[0])} ${String(rest[1])}, which is not there`,
       ).toBe(true);
       set!.delete(rest[1] as string);
       continue;

@@ -10,6 +10,7 @@ import { createProgress } from './progress.js';
 import { INSTANCES, type Instance } from '../sources/state.js';
 import type { FetchLimits } from '../sources/fetch.js';
 import { showValue } from '../errors.js';
+import { text } from '../values.js';
 
 /** A usage error: exit 1 with one line on stderr. */
 export class UsageError extends Error {}
@@ -40,7 +41,7 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
   const instance = o.instance === undefined ? undefined : instanceFrom(o.instance);
   if (o.maxRemoval !== undefined) {
     try {
-      parseMaxRemoval(String(o.maxRemoval));
+      parseMaxRemoval(text(o.maxRemoval));
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -49,7 +50,7 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
   const ports = (flag: string, v: unknown) => {
     if (v === undefined) return [];
     try {
-      return parsePortString(String(v));
+      return parsePortString(text(v));
     } catch (e) {
       throw new UsageError(`${flag}: ${(e as Error).message}`);
     }
@@ -73,7 +74,7 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
     tcpPorts: ports('--tcp-ports', o.tcpPorts),
     udpPorts: ports('--udp-ports', o.udpPorts),
   };
-  if (o.policy) req.policy = String(o.policy);
+  if (o.policy) req.policy = text(o.policy);
   if (instance) req.instance = instance;
   if (progress) req.onProgress = createProgress();
   return req;
@@ -99,7 +100,7 @@ export function targetsFrom(o: Record<string, unknown>): {
   targets: Target[];
   skipped: { target: string; reason: string }[];
 } {
-  const spec = String(o.target ?? 'nftables');
+  const spec = text(o.target ?? 'nftables');
   let targets: Target[];
   try {
     targets = resolveTargets(spec);
@@ -156,7 +157,7 @@ export function fetchLimitsFrom(o: Record<string, unknown>): Partial<FetchLimits
 export function allowImplausibleFrom(v: unknown): string[] | undefined {
   if (v === undefined) return undefined;
   if (v === true) return ['all'];
-  const allow = list(String(v)) ?? [];
+  const allow = list(text(v)) ?? [];
   for (const c of allow)
     if (c !== 'all' && !(IMPLAUSIBLE_CLASSES as readonly string[]).includes(c))
       throw new UsageError(

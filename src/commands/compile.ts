@@ -7,7 +7,7 @@ import { REPORT_FILE } from '../report/report.js';
 import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
 
 /** m365fw compile: write the targets' files and report.json, or nothing (exit 1). */
-export async function compileCommand(o: Record<string, unknown>): Promise<void> {
+export function compileCommand(o: Record<string, unknown>): void {
   const t0 = performance.now();
   const { targets, skipped } = targetsFrom(o);
   const req = compileRequestFrom(o, o.progress !== false);

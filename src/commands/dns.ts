@@ -16,9 +16,10 @@ import { terminalText } from '../escape.js';
 import { showValue } from '../errors.js';
 import { UsageError } from './common.js';
 import { finish } from './fail.js';
+import { text } from '../values.js';
 
 function instanceOf(o: Record<string, unknown>): DnsInstance {
-  const name = String(o.instance ?? 'Worldwide');
+  const name = text(o.instance ?? 'Worldwide');
   const i = DNS_INSTANCES.find((k) => k.toLowerCase() === name.toLowerCase());
   if (!i) throw new UsageError(`--instance ${showValue(name)}: one of ${DNS_INSTANCES.join(', ')}`);
   return i;
@@ -36,7 +37,7 @@ function domainOf(d: string): string {
 /** --services: a list of known services; default what the instance's table calls required. */
 function servicesOf(o: Record<string, unknown>, instance: DnsInstance): Service[] {
   if (o.services === undefined) return INSTANCE_TABLES[instance].defaults;
-  const list = String(o.services).split(',');
+  const list = text(o.services).split(',');
   for (const s of list)
     if (!(SERVICES as readonly string[]).includes(s))
       throw new UsageError(`--services: ${showValue(s)} is not one of ${SERVICES.join(', ')}`);
@@ -67,14 +68,14 @@ function tenantOf(o: Record<string, unknown>): TenantValues {
   if (o.dkimSelector1 !== undefined) t.dkimSelector1 = name('--dkim-selector1', o.dkimSelector1);
   if (o.dkimSelector2 !== undefined) t.dkimSelector2 = name('--dkim-selector2', o.dkimSelector2);
   if (o.verification !== undefined) {
-    if (!/^MS=ms[0-9]{8}$/.test(String(o.verification)))
+    if (!/^MS=ms[0-9]{8}$/.test(text(o.verification)))
       throw new UsageError(
         `--verification ${showValue(o.verification)}: the admin center's value, MS=ms followed by 8 digits`,
       );
-    t.verification = String(o.verification).slice(3);
+    t.verification = text(o.verification).slice(3);
   }
   if (o.dmarcPolicy !== undefined) {
-    const p = String(o.dmarcPolicy);
+    const p = text(o.dmarcPolicy);
     if (p !== 'none' && p !== 'quarantine' && p !== 'reject')
       throw new UsageError(`--dmarc-policy ${showValue(p)}: none, quarantine or reject`);
     t.dmarcPolicy = p;
@@ -83,12 +84,12 @@ function tenantOf(o: Record<string, unknown>): TenantValues {
 }
 
 /** m365fw dns records DOMAIN: BIND zone lines, JSON or octoDNS YAML. */
-export async function dnsRecordsCommand(domain: string, o: Record<string, unknown>): Promise<void> {
+export function dnsRecordsCommand(domain: string, o: Record<string, unknown>): void {
   const d = domainOf(domain);
   const instance = instanceOf(o);
   const services = servicesOf(o, instance);
   const r = recordsFor(instance, services, tenantOf(o));
-  const format = o.json ? 'json' : String(o.format ?? 'bind');
+  const format = o.json ? 'json' : text(o.format ?? 'bind');
   if (format === 'json')
     process.stdout.write(
       JSON.stringify(

@@ -4,19 +4,20 @@ import { SERVICE_AREA } from '../sources/o365json.js';
 import { terminalText } from '../escape.js';
 import { allowImplausibleFrom, fetchLimitsFrom, instanceFrom, UsageError } from './common.js';
 import { finish } from './fail.js';
+import { text } from '../values.js';
 
 /** m365fw fetch: exit 0 unchanged, 2 new data saved, 1 error (last good data kept). */
 export async function fetchCommand(o: Record<string, unknown>): Promise<void> {
   const instance = instanceFrom(o.instance);
   const areas = o.serviceAreas
-    ? String(o.serviceAreas)
+    ? text(o.serviceAreas)
         .split(',')
         .map((s) => s.trim())
     : undefined;
   for (const a of areas ?? [])
     if (!SERVICE_AREA.test(a))
       throw new UsageError(`--service-areas: invalid name ${JSON.stringify(a)}`);
-  if (o.tenant !== undefined && !isDnsLabel(String(o.tenant)))
+  if (o.tenant !== undefined && !isDnsLabel(text(o.tenant)))
     throw new UsageError(`--tenant: ${JSON.stringify(o.tenant)} is not a DNS label`);
   const r = await fetchFeed({
     limits: fetchLimitsFrom(o),

@@ -5,9 +5,10 @@ import { diffReports, planMarkdown } from '../report/plan.js';
 import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
 import { finish } from './fail.js';
 import { terminalText } from '../escape.js';
+import { text } from '../values.js';
 
 /** m365fw plan: exit 0 no change, 2 changes, 1 error or refused. Writes nothing but --plan-out. */
-export async function planCommand(o: Record<string, unknown>): Promise<void> {
+export function planCommand(o: Record<string, unknown>): void {
   const { targets, skipped } = targetsFrom(o);
   const req = compileRequestFrom(o, false);
   const dir = String(o.previous);
@@ -33,7 +34,7 @@ export async function planCommand(o: Record<string, unknown>): Promise<void> {
   const json = JSON.stringify(plan, null, 2) + '\n';
   const markdown = planMarkdown(plan);
   if (o.planOut)
-    writeArtifactsAtomically(String(o.planOut), [
+    writeArtifactsAtomically(text(o.planOut), [
       { path: 'plan.json', content: json },
       { path: 'plan.md', content: markdown },
     ]);

@@ -11,13 +11,14 @@ import {
   UsageError,
 } from './common.js';
 import { finish } from './fail.js';
+import { text } from '../values.js';
 
 /** m365fw update: exit 0 out/ current, 2 out/ rewritten (plan written), 1 error or refused (out/ untouched). */
 export async function updateCommand(o: Record<string, unknown>): Promise<void> {
   const instance = instanceFrom(o.instance);
   const out = String(o.out),
     state = String(o.state);
-  const planOut = o.planOut === undefined ? undefined : String(o.planOut);
+  const planOut = o.planOut === undefined ? undefined : text(o.planOut);
   const dirs = [out, state, ...(planOut ? [planOut] : [])].map((d) => resolve(d));
   if (new Set(dirs).size !== dirs.length)
     throw new UsageError('--out, --state and --plan-out must be three different directories');

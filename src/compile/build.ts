@@ -43,14 +43,14 @@ interface Bucket {
   sets: EndpointSet[];
 }
 
-const uniqSorted = <T extends string | boolean>(xs: T[]): T[] => [...new Set(xs)].sort() as T[];
+const uniqSorted = <T extends string | boolean>(xs: T[]): T[] => [...new Set(xs)].sort();
 
 /** Provenance of a group of sets, sorted and deduplicated. */
 export function provenanceOf(sets: EndpointSet[]) {
   return {
     setIds: [...new Set(sets.map((s) => s.id))].sort(compareIds),
     serviceAreas: uniqSorted(sets.map((s) => s.serviceArea)),
-    categories: uniqSorted(sets.map((s) => s.category)) as Category[],
+    categories: uniqSorted<Category>(sets.map((s) => s.category)),
     required: uniqSorted(sets.map((s) => s.required)),
   };
 }

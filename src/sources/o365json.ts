@@ -62,9 +62,10 @@ export function parseO365Feed(file: InputFile): { sets: EndpointSet[]; meta: Fee
       `${doc.length} endpoint sets, more than the ${INPUT_LIMITS.maxSets} a feed may hold; refusing it`,
     );
   const seen = new Set<string>();
-  const sets = doc.map((rec, i) => {
+  const sets = (doc as unknown[]).map((rec, i) => {
     const set = parseRecord(file.name, rec, i);
-    if (seen.has(set.id)) throw new InputError(file.name, 'duplicate id', set.id, 'id', rec.id);
+    if (seen.has(set.id))
+      throw new InputError(file.name, 'duplicate id', set.id, 'id', (rec as Rec).id);
     seen.add(set.id);
     return set;
   });
@@ -136,8 +137,8 @@ export function parseRecord(
     const v = r[field];
     if (v === undefined) return [];
     // YAML sets may give a number, or a list of numbers or "a-b" strings
-    const text = Array.isArray(v)
-      ? v.map((x) => (typeof x === 'number' ? String(x) : x)).join(',')
+    const text: unknown = Array.isArray(v)
+      ? (v as unknown[]).map((x) => (typeof x === 'number' ? String(x) : x)).join(',')
       : typeof v === 'number'
         ? String(v)
         : v;
@@ -211,11 +212,4 @@ function dedupeUrls(a: UrlEntry[]): UrlEntry[] {
   return [...m.values()].sort((x, y) => (x.host < y.host ? -1 : x.host > y.host ? 1 : 0));
 }
 
-/** Compare endpoint-set ids: numbers numerically, then names. */
-export function compareIds(a: string, b: string): number {
-  const na = /^[0-9]+$/.test(a),
-    nb = /^[0-9]+$/.test(b);
-  if (na && nb) return Number(a) - Number(b);
-  if (na !== nb) return na ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { compareIds } from '../model.js';

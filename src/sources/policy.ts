@@ -119,7 +119,7 @@ export function loadPolicy(path: string): Policy {
     const out: Exclude = { reason: x.reason, where };
     if (x.ids) out.ids = x.ids.map(String);
     try {
-      if (x.prefix !== undefined) out.prefix = canonicalPrefix(x.prefix) as Exclude['prefix'];
+      if (x.prefix !== undefined) out.prefix = canonicalPrefix(x.prefix);
       if (x.url !== undefined) out.url = classifyUrl(x.url).host;
     } catch (e) {
       if (e instanceof PrefixSyntaxError || e instanceof HostnameSyntaxError)

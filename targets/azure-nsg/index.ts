@@ -2,7 +2,14 @@ import type { Rule, RuleModel } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
 import { provenanceText, unenforcedUrls } from '../common.js';
 import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
-import { checked, looksLikeAddress, parseCidr, parseCount, ValueError } from '../../src/values.js';
+import {
+  checked,
+  looksLikeAddress,
+  parseCidr,
+  parseCount,
+  ValueError,
+  text,
+} from '../../src/values.js';
 
 /** Azure NSG limits (per NSG unless said otherwise). */
 export const NSG_LIMITS = {
@@ -35,7 +42,7 @@ export interface NsgOptions {
 }
 
 export function nsgOptions(o: Record<string, unknown>): NsgOptions {
-  const name = String(o.nsgName ?? 'm365-egress');
+  const name = text(o.nsgName ?? 'm365-egress');
   if (!NAME.test(name))
     throw new TargetLimitError(
       'azure-nsg',
@@ -63,7 +70,7 @@ export function nsgOptions(o: Record<string, unknown>): NsgOptions {
   // a service tag serves both families; prefixes: at most one per family (an NSG rule holds one family)
   const sources: Partial<Record<4 | 6, string>> = {};
   let tag: string | undefined;
-  for (const item of String(o.nsgSource ?? 'VirtualNetwork').split(',')) {
+  for (const item of text(o.nsgSource ?? 'VirtualNetwork').split(',')) {
     if (looksLikeAddress(item)) {
       const p = strict(() => parseCidr('--nsg-source', item));
       if (sources[p.family])
@@ -83,7 +90,7 @@ export function nsgOptions(o: Record<string, unknown>): NsgOptions {
     throw new TargetLimitError('azure-nsg', '--nsg-source: a service tag or prefixes, not both');
   const source = tag ?? '';
   const direction = o.nsgDirection === 'Inbound' ? 'Inbound' : 'Outbound';
-  const deny = o.nsgDeny === undefined ? undefined : String(o.nsgDeny);
+  const deny = o.nsgDeny === undefined ? undefined : text(o.nsgDeny);
   if (deny !== undefined && deny !== 'internet' && deny !== 'all')
     throw new TargetLimitError('azure-nsg', `--nsg-deny ${JSON.stringify(deny)}: internet or all`);
   return {

@@ -6,6 +6,7 @@ import { prefixBytes, prefixCount } from '../../src/net/prefixtext.js';
 import type { PortRange } from '../../src/net/ports.js';
 import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
 import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
+import { text } from '../../src/values.js';
 
 /** Limits of iptables, ip6tables and ipset that the renderer splits or fails against. */
 export const IPT_LIMITS = {
@@ -107,7 +108,7 @@ export interface IptOptions {
 }
 
 export function iptOptions(o: Record<string, unknown>): IptOptions {
-  const chain = String(o.iptChain ?? 'M365FW');
+  const chain = text(o.iptChain ?? 'M365FW');
   if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(chain) || chain.length > IPT_LIMITS.chainNameLength) {
     throw new TargetLimitError(
       'iptables',
@@ -120,7 +121,7 @@ export function iptOptions(o: Record<string, unknown>): IptOptions {
       `--ipt-chain ${chain} is a built-in chain or target name; m365fw flushes its chain on every load, so it needs one of its own (default M365FW)`,
     );
   }
-  const hook = String(o.iptHook ?? 'OUTPUT');
+  const hook = text(o.iptHook ?? 'OUTPUT');
   if (hook !== 'OUTPUT' && hook !== 'FORWARD' && hook !== 'none')
     throw new TargetLimitError(
       'iptables',

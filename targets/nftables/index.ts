@@ -4,6 +4,7 @@ import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
 import { prefixBytes } from '../../src/net/prefixtext.js';
 import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
 import { TargetLimitError, type Target, type TargetOutput, type RenderContext } from '../types.js';
+import { text } from '../../src/values.js';
 
 /** nftables limits we render within. */
 export const NFT_LIMITS = {
@@ -115,7 +116,7 @@ export interface NftOptions {
 }
 
 export function nftOptions(o: Record<string, unknown>): NftOptions {
-  const table = String(o.nftTable ?? 'm365fw');
+  const table = text(o.nftTable ?? 'm365fw');
   if (!IDENT.test(table))
     throw new TargetLimitError(
       'nftables',

@@ -2,6 +2,7 @@ import type { Category, Finding, RuleModel } from '../../src/model.js';
 import type { UrlKind } from '../../src/net/hostname.js';
 import { commentHeader } from '../common.js';
 import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
+import { text } from '../../src/values.js';
 
 export const PAC_FILE = 'm365fw.pac';
 export const PAC_LIMITS = { proxyLength: 512 } as const;
@@ -45,7 +46,7 @@ export function entryRegex(host: string, kind: UrlKind): string {
   const part = (l: string) =>
     l === '*'
       ? '[a-z0-9-]+' /* tenant placeholder: one label */
-      : l.replace('*', '[a-z0-9-]*') /* *cdn: within a label */;
+      : l.replace('*', '[a-z0-9-]*'); /* *cdn: within a label */
   // "*.d": one or more labels, then ".d"; other kinds: label by label
   return labels[0] === '*'
     ? `^(?:[a-z0-9-]+\\.)+${labels.slice(1).map(part).join('\\.')}$`
@@ -63,7 +64,7 @@ const sample = (host: string) => host.replace('*', 'm365fw-sample');
  * name or wildcard that a direct wildcard covers is decided before that wildcard (the exception).
  */
 export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
-  const rawType = String(ctx.options.pacType ?? '1');
+  const rawType = text(ctx.options.pacType ?? '1');
   if (rawType !== '1' && rawType !== '2')
     throw new TargetLimitError(
       'pac',

@@ -5,8 +5,8 @@ import { prefixCount } from '../../src/net/prefixtext.js';
 import { portsText } from '../../src/net/ports.js';
 import { provenanceText, safeText } from '../common.js';
 import { TargetLimitError } from '../types.js';
-import { looksLikeAddress, parseCidr, parseCount } from '../../src/values.js';
-import { compareIds } from '../../src/sources/o365json.js';
+import { looksLikeAddress, parseCidr, parseCount, text } from '../../src/values.js';
+import { compareIds } from '../../src/model.js';
 
 /** PAN-OS limits (names per the PAN-OS docs, lengths per Palo Alto's structure specs). */
 export const PANOS_LIMITS = {
@@ -52,7 +52,7 @@ export function panosOptions(o: Record<string, unknown>): PanosOptions {
     throw new TargetLimitError('paloalto', m);
   };
   const list = (k: string, flag: string, re: RegExp) =>
-    String(o[k] ?? 'any')
+    text(o[k] ?? 'any')
       .split(',')
       .map((z) => {
         if (!re.test(z)) fail(`${flag} ${JSON.stringify(z)} is not a valid name`);
@@ -65,7 +65,7 @@ export function panosOptions(o: Record<string, unknown>): PanosOptions {
         }
         return z;
       });
-  const vsys = String(o.panosVsys ?? 'vsys1');
+  const vsys = text(o.panosVsys ?? 'vsys1');
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/.test(vsys))
     fail(`--panos-vsys ${JSON.stringify(vsys)} is not a valid vsys name`);
   const int = (k: string, flag: string, d: number) => {
@@ -78,7 +78,7 @@ export function panosOptions(o: Record<string, unknown>): PanosOptions {
   const base = o.panosEdlUrlBase as string | undefined;
   if (
     base !== undefined &&
-    !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/.test(base)
+    !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~/-]*)?$/.test(base)
   )
     fail(`--panos-edl-url-base ${JSON.stringify(base)} is not a plain http(s) URL`);
   const ipEdl = o.panosIpEdl === true;
@@ -86,7 +86,7 @@ export function panosOptions(o: Record<string, unknown>): PanosOptions {
     fail(
       '--panos-ip-edl needs --panos-edl-url-base: the rules name the lists, the firewall fetches them from there',
     );
-  const mv = o.panosMove === undefined ? undefined : String(o.panosMove);
+  const mv = o.panosMove === undefined ? undefined : text(o.panosMove);
   let move: PanosOptions['move'];
   if (mv === 'top') move = { where: 'top' };
   else if (mv !== undefined) {

@@ -79,7 +79,7 @@ export function panosXml(c: PanosConfig, header: string[]): string {
 /** A value for a `set` command: bare when it is a plain token, else double-quoted (our text has no quotes). */
 function v(s: string): string {
   if (/["\\\n]/.test(s)) throw new Error(`unquotable value ${JSON.stringify(s)}`);
-  return /^[A-Za-z0-9_.:\/*-]+$/.test(s) ? s : `"${s}"`;
+  return /^[A-Za-z0-9_.:/*-]+$/.test(s) ? s : `"${s}"`;
 }
 const vl = (xs: string[]) => (xs.length === 1 ? v(xs[0]) : `[ ${xs.map(v).join(' ')} ]`);
 
@@ -117,7 +117,7 @@ export function panosInventory(c: PanosConfig): PanosInventory {
 }
 
 /** A value m365fw could have written: names, members and URL entries (no quotes, no controls). */
-const TOKEN = /^[A-Za-z0-9 _.:\/*-]{1,255}$/;
+const TOKEN = /^[A-Za-z0-9 _.:/*-]{1,255}$/;
 
 /** Check a previous run's inventory (from report.json: untrusted) or say why it is unusable. */
 export function checkInventory(x: unknown): PanosInventory {

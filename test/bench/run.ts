@@ -44,7 +44,7 @@ function measure(cmds: { cmd: string[]; out?: string }[]): Run[] {
   return runs.map((list, k) => {
     list.sort((a, b) => a.seconds - b.seconds);
     const mid = list[Math.floor(list.length / 2)];
-    if (cmds[k].out) writeFileSync(cmds[k].out!, mid.stdout);
+    if (cmds[k].out) writeFileSync(cmds[k].out, mid.stdout);
     return mid;
   });
 }
@@ -80,7 +80,7 @@ async function benchUpdate(dir: string): Promise<void> {
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const port = await new Promise<string>((r) =>
-    server.stdout!.once('data', (d: Buffer) => r(d.toString().trim())),
+    server.stdout.once('data', (d: Buffer) => r(d.toString().trim())),
   );
   try {
     const state = join(dir, 'u-state'),
@@ -262,7 +262,7 @@ function main(): void {
   console.log(
     "\nratio = m365fw wall time / the other tool's wall time on the same file (below 1 means m365fw is faster).\n",
   );
-  benchUpdate(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+  void benchUpdate(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 main();

@@ -44,7 +44,9 @@ export function parseNftJson(text: string) {
       sets.set(it.set.name, {
         type: it.set.type,
         elements,
-        intervals: elements.map(toInterval).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+        intervals: elements
+          .map(toInterval)
+          .sort((a: [bigint, bigint], b: [bigint, bigint]) => (a[0] < b[0] ? -1 : 1)),
       });
     }
     if (it.chain) chains.push(it.chain);

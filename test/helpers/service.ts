@@ -27,7 +27,6 @@ export function json(
 }
 
 export async function startService(version: string, feed: string): Promise<StandIn> {
-  let server: Server;
   const s: StandIn = {
     base: '',
     version,
@@ -39,7 +38,7 @@ export async function startService(version: string, feed: string): Promise<Stand
         server.close(() => r());
       }),
   };
-  server = createServer((req, res) => {
+  const server: Server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://stand-in');
     s.log.push(url.pathname);
     if (s.override) return s.override(req, res, url);
