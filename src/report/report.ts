@@ -196,10 +196,6 @@ export function buildReport(
   };
 }
 
-/** Stable JSON: two-space indent, LF, trailing newline. */
-export function reportJson(r: Report): string {
-  return Buffer.concat(reportPieces(r)).toString('utf8');
-}
 
 /** The same JSON as UTF-8 pieces: large prefix lists are written as bytes, not strings. */
 export function reportPieces(r: Report): Uint8Array[] {

@@ -225,11 +225,6 @@ export function renderNftPieces(model: RuleModel, ctx: RenderContext): Uint8Arra
   return out.done();
 }
 
-/** The same file as one string. */
-export function renderNft(model: RuleModel, ctx: RenderContext): string {
-  return Buffer.concat(renderNftPieces(model, ctx)).toString('utf8');
-}
-
 export const nftables: Target = {
   name: 'nftables',
   summary: 'one nft -f file: an inet table with one interval set per family and bucket',
