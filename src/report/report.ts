@@ -196,7 +196,6 @@ export function buildReport(
   };
 }
 
-
 /** The same JSON as UTF-8 pieces: large prefix lists are written as bytes, not strings. */
 export function reportPieces(r: Report): Uint8Array[] {
   // Large prefix lists are spliced in: same text as JSON.stringify gives, far cheaper.
