@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, have, runCli, skipNote } from './helpers/env.js';
+import { have, runCli, skipNote, runCliAsync } from './helpers/env.js';
 import { tmpDir } from './helpers/tmp.js';
 import {
   DNS_INSTANCES,
@@ -280,40 +280,20 @@ describe('dns check against dnsmasq, every instance', () => {
     dnsmasq?.kill('SIGTERM');
   });
 
-  function check(
-    domain: string,
-    instance: DnsInstance,
-    services = servicesOf(instance),
-  ): Promise<{ code: number; json: any; stderr: string }> {
-    return new Promise((resolve) => {
-      const p = spawn(process.execPath, [
-        CLI,
-        'dns',
-        'check',
-        domain,
-        '--instance',
-        instance,
-        '--resolver',
-        resolver,
-        '--json',
-        '--services',
-        services.join(','),
-        ...tenantArgs,
-      ]);
-      let out = '',
-        err = '';
-      p.stdout.on('data', (d) => (out += d));
-      p.stderr.on('data', (d) => (err += d));
-      p.on('close', (code) => {
-        let json;
-        try {
-          json = JSON.parse(out);
-        } catch {
-          /* */
-        }
-        resolve({ code: code ?? -1, json, stderr: err });
-      });
-    });
+  function check(domain: string, instance: DnsInstance, services = servicesOf(instance)) {
+    return runCliAsync([
+      'dns',
+      'check',
+      domain,
+      '--instance',
+      instance,
+      '--resolver',
+      resolver,
+      '--json',
+      '--services',
+      services.join(','),
+      ...tenantArgs,
+    ]);
   }
 
   it.skipIf(!!why).each(DNS_INSTANCES)(

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, have, runCli, skipNote } from './helpers/env.js';
+import { CLI, have, runCli, skipNote, runCliAsync } from './helpers/env.js';
 import { editDistance } from '../src/dns/check.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -153,38 +153,18 @@ function freePort(): Promise<number> {
 
 let dnsmasq: ChildProcess | undefined;
 let resolver = '';
-function check(
-  domain: string,
-  instance: string,
-  extra: string[] = ['--services', 'mail,auth'],
-): Promise<{ code: number; stdout: string; stderr: string; json?: any }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [
-      CLI,
-      'dns',
-      'check',
-      domain,
-      '--instance',
-      instance,
-      '--resolver',
-      resolver,
-      '--json',
-      ...extra,
-    ]);
-    let stdout = '',
-      stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => {
-      let json;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        /* not json */
-      }
-      resolve({ code: code ?? -1, stdout, stderr, json });
-    });
-  });
+function check(domain: string, instance: string, extra: string[] = ['--services', 'mail,auth']) {
+  return runCliAsync([
+    'dns',
+    'check',
+    domain,
+    '--instance',
+    instance,
+    '--resolver',
+    resolver,
+    '--json',
+    ...extra,
+  ]);
 }
 const verdicts = (j: any) => Object.fromEntries(j.results.map((r: any) => [r.record, r.verdict]));
 

@@ -2,14 +2,14 @@
  * The unattended path beyond the workflow: streams that are never cut, a state directory that is
  * checked on every read, a client that keeps to its bounds against a hostile server, and proxies.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, FIXTURES, runCli } from './helpers/env.js';
+import { CLI, FIXTURES, runCli, runCliAsync } from './helpers/env.js';
 import { json, startService, type StandIn } from './helpers/service.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -17,20 +17,7 @@ const SAMPLE = join(FIXTURES, 'sample-feed.json');
 const FEED = readFileSync(SAMPLE, 'utf8');
 
 /** Run the CLI without blocking this process (the stand-in lives here). */
-function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let stdout = '',
-      stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - t0 }));
-  });
-}
+const cli = runCliAsync;
 
 let svc: StandIn;
 beforeAll(async () => {

@@ -312,7 +312,7 @@ async function checkSrv(r: Resolver, x: DnsRecord, domain: string): Promise<Chec
 
 async function checkMx(r: Resolver, x: DnsRecord, domain: string): Promise<CheckResult> {
   const name = fqdn(x.name, domain);
-  const suffix = x.value.slice(x.value.indexOf('.', x.placeholder ? x.value.indexOf('))') : 0) + 1);
+  const suffix = x.suffix!;
   const expected = x.placeholder ? `<token>.${suffix}` : x.value;
   return judged('mx', name, expected, async () => {
     const mx = (await lookup(`MX ${name}`, () => r.resolveMx(name))) ?? [];

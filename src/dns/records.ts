@@ -45,6 +45,8 @@ export interface DnsRecord {
   source: string;
   /** the value is the tenant's own; without the input it is a placeholder no zone tool accepts */
   placeholder?: string;
+  /** for MX: the part after the tenant's token (mail.protection.outlook.com) */
+  suffix?: string;
   /** for TXT: the record is recognised by this prefix (v=spf1, MS=, v=DMARC1) */
   prefix?: string;
 }
@@ -103,6 +105,7 @@ const mx = (suffix: string, source: string) => ({
   name: '@',
   type: 'MX' as const,
   value: `{mx-token}.${suffix}`,
+  suffix,
   priority: 0,
   purpose: 'inbound mail (Exchange Online)',
   source,
