@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli, sharedFeeds } from './helpers/env.js';
 import { bucketKey, expectedFromFeed } from './helpers/oracle.js';
@@ -549,6 +550,143 @@ describe.skipIf(!haveSpecs)(
           '2',
         ]).stderr,
       ).toMatch(/3 EDLs exceed --panos-edl-max-lists 2/);
+    });
+  },
+);
+
+/** The element path of one object kind in one scope, read from Palo Alto's spec (its locations). */
+function specPath(
+  file: string,
+  location: string,
+  vars: Record<string, string>,
+): { el: string; name?: string }[] {
+  const doc = parseYaml(readFileSync(join(PANOS_SPECS, file), 'utf8'));
+  const loc = doc.locations.find((l: any) => l.name === location);
+  expect(loc, `${file} has location ${location}`).toBeDefined();
+  const out: { el: string; name?: string }[] = [];
+  for (const seg of loc.xpath.path as string[]) {
+    if (!seg.startsWith('$')) {
+      out.push({ el: seg });
+      continue;
+    }
+    const v = loc.xpath.vars.find((x: any) => `$${x.name}` === seg);
+    const value = vars[v.name] ?? v.default;
+    expect(value, `${file} ${location} ${seg}`).toBeDefined();
+    // an entry variable is <entry name="value">; an object variable names the element itself
+    out.push(v.type === 'entry' ? { el: 'entry', name: value } : { el: value });
+  }
+  for (const seg of doc.panos_xpath.path as string[]) out.push({ el: seg });
+  return out;
+}
+
+/** The entry names found at a path of the parsed document (every element an array). */
+function namesAt(doc: any, path: { el: string; name?: string }[]): string[] {
+  let node = doc;
+  for (const { el, name } of path) {
+    const list = arr(node?.[el]);
+    node = name === undefined ? list[0] : list.find((e: any) => e['@name'] === name);
+    if (node === undefined) return [];
+  }
+  return entries([node]).map((e: any) => e['@name']);
+}
+
+describe.skipIf(!haveSpecs)(
+  '--panos-scope: every object kind sits at the xpath of its location in the specs',
+  () => {
+    const KINDS = [
+      ['address.yaml', 'address'],
+      ['address-group.yaml', 'address-group'],
+      ['service.yaml', 'service'],
+      ['custom-url-category.yaml', 'profiles custom-url-category'],
+      ['external-dynamic-list.yaml', 'external-list'],
+      ['security-policy-rule.yaml', 'RULES security rules'],
+    ] as const;
+    const feed = join(FIXTURES, 'sample-feed.json');
+    const edl = ['--panos-edl-url-base', 'https://edl.example.net/m365'];
+    const base = compile(feed, edl);
+    const baseSet = base.read('panos-set.txt');
+    const named = (kind: string, set: string, pre: string) =>
+      [
+        ...set.matchAll(
+          new RegExp(
+            `^set ${pre}${kind.replace('RULES', '(?:rulebase|pre-rulebase|post-rulebase)')} ("[^"]+"|\\S+) `,
+            'gm',
+          ),
+        ),
+      ]
+        .map((m) => m[1].replace(/"/g, ''))
+        .filter((x, i, a) => a.indexOf(x) === i)
+        .sort();
+
+    it.each([
+      ['vsys:vsys2', [], 'vsys', { vsys: 'vsys2' }, 'vsys vsys2 '],
+      [
+        'device-group:branch-eu',
+        [],
+        'device-group',
+        { device_group: 'branch-eu' },
+        'device-group branch-eu ',
+      ],
+      [
+        'device-group:branch-eu',
+        ['--panos-rulebase', 'post'],
+        'device-group',
+        { device_group: 'branch-eu', rulebase: 'post-rulebase' },
+        'device-group branch-eu ',
+      ],
+      ['shared', [], 'shared', {}, 'shared '],
+      ['shared', ['--panos-rulebase', 'post'], 'shared', { rulebase: 'post-rulebase' }, 'shared '],
+    ] as [string, string[], string, Record<string, string>, string][])(
+      '%s %s',
+      (scope, extra, location, vars, words) => {
+        const { read, report } = compile(feed, [...edl, '--panos-scope', scope, ...extra]);
+        const doc = new XMLParser({
+          ignoreAttributes: false,
+          attributeNamePrefix: '@',
+          isArray: (_n: string, _p: unknown, _l: boolean, isAttribute: boolean) => !isAttribute,
+          parseTagValue: false,
+        }).parse(read('panos-config.xml'));
+        const set = read('panos-set.txt');
+        for (const [file, kind] of KINDS) {
+          const names = namesAt(doc, specPath(file, location, vars));
+          // the same objects as a firewall's vsys1 gets, only elsewhere
+          expect(names.length, `${file} in ${scope}`).toBeGreaterThan(0);
+          expect(names.sort(), `${file} in ${scope}`).toEqual(named(kind, baseSet, ''));
+          expect(named(kind, set, words), `set commands of ${file}`).toEqual(names);
+        }
+        // and nothing anywhere else: every command addresses the scope
+        for (const l of set.split('\n').filter((x) => /^(set|delete|move) /.test(x)))
+          expect(l.split(' ').slice(1).join(' ').startsWith(words), l).toBe(true);
+        expect(report.targets.paloalto.inventory.scope).toBe(
+          location === 'vsys' ? scope : `${scope}:${vars.rulebase ?? 'pre-rulebase'}`,
+        );
+      },
+    );
+  },
+);
+
+describe.skipIf(sharedFeeds().length === 0)(
+  'PAN-OS: one service and one security rule per distinct (protocol, ports)',
+  () => {
+    it.each(sharedFeeds().map((f) => [basename(f), f]))('%s', (_n, feed) => {
+      const { read } = compile(feed);
+      const set = read('panos-set.txt');
+      const services = [...set.matchAll(/^set service (\S+) protocol (tcp|udp) port (\S+)$/gm)];
+      const byPorts = new Map<string, string[]>();
+      for (const [, name, proto, ports] of services)
+        byPorts.set(`${proto} ${ports}`, [...(byPorts.get(`${proto} ${ports}`) ?? []), name]);
+      for (const [k, names] of byPorts) expect(names, k).toHaveLength(1);
+      // every IP and URL bucket of one (protocol, ports) shares one rule (URL categories get their own)
+      const rules = [
+        ...set.matchAll(
+          /^set rulebase security rules (\S+) from .* category any .* service (\S+) /gm,
+        ),
+      ];
+      const perService = new Map<string, string[]>();
+      for (const [, rule, svc] of rules)
+        perService.set(svc, [...(perService.get(svc) ?? []), rule]);
+      for (const [svc, rs] of perService) expect(rs, svc).toHaveLength(1);
+      expect(perService.size).toBeGreaterThan(0);
     });
   },
 );

@@ -29,6 +29,10 @@ function compileInto(out: string, feed: string, extra: string[]) {
   expect(r.code, r.stderr).toBe(0);
 }
 
+/** The sample feed compiled for PAN-OS with these options. */
+const paloalto = (out: string, args: string[]) =>
+  runCli(['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', out, ...args]);
+
 describe('iptables: the apply script removes what a new run dropped', () => {
   const why = missing('ipset', 'iptables-restore', 'ip6tables-restore', 'sha256sum');
   if (why) skipNote('iptables apply script', why);
@@ -89,6 +93,8 @@ function playSetCommands(text: string, state = new Map<string, Map<string, Set<s
     'external-list': 2,
     profiles: 3,
     rulebase: 4,
+    'pre-rulebase': 4,
+    'post-rulebase': 4,
   };
   for (const line of text.split('\n')) {
     const m = /^(set|delete) (.*)$/.exec(line);
@@ -104,7 +110,11 @@ function playSetCommands(text: string, state = new Map<string, Map<string, Set<s
         toks.push(l);
       } else toks.push(raw[i].s);
     }
-    const n = heads[toks[0] as string];
+    // the scope words (vsys NAME, device-group NAME, shared) are part of the object's key
+    const scope =
+      toks[0] === 'vsys' || toks[0] === 'device-group' ? 2 : toks[0] === 'shared' ? 1 : 0;
+    const n = scope + heads[toks[scope] as string];
+    expect(heads[toks[scope] as string], line).toBeDefined();
     const key = toks.slice(0, n).join(' ');
     const rest = toks.slice(n);
     if (m[1] === 'delete') {
@@ -142,17 +152,33 @@ function xmlState(xml: string) {
     isArray: (_n: string, _p: unknown, _l: boolean, attr: boolean) => !attr,
     parseTagValue: false,
   });
-  const vsys = p.parse(xml).config[0].devices[0].entry[0].vsys[0].entry[0];
-  const out = new Map<string, Map<string, Set<string>>>();
+  // the scope as the set commands name it: a vsys (vsys1 unnamed), a device group, or shared
+  const cfg = p.parse(xml).config[0];
+  const dev = cfg.devices?.[0].entry[0];
+  const [vsys, pre, rulebase] = cfg.shared
+    ? [cfg.shared[0], 'shared ', cfg.shared[0]['pre-rulebase'] ? 'pre-rulebase' : 'post-rulebase']
+    : dev.vsys
+      ? [
+          dev.vsys[0].entry[0],
+          dev.vsys[0].entry[0]['@name'] === 'vsys1' ? '' : `vsys ${dev.vsys[0].entry[0]['@name']} `,
+          'rulebase',
+        ]
+      : [
+          dev['device-group'][0].entry[0],
+          `device-group ${dev['device-group'][0].entry[0]['@name']} `,
+          dev['device-group'][0].entry[0]['pre-rulebase'] ? 'pre-rulebase' : 'post-rulebase',
+        ];
+  const inner = new Map<string, Map<string, Set<string>>>();
+  const out = { set: (k: string, v: Map<string, Set<string>>) => inner.set(pre + k, v) };
   const mem = (x: any) =>
     new Set<string>(arr(x?.[0]?.member).map((m: any) => (typeof m === 'string' ? m : m['#text'])));
   for (const e of arr(vsys['address-group']?.[0]?.entry))
     out.set(`address-group ${e['@name']}`, new Map([['static', mem(e.static)]]));
   for (const e of arr(vsys.profiles?.[0]?.['custom-url-category']?.[0]?.entry))
     out.set(`profiles custom-url-category ${e['@name']}`, new Map([['list', mem(e.list)]]));
-  for (const e of arr(vsys.rulebase[0].security[0].rules?.[0]?.entry)) {
+  for (const e of arr(vsys[rulebase][0].security[0].rules?.[0]?.entry)) {
     out.set(
-      `rulebase security rules ${e['@name']}`,
+      `${rulebase} security rules ${e['@name']}`,
       new Map(
         ['from', 'to', 'source', 'destination', 'service', 'category'].map((f) => [f, mem(e[f])]),
       ),
@@ -162,18 +188,19 @@ function xmlState(xml: string) {
   for (const e of arr(vsys.service?.[0]?.entry)) out.set(`service ${e['@name']}`, new Map());
   for (const e of arr(vsys['external-list']?.[0]?.entry))
     out.set(`external-list ${e['@name']}`, new Map());
-  return out;
+  return inner;
 }
 /** The simulated config reduced to what xmlState shows. */
 function comparable(state: Map<string, Map<string, Set<string>>>) {
   const out: Record<string, Record<string, string[]>> = {};
   for (const [k, v] of [...state.entries()].sort()) {
-    if (k.startsWith('tag ')) continue;
-    const keep = k.startsWith('address-group')
+    const kind = k.replace(/^(vsys \S+ |device-group \S+ |shared )/, '');
+    if (kind.startsWith('tag ')) continue;
+    const keep = kind.startsWith('address-group')
       ? ['static']
-      : k.startsWith('profiles')
+      : kind.startsWith('profiles')
         ? ['list']
-        : k.startsWith('rulebase')
+        : /^(pre-|post-)?rulebase/.test(kind)
           ? ['from', 'to', 'source', 'destination', 'service', 'category']
           : [];
     out[k] = Object.fromEntries(keep.map((f) => [f, [...(v.get(f) ?? [])].sort()]));
@@ -227,19 +254,75 @@ describe.skipIf(!haveShared)(
         .split('\n')
         .filter((l) => l.startsWith('move '));
       expect(top).toEqual([...rules].reverse().map((r) => `move rulebase security rules ${r} top`));
-      const bad = runCli([
-        'compile',
-        '--input',
-        SAMPLE,
-        '--target',
-        'paloalto',
-        '--out',
-        tmpDir('pa-move'),
-        '--panos-move',
-        'before:"x"',
-      ]);
+      const bad = paloalto(tmpDir('pa-move'), ['--panos-move', 'before:"x"']);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/--panos-move/);
+    });
+
+    it('--panos-scope: a device group, its other rulebase, then shared; each run played on the last ends exactly at its XML', () => {
+      const out = tmpDir('pa-scope');
+      const device = new Map<string, Map<string, Set<string>>>();
+      const xmlOf = () => xmlState(readFileSync(join(out, 'panos-config.xml'), 'utf8'));
+      const setOf = () => readFileSync(join(out, 'panos-set.txt'), 'utf8');
+      compileInto(out, CHINA_A, ['--target', 'paloalto', '--panos-scope', 'device-group:dg1']);
+      const first = setOf();
+      expect(first).toMatch(/^set device-group dg1 pre-rulebase security rules \S+ from /m);
+      expect(first).not.toMatch(/^set (?!device-group dg1 )/m);
+      expect(first).toMatch(/^# .*commit-all shared-policy device-group dg1$/m);
+      playSetCommands(first, device);
+      expect(comparable(device)).toEqual(comparable(xmlOf()));
+      compileInto(out, CHINA_B, ['--target', 'paloalto', '--panos-scope', 'device-group:dg1']);
+      const second = setOf();
+      expect(second).toContain(
+        'delete device-group dg1 pre-rulebase security rules m365-tcp_25_53_80_443',
+      );
+      playSetCommands(second, device);
+      expect(comparable(device)).toEqual(comparable(xmlOf()));
+      // the post-rulebase is another place: every rule and object of the pre-rulebase run goes
+      compileInto(out, CHINA_B, [
+        '--target',
+        'paloalto',
+        '--panos-scope',
+        'device-group:dg1',
+        '--panos-rulebase',
+        'post',
+      ]);
+      const third = setOf();
+      expect(third).toMatch(/^delete device-group dg1 pre-rulebase security rules /m);
+      expect(third).toMatch(/^set device-group dg1 post-rulebase security rules /m);
+      playSetCommands(third, device);
+      expect(comparable(device)).toEqual(comparable(xmlOf()));
+      compileInto(out, CHINA_B, ['--target', 'paloalto', '--panos-scope', 'shared']);
+      const fourth = setOf();
+      expect(fourth).toMatch(/^delete device-group dg1 address /m);
+      expect(fourth).toMatch(/^set shared pre-rulebase security rules /m);
+      playSetCommands(fourth, device);
+      expect(comparable(device)).toEqual(comparable(xmlOf()));
+      expect([...device.keys()].every((k) => k.startsWith('shared '))).toBe(true);
+      // a report of 0.2.0 recorded only the vsys: its deletes still reach that vsys
+      const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+      delete rep.targets.paloalto.inventory.scope;
+      rep.targets.paloalto.inventory.vsys = 'vsys3';
+      writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
+      compileInto(out, CHINA_B, ['--target', 'paloalto']);
+      expect(setOf()).toMatch(/^delete vsys vsys3 rulebase security rules m365-/m);
+    });
+
+    it('--panos-scope and --panos-rulebase values that are not a scope are refused by name', () => {
+      for (const [args, msg] of [
+        [['--panos-scope', 'device-group:'], /--panos-scope "device-group:"/],
+        [['--panos-scope', 'vsys:a b'], /--panos-scope "vsys:a b"/],
+        [['--panos-scope', 'device-group:shared'], /cannot be named "shared"/],
+        [['--panos-scope', 'panorama'], /vsys:NAME, device-group:NAME or shared/],
+        [['--panos-scope', 'vsys:v2', '--panos-vsys', 'v2'], /both given/],
+        [['--panos-scope', 'vsys:v2', '--panos-rulebase', 'post'], /not to a vsys/],
+        [['--panos-rulebase', 'middle'], /--panos-rulebase/],
+      ] as [string[], RegExp][]) {
+        const r = paloalto(tmpDir('pa-scope-bad'), args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr).toMatch(msg);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      }
     });
 
     it('a tampered inventory in the previous report is refused, not turned into commands', () => {

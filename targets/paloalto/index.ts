@@ -20,11 +20,24 @@ export const PANOS_SET = 'panos-set.txt';
 export const paloalto: Target = {
   name: 'paloalto',
   summary:
-    'PAN-OS vsys config XML and set commands (addresses, groups, services, URL categories, rules) plus EDL files',
+    'PAN-OS config XML and set commands for a vsys, a Panorama device group or shared (addresses, groups, services, URL categories, rules) plus EDL files',
   capabilities: { fqdn: true, wildcard: true, mixedFamilies: true, portRanges: true },
   limits: PANOS_LIMITS,
   options: [
-    { flags: '--panos-vsys <name>', description: 'vsys the objects go in', defaultValue: 'vsys1' },
+    {
+      flags: '--panos-scope <scope>',
+      description:
+        'where objects and rules go: vsys:NAME (a firewall, default vsys:vsys1), device-group:NAME or shared (Panorama)',
+    },
+    {
+      flags: '--panos-rulebase <which>',
+      description: 'Panorama scopes: the pre (default) or post rulebase',
+      choices: ['pre', 'post'],
+    },
+    {
+      flags: '--panos-vsys <name>',
+      description: 'vsys the objects go in (the same as --panos-scope vsys:NAME)',
+    },
     {
       flags: '--panos-from-zone <zones>',
       description: 'source zone(s), comma-separated',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Finding, Rule, RuleModel, UrlRule } from '../../src/model.js';
 import { mergePrefixes } from '../../src/net/merge.js';
 import { prefixCount } from '../../src/net/prefixtext.js';
-import { portsText } from '../../src/net/ports.js';
+import { portsText, type PortRange } from '../../src/net/ports.js';
 import { provenanceText, safeText } from '../common.js';
 import { TargetLimitError } from '../types.js';
 import { looksLikeAddress, parseCidr, parseCount, text } from '../../src/values.js';
@@ -31,9 +31,64 @@ const ZONE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,30}$/;
 const RULE_REF = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/;
 const SOURCE = /^(any|[A-Za-z0-9][A-Za-z0-9 _-]{0,62}|[0-9.]+\/[0-9]{1,2}|[0-9a-f:]+\/[0-9]{1,3})$/;
 
+/**
+ * Where the objects and rules go (the locations of Palo Alto's specs): a firewall's vsys, a
+ * Panorama device group (pre- or post-rulebase), or Panorama's shared scope.
+ */
+export type PanosScope =
+  | { kind: 'vsys'; name: string }
+  | { kind: 'device-group'; name: string; rulebase: Rulebase }
+  | { kind: 'shared'; rulebase: Rulebase };
+export type Rulebase = 'pre-rulebase' | 'post-rulebase';
+/** The device entry of both a firewall's and Panorama's config. */
+export const PANOS_DEVICE = 'localhost.localdomain';
+const SCOPE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$/;
+
+/** "vsys:vsys1", "device-group:branches:pre-rulebase", "shared:post-rulebase". */
+export function scopeText(s: PanosScope): string {
+  return s.kind === 'vsys'
+    ? `vsys:${s.name}`
+    : s.kind === 'shared'
+      ? `shared:${s.rulebase}`
+      : `device-group:${s.name}:${s.rulebase}`;
+}
+
+/** Read back scopeText (from the previous report: untrusted), or undefined when it is not one. */
+export function parseScopeText(t: string): PanosScope | undefined {
+  const m =
+    /^(?:vsys:([^:]+)|device-group:([^:]+):(pre-rulebase|post-rulebase)|shared:(pre-rulebase|post-rulebase))$/.exec(
+      t,
+    );
+  if (!m) return undefined;
+  const name = m[1] ?? m[2];
+  if (name !== undefined && (!SCOPE_NAME.test(name) || name === 'shared')) return undefined;
+  if (m[1]) return { kind: 'vsys', name: m[1] };
+  if (m[2]) return { kind: 'device-group', name: m[2], rulebase: m[3] as Rulebase };
+  return { kind: 'shared', rulebase: m[4] as Rulebase };
+}
+
+/** The element path of the scope's objects (Palo Alto's spec "locations"), below <config>. */
+export function scopePath(s: PanosScope): [string, string?][] {
+  if (s.kind === 'shared') return [['shared']];
+  return [
+    ['devices'],
+    ['entry', PANOS_DEVICE],
+    [s.kind === 'vsys' ? 'vsys' : 'device-group'],
+    ['entry', s.name],
+  ];
+}
+
+/** The rulebase element that holds security rules in this scope. */
+export const rulebaseOf = (s: PanosScope): string => (s.kind === 'vsys' ? 'rulebase' : s.rulebase);
+
+/** The words after set/delete/move that address this scope ("" for a single-vsys firewall's vsys1). */
+export function scopeWords(s: PanosScope): string {
+  if (s.kind === 'vsys') return s.name === 'vsys1' ? '' : `vsys ${s.name} `;
+  return s.kind === 'shared' ? 'shared ' : `device-group ${s.name} `;
+}
+
 export interface PanosOptions {
-  vsys: string;
-  device: string;
+  scope: PanosScope;
   fromZones: string[];
   toZones: string[];
   sources: string[];
@@ -65,9 +120,7 @@ export function panosOptions(o: Record<string, unknown>): PanosOptions {
         }
         return z;
       });
-  const vsys = text(o.panosVsys ?? 'vsys1');
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/.test(vsys))
-    fail(`--panos-vsys ${JSON.stringify(vsys)} is not a valid vsys name`);
+  const scope = scopeOf(o, fail);
   const int = (k: string, flag: string, d: number) => {
     try {
       return parseCount(flag, o[k] ?? String(d), 1, 1_000_000_000);
@@ -99,8 +152,7 @@ export function panosOptions(o: Record<string, unknown>): PanosOptions {
   }
   return {
     ...(move ? { move } : {}),
-    vsys,
-    device: 'localhost.localdomain',
+    scope,
     fromZones: list('panosFromZone', '--panos-from-zone', ZONE),
     toZones: list('panosToZone', '--panos-to-zone', ZONE),
     sources: list('panosSource', '--panos-source', SOURCE),
@@ -114,6 +166,39 @@ export function panosOptions(o: Record<string, unknown>): PanosOptions {
     ),
     ipEdl,
   };
+}
+
+/** --panos-scope (or the older --panos-vsys) and --panos-rulebase, checked together. */
+function scopeOf(o: Record<string, unknown>, fail: (m: string) => never): PanosScope {
+  const given = o.panosScope === undefined ? undefined : text(o.panosScope);
+  const vsys = o.panosVsys === undefined ? undefined : text(o.panosVsys);
+  const rb = o.panosRulebase === undefined ? undefined : text(o.panosRulebase);
+  if (rb !== undefined && rb !== 'pre' && rb !== 'post')
+    fail(`--panos-rulebase ${JSON.stringify(rb)}: pre or post`);
+  const rulebase: Rulebase = rb === 'post' ? 'post-rulebase' : 'pre-rulebase';
+  if (given !== undefined && vsys !== undefined)
+    fail('--panos-vsys and --panos-scope both given; use --panos-scope vsys:NAME alone');
+  const spec = given ?? `vsys:${vsys ?? 'vsys1'}`;
+  const m = /^(vsys|device-group):(.*)$|^(shared)$/.exec(spec);
+  const name = m?.[2];
+  const flag = given !== undefined ? '--panos-scope' : '--panos-vsys';
+  if (!m || (name !== undefined && !SCOPE_NAME.test(name)))
+    fail(
+      `${flag} ${JSON.stringify(given ?? vsys)}: vsys:NAME, device-group:NAME or shared (a name is 1-31 letters, digits, "_", "." or "-")`,
+    );
+  if (name === 'shared')
+    fail(
+      `${flag} ${JSON.stringify(spec)}: a vsys or device group cannot be named "shared"; use --panos-scope shared`,
+    );
+  if (m[1] === 'vsys') {
+    if (rb !== undefined)
+      fail(
+        '--panos-rulebase applies to Panorama scopes (device-group:NAME, shared), not to a vsys',
+      );
+    return { kind: 'vsys', name: name! };
+  }
+  if (m[1] === 'device-group') return { kind: 'device-group', name: name!, rulebase };
+  return { kind: 'shared', rulebase };
 }
 
 export interface PAddress {
@@ -153,8 +238,7 @@ export interface PRule {
   description: string;
 }
 export interface PanosConfig {
-  vsys: string;
-  device: string;
+  scope: PanosScope;
   tag: string;
   addresses: PAddress[];
   groups: PGroup[];
@@ -178,8 +262,12 @@ export const addressName = (prefix: string) =>
   fitName(`m365-${prefix.replace(/[.:]/g, '_').replace('/', '-')}`, PANOS_LIMITS.objectNameLength);
 export const fqdnName = (host: string) =>
   fitName(`m365-fqdn-${host.replace(/\./g, '_')}`, PANOS_LIMITS.objectNameLength);
-/** "v4_tcp_80_443" → "tcp_80_443": the port bucket shared by both families and the URLs. */
-export const bucketOf = (key: string) => key.replace(/^(v4|v6|url)_/, '');
+/**
+ * "tcp_80_443": the port bucket shared by both families and the URLs, from the protocol and the
+ * ports themselves (never from a rule key, whose hashed form differs between IP and URL rules).
+ */
+export const bucketOf = (r: { protocol: string; ports: readonly PortRange[] }): string =>
+  r.protocol === 'any' ? 'any' : `${r.protocol}_${portsText(r.ports, 'to').replace(/,/g, '_')}`;
 
 /**
  * PAN-OS URL-list form of a feed URL entry, and whether that form is wider than the entry.
@@ -238,11 +326,11 @@ export function buildPanos(
     ruleEdls: PanosConfig['ruleEdls'] = [];
   const buckets = new Map<string, { ip: Rule[]; url?: UrlRule }>();
   for (const r of model.rules) {
-    const b = bucketOf(r.key);
+    const b = bucketOf(r);
     buckets.set(b, { ip: [...(buckets.get(b)?.ip ?? []), r], url: buckets.get(b)?.url });
   }
   for (const u of model.urlRules) {
-    const b = bucketOf(u.key);
+    const b = bucketOf(u);
     buckets.set(b, { ip: buckets.get(b)?.ip ?? [], url: u });
   }
   const edlUrls = new Set<string>();
@@ -290,7 +378,7 @@ export function buildPanos(
     for (const r of ip) {
       if (o.ipEdl) {
         // the rule's own prefixes, exactly: one list per family and port bucket, never the union
-        const file = `edl-v${r.family}-${bucket}.txt`;
+        const file = `edl-v${r.family}-${fitName(bucket, 40)}.txt`;
         const name = fitName(`m365-edl-v${r.family}-${bucket}`, PANOS_LIMITS.edlNameLength);
         const n = prefixCount(r);
         if (n > o.edlMaxEntries)
@@ -498,8 +586,7 @@ export function buildPanos(
     xs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     config: {
-      vsys: o.vsys,
-      device: o.device,
+      scope: o.scope,
       tag: TAG,
       addresses: byName([...addresses.values()]),
       groups: byName(groups),

@@ -6,43 +6,52 @@ let createDoc: typeof Create | undefined;
 const xml = (): typeof Create =>
   (createDoc ??= (createRequire(import.meta.url)('xmlbuilder2') as { create: typeof Create })
     .create);
-import type { PanosConfig } from './model.js';
+import {
+  parseScopeText,
+  rulebaseOf,
+  scopePath,
+  scopeText,
+  scopeWords,
+  type PanosConfig,
+  type PanosScope,
+  TAG,
+} from './model.js';
 
-/** The whole vsys subtree as a config document for `load config partial` or the XML API. */
+/**
+ * The scope's whole subtree (a vsys, a Panorama device group or Panorama's shared scope) as a
+ * config document for `load config partial` or the XML API.
+ */
 export function panosXml(c: PanosConfig, header: string[]): string {
   const doc = xml()({ version: '1.0', encoding: 'UTF-8' });
   for (const line of header) doc.com(` ${line} `);
-  const vsys = doc
-    .ele('config', { version: '10.1.0' })
-    .ele('devices')
-    .ele('entry', { name: c.device })
-    .ele('vsys')
-    .ele('entry', { name: c.vsys });
+  let at = doc.ele('config', { version: '10.1.0' });
+  for (const [el, name] of scopePath(c.scope))
+    at = name === undefined ? at.ele(el) : at.ele(el, { name });
   const members = (parent: ReturnType<typeof doc.ele>, name: string, list: string[]) => {
     const el = parent.ele(name);
     for (const m of list) el.ele('member').txt(m);
   };
-  vsys.ele('tag').ele('entry', { name: c.tag }).ele('color').txt('color3').up().up().up();
-  const addr = vsys.ele('address');
+  at.ele('tag').ele('entry', { name: c.tag }).ele('color').txt('color3').up().up().up();
+  const addr = at.ele('address');
   for (const a of c.addresses) {
     const e = addr.ele('entry', { name: a.name });
     e.ele(a.kind).txt(a.value);
     members(e, 'tag', [c.tag]);
   }
-  const grp = vsys.ele('address-group');
+  const grp = at.ele('address-group');
   for (const g of c.groups) {
     const e = grp.ele('entry', { name: g.name });
     members(e, 'static', g.members);
     e.ele('description').txt(g.description);
     members(e, 'tag', [c.tag]);
   }
-  const svc = vsys.ele('service');
+  const svc = at.ele('service');
   for (const s of c.services) {
     const e = svc.ele('entry', { name: s.name });
     e.ele('protocol').ele(s.protocol).ele('port').txt(s.port);
     members(e, 'tag', [c.tag]);
   }
-  const cats = vsys.ele('profiles').ele('custom-url-category');
+  const cats = at.ele('profiles').ele('custom-url-category');
   for (const u of c.urlCategories) {
     const e = cats.ele('entry', { name: u.name });
     e.ele('type').txt('URL List');
@@ -50,7 +59,7 @@ export function panosXml(c: PanosConfig, header: string[]): string {
     e.ele('description').txt(u.description);
   }
   if (c.externalLists.length) {
-    const ext = vsys.ele('external-list');
+    const ext = at.ele('external-list');
     for (const x of c.externalLists) {
       const t = ext.ele('entry', { name: x.name }).ele('type').ele(x.type);
       t.ele('url').txt(x.url);
@@ -58,7 +67,7 @@ export function panosXml(c: PanosConfig, header: string[]): string {
       t.ele('description').txt(x.description);
     }
   }
-  const rules = vsys.ele('rulebase').ele('security').ele('rules');
+  const rules = at.ele(rulebaseOf(c.scope)).ele('security').ele('rules');
   for (const r of c.rules) {
     const e = rules.ele('entry', { name: r.name });
     members(e, 'from', r.from);
@@ -85,7 +94,8 @@ const vl = (xs: string[]) => (xs.length === 1 ? v(xs[0]) : `[ ${xs.map(v).join('
 
 /** What one run puts on the firewall, by kind: kept in report.json so the next run can delete what left. */
 export interface PanosInventory {
-  vsys: string;
+  /** scopeText of where the objects went ("vsys:vsys1", "device-group:NAME:pre-rulebase", …) */
+  scope: string;
   rules: Record<string, Record<RuleList, string[]>>;
   groups: Record<string, string[]>;
   urlCategories: Record<string, string[]>;
@@ -98,7 +108,7 @@ type RuleList = (typeof RULE_LISTS)[number];
 
 export function panosInventory(c: PanosConfig): PanosInventory {
   return {
-    vsys: c.vsys,
+    scope: scopeText(c.scope),
     rules: Object.fromEntries(
       c.rules.map((r) => [
         r.name,
@@ -135,7 +145,14 @@ export function checkInventory(x: unknown): PanosInventory {
       ? (v as Record<string, unknown>)
       : bad(what);
   const o = map(x, 'not an object');
-  if (typeof o.vsys !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/.test(o.vsys)) bad('vsys');
+  // reports of 0.2.0 recorded a vsys name only
+  const scope =
+    typeof o.scope === 'string'
+      ? parseScopeText(o.scope)
+      : typeof o.vsys === 'string'
+        ? parseScopeText(`vsys:${o.vsys}`)
+        : undefined;
+  if (!scope) bad('scope');
   const rules = Object.fromEntries(
     Object.entries(map(o.rules, 'rules')).map(([k, v]) => {
       const r = map(v, `rule ${k}`);
@@ -150,7 +167,7 @@ export function checkInventory(x: unknown): PanosInventory {
       Object.entries(map(v, what)).map(([k, m]) => [k, tokens(m, `${what} ${k}`)]),
     );
   return {
-    vsys: o.vsys as string,
+    scope: scopeText(scope!),
     rules,
     groups: lists(o.groups, 'groups'),
     urlCategories: lists(o.urlCategories, 'urlCategories'),
@@ -166,13 +183,15 @@ export function checkInventory(x: unknown): PanosInventory {
  * categories, groups and their members, then addresses, services and external lists.
  */
 export function panosDeletes(prev: PanosInventory, cur: PanosInventory): string[] {
-  const pre = prev.vsys === 'vsys1' ? 'delete' : `delete vsys ${prev.vsys}`;
-  // another vsys: every previous object is gone from where it was
+  const scope = parseScopeText(prev.scope)!;
+  const pre = `delete ${scopeWords(scope)}`.trimEnd();
+  const rulesAt = `${rulebaseOf(scope)} security rules`;
+  // another scope (or rulebase): every previous object is gone from where it was
   const now =
-    prev.vsys === cur.vsys
+    prev.scope === cur.scope
       ? cur
       : {
-          vsys: cur.vsys,
+          scope: cur.scope,
           rules: {},
           groups: {},
           urlCategories: {},
@@ -188,12 +207,12 @@ export function panosDeletes(prev: PanosInventory, cur: PanosInventory): string[
   for (const [name, lists] of Object.entries(prev.rules).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const keep = now.rules[name];
     if (!keep) {
-      out.push(`${pre} rulebase security rules ${v(name)}`);
+      out.push(`${pre} ${rulesAt} ${v(name)}`);
       continue;
     }
     for (const f of RULE_LISTS)
       for (const m of minus(lists[f], keep[f]))
-        out.push(`${pre} rulebase security rules ${v(name)} ${f} ${v(m)}`);
+        out.push(`${pre} ${rulesAt} ${v(name)} ${f} ${v(m)}`);
   }
   const members = (
     kind: string,
@@ -214,6 +233,8 @@ export function panosDeletes(prev: PanosInventory, cur: PanosInventory): string[
   for (const x of minus(prev.services, now.services)) out.push(`${pre} service ${v(x)}`);
   for (const x of minus(prev.externalLists, now.externalLists))
     out.push(`${pre} external-list ${v(x)}`);
+  // the objects left the scope: so does the tag they carried (nothing of ours uses it there now)
+  if (prev.scope !== cur.scope) out.push(`${pre} tag ${v(TAG)}`);
   return out;
 }
 
@@ -223,11 +244,11 @@ export function panosMoves(
   move: { where: 'top' } | { where: 'before'; rule: string } | undefined,
 ): string[] {
   if (!move) return [];
-  const pre = c.vsys === 'vsys1' ? 'move' : `move vsys ${c.vsys}`;
+  const pre = `move ${scopeWords(c.scope)}${rulebaseOf(c.scope)} security rules`;
   // moving each to the top in reverse order leaves them on top in order; "before X" in order likewise
   return move.where === 'top'
-    ? [...c.rules].reverse().map((r) => `${pre} rulebase security rules ${v(r.name)} top`)
-    : c.rules.map((r) => `${pre} rulebase security rules ${v(r.name)} before ${v(move.rule)}`);
+    ? [...c.rules].reverse().map((r) => `${pre} ${v(r.name)} top`)
+    : c.rules.map((r) => `${pre} ${v(r.name)} before ${v(move.rule)}`);
 }
 
 /** The same objects as `set` CLI commands (configure mode). */
@@ -237,9 +258,9 @@ export function panosSet(
   deletes: string[] = [],
   moves: string[] = [],
 ): string {
-  const pre = c.vsys === 'vsys1' ? 'set' : `set vsys ${c.vsys}`;
+  const pre = `set ${scopeWords(c.scope)}`.trimEnd();
   const out = header.map((l) => `# ${l}`);
-  out.push('# paste in configure mode, then review and commit');
+  out.push(`# ${commitHint(c.scope)}`);
   if (deletes.length) {
     out.push(
       `# ${deletes.length} deletes: what the previous run (its report.json) put on the firewall and this run drops`,
@@ -277,7 +298,7 @@ export function panosSet(
       `${pre} external-list ${v(x.name)} type ${x.type} description ${v(x.description)}`,
     );
   for (const r of c.rules) {
-    const base = `${pre} rulebase security rules ${v(r.name)}`;
+    const base = `${pre} ${rulebaseOf(c.scope)} security rules ${v(r.name)}`;
     out.push(
       `${base} from ${vl(r.from)} to ${vl(r.to)} source ${vl(r.source)} destination ${vl(r.destination)} source-user any category ${vl(r.category)} application any service ${vl(r.service)} action allow`,
     );
@@ -286,4 +307,14 @@ export function panosSet(
   if (moves.length)
     out.push('# place the rules (set appends them at the bottom of the rulebase)', ...moves);
   return out.join('\n') + '\n';
+}
+
+/** What to do with the commands once pasted: a firewall commits; Panorama commits, then pushes. */
+function commitHint(s: PanosScope): string {
+  if (s.kind === 'vsys') return 'paste in configure mode, then review and commit';
+  const push =
+    s.kind === 'device-group'
+      ? `commit-all shared-policy device-group ${s.name}`
+      : 'commit-all shared-policy device-group NAME (each device group that uses the shared objects)';
+  return `paste in Panorama's configure mode, review, commit, then push: ${push}`;
 }
