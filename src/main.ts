@@ -4,6 +4,7 @@ import { INSTANCES } from './sources/state.js';
 import { parseChoice, parseDecimal } from './values.js';
 import { terminalText } from './escape.js';
 import { TARGETS } from '../targets/index.js';
+import type { TargetOption } from '../targets/types.js';
 import { TOOL_VERSION } from './version.js';
 import { fail, tolerateClosedPipes } from './commands/fail.js';
 
@@ -191,7 +192,9 @@ program
           .filter(([, v]) => v)
           .map(([k]) => k)
           .join(', ') || 'IP only';
-      process.stdout.write(`${t.name.padEnd(10)} ${t.summary}\n           capabilities: ${caps}\n`);
+      process.stdout.write(
+        `${t.name.padEnd(20)} ${t.summary}\n                     capabilities: ${caps}\n`,
+      );
     }
   });
 
@@ -246,14 +249,16 @@ export function addCompileOptions(cmd: Command, input = true): Command {
       'add the generation time to every artifact header (breaks byte-identical output)',
     )
     .option('--no-progress', 'no progress bar on stderr');
-  for (const t of TARGETS.values()) {
-    for (const o of t.options) {
-      const opt = new Option(o.flags, `[${t.name}] ${o.description}`);
-      if (o.choices) opt.choices(o.choices);
-      if (o.defaultValue !== undefined) opt.default(o.defaultValue);
-      if (o.parse) opt.argParser(strictly(o.parse));
-      cmd.addOption(opt);
-    }
+  // an option several targets share (azure-nsg and terraform-azure-nsg) is registered once
+  const owners = new Map<TargetOption, string[]>();
+  for (const t of TARGETS.values())
+    for (const o of t.options) owners.set(o, [...(owners.get(o) ?? []), t.name]);
+  for (const [o, names] of owners) {
+    const opt = new Option(o.flags, `[${names.join(', ')}] ${o.description}`);
+    if (o.choices) opt.choices(o.choices);
+    if (o.defaultValue !== undefined) opt.default(o.defaultValue);
+    if (o.parse) opt.argParser(strictly(o.parse));
+    cmd.addOption(opt);
   }
   return cmd;
 }

@@ -3,12 +3,13 @@ import { iptables } from './iptables/index.js';
 import { nftables } from './nftables/index.js';
 import { paloalto } from './paloalto/index.js';
 import { pac } from './pac/index.js';
+import { terraformAzureNsg } from './terraform-azure-nsg/index.js';
 import type { Target } from './types.js';
 
 export type { Target } from './types.js';
 
 /** name → target. One line per target. */
-const ALL: Target[] = [nftables, iptables, azureNsg, paloalto, pac];
+const ALL: Target[] = [nftables, iptables, azureNsg, terraformAzureNsg, paloalto, pac];
 
 export const TARGETS: ReadonlyMap<string, Target> = (() => {
   const m = new Map<string, Target>();

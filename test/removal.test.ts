@@ -185,6 +185,7 @@ function xmlState(xml: string) {
     );
   }
   for (const e of arr(vsys.address?.[0]?.entry)) out.set(`address ${e['@name']}`, new Map());
+  for (const e of arr(vsys.tag?.[0]?.entry)) out.set(`tag ${e['@name']}`, new Map());
   for (const e of arr(vsys.service?.[0]?.entry)) out.set(`service ${e['@name']}`, new Map());
   for (const e of arr(vsys['external-list']?.[0]?.entry))
     out.set(`external-list ${e['@name']}`, new Map());
@@ -206,6 +207,60 @@ function comparable(state: Map<string, Map<string, Set<string>>>) {
     out[k] = Object.fromEntries(keep.map((f) => [f, [...(v.get(f) ?? [])].sort()]));
   }
   return out;
+}
+
+/**
+ * panos-api.json played on a config: each delete xpath removes what it names (and must find it),
+ * then the set merges its element at the scope's xpath (PAN-OS `set`: lists gain members).
+ */
+function playApi(api: any, state: Map<string, Map<string, Set<string>>>) {
+  const x = api.set.xpath as string;
+  for (const d of api.deletes as string[]) {
+    // the scope the previous run wrote to, in the words of the set commands
+    const sc =
+      /^\/config\/(?:shared|devices\/entry\[@name='localhost\.localdomain'\]\/(vsys|device-group)\/entry\[@name='([^']+)'\])\//.exec(
+        d,
+      );
+    expect(sc, d).not.toBeNull();
+    const words = !sc![1]
+      ? 'shared '
+      : sc![1] === 'vsys' && sc![2] === 'vsys1'
+        ? ''
+        : `${sc![1]} ${sc![2]} `;
+    const m =
+      /^((?:[a-z-]+\/)*[a-z-]+)\/entry\[@name='([^']+)'\](?:\/([a-z-]+)\/member\[text\(\)='([^']+)'\])?$/.exec(
+        d.slice(sc![0].length),
+      );
+    expect(m, d).not.toBeNull();
+    const key = `${words}${m![1].split('/').join(' ')} ${m![2]}`;
+    if (m![3] === undefined) {
+      expect(state.has(key), `delete of ${key}, which is not there`).toBe(true);
+      state.delete(key);
+    } else {
+      const set = state.get(key)?.get(m![3]);
+      expect(set?.has(m![4]), `delete of ${key} ${m![3]} ${m![4]}, which is not there`).toBe(true);
+      set!.delete(m![4]);
+    }
+  }
+  // the element at the scope's xpath, read like a config of its own
+  const [, ...steps] = x.split('/');
+  let wrapped = api.set.element as string;
+  for (const step of steps.reverse()) {
+    const m = /^([a-z-]+)(?:\[@name='([^']+)'\])?$/.exec(step)!;
+    wrapped = m[2]
+      ? `<${m[1]} name="${m[2]}">${wrapped}</${m[1]}>`
+      : `<${m[1]}>${wrapped}</${m[1]}>`;
+  }
+  for (const [k, fields] of xmlState(wrapped)) {
+    const obj = state.get(k) ?? new Map<string, Set<string>>();
+    state.set(k, obj);
+    for (const [f, members] of fields) {
+      const s = obj.get(f) ?? new Set<string>();
+      for (const v of members) s.add(v);
+      obj.set(f, s);
+    }
+  }
+  return state;
 }
 
 describe.skipIf(!haveShared)(
@@ -264,6 +319,13 @@ describe.skipIf(!haveShared)(
       const device = new Map<string, Map<string, Set<string>>>();
       const xmlOf = () => xmlState(readFileSync(join(out, 'panos-config.xml'), 'utf8'));
       const setOf = () => readFileSync(join(out, 'panos-set.txt'), 'utf8');
+      const apiOf = () => JSON.parse(readFileSync(join(out, 'panos-api.json'), 'utf8'));
+      // the XML API route (panos-api.json) must end where the set commands do
+      let viaApi = new Map<string, Map<string, Set<string>>>();
+      const apiStep = () => {
+        viaApi = playApi(apiOf(), viaApi);
+        expect(comparable(viaApi)).toEqual(comparable(xmlOf()));
+      };
       compileInto(out, CHINA_A, ['--target', 'paloalto', '--panos-scope', 'device-group:dg1']);
       const first = setOf();
       expect(first).toMatch(/^set device-group dg1 pre-rulebase security rules \S+ from /m);
@@ -271,7 +333,15 @@ describe.skipIf(!haveShared)(
       expect(first).toMatch(/^# .*commit-all shared-policy device-group dg1$/m);
       playSetCommands(first, device);
       expect(comparable(device)).toEqual(comparable(xmlOf()));
+      expect(apiOf().deletes).toEqual([]);
+      apiStep();
       compileInto(out, CHINA_B, ['--target', 'paloalto', '--panos-scope', 'device-group:dg1']);
+      expect(apiOf().deletes.length).toBe(
+        setOf()
+          .split('\n')
+          .filter((l) => l.startsWith('delete ')).length,
+      );
+      apiStep();
       const second = setOf();
       expect(second).toContain(
         'delete device-group dg1 pre-rulebase security rules m365-tcp_25_53_80_443',
@@ -292,12 +362,15 @@ describe.skipIf(!haveShared)(
       expect(third).toMatch(/^set device-group dg1 post-rulebase security rules /m);
       playSetCommands(third, device);
       expect(comparable(device)).toEqual(comparable(xmlOf()));
+      apiStep();
       compileInto(out, CHINA_B, ['--target', 'paloalto', '--panos-scope', 'shared']);
       const fourth = setOf();
       expect(fourth).toMatch(/^delete device-group dg1 address /m);
       expect(fourth).toMatch(/^set shared pre-rulebase security rules /m);
       playSetCommands(fourth, device);
       expect(comparable(device)).toEqual(comparable(xmlOf()));
+      apiStep();
+      expect([...viaApi.keys()].every((k) => k.startsWith('shared '))).toBe(true);
       expect([...device.keys()].every((k) => k.startsWith('shared '))).toBe(true);
       // a report of 0.2.0 recorded only the vsys: its deletes still reach that vsys
       const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));

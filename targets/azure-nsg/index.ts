@@ -223,8 +223,15 @@ export function checkBudgets(rules: NsgRule[], o: NsgOptions): void {
       throw new TargetLimitError('azure-nsg', `rule name ${r.name} is not a valid NSG rule name`);
 }
 
-export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
-  const o = nsgOptions(ctx.options);
+/**
+ * The NSG's rules from the model, within every budget: what the ARM template and the Terraform
+ * resources both carry (one function, so the two cannot drift apart).
+ */
+export function nsgRuleSet(
+  model: RuleModel,
+  options: Record<string, unknown>,
+): { o: NsgOptions; rules: NsgRule[] } {
+  const o = nsgOptions(options);
   // an NSG rule holds one family: each family's rules need a local prefix of that family
   const missing = o.sources && model.rules.find((r) => !o.sources![r.family]);
   if (missing)
@@ -235,6 +242,15 @@ export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
   const families = [...new Set(model.rules.map((r) => r.family))].sort();
   const rules = [...nsgRules(model.rules, o), ...denyRules(o, families)];
   checkBudgets(rules, o);
+  return { o, rules };
+}
+
+/** URL entries: an NSG matches IP prefixes only. */
+export const nsgUnenforced = (model: RuleModel, target: string) =>
+  unenforcedUrls(model, target, 'an NSG matches IP prefixes only; URL entries are not enforced');
+
+export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
+  const { o, rules } = nsgRuleSet(model, ctx.options);
   const template = {
     $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
     contentVersion: '1.0.0.0',
@@ -255,11 +271,7 @@ export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
   };
   return {
     artifacts: [{ path: NSG_FILE, content: JSON.stringify(template, null, 2) + '\n' }],
-    findings: unenforcedUrls(
-      model,
-      'azure-nsg',
-      'an NSG matches IP prefixes only; URL entries are not enforced',
-    ),
+    findings: nsgUnenforced(model, 'azure-nsg'),
   };
 }
 

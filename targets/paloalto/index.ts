@@ -4,7 +4,12 @@ import type { Target } from '../types.js';
 import { buildPanos, panosOptions, PANOS_LIMITS } from './model.js';
 import {
   checkInventory,
+  deleteCommand,
+  deleteXpath,
   panosDeletes,
+  panosElement,
+  scopeXpath,
+  type PanosDelete,
   panosInventory,
   panosMoves,
   panosSet,
@@ -16,6 +21,29 @@ import { checked, parseCount } from '../../src/values.js';
 export { PANOS_LIMITS };
 export const PANOS_XML = 'panos-config.xml';
 export const PANOS_SET = 'panos-set.txt';
+/** The same change as XML API calls (deletes by xpath, then one merging set): for Ansible and scripts. */
+export const PANOS_API = 'panos-api.json';
+
+/** What an XML API client does, in order: each delete (type=config action=delete), then the set. */
+function apiCalls(
+  config: Parameters<typeof panosElement>[0],
+  header: string[],
+  deletes: PanosDelete[],
+): string {
+  const xpath = scopeXpath(config.scope);
+  return (
+    JSON.stringify(
+      {
+        generator: header,
+        scope: config.scope,
+        deletes: deletes.map(deleteXpath),
+        set: { xpath, element: panosElement(config) },
+      },
+      null,
+      2,
+    ) + '\n'
+  );
+}
 
 export const paloalto: Target = {
   name: 'paloalto',
@@ -90,7 +118,7 @@ export const paloalto: Target = {
     const o = panosOptions(ctx.options);
     const { config, findings, enforces } = buildPanos(model, o);
     const inventory = panosInventory(config);
-    let deletes: string[] = [];
+    let deletes: PanosDelete[] = [];
     if (ctx.previousInventory) {
       try {
         deletes = panosDeletes(checkInventory(ctx.previousInventory), inventory);
@@ -108,8 +136,13 @@ export const paloalto: Target = {
         // compared without its deletes: the same model against another previous run is no change
         {
           path: PANOS_SET,
-          content: panosSet(config, ctx.header, deletes, moves),
+          content: panosSet(config, ctx.header, deletes.map(deleteCommand), moves),
           stableContent: panosSet(config, ctx.header, [], moves),
+        },
+        {
+          path: PANOS_API,
+          content: apiCalls(config, ctx.header, deletes),
+          stableContent: apiCalls(config, ctx.header, []),
         },
         { path: 'edl-ipv4.txt', content: config.edl.ipv4.map((x) => `${x}\n`).join('') },
         { path: 'edl-ipv6.txt', content: config.edl.ipv6.map((x) => `${x}\n`).join('') },

@@ -1,11 +1,15 @@
 import { createRequire } from 'node:module';
-import type { create as Create } from 'xmlbuilder2';
+import type { create as Create, fragment as Fragment } from 'xmlbuilder2';
 
 // loaded on first use: runs for other targets do not pay for the XML library
-let createDoc: typeof Create | undefined;
-const xml = (): typeof Create =>
-  (createDoc ??= (createRequire(import.meta.url)('xmlbuilder2') as { create: typeof Create })
-    .create);
+let lib: { create: typeof Create; fragment: typeof Fragment } | undefined;
+const load = () =>
+  (lib ??= createRequire(import.meta.url)('xmlbuilder2') as {
+    create: typeof Create;
+    fragment: typeof Fragment;
+  });
+const xml = (): typeof Create => load().create;
+const xmlFragment = (): typeof Fragment => load().fragment;
 import {
   parseScopeText,
   rulebaseOf,
@@ -27,7 +31,24 @@ export function panosXml(c: PanosConfig, header: string[]): string {
   let at = doc.ele('config', { version: '10.1.0' });
   for (const [el, name] of scopePath(c.scope))
     at = name === undefined ? at.ele(el) : at.ele(el, { name });
-  const members = (parent: ReturnType<typeof doc.ele>, name: string, list: string[]) => {
+  fillScope(at, c);
+  return doc.end({ prettyPrint: true, indent: '  ', newline: '\n' }) + '\n';
+}
+
+/**
+ * The scope's children alone (tag, address, …, rulebase), unindented: the `element` of an XML API
+ * `set` at scopeXpath, which merges them into the candidate config.
+ */
+export function panosElement(c: PanosConfig): string {
+  const frag = xmlFragment()();
+  fillScope(frag, c);
+  return frag.end({ prettyPrint: false });
+}
+
+type XmlNode = ReturnType<ReturnType<typeof Create>['ele']>;
+
+function fillScope(at: XmlNode, c: PanosConfig): void {
+  const members = (parent: XmlNode, name: string, list: string[]) => {
     const el = parent.ele(name);
     for (const m of list) el.ele('member').txt(m);
   };
@@ -82,7 +103,6 @@ export function panosXml(c: PanosConfig, header: string[]): string {
     e.ele('description').txt(r.description);
     members(e, 'tag', [c.tag]);
   }
-  return doc.end({ prettyPrint: true, indent: '  ', newline: '\n' }) + '\n';
 }
 
 /** A value for a `set` command: bare when it is a plain token, else double-quoted (our text has no quotes). */
@@ -177,15 +197,42 @@ export function checkInventory(x: unknown): PanosInventory {
   };
 }
 
+/** One thing to remove: an object (kind words + name), or one member of one of its lists. */
+export interface PanosDelete {
+  scope: PanosScope;
+  kind: string[];
+  name: string;
+  member?: { field: string; value: string };
+}
+
+/** The XML API xpath of a scope: "/config/devices/entry[@name='localhost.localdomain']/…". */
+export function scopeXpath(s: PanosScope): string {
+  return (
+    '/config' +
+    scopePath(s)
+      .map(([el, name]) => (name === undefined ? `/${el}` : `/${el}[@name='${name}']`))
+      .join('')
+  );
+}
+
+/** A delete as a configure-mode command. */
+export const deleteCommand = (d: PanosDelete): string =>
+  `delete ${scopeWords(d.scope)}${d.kind.join(' ')} ${v(d.name)}` +
+  (d.member ? ` ${d.member.field} ${v(d.member.value)}` : '');
+
+/** A delete as an XML API xpath (names and members are tokens: no quote can reach it). */
+export const deleteXpath = (d: PanosDelete): string =>
+  `${scopeXpath(d.scope)}/${d.kind.join('/')}/entry[@name='${d.name}']` +
+  (d.member ? `/${d.member.field}/member[text()='${d.member.value}']` : '');
+
 /**
- * `delete` commands for everything the previous run put on the firewall that this run drops:
- * rules and their list members first (so nothing still references what goes next), then URL
- * categories, groups and their members, then addresses, services and external lists.
+ * Deletes for everything the previous run put on the firewall that this run drops: rules and
+ * their list members first (so nothing still references what goes next), then URL categories,
+ * groups and their members, then addresses, services and external lists.
  */
-export function panosDeletes(prev: PanosInventory, cur: PanosInventory): string[] {
+export function panosDeletes(prev: PanosInventory, cur: PanosInventory): PanosDelete[] {
   const scope = parseScopeText(prev.scope)!;
-  const pre = `delete ${scopeWords(scope)}`.trimEnd();
-  const rulesAt = `${rulebaseOf(scope)} security rules`;
+  const rulesAt = [rulebaseOf(scope), 'security', 'rules'];
   // another scope (or rulebase): every previous object is gone from where it was
   const now =
     prev.scope === cur.scope
@@ -199,42 +246,46 @@ export function panosDeletes(prev: PanosInventory, cur: PanosInventory): string[
           services: [],
           externalLists: [],
         };
-  const out: string[] = [];
+  const out: PanosDelete[] = [];
+  const del = (kind: string[], name: string, field?: string, value?: string) =>
+    out.push({
+      scope,
+      kind,
+      name,
+      ...(field !== undefined && value !== undefined ? { member: { field, value } } : {}),
+    });
   const minus = (a: string[], b: string[] = []) => {
     const s = new Set(b);
     return a.filter((x) => !s.has(x));
   };
+  const byName = (o: Record<string, string[]>) =>
+    Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1));
   for (const [name, lists] of Object.entries(prev.rules).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const keep = now.rules[name];
     if (!keep) {
-      out.push(`${pre} ${rulesAt} ${v(name)}`);
+      del(rulesAt, name);
       continue;
     }
-    for (const f of RULE_LISTS)
-      for (const m of minus(lists[f], keep[f]))
-        out.push(`${pre} ${rulesAt} ${v(name)} ${f} ${v(m)}`);
+    for (const f of RULE_LISTS) for (const m of minus(lists[f], keep[f])) del(rulesAt, name, f, m);
   }
   const members = (
-    kind: string,
+    kind: string[],
     field: string,
     p: Record<string, string[]>,
     c: Record<string, string[]>,
   ) => {
-    for (const [name, list] of Object.entries(p).sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (!c[name]) out.push(`${pre} ${kind} ${v(name)}`);
-      else
-        for (const m of minus(list, c[name]))
-          out.push(`${pre} ${kind} ${v(name)} ${field} ${v(m)}`);
+    for (const [name, list] of byName(p)) {
+      if (!c[name]) del(kind, name);
+      else for (const m of minus(list, c[name])) del(kind, name, field, m);
     }
   };
-  members('profiles custom-url-category', 'list', prev.urlCategories, now.urlCategories);
-  members('address-group', 'static', prev.groups, now.groups);
-  for (const a of minus(prev.addresses, now.addresses)) out.push(`${pre} address ${v(a)}`);
-  for (const x of minus(prev.services, now.services)) out.push(`${pre} service ${v(x)}`);
-  for (const x of minus(prev.externalLists, now.externalLists))
-    out.push(`${pre} external-list ${v(x)}`);
+  members(['profiles', 'custom-url-category'], 'list', prev.urlCategories, now.urlCategories);
+  members(['address-group'], 'static', prev.groups, now.groups);
+  for (const a of minus(prev.addresses, now.addresses)) del(['address'], a);
+  for (const x of minus(prev.services, now.services)) del(['service'], x);
+  for (const x of minus(prev.externalLists, now.externalLists)) del(['external-list'], x);
   // the objects left the scope: so does the tag they carried (nothing of ours uses it there now)
-  if (prev.scope !== cur.scope) out.push(`${pre} tag ${v(TAG)}`);
+  if (prev.scope !== cur.scope) del(['tag'], TAG);
   return out;
 }
 
