@@ -1,16 +1,16 @@
 /** The contract between sources, compile passes, targets and reports. */
 import type { Family } from './net/prefix.js';
-import type { PortRange } from './net/ports.js';
+import { portsText, type PortRange } from './net/ports.js';
 import type { UrlKind } from './net/hostname.js';
-import type { V4Accumulator } from './net/merge.js';
-import type { V6Accumulator } from './net/v6bulk.js';
+import { PrefixSet } from './net/prefixset.js';
 
 export type { Family, PortRange, UrlKind };
+export { PrefixSet };
 
-/** A large plain prefix list, parsed into intervals per family (never a string per entry). */
-export interface PrefixBulk {
-  v4: V4Accumulator;
-  v6: V6Accumulator;
+/** A set's prefixes per family. */
+export interface FamilyPrefixes {
+  v4: PrefixSet;
+  v6: PrefixSet;
 }
 
 /** Compare endpoint-set ids: numbers numerically, then names. */
@@ -24,6 +24,34 @@ export function compareIds(a: string, b: string): number {
 export type Category = 'Optimize' | 'Allow' | 'Default';
 export const CATEGORIES: readonly Category[] = ['Optimize', 'Allow', 'Default'];
 export type Protocol = 'tcp' | 'udp' | 'any';
+
+/**
+ * A protocol and a port set: the value IP rules and URL rules are grouped by. Identity by value:
+ * `portBucket` returns the same frozen object for the same protocol and ports, so `===` compares
+ * them, and `bucketId` names them ("tcp/80,443", "udp/3478-3481", "any").
+ */
+export interface PortBucket {
+  readonly protocol: Protocol;
+  readonly ports: readonly PortRange[];
+}
+const BUCKETS = new Map<string, PortBucket>();
+export const bucketId = (protocol: Protocol, ports: readonly PortRange[]): string =>
+  protocol === 'any' ? 'any' : `${protocol}/${portsText(ports)}`;
+/** The bucket of (protocol, ports): ports sorted and merged already (as the sources give them). */
+export function portBucket(protocol: Protocol, ports: readonly PortRange[]): PortBucket {
+  const id = bucketId(protocol, ports);
+  let b = BUCKETS.get(id);
+  if (!b) {
+    b = Object.freeze({
+      protocol,
+      ports: Object.freeze(
+        protocol === 'any' ? [] : ports.map((p) => Object.freeze({ from: p.from, to: p.to })),
+      ),
+    });
+    BUCKETS.set(id, b);
+  }
+  return b;
+}
 
 export interface UrlEntry {
   host: string;
@@ -42,9 +70,7 @@ export interface EndpointSet {
   udpPorts: PortRange[];
   /** Prefix lists without ports: match the addresses alone, any protocol. */
   addressOnly?: boolean;
-  ips: { v4: string[]; v6: string[] };
-  /** Large plain lists: prefixes already parsed into intervals (never strings per entry). */
-  bulk?: PrefixBulk;
+  prefixes: FamilyPrefixes;
   urls: UrlEntry[];
   notes?: string;
   origin: 'feed' | 'policy' | 'prefixes';
@@ -59,21 +85,45 @@ export interface Provenance {
   required: boolean[];
 }
 
-/** One rule: a family, a protocol, a port set and the merged destination prefixes. */
-export interface Rule {
-  key: string;
-  family: Family;
-  protocol: Protocol;
-  ports: PortRange[];
-  prefixes: string[];
-  provenance: Provenance;
+const uniqSorted = <T extends string | boolean>(xs: T[]): T[] => [...new Set(xs)].sort();
+
+/** Provenance of a group of sets, sorted and deduplicated. */
+export function provenanceOf(sets: readonly EndpointSet[]): Provenance {
+  return {
+    setIds: [...new Set(sets.map((s) => s.id))].sort(compareIds),
+    serviceAreas: uniqSorted(sets.map((s) => s.serviceArea)),
+    categories: uniqSorted<Category>(sets.map((s) => s.category)),
+    required: uniqSorted(sets.map((s) => s.required)),
+  };
 }
 
-/** URL destinations sharing a protocol and port set. */
+/** The provenance of several rules together (a PAN-OS rule over both families, say). */
+export function mergeProvenance(ps: readonly Provenance[]): Provenance {
+  return {
+    setIds: [...new Set(ps.flatMap((p) => p.setIds))].sort(compareIds),
+    serviceAreas: uniqSorted(ps.flatMap((p) => p.serviceAreas)),
+    categories: uniqSorted<Category>(ps.flatMap((p) => p.categories)),
+    required: uniqSorted(ps.flatMap((p) => p.required)),
+  };
+}
+
+/**
+ * One rule: a family, a port bucket and the merged prefixes, with where they came from. `key` is
+ * the model's name for it, derived from family and bucket ("v4_tcp_80_443"): the report and the
+ * guards compare runs by it; targets derive their own names from the bucket.
+ */
+export interface Rule {
+  readonly key: string;
+  readonly family: Family;
+  readonly bucket: PortBucket;
+  readonly prefixes: PrefixSet;
+  readonly provenance: Provenance;
+}
+
+/** URL destinations sharing a port bucket (TCP or UDP). */
 export interface UrlRule {
-  key: string;
-  protocol: Exclude<Protocol, 'any'>;
-  ports: PortRange[];
+  readonly key: string;
+  readonly bucket: PortBucket & { readonly protocol: Exclude<Protocol, 'any'> };
   /** host → provenance for that host in this bucket */
   entries: { host: string; kind: UrlKind; setIds: string[]; categories: Category[] }[];
 }

@@ -10,7 +10,7 @@ export function unenforcedUrls(model: RuleModel, target: string, why: string): F
         kind: 'unenforced',
         target,
         setIds: e.setIds,
-        entry: `${e.host} ${u.protocol}/${portsText(u.ports)}`,
+        entry: `${e.host} ${u.bucket.protocol}/${portsText(u.bucket.ports)}`,
         detail: why,
       });
     }

@@ -6,16 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { formatV4 } from '../src/net/prefix.js';
-import {
-  copyPrefixes,
-  definePrefixes,
-  prefixBytes,
-  prefixCount,
-  v4PrefixCover,
-} from '../src/net/prefixtext.js';
-
-const joinPrefixes = (o: { prefixes: string[] }, sep: string) =>
-  prefixBytes(o, sep).toString('latin1');
+import { PrefixSet } from '../src/net/prefixset.js';
+import { V6Accumulator } from '../src/net/v6bulk.js';
 import { buildRules } from '../src/compile/build.js';
 import { V4Accumulator } from '../src/net/merge.js';
 import { parsePrefixList, READ_CHUNK, readPrefixListFile } from '../src/sources/prefixlist.js';
@@ -77,11 +69,9 @@ describe('prefix list reader', () => {
           const rules = rulesOf(bom ? Buffer.from(text, 'utf8').toString('latin1') : text);
           const entries = lines.map((l) => l.entry).filter(Boolean);
           const want4 = cidr.mergeCidr(entries.filter((e) => !e.includes(':')));
-          const got4 = rules.find((r) => r.family === 4)?.prefixes ?? [];
+          const got4 = rules.find((r) => r.family === 4)?.prefixes.toArray() ?? [];
           expect(got4).toEqual(want4);
-          expect(
-            rules.find((r) => r.family === 4) ? prefixCount(rules.find((r) => r.family === 4)!) : 0,
-          ).toBe(want4.length);
+          expect(rules.find((r) => r.family === 4)?.prefixes.count ?? 0).toBe(want4.length);
         },
       ),
       { numRuns: 300 },
@@ -126,47 +116,60 @@ describe('prefix list reader', () => {
     for (let i = 0; i < n; i++)
       lines.push(`${formatV4((((i * 2654435761) >>> 0) & ~255) >>> 0)}/24`);
     const text = lines.join('\n') + '\n# trailer\n' + '203.0.113.0/24';
-    const got = rulesOf(text)[0].prefixes;
+    const got = rulesOf(text)[0].prefixes.toArray();
     expect(got).toEqual(cidr.mergeCidr([...lines, '203.0.113.0/24']));
   });
 });
 
-describe('prefix text', () => {
-  const cover = (list: string[]) => {
+describe('PrefixSet', () => {
+  const large = (list: string[]) => {
     const acc = new V4Accumulator();
     for (const p of list) acc.addText(p);
-    return v4PrefixCover(acc.mergedCover());
+    return PrefixSet.ofAccumulator(4, acc);
   };
-  it('joins exactly like Array.join of the merged list for any separator, and counts without making the array', () => {
+  const list4 = fc.array(
+    v4.map((p) => `${formatV4(p.addr)}/${p.len}`),
+    { maxLength: 60 },
+  );
+  it('a large set: its list is the merged cover, its bytes join exactly like Array.join for any separator', () => {
     fc.assert(
-      fc.property(
-        fc.array(
-          v4.map((p) => `${formatV4(p.addr)}/${p.len}`),
-          { maxLength: 60 },
-        ),
-        fc.constantFrom('\n', ',', ',\n\t\t\t', '",\n    "', ''),
-        (list, sep) => {
-          const want = cidr.mergeCidr(list);
-          const owner = definePrefixes({}, cover(list));
-          expect(prefixCount(owner)).toBe(want.length);
-          expect(joinPrefixes(owner, sep)).toBe(want.join(sep));
-          expect(owner.prefixes).toEqual(want);
-        },
-      ),
+      fc.property(list4, fc.constantFrom('\n', ',', ',\n\t\t\t', '",\n    "', ''), (list, sep) => {
+        const want = cidr.mergeCidr(list);
+        const set = large(list);
+        expect(set.given).toBe(list.length);
+        expect(set.count).toBe(want.length);
+        expect(set.bytes(sep).toString('latin1')).toBe(want.join(sep));
+        expect(set.toArray()).toEqual(want);
+        expect([...set]).toEqual(want);
+        expect(JSON.stringify(set)).toBe(JSON.stringify(want));
+      }),
       { numRuns: 300 },
     );
   });
 
-  it('once the array was read, joins follow the array (edits included), and copies keep the intervals', () => {
-    const owner = definePrefixes({}, cover(['192.0.2.0/24', '198.51.100.0/24']));
-    const copy = copyPrefixes(owner, { key: 'x' });
-    owner.prefixes.push('203.0.113.0/24');
-    expect(joinPrefixes(owner, ',')).toBe('192.0.2.0/24,198.51.100.0/24,203.0.113.0/24');
-    expect(prefixCount(owner)).toBe(3);
-    expect(joinPrefixes(copy, ',')).toBe('192.0.2.0/24,198.51.100.0/24');
-    copy.prefixes = ['192.0.2.1/32'];
-    expect(joinPrefixes(copy, ',')).toBe('192.0.2.1/32');
-    expect(JSON.stringify(copy)).toBe('{"key":"x","prefixes":["192.0.2.1/32"]}');
+  it('union of small and large sets of one family is the merged cover of all of them', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(list4, fc.boolean()), { maxLength: 5 }), (parts) => {
+        const sets = parts.map(([l, big]) => (big ? large(l) : PrefixSet.of(4, l)));
+        const u = PrefixSet.union(4, sets);
+        expect(u.toArray()).toEqual(cidr.mergeCidr(parts.flatMap(([l]) => l)));
+        expect(u.family).toBe(4);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is immutable: the array handed out is frozen, and a set of one family refuses the other', () => {
+    const set = PrefixSet.of(4, ['192.0.2.0/24']);
+    const arr = set.toArray() as string[];
+    expect(() => arr.push('198.51.100.0/24')).toThrow(TypeError);
+    expect(set.count).toBe(1);
+    expect(() => PrefixSet.union(4, [PrefixSet.of(6, ['2001:db8::/32'])])).toThrow(/IPv6 in IPv4/);
+    expect(() => PrefixSet.ofAccumulator(4, new V6Accumulator())).toThrow(/IPv6 accumulator/);
+    // one large set alone is its own union: merged once, shared by a TCP and a UDP rule
+    const big = large(['192.0.2.0/25', '192.0.2.128/25']);
+    expect(PrefixSet.union(4, [big, PrefixSet.empty(4)])).toBe(big);
+    expect(PrefixSet.union(6, []).isEmpty).toBe(true);
   });
 });
 
@@ -196,15 +199,15 @@ describe('prefix list file reader (chunked)', () => {
     expect(read.sha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
     expect(read.name).toBe('list.txt');
     const [a, b] = [buildRules([read.set]).rules, buildRules([whole]).rules];
-    expect(a.map((r) => r.prefixes)).toEqual(b.map((r) => r.prefixes));
-    expect(a[0].prefixes).toEqual(
+    expect(a.map((r) => r.prefixes.toArray())).toEqual(b.map((r) => r.prefixes.toArray()));
+    expect(a[0].prefixes.toArray()).toEqual(
       cidr.mergeCidr(
         lines
           .filter((l) => !l.startsWith('#') && !l.includes(':'))
           .map((l) => l.replace(/#.*/, '').trim()),
       ),
     );
-    expect(read.set.bulk!.v6.count).toBe(lines.filter((l) => l.includes(':')).length);
+    expect(read.set.prefixes.v6.given).toBe(lines.filter((l) => l.includes(':')).length);
   });
 
   it('reports progress after every chunk, rising to the file size', () => {

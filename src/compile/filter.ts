@@ -1,7 +1,6 @@
 import type { CompileOptions, EndpointSet } from '../model.js';
 import { classifyUrl, substituteTenant } from '../net/hostname.js';
-import { V4Accumulator } from '../net/merge.js';
-import { V6Accumulator } from '../net/v6bulk.js';
+import { PrefixSet } from '../net/prefixset.js';
 
 /** Keep the sets the filters select; with no filter option every set is kept. */
 export function filterSets(sets: EndpointSet[], o: CompileOptions): EndpointSet[] {
@@ -13,10 +12,9 @@ export function filterSets(sets: EndpointSet[], o: CompileOptions): EndpointSet[
     .filter((s) => !o.expressRouteOnly || s.expressRoute)
     .map((s) => ({
       ...s,
-      ips: { v4: o.noIpv4 ? [] : s.ips.v4, v6: o.noIpv6 ? [] : s.ips.v6 },
-      bulk: s.bulk && {
-        v4: o.noIpv4 ? new V4Accumulator() : s.bulk.v4,
-        v6: o.noIpv6 ? new V6Accumulator() : s.bulk.v6,
+      prefixes: {
+        v4: o.noIpv4 ? PrefixSet.empty(4) : s.prefixes.v4,
+        v6: o.noIpv6 ? PrefixSet.empty(6) : s.prefixes.v6,
       },
       // the filled-in name is classified again: "*cdn.*.example.com" stays a partial wildcard
       urls: o.tenant

@@ -158,8 +158,8 @@ export function guardImplausible(file: string, sets: EndpointSet[], allow: strin
   for (const s of sets) {
     if (s.origin !== 'feed') continue;
     for (const [fam, list] of [
-      [4, s.ips.v4],
-      [6, s.ips.v6],
+      [4, s.prefixes.v4.toArray()],
+      [6, s.prefixes.v6.toArray()],
     ] as const) {
       for (const p of list) judge(`set ${s.id}`, fam, p);
       if (!list.length) continue;
@@ -279,7 +279,7 @@ export function parseMaxRemoval(spec: string): { percent: number } | { count: nu
 }
 
 interface PrevReport {
-  rules: { key: string; family: number; prefixes: string[] }[];
+  rules: { key: string; family: number; prefixes: Iterable<string> }[];
   urlRules: { key: string; protocol: string; ports: string; entries: { host: string }[] }[];
   targets: Record<string, { enforces?: { rules: string[]; names: string[] } }>;
 }
@@ -307,7 +307,7 @@ export function previousEnforced(
 export function guardMaxRemoval(
   prev: PrevReport,
   runs: { name: string; enforces: { rules: string[]; names: string[] } }[],
-  next: { key: string; family: number; prefixes: string[] }[],
+  next: readonly { key: string; family: number; prefixes: Iterable<string> }[],
   spec: string,
 ): void {
   const limit = parseMaxRemoval(spec);

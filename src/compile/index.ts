@@ -9,7 +9,6 @@ import { parseO365Feed } from '../sources/o365json.js';
 import { readPrefixListFile } from '../sources/prefixlist.js';
 import { readInput } from '../sources/read.js';
 import { applyPolicy, loadPolicy } from '../sources/policy.js';
-import { prefixCount } from '../net/prefixtext.js';
 import { buildRules } from './build.js';
 import { filterSets } from './filter.js';
 import { guardImplausible, guardPublicSuffix } from './guards.js';
@@ -105,7 +104,6 @@ export function compileModel(req: CompileRequest): RuleModel {
   const kept = filterSets(sets, req.options);
   const built = buildRules(kept, req.onProgress);
   findings.push(...built.findings);
-  const count = (f: (s: EndpointSet) => string[]) => kept.reduce((n, s) => n + f(s).length, 0);
   return {
     input,
     options: req.options,
@@ -117,12 +115,12 @@ export function compileModel(req: CompileRequest): RuleModel {
       setsIn,
       setsKept: kept.length,
       prefixesIn: {
-        v4: count((s) => s.ips.v4) + kept.reduce((n, s) => n + (s.bulk?.v4.count ?? 0), 0),
-        v6: count((s) => s.ips.v6) + kept.reduce((n, s) => n + (s.bulk?.v6.count ?? 0), 0),
+        v4: kept.reduce((n, s) => n + s.prefixes.v4.given, 0),
+        v6: kept.reduce((n, s) => n + s.prefixes.v6.given, 0),
       },
       prefixesMerged: {
-        v4: built.rules.filter((r) => r.family === 4).reduce((n, r) => n + prefixCount(r), 0),
-        v6: built.rules.filter((r) => r.family === 6).reduce((n, r) => n + prefixCount(r), 0),
+        v4: built.rules.filter((r) => r.family === 4).reduce((n, r) => n + r.prefixes.count, 0),
+        v6: built.rules.filter((r) => r.family === 6).reduce((n, r) => n + r.prefixes.count, 0),
       },
     },
   };

@@ -62,9 +62,9 @@ export interface UrlChange {
   previousSetIds?: string[];
 }
 
-const minus = (a: string[], b: string[]) => {
+const minus = (a: Iterable<string>, b: Iterable<string>): string[] => {
   const s = new Set(b);
-  return a.filter((x) => !s.has(x));
+  return [...a].filter((x) => !s.has(x));
 };
 
 function findingKey(f: Finding): string {

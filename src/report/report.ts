@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Artifact, Finding, RuleModel } from '../model.js';
 import { portsText } from '../net/ports.js';
 import { artifactPieces, indexOfInPieces, Pieces, piecesLength } from '../io/pieces.js';
-import { copyPrefixes, prefixBytes, prefixCount } from '../net/prefixtext.js';
+import { PrefixSet } from '../net/prefixset.js';
 import { TOOL_VERSION } from '../version.js';
 
 export const REPORT_FILE = 'report.json';
@@ -66,7 +66,8 @@ export interface ReportRule {
   family: number;
   protocol: string;
   ports: string;
-  prefixes: string[];
+  /** as read back from a report: strings; as compiled: the rule's own set (written as its list) */
+  prefixes: readonly string[] | PrefixSet;
   provenance: RuleModel['rules'][number]['provenance'];
 }
 
@@ -157,7 +158,7 @@ export function buildReport(
       ]),
     ),
     endpointSets: model.sets.map((s) => {
-      const ips = [...s.ips.v4, ...s.ips.v6];
+      const ips = [...s.prefixes.v4, ...s.prefixes.v6];
       const out: ReportSet = {
         id: s.id,
         serviceArea: s.serviceArea,
@@ -175,21 +176,18 @@ export function buildReport(
       if (s.reason) out.reason = s.reason;
       return out;
     }),
-    rules: model.rules.map((r) =>
-      Object.assign(
-        copyPrefixes(r, {
-          key: r.key,
-          family: r.family,
-          protocol: r.protocol,
-          ports: portsText(r.ports),
-        }),
-        { provenance: r.provenance },
-      ),
-    ),
+    rules: model.rules.map((r) => ({
+      key: r.key,
+      family: r.family,
+      protocol: r.bucket.protocol,
+      ports: portsText(r.bucket.ports),
+      prefixes: r.prefixes,
+      provenance: r.provenance,
+    })),
     urlRules: model.urlRules.map((u) => ({
       key: u.key,
-      protocol: u.protocol,
-      ports: portsText(u.ports),
+      protocol: u.bucket.protocol,
+      ports: portsText(u.bucket.ports),
       entries: u.entries.map((e) => ({ host: e.host, kind: e.kind, setIds: e.setIds })),
     })),
     findings,
@@ -200,17 +198,17 @@ export function buildReport(
 export function reportPieces(r: Report): Uint8Array[] {
   // Large prefix lists are spliced in: same text as JSON.stringify gives, far cheaper.
   // Canonical prefixes hold only [0-9a-f.:/], so they need no escaping.
-  const lists: ReportRule[] = [];
+  const lists: PrefixSet[] = [];
   const slim = {
     ...r,
     rules: r.rules.map((rule) =>
-      prefixCount(rule) > 1000
+      rule.prefixes instanceof PrefixSet && rule.prefixes.count > 1000
         ? {
             key: rule.key,
             family: rule.family,
             protocol: rule.protocol,
             ports: rule.ports,
-            prefixes: `\u0000list${lists.push(rule) - 1}`,
+            prefixes: `\u0000list${lists.push(rule.prefixes) - 1}`,
             provenance: rule.provenance,
           }
         : rule,
@@ -225,7 +223,7 @@ export function reportPieces(r: Report): Uint8Array[] {
     const inner = `${indent}  `;
     out.add(text.slice(pos, m.index)).add(`${indent}"prefixes": [\n${inner}"`);
     // rule prefixes are printed by our own formatters from parsed numbers: [0-9a-f.:/] only
-    out.add(prefixBytes(lists[Number(k)], `",\n${inner}"`)).add(`"\n${indent}]`);
+    out.add(lists[Number(k)].bytes(`",\n${inner}"`)).add(`"\n${indent}]`);
     pos = m.index + m[0].length;
   }
   out.add(text.slice(pos));

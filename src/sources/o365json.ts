@@ -3,6 +3,7 @@ import { CATEGORIES, type Category, type EndpointSet, type UrlEntry } from '../m
 import { classifyUrl, HostnameSyntaxError } from '../net/hostname.js';
 import { parsePortString, PortSyntaxError } from '../net/ports.js';
 import { canonicalPrefix, parsePrefix, PrefixSyntaxError } from '../net/prefix.js';
+import { PrefixSet } from '../net/prefixset.js';
 import { INPUT_LIMITS, type InputFile } from './read.js';
 import { parseExactJson } from './json.js';
 
@@ -187,7 +188,7 @@ export function parseRecord(
     expressRoute: bool('expressRoute'),
     tcpPorts: ports('tcpPorts'),
     udpPorts: ports('udpPorts'),
-    ips: { v4: dedupe(ips.v4), v6: dedupe(ips.v6) },
+    prefixes: { v4: PrefixSet.of(4, dedupe(ips.v4)), v6: PrefixSet.of(6, dedupe(ips.v6)) },
     urls: dedupeUrls(urls),
     origin,
   };

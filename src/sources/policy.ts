@@ -10,6 +10,7 @@ import {
   type Interval,
 } from '../net/merge.js';
 import { canonicalPrefix, PrefixSyntaxError } from '../net/prefix.js';
+import { PrefixSet } from '../net/prefixset.js';
 import { parseRecord } from './o365json.js';
 import { POLICY_SCHEMA } from './policy-schema.js';
 import { readInput } from './read.js';
@@ -166,16 +167,8 @@ export function applyPolicy(
       detail: `policy ${p.file}: ${s.reason}`,
     });
   }
-  // excludes work on prefix strings: a bulk prefix list is written out first (merged, same addresses)
-  let out = sets.map((s) => {
-    const ips =
-      s.bulk && p.exclude.some((x) => x.prefix)
-        ? { v4: [...s.ips.v4, ...s.bulk.v4.merged()], v6: [...s.ips.v6, ...s.bulk.v6.merged()] }
-        : { v4: [...s.ips.v4], v6: [...s.ips.v6] };
-    const copy: EndpointSet = { ...s, ips, urls: [...s.urls] };
-    if (s.bulk && p.exclude.some((x) => x.prefix)) delete copy.bulk;
-    return copy;
-  });
+  // excludes work on prefix strings (a large prefix list is read as its merged list: same addresses)
+  let out = sets.map((s): EndpointSet => ({ ...s, urls: [...s.urls] }));
   for (const x of p.exclude) {
     for (const id of x.ids ?? [])
       if (!ids.has(id))
@@ -185,7 +178,7 @@ export function applyPolicy(
       if (s.origin === 'policy' || (x.ids && !x.ids.includes(s.id))) return s;
       if (x.prefix) {
         const fam = x.prefix.family;
-        const list = fam === 4 ? s.ips.v4 : s.ips.v6;
+        const list = (fam === 4 ? s.prefixes.v4 : s.prefixes.v6).toArray();
         const cut: Interval[] = toIntervals(fam, [x.prefix.text]);
         const have = toIntervals(fam, list);
         if (!list.length || !intersects(have, cut)) return s;
@@ -197,7 +190,11 @@ export function applyPolicy(
           entry: x.prefix.text,
           detail: `policy ${p.file}: ${x.reason} (${list.length} prefixes became ${left.length})`,
         });
-        return { ...s, ips: fam === 4 ? { v4: left, v6: s.ips.v6 } : { v4: s.ips.v4, v6: left } };
+        const kept = PrefixSet.of(fam, left);
+        return {
+          ...s,
+          prefixes: fam === 4 ? { v4: kept, v6: s.prefixes.v6 } : { v4: s.prefixes.v4, v6: kept },
+        };
       }
       const removed = s.urls.filter((u) => urlCovered(x.url!, u.host));
       if (!removed.length) return s;

@@ -7,6 +7,7 @@ import type { EndpointSet } from '../model.js';
 import { V4Accumulator } from '../net/merge.js';
 import { addV6Text, V6Accumulator } from '../net/v6bulk.js';
 import { parsePrefix, PrefixSyntaxError } from '../net/prefix.js';
+import { PrefixSet } from '../net/prefixset.js';
 import type { PortRange } from '../net/ports.js';
 
 export interface PrefixListOptions {
@@ -16,7 +17,6 @@ export interface PrefixListOptions {
 }
 
 /** Prefixes read in bulk, straight into typed arrays (IPv4 bounds as 32-bit patterns, IPv6 as four words). */
-export type { PrefixBulk } from '../model.js';
 
 const SLASH = 47,
   DOT = 46,
@@ -171,10 +171,12 @@ export class PrefixListReader {
       tcpPorts: opts.tcpPorts,
       udpPorts: opts.udpPorts,
       addressOnly,
-      ips: { v4: [], v6: [] },
+      prefixes: {
+        v4: PrefixSet.ofAccumulator(4, this.v4),
+        v6: PrefixSet.ofAccumulator(6, this.v6),
+      },
       urls: [],
       origin: 'prefixes',
-      bulk: { v4: this.v4, v6: this.v6 },
     };
   }
 }

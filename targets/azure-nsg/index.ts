@@ -127,11 +127,11 @@ const PROTO = { tcp: 'Tcp', udp: 'Udp', any: '*' } as const;
 /** One NSG rule per model rule: one protocol and one family each, literal values only. */
 export function nsgRules(rules: Rule[], o: NsgOptions): NsgRule[] {
   return rules.map((r, i) => {
-    const ports = r.protocol === 'any' ? undefined : portsText(r.ports).split(',');
-    const remote = r.prefixes;
+    const ports = r.bucket.protocol === 'any' ? undefined : portsText(r.bucket.ports).split(',');
+    const remote = [...r.prefixes];
     const props: NsgRule['properties'] = {
       description: provenanceText(r, NSG_LIMITS.descriptionLength),
-      protocol: PROTO[r.protocol],
+      protocol: PROTO[r.bucket.protocol],
       access: 'Allow',
       priority: o.priorityStart + i * o.priorityStep,
       direction: o.direction,

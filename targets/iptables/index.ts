@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { Rule, RuleModel } from '../../src/model.js';
 import { artifactPieces } from '../../src/io/pieces.js';
 import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
-import { prefixBytes, prefixCount } from '../../src/net/prefixtext.js';
 import type { PortRange } from '../../src/net/ports.js';
 import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
 import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
@@ -68,9 +67,11 @@ export const ipsetName = (r: Rule): string => `${SET_PREFIX}${r.key}`;
 
 /** hash:net cannot hold a /0: store it as its two /1 halves (same addresses). */
 export function ipsetEntries(r: Rule): string[] {
-  return r.prefixes.flatMap((p) =>
-    p === '0.0.0.0/0' ? ['0.0.0.0/1', '128.0.0.0/1'] : p === '::/0' ? ['::/1', '8000::/1'] : [p],
-  );
+  return r.prefixes
+    .toArray()
+    .flatMap((p) =>
+      p === '0.0.0.0/0' ? ['0.0.0.0/1', '128.0.0.0/1'] : p === '::/0' ? ['::/1', '8000::/1'] : [p],
+    );
 }
 
 /** Split a port set into multiport chunks of at most 15 slots (a range takes two). */
@@ -93,11 +94,11 @@ export function multiportChunks(ports: readonly PortRange[]): PortRange[][] {
 }
 
 function portMatches(r: Rule): string[] {
-  if (r.protocol === 'any') return [''];
-  return multiportChunks(r.ports).map((chunk) => {
+  if (r.bucket.protocol === 'any') return [''];
+  return multiportChunks(r.bucket.ports).map((chunk) => {
     if (chunk.length === 1 && chunk[0].from === chunk[0].to)
-      return ` -p ${r.protocol} --dport ${chunk[0].from}`;
-    return ` -p ${r.protocol} -m multiport --dports ${chunk.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}:${p.to}`)).join(',')}`;
+      return ` -p ${r.bucket.protocol} --dport ${chunk[0].from}`;
+    return ` -p ${r.bucket.protocol} -m multiport --dports ${chunk.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}:${p.to}`)).join(',')}`;
   });
 }
 
@@ -207,7 +208,8 @@ function restoreFile(rules: Rule[], family: 4 | 6, o: IptOptions, header: string
 }
 
 /** Whether a rule holds a /0 (then it is its only prefix: a minimal cover has nothing beside it). */
-const hasSlash0 = (r: Rule): boolean => prefixCount(r) === 1 && r.prefixes[0].endsWith('/0');
+const hasSlash0 = (r: Rule): boolean =>
+  r.prefixes.count === 1 && r.prefixes.toArray()[0].endsWith('/0');
 
 /**
  * One `ipset restore` input: every set replaced atomically (create, fill a temp set, swap). The
@@ -225,7 +227,7 @@ function ipsetFile(rules: Rule[], header: string[]): Uint8Array[] {
         'iptables',
         `ipset name ${tmp} is longer than ${IPT_LIMITS.ipsetNameLength}`,
       );
-    const count = prefixCount(r) + (hasSlash0(r) ? 1 : 0);
+    const count = r.prefixes.count + (hasSlash0(r) ? 1 : 0);
     if (count > IPT_LIMITS.maxelem)
       throw new TargetLimitError(
         'iptables',
@@ -233,11 +235,11 @@ function ipsetFile(rules: Rule[], header: string[]): Uint8Array[] {
       );
     const params = `hash:net family ${r.family === 4 ? 'inet' : 'inet6'} maxelem ${IPT_LIMITS.maxelem}`;
     out.add(`create ${name} ${params} -exist\ncreate ${tmp} ${params} -exist\nflush ${tmp}\n`);
-    if (prefixCount(r) <= 1) for (const e of ipsetEntries(r)) out.add(`add ${tmp} ${e}\n`);
+    if (r.prefixes.count <= 1) for (const e of ipsetEntries(r)) out.add(`add ${tmp} ${e}\n`);
     else
       out
         .add(`add ${tmp} `)
-        .add(prefixBytes(r, `\nadd ${tmp} `))
+        .add(r.prefixes.bytes(`\nadd ${tmp} `))
         .add('\n');
     out.add(`swap ${tmp} ${name}\ndestroy ${tmp}\n`);
   }
@@ -273,13 +275,13 @@ export function renderIptables(model: RuleModel, ctx: RenderContext): TargetOutp
         entry: r.key,
         detail: 'a /0 is stored in the hash:net set as its two /1 halves (same addresses)',
       });
-    if (r.protocol !== 'any' && multiportChunks(r.ports).length > 1)
+    if (r.bucket.protocol !== 'any' && multiportChunks(r.bucket.ports).length > 1)
       findings.push({
         kind: 'split',
         target: 'iptables',
         setIds: r.provenance.setIds,
         entry: r.key,
-        detail: `port set needs ${multiportChunks(r.ports).length} rules (multiport takes 15 slots)`,
+        detail: `port set needs ${multiportChunks(r.bucket.ports).length} rules (multiport takes 15 slots)`,
       });
   }
   return { artifacts, findings };

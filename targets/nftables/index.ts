@@ -1,7 +1,6 @@
 import type { Rule, RuleModel } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
 import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
-import { prefixBytes } from '../../src/net/prefixtext.js';
 import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
 import { TargetLimitError, type Target, type TargetOutput, type RenderContext } from '../types.js';
 import { text } from '../../src/values.js';
@@ -142,9 +141,9 @@ export const setName = (r: Rule): string => `m365_${r.key}`;
 export const RULE_CHAIN = 'm365_allow';
 
 function portMatch(r: Rule): string {
-  if (r.protocol === 'any') return '';
-  const list = portsText(r.ports);
-  return ` ${r.protocol} dport ${r.ports.length === 1 ? list : `{ ${list.split(',').join(', ')} }`}`;
+  if (r.bucket.protocol === 'any') return '';
+  const list = portsText(r.bucket.ports);
+  return ` ${r.bucket.protocol} dport ${r.bucket.ports.length === 1 ? list : `{ ${list.split(',').join(', ')} }`}`;
 }
 
 /** The rule line for one model rule. */
@@ -166,7 +165,7 @@ function setBlock(out: Pieces, r: Rule, indent: string): void {
       i3,
     ].join('\n'),
   );
-  out.add(prefixBytes(r, `,\n${i3}`));
+  out.add(r.prefixes.bytes(`,\n${i3}`));
   out.add(`\n${i2}}\n${indent}}`);
 }
 

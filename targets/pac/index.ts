@@ -144,7 +144,7 @@ export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
     target: 'pac',
     setIds: r.provenance.setIds,
     entry: r.key,
-    detail: `a PAC file decides on host names: ${r.prefixes.length} prefixes of this rule are not used (browsers send them to the proxy unless they are reached by name)`,
+    detail: `a PAC file decides on host names: ${r.prefixes.count} prefixes of this rule are not used (browsers send them to the proxy unless they are reached by name)`,
   }));
   // only what the file holds: an entry left to the proxy default is not widened by the file
   for (const e of [...exact, ...wild])

@@ -1,5 +1,4 @@
 import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
-import { prefixBytes } from '../../src/net/prefixtext.js';
 import type { Target } from '../types.js';
 import { buildPanos, panosOptions, PANOS_LIMITS } from './model.js';
 import {
@@ -149,7 +148,7 @@ export const paloalto: Target = {
         { path: 'edl-urls.txt', content: config.edl.urls.map((x) => `${x}\n`).join('') },
         // a rule's own list, written from its prefixes as bytes (large lists are what this mode is for)
         ...config.ruleEdls.map((x) =>
-          piecesArtifact(x.file, new Pieces().add(prefixBytes(x.rule, '\n')).add('\n').done()),
+          piecesArtifact(x.file, new Pieces().add(x.rule.prefixes.bytes('\n')).add('\n').done()),
         ),
       ],
       findings,

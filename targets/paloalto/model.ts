@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Finding, Rule, RuleModel, UrlRule } from '../../src/model.js';
-import { mergePrefixes } from '../../src/net/merge.js';
-import { prefixCount } from '../../src/net/prefixtext.js';
-import { portsText, type PortRange } from '../../src/net/ports.js';
+import { portsText } from '../../src/net/ports.js';
 import { provenanceText, safeText } from '../common.js';
 import { TargetLimitError } from '../types.js';
 import { looksLikeAddress, parseCidr, parseCount, text } from '../../src/values.js';
-import { compareIds } from '../../src/model.js';
+import { compareIds, mergeProvenance, PrefixSet, type PortBucket } from '../../src/model.js';
 
 /** PAN-OS limits (names per the PAN-OS docs, lengths per Palo Alto's structure specs). */
 export const PANOS_LIMITS = {
@@ -246,7 +244,7 @@ export interface PanosConfig {
   urlCategories: PUrlCategory[];
   externalLists: PExternalList[];
   rules: PRule[];
-  edl: { ipv4: string[]; ipv6: string[]; urls: string[] };
+  edl: { ipv4: readonly string[]; ipv6: readonly string[]; urls: string[] };
   /** with --panos-ip-edl: the file each rule's EDL is served from, and the rule whose prefixes it holds */
   ruleEdls: { file: string; rule: Rule }[];
 }
@@ -266,8 +264,8 @@ export const fqdnName = (host: string) =>
  * "tcp_80_443": the port bucket shared by both families and the URLs, from the protocol and the
  * ports themselves (never from a rule key, whose hashed form differs between IP and URL rules).
  */
-export const bucketOf = (r: { protocol: string; ports: readonly PortRange[] }): string =>
-  r.protocol === 'any' ? 'any' : `${r.protocol}_${portsText(r.ports, 'to').replace(/,/g, '_')}`;
+export const bucketOf = ({ protocol, ports }: PortBucket): string =>
+  protocol === 'any' ? 'any' : `${protocol}_${portsText(ports, 'to').replace(/,/g, '_')}`;
 
 /**
  * PAN-OS URL-list form of a feed URL entry, and whether that form is wider than the entry.
@@ -294,16 +292,6 @@ export function panosUrl(
   return { entry: `${entry}/` };
 }
 
-function mergeProvenance(ps: Rule['provenance'][]): Rule['provenance'] {
-  const u = <T>(xs: T[]) => [...new Set(xs)];
-  return {
-    setIds: u(ps.flatMap((p) => p.setIds)).sort((a, b) => compareIds(a, b)),
-    serviceAreas: u(ps.flatMap((p) => p.serviceAreas)).sort(),
-    categories: u(ps.flatMap((p) => p.categories)).sort(),
-    required: u(ps.flatMap((p) => p.required)).sort(),
-  };
-}
-
 /** Build every PAN-OS object from the rule model; pure. */
 export function buildPanos(
   model: RuleModel,
@@ -326,11 +314,11 @@ export function buildPanos(
     ruleEdls: PanosConfig['ruleEdls'] = [];
   const buckets = new Map<string, { ip: Rule[]; url?: UrlRule }>();
   for (const r of model.rules) {
-    const b = bucketOf(r);
+    const b = bucketOf(r.bucket);
     buckets.set(b, { ip: [...(buckets.get(b)?.ip ?? []), r], url: buckets.get(b)?.url });
   }
   for (const u of model.urlRules) {
-    const b = bucketOf(u);
+    const b = bucketOf(u.bucket);
     buckets.set(b, { ip: buckets.get(b)?.ip ?? [], url: u });
   }
   const edlUrls = new Set<string>();
@@ -342,8 +330,7 @@ export function buildPanos(
   for (const [bucket, { ip, url }] of [...buckets.entries()].sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
   )) {
-    const proto = ip[0]?.protocol ?? url!.protocol;
-    const ports = ip[0]?.ports ?? url!.ports;
+    const { protocol: proto, ports } = ip[0]?.bucket ?? url!.bucket;
     let service: string[];
     if (proto === 'any') {
       // PAN-OS rules always name a service: addresses alone become TCP and UDP on every port
@@ -380,7 +367,7 @@ export function buildPanos(
         // the rule's own prefixes, exactly: one list per family and port bucket, never the union
         const file = `edl-v${r.family}-${fitName(bucket, 40)}.txt`;
         const name = fitName(`m365-edl-v${r.family}-${bucket}`, PANOS_LIMITS.edlNameLength);
-        const n = prefixCount(r);
+        const n = r.prefixes.count;
         if (n > o.edlMaxEntries)
           throw new TargetLimitError(
             'paloalto',
@@ -402,7 +389,7 @@ export function buildPanos(
       const g = fitName(`m365-grp-v${r.family}-${bucket}`, PANOS_LIMITS.objectNameLength);
       groups.push({
         name: g,
-        members: [...new Set(r.prefixes.map(addressName))].sort(),
+        members: [...new Set(r.prefixes.toArray().map(addressName))].sort(),
         description: provenanceText(r, PANOS_LIMITS.objectDescriptionLength),
       });
       destination.push(g);
@@ -536,14 +523,14 @@ export function buildPanos(
     );
   }
   const edl = {
-    ipv4: mergePrefixes(
+    ipv4: PrefixSet.union(
       4,
-      model.rules.filter((r) => r.family === 4).flatMap((r) => r.prefixes),
-    ),
-    ipv6: mergePrefixes(
+      model.rules.filter((r) => r.family === 4).map((r) => r.prefixes),
+    ).toArray(),
+    ipv6: PrefixSet.union(
       6,
-      model.rules.filter((r) => r.family === 6).flatMap((r) => r.prefixes),
-    ),
+      model.rules.filter((r) => r.family === 6).map((r) => r.prefixes),
+    ).toArray(),
     urls: [...edlUrls].sort(),
   };
   for (const [name, list] of Object.entries(edl)) {
