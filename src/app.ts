@@ -12,7 +12,8 @@ import {
 } from './report/report.js';
 import { previousFiles } from './report/previous.js';
 import { TOOL_VERSION } from './version.js';
-import type { Target } from '../targets/types.js';
+import type { Target } from '../targets/define.js';
+import { renderTarget } from './render.js';
 
 export { readPreviousReport } from './report/previous.js';
 
@@ -20,8 +21,10 @@ export interface RunOptions {
   targets: Target[];
   /** targets `all` could not render (a required option missing): reported, not silent */
   skipped?: { target: string; reason: string }[];
-  /** target options, by commander's camelCase key */
+  /** target options, by key (optionKey: commander's camelCase of the flag) */
   targetOptions: Record<string, unknown>;
+  /** names of targets loaded from plugin modules (their errors are reported, not thrown raw) */
+  plugins?: ReadonlySet<string>;
   allowEmpty?: boolean;
   maxRemoval?: string;
   /** the report of the run whose output this one replaces (its --out): removals are computed from it */
@@ -107,19 +110,12 @@ export function compileAndRender(req: CompileRequest, run: RunOptions): Compiled
   const prev = run.previousReport;
   const runs: TargetRun[] = run.targets.map((t) => {
     const previousInventory = prev?.targets[t.name]?.inventory;
-    const out = t.render(model, {
-      header,
+    return renderTarget(t, model, {
       options: run.targetOptions,
+      provenance: header,
       ...(previousInventory ? { previousInventory } : {}),
+      ...(run.plugins?.has(t.name) ? { plugin: true } : {}),
     });
-    const enforces = out.enforces ?? { rules: model.rules.map((r) => r.key), names: [] };
-    return {
-      name: t.name,
-      artifacts: out.artifacts,
-      findings: out.findings,
-      enforces,
-      ...(out.inventory ? { inventory: out.inventory } : {}),
-    };
   });
   let refusal: GuardError | undefined;
   try {

@@ -4,7 +4,7 @@ import { INSTANCES } from './sources/state.js';
 import { parseChoice, parseDecimal } from './values.js';
 import { terminalText } from './escape.js';
 import { TARGETS } from '../targets/index.js';
-import type { TargetOption } from '../targets/types.js';
+import type { OptionSpec, Target } from '../targets/define.js';
 import { TOOL_VERSION } from './version.js';
 import { fail, tolerateClosedPipes } from './commands/fail.js';
 
@@ -250,17 +250,36 @@ export function addCompileOptions(cmd: Command, input = true): Command {
     )
     .option('--no-progress', 'no progress bar on stderr');
   // an option several targets share (azure-nsg and terraform-azure-nsg) is registered once
-  const owners = new Map<TargetOption, string[]>();
-  for (const t of TARGETS.values())
-    for (const o of t.options) owners.set(o, [...(owners.get(o) ?? []), t.name]);
+  addTargetOptions(cmd, [...TARGETS.values()]);
+  return cmd;
+}
+
+/**
+ * Every target's options as commander options, in a help group per target. An option several
+ * targets share (azure-nsg and terraform-azure-nsg) is registered once; a plugin's flag that
+ * clashes with another one is an error.
+ */
+export function addTargetOptions(cmd: Command, targets: readonly Target[]): void {
+  const owners = new Map<OptionSpec<unknown>, string[]>();
+  const core = new Set(cmd.options.map((o) => o.long));
+  const byFlag = new Map<string, OptionSpec<unknown>>();
+  for (const t of targets)
+    for (const o of Object.values(t.options)) {
+      const long = o.flag.split(' ')[0];
+      const known = byFlag.get(long);
+      if (core.has(long) || (known && known !== o))
+        throw new Error(`target ${t.name}: option ${long} is already taken`);
+      byFlag.set(long, o);
+      owners.set(o, [...(owners.get(o) ?? []), t.name]);
+    }
   for (const [o, names] of owners) {
-    const opt = new Option(o.flags, `[${names.join(', ')}] ${o.description}`);
+    const opt = new Option(o.flag, o.description).helpGroup(`Options of ${names.join(', ')}:`);
     if (o.choices) opt.choices(o.choices);
-    if (o.defaultValue !== undefined) opt.default(o.defaultValue);
-    if (o.parse) opt.argParser(strictly(o.parse));
+    if (o.default !== undefined) opt.default(o.default);
+    // checked as given (one clear line on a bad value); the target gets the typed value
+    if (o.flag.includes('<')) opt.argParser(strictly((v) => o.parse(v)));
     cmd.addOption(opt);
   }
-  return cmd;
 }
 
 program.parseAsync(process.argv).catch((e: unknown) => {

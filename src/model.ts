@@ -177,6 +177,18 @@ export interface RuleModel {
   };
 }
 
+/**
+ * How a file carries its provenance lines: line comments at the top ("#" after a "#!" line if
+ * there is one), XML comments after the declaration, a JSON value at a path of the top-level
+ * object (replacing what is there; `join` makes one string of the lines), or nowhere (files read
+ * line by line as data, such as EDLs).
+ */
+export type CommentStyle =
+  | { readonly line: '#' | '//' }
+  | { readonly xml: true }
+  | { readonly json: readonly string[]; readonly join?: string }
+  | { readonly none: true };
+
 export interface Artifact {
   path: string;
   content: string;
@@ -187,4 +199,6 @@ export interface Artifact {
    * previous run (PAN-OS deletes): plan compares this, so the same model is "no change".
    */
   stableContent?: string;
+  /** sha256 of the body without its provenance (what plan compares), when the writer knows it */
+  bodySha256?: string;
 }

@@ -1,22 +1,4 @@
-import type { Finding, Rule, RuleModel } from '../src/model.js';
-import { portsText } from '../src/net/ports.js';
-
-/** Report every URL entry a target does not enforce, once per host and port bucket. */
-export function unenforcedUrls(model: RuleModel, target: string, why: string): Finding[] {
-  const out: Finding[] = [];
-  for (const u of model.urlRules) {
-    for (const e of u.entries) {
-      out.push({
-        kind: 'unenforced',
-        target,
-        setIds: e.setIds,
-        entry: `${e.host} ${u.bucket.protocol}/${portsText(u.bucket.ports)}`,
-        detail: why,
-      });
-    }
-  }
-  return out;
-}
+import type { Rule } from '../src/model.js';
 
 /**
  * Text safe inside any quoted comment or description: printable ASCII without quotes, backslashes
@@ -45,9 +27,4 @@ export function provenanceText(r: Pick<Rule, 'provenance'>, max: number): string
     ids = `${shown.join(',')} +${p.setIds.length - shown.length} more`;
   }
   return safeText(`sets ${ids}${tail}`, max);
-}
-
-/** Header lines prefixed for a line-comment syntax. */
-export function commentHeader(header: string[], prefix: string): string {
-  return header.map((l) => `${prefix} ${l}`.trimEnd()).join('\n') + '\n';
 }

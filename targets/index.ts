@@ -4,9 +4,9 @@ import { nftables } from './nftables/index.js';
 import { paloalto } from './paloalto/index.js';
 import { pac } from './pac/index.js';
 import { terraformAzureNsg } from './terraform-azure-nsg/index.js';
-import type { Target } from './types.js';
+import type { Target } from './define.js';
 
-export type { Target } from './types.js';
+export type { Target } from './define.js';
 
 /** name → target. One line per target. */
 const ALL: Target[] = [nftables, iptables, azureNsg, terraformAzureNsg, paloalto, pac];

@@ -477,7 +477,7 @@ describe('names users pass can never be a built-in chain or a keyword', () => {
   it.each([...RESERVED_CHAINS.slice(0, 8), 'output', 'Input'])('--ipt-chain %s is refused', (c) => {
     refused(
       ['compile', '--input', SAMPLE, '--target', 'iptables', '--ipt-chain', c],
-      /is a built-in chain or target name/,
+      /: a built-in chain or target name/,
     );
   });
   it.each([...RESERVED_TABLES.filter((_, i) => i % 7 === 0), 'filter', 'FILTER', 'nat'])(
@@ -485,7 +485,7 @@ describe('names users pass can never be a built-in chain or a keyword', () => {
     (t) => {
       refused(
         ['compile', '--input', SAMPLE, '--nft-table', t],
-        /is an nft keyword or a table other software owns/,
+        /: an nft keyword or a table other software owns/,
       );
     },
   );

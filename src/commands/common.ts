@@ -5,7 +5,7 @@ import { parsePortString } from '../net/ports.js';
 import { SERVICE_AREA } from '../sources/o365json.js';
 import { IMPLAUSIBLE_CLASSES, parseMaxRemoval } from '../compile/guards.js';
 import { resolveTargets } from '../../targets/index.js';
-import type { Target } from '../../targets/types.js';
+import { optionKey, type Target } from '../../targets/define.js';
 import { createProgress } from './progress.js';
 import { INSTANCES, type Instance } from '../sources/state.js';
 import type { FetchLimits } from '../sources/fetch.js';
@@ -87,8 +87,8 @@ export function targetOptionsFrom(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const t of targets) {
-    for (const opt of t.options) {
-      const key = camel(opt.flags.split(/[ ,]/)[0].replace(/^--(no-)?/, ''));
+    for (const opt of Object.values(t.options)) {
+      const key = optionKey(opt);
       out[key] = o[key];
     }
   }
@@ -109,7 +109,10 @@ export function targetsFrom(o: Record<string, unknown>): {
   }
   const skipped: { target: string; reason: string }[] = [];
   const missingOf = (t: Target) =>
-    (t.requires ?? []).filter((r) => o[r.key] === undefined).map((r) => r.flag);
+    (t.requires ?? [])
+      .map((r) => t.options[r])
+      .filter((spec) => o[optionKey(spec)] === undefined)
+      .map((spec) => spec.flag.split(' ')[0]);
   if (spec === 'all') {
     for (const t of targets) {
       const m = missingOf(t);
@@ -125,8 +128,6 @@ export function targetsFrom(o: Record<string, unknown>): {
   }
   return { targets, skipped };
 }
-
-const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** --instance for the web service: one of its four instance names (any case). */
 export function instanceFrom(v: unknown): Instance {

@@ -43,30 +43,32 @@ function bucketsOf(s: EndpointSet): PortBucket[] {
   return out;
 }
 
-/**
- * Bucket sets by (family, port bucket), merge each bucket losslessly, keep provenance.
- * A set with addresses or URLs but no ports yields no rule and a finding (never all ports).
- */
-export function buildRules(
-  sets: EndpointSet[],
-  onProgress?: (phase: string, done?: number, total?: number) => void,
-): { rules: Rule[]; urlRules: UrlRule[]; findings: Finding[] } {
-  const ipBuckets = new Map<
-    string,
-    { family: Family; bucket: PortBucket; lists: PrefixSet[]; sets: EndpointSet[] }
-  >();
-  const urlBuckets = new Map<
+/** Sets grouped by (family, port bucket) for IP rules and by port bucket for URL rules, before merging. */
+export interface Buckets {
+  ip: Map<string, { family: Family; bucket: PortBucket; lists: PrefixSet[]; sets: EndpointSet[] }>;
+  url: Map<
     string,
     {
       bucket: UrlRule['bucket'];
       hosts: Map<string, { kind: EndpointSet['urls'][number]['kind']; sets: EndpointSet[] }>;
     }
-  >();
+  >;
+}
+
+/**
+ * The bucket pass: sets by (family, port bucket), URLs by port bucket, provenance kept. A set with
+ * addresses or URLs but no ports yields no rule and a finding (never all ports).
+ */
+export function bucketSets(sets: readonly EndpointSet[]): {
+  buckets: Buckets;
+  findings: Finding[];
+} {
+  const buckets: Buckets = { ip: new Map(), url: new Map() };
   const findings: Finding[] = [];
   for (const s of sets) {
-    const buckets = bucketsOf(s);
+    const of = bucketsOf(s);
     const nIps = s.prefixes.v4.given + s.prefixes.v6.given;
-    if (buckets.length === 0 && (nIps || s.urls.length)) {
+    if (of.length === 0 && (nIps || s.urls.length)) {
       findings.push({
         kind: 'dropped',
         setIds: [s.id],
@@ -74,20 +76,20 @@ export function buildRules(
       });
       continue;
     }
-    for (const bucket of buckets) {
+    for (const bucket of of) {
       for (const family of [4, 6] as const) {
         const list = family === 4 ? s.prefixes.v4 : s.prefixes.v6;
         if (list.isEmpty) continue;
         const key = ruleKey(family, bucket.protocol, bucket.ports);
-        let b = ipBuckets.get(key);
-        if (!b) ipBuckets.set(key, (b = { family, bucket, lists: [], sets: [] }));
+        let b = buckets.ip.get(key);
+        if (!b) buckets.ip.set(key, (b = { family, bucket, lists: [], sets: [] }));
         b.lists.push(list);
         b.sets.push(s);
       }
       if (bucket.protocol === 'any' || !s.urls.length) continue;
       const key = ruleKey('url', bucket.protocol, bucket.ports);
-      let u = urlBuckets.get(key);
-      if (!u) urlBuckets.set(key, (u = { bucket: bucket as UrlRule['bucket'], hosts: new Map() }));
+      let u = buckets.url.get(key);
+      if (!u) buckets.url.set(key, (u = { bucket: bucket as UrlRule['bucket'], hosts: new Map() }));
       for (const url of s.urls) {
         const h = u.hosts.get(url.host);
         if (h) h.sets.push(s);
@@ -95,9 +97,17 @@ export function buildRules(
       }
     }
   }
-  const total = ipBuckets.size;
+  return { buckets, findings };
+}
+
+/** The merge pass: each bucket's prefixes merged losslessly into one rule; rules in a stable order. */
+export function mergeBuckets(
+  buckets: Buckets,
+  onProgress?: (phase: string, done?: number, total?: number) => void,
+): { rules: Rule[]; urlRules: UrlRule[] } {
+  const total = buckets.ip.size;
   onProgress?.('merge', 0, total);
-  const rules: Rule[] = [...ipBuckets.entries()].map(([key, b], i) => {
+  const rules: Rule[] = [...buckets.ip.entries()].map(([key, b], i) => {
     const prefixes = PrefixSet.union(b.family, b.lists);
     // a large list is merged here, on first use, with the progress shown
     void prefixes.count;
@@ -105,7 +115,7 @@ export function buildRules(
     return { key, family: b.family, bucket: b.bucket, prefixes, provenance: provenanceOf(b.sets) };
   });
   rules.sort(compareRules);
-  const urlRules: UrlRule[] = [...urlBuckets.entries()].map(([key, u]) => ({
+  const urlRules: UrlRule[] = [...buckets.url.entries()].map(([key, u]) => ({
     key,
     bucket: u.bucket,
     entries: [...u.hosts.entries()]
@@ -116,7 +126,16 @@ export function buildRules(
       }),
   }));
   urlRules.sort((a, b) => compareRules({ ...a, family: 4 }, { ...b, family: 4 }));
-  return { rules, urlRules, findings };
+  return { rules, urlRules };
+}
+
+/** Bucket and merge in one call. */
+export function buildRules(
+  sets: readonly EndpointSet[],
+  onProgress?: (phase: string, done?: number, total?: number) => void,
+): { rules: Rule[]; urlRules: UrlRule[]; findings: Finding[] } {
+  const { buckets, findings } = bucketSets(sets);
+  return { ...mergeBuckets(buckets, onProgress), findings };
 }
 
 /** Rules sort by family, protocol, then port set: stable across feed changes. */

@@ -144,7 +144,7 @@ export function buildReport(
           artifacts: r.artifacts.map((a) => {
             const pieces = artifactPieces(a);
             // a file that also carries the way from the previous run (PAN-OS deletes) is compared without it
-            const content = contentHash(a.stableContent ?? pieces, header);
+            const content = a.bodySha256 ?? contentHash(a.stableContent ?? pieces, header);
             return {
               path: a.path,
               sha256: sha256Pieces(pieces),

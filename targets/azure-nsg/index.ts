@@ -1,15 +1,9 @@
 import type { Rule, RuleModel } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
-import { provenanceText, unenforcedUrls } from '../common.js';
-import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
-import {
-  checked,
-  looksLikeAddress,
-  parseCidr,
-  parseCount,
-  ValueError,
-  text,
-} from '../../src/values.js';
+import { provenanceText } from '../common.js';
+import { defineTarget, option, type OptionValues, type RenderResult } from '../define.js';
+import { TargetLimitError } from '../types.js';
+import { looksLikeAddress, parseCidr, ValueError } from '../../src/values.js';
 
 /** Azure NSG limits (per NSG unless said otherwise). */
 export const NSG_LIMITS = {
@@ -41,13 +35,44 @@ export interface NsgOptions {
   >;
 }
 
-export function nsgOptions(o: Record<string, unknown>): NsgOptions {
-  const name = text(o.nsgName ?? 'm365-egress');
-  if (!NAME.test(name))
-    throw new TargetLimitError(
-      'azure-nsg',
-      `--nsg-name ${JSON.stringify(name)}: 1-80 letters, digits, "_", "." or "-", starting with a letter or digit`,
-    );
+export const NSG_OPTIONS = {
+  name: option.text(
+    '--nsg-name <name>',
+    'NSG name (the template parameter default)',
+    'm365-egress',
+    (n) =>
+      NAME.test(n)
+        ? undefined
+        : '1-80 letters, digits, "_", "." or "-", starting with a letter or digit',
+  ),
+  priorityStart: option.integer(
+    '--nsg-priority-start <n>',
+    'priority of the first rule (100-4096)',
+    100,
+    NSG_LIMITS.priorityMin,
+    NSG_LIMITS.priorityMax,
+  ),
+  priorityStep: option.integer('--nsg-priority-step <n>', 'gap between rule priorities', 1, 1, 100),
+  source: option.text(
+    '--nsg-source <prefix>',
+    'the local side: a service tag or CIDR',
+    'VirtualNetwork',
+  ),
+  direction: option.choice(
+    '--nsg-direction <dir>',
+    'Outbound (to Microsoft 365) or Inbound',
+    ['Outbound', 'Inbound'] as const,
+    'Outbound',
+  ),
+  deny: option.optionalChoice(
+    '--nsg-deny <scope>',
+    'end with a deny rule at priority 4096: internet (the Internet service tag) or all (*); without it AllowInternetOutBound lets everything else through',
+    ['internet', 'all'] as const,
+  ),
+};
+
+/** The options as the rules need them: --nsg-source read as a service tag or one prefix per family. */
+export function nsgOptions(o: OptionValues<typeof NSG_OPTIONS>): NsgOptions {
   const strict = <T>(f: () => T): T => {
     try {
       return f();
@@ -56,21 +81,10 @@ export function nsgOptions(o: Record<string, unknown>): NsgOptions {
       throw e;
     }
   };
-  const priorityStart = strict(() =>
-    parseCount(
-      '--nsg-priority-start',
-      o.nsgPriorityStart ?? '100',
-      NSG_LIMITS.priorityMin,
-      NSG_LIMITS.priorityMax,
-    ),
-  );
-  const priorityStep = strict(() =>
-    parseCount('--nsg-priority-step', o.nsgPriorityStep ?? '1', 1, 100),
-  );
   // a service tag serves both families; prefixes: at most one per family (an NSG rule holds one family)
   const sources: Partial<Record<4 | 6, string>> = {};
   let tag: string | undefined;
-  for (const item of text(o.nsgSource ?? 'VirtualNetwork').split(',')) {
+  for (const item of o.source.split(',')) {
     if (looksLikeAddress(item)) {
       const p = strict(() => parseCidr('--nsg-source', item));
       if (sources[p.family])
@@ -88,19 +102,14 @@ export function nsgOptions(o: Record<string, unknown>): NsgOptions {
   }
   if (tag && (sources[4] || sources[6]))
     throw new TargetLimitError('azure-nsg', '--nsg-source: a service tag or prefixes, not both');
-  const source = tag ?? '';
-  const direction = o.nsgDirection === 'Inbound' ? 'Inbound' : 'Outbound';
-  const deny = o.nsgDeny === undefined ? undefined : text(o.nsgDeny);
-  if (deny !== undefined && deny !== 'internet' && deny !== 'all')
-    throw new TargetLimitError('azure-nsg', `--nsg-deny ${JSON.stringify(deny)}: internet or all`);
   return {
-    name,
-    priorityStart,
-    priorityStep,
-    source,
-    direction,
+    name: o.name,
+    priorityStart: o.priorityStart,
+    priorityStep: o.priorityStep,
+    source: tag ?? '',
+    direction: o.direction,
     ...(tag ? {} : { sources }),
-    ...(deny ? { deny } : {}),
+    ...(o.deny ? { deny: o.deny } : {}),
   };
 }
 
@@ -229,7 +238,7 @@ export function checkBudgets(rules: NsgRule[], o: NsgOptions): void {
  */
 export function nsgRuleSet(
   model: RuleModel,
-  options: Record<string, unknown>,
+  options: OptionValues<typeof NSG_OPTIONS>,
 ): { o: NsgOptions; rules: NsgRule[] } {
   const o = nsgOptions(options);
   // an NSG rule holds one family: each family's rules need a local prefix of that family
@@ -245,16 +254,16 @@ export function nsgRuleSet(
   return { o, rules };
 }
 
-/** URL entries: an NSG matches IP prefixes only. */
-export const nsgUnenforced = (model: RuleModel, target: string) =>
-  unenforcedUrls(model, target, 'an NSG matches IP prefixes only; URL entries are not enforced');
-
-export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
-  const { o, rules } = nsgRuleSet(model, ctx.options);
+export function renderNsg(
+  model: RuleModel,
+  options: OptionValues<typeof NSG_OPTIONS>,
+): RenderResult {
+  const { o, rules } = nsgRuleSet(model, options);
   const template = {
     $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
     contentVersion: '1.0.0.0',
-    metadata: { generator: 'm365fw', provenance: ctx.header },
+    // the writer puts the provenance lines here
+    metadata: { generator: 'm365fw', provenance: [] as string[] },
     parameters: {
       nsgName: { type: 'string', defaultValue: o.name },
       location: { type: 'string', defaultValue: '[resourceGroup().location]' },
@@ -270,53 +279,21 @@ export function renderNsg(model: RuleModel, ctx: RenderContext): TargetOutput {
     ],
   };
   return {
-    artifacts: [{ path: NSG_FILE, content: JSON.stringify(template, null, 2) + '\n' }],
-    findings: nsgUnenforced(model, 'azure-nsg'),
+    files: [
+      {
+        path: NSG_FILE,
+        body: JSON.stringify(template, null, 2) + '\n',
+        comment: { json: ['metadata', 'provenance'] },
+      },
+    ],
   };
 }
 
-export const azureNsg: Target = {
+export const azureNsg = defineTarget({
   name: 'azure-nsg',
   summary: 'an ARM template with one NSG whose augmented rules hold the merged prefixes',
   capabilities: { fqdn: false, wildcard: false, mixedFamilies: false, portRanges: true },
   limits: NSG_LIMITS,
-  options: [
-    {
-      flags: '--nsg-name <name>',
-      description: 'NSG name (the template parameter default)',
-      defaultValue: 'm365-egress',
-    },
-    {
-      flags: '--nsg-priority-start <n>',
-      description: 'priority of the first rule (100-4096)',
-      defaultValue: '100',
-      parse: checked((v) =>
-        parseCount('--nsg-priority-start', v, NSG_LIMITS.priorityMin, NSG_LIMITS.priorityMax),
-      ),
-    },
-    {
-      flags: '--nsg-priority-step <n>',
-      description: 'gap between rule priorities',
-      defaultValue: '1',
-      parse: checked((v) => parseCount('--nsg-priority-step', v, 1, 100)),
-    },
-    {
-      flags: '--nsg-source <prefix>',
-      description: 'the local side: a service tag or CIDR',
-      defaultValue: 'VirtualNetwork',
-    },
-    {
-      flags: '--nsg-direction <dir>',
-      description: 'Outbound (to Microsoft 365) or Inbound',
-      defaultValue: 'Outbound',
-      choices: ['Outbound', 'Inbound'],
-    },
-    {
-      flags: '--nsg-deny <scope>',
-      description:
-        'end with a deny rule at priority 4096: internet (the Internet service tag) or all (*); without it AllowInternetOutBound lets everything else through',
-      choices: ['internet', 'all'],
-    },
-  ],
-  render: renderNsg,
-};
+  options: NSG_OPTIONS,
+  render: (model, o) => renderNsg(model, o),
+});

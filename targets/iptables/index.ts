@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { Rule, RuleModel } from '../../src/model.js';
-import { artifactPieces } from '../../src/io/pieces.js';
-import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
+import type { Finding, Rule, RuleModel } from '../../src/model.js';
+import { artifactPieces, Pieces } from '../../src/io/pieces.js';
+import { withProvenance } from '../../src/io/provenance.js';
 import type { PortRange } from '../../src/net/ports.js';
-import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
-import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
-import { text } from '../../src/values.js';
+import { provenanceText } from '../common.js';
+import {
+  defineTarget,
+  option,
+  type OptionValues,
+  type RenderContext,
+  type TargetFile,
+} from '../define.js';
+import { TargetLimitError } from '../types.js';
 
 /** Limits of iptables, ip6tables and ipset that the renderer splits or fails against. */
 export const IPT_LIMITS = {
@@ -102,34 +108,31 @@ function portMatches(r: Rule): string[] {
   });
 }
 
-export interface IptOptions {
-  chain: string;
-  ipset: boolean;
-  hook: 'OUTPUT' | 'FORWARD' | 'none';
-}
+export const IPT_OPTIONS = {
+  chain: option.text(
+    '--ipt-chain <name>',
+    'iptables chain the rules go in (you jump to it)',
+    'M365FW',
+    (c) =>
+      !/^[A-Za-z][A-Za-z0-9_-]*$/.test(c) || c.length > IPT_LIMITS.chainNameLength
+        ? `letters, digits, "_" and "-", at most ${IPT_LIMITS.chainNameLength} characters`
+        : (RESERVED_CHAINS as readonly string[]).includes(c.toUpperCase())
+          ? 'a built-in chain or target name; m365fw flushes its chain on every load, so it needs one of its own (default M365FW)'
+          : undefined,
+  ),
+  ipset: option.flag(
+    '--no-ipset',
+    'one rule per prefix instead of ipset sets (hosts without ipset)',
+  ),
+  hook: option.choice(
+    '--ipt-hook <chain>',
+    'built-in chain the apply script jumps to the rules from (once), or none',
+    ['OUTPUT', 'FORWARD', 'none'] as const,
+    'OUTPUT',
+  ),
+};
 
-export function iptOptions(o: Record<string, unknown>): IptOptions {
-  const chain = text(o.iptChain ?? 'M365FW');
-  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(chain) || chain.length > IPT_LIMITS.chainNameLength) {
-    throw new TargetLimitError(
-      'iptables',
-      `--ipt-chain ${JSON.stringify(chain)}: letters, digits, "_" and "-", at most ${IPT_LIMITS.chainNameLength} characters`,
-    );
-  }
-  if ((RESERVED_CHAINS as readonly string[]).includes(chain.toUpperCase())) {
-    throw new TargetLimitError(
-      'iptables',
-      `--ipt-chain ${chain} is a built-in chain or target name; m365fw flushes its chain on every load, so it needs one of its own (default M365FW)`,
-    );
-  }
-  const hook = text(o.iptHook ?? 'OUTPUT');
-  if (hook !== 'OUTPUT' && hook !== 'FORWARD' && hook !== 'none')
-    throw new TargetLimitError(
-      'iptables',
-      `--ipt-hook ${JSON.stringify(hook)}: OUTPUT, FORWARD or none`,
-    );
-  return { chain, ipset: o.ipset !== false, hook };
-}
+export type IptOptions = OptionValues<typeof IPT_OPTIONS>;
 
 const sha256Of = (pieces: readonly Uint8Array[]) => {
   const h = createHash('sha256');
@@ -146,7 +149,6 @@ function applyScript(
   files: { path: string; pieces: readonly Uint8Array[] }[],
   sets: string[],
   o: IptOptions,
-  header: string[],
   withSums = true,
 ): string {
   const hook = (tool: string) =>
@@ -157,7 +159,6 @@ function applyScript(
         ];
   return [
     '#!/bin/sh',
-    commentHeader(header, '#').trimEnd(),
     `# apply (as root, again after every update): sh ${APPLY_FILE}`,
     '# needs: ipset, iptables-restore, ip6tables-restore, sha256sum',
     'set -eu',
@@ -187,9 +188,8 @@ function applyScript(
   ].join('\n');
 }
 
-function restoreFile(rules: Rule[], family: 4 | 6, o: IptOptions, header: string[]): string {
+function restoreFile(rules: readonly Rule[], family: 4 | 6, o: IptOptions): string {
   const lines = [
-    commentHeader(header, '#').trimEnd(),
     `# load with: ${family === 4 ? 'iptables' : 'ip6tables'}-restore --noflush ${family === 4 ? V4_FILE : V6_FILE}${o.ipset ? ` (after: ipset restore -f ${IPSET_FILE})` : ''}`,
     '*filter',
     `:${o.chain} - [0:0]`,
@@ -215,10 +215,8 @@ const hasSlash0 = (r: Rule): boolean =>
  * One `ipset restore` input: every set replaced atomically (create, fill a temp set, swap). The
  * `add` lines of a large set are written from the rule's prefixes as bytes (pieces).
  */
-function ipsetFile(rules: Rule[], header: string[]): Uint8Array[] {
-  const out = new Pieces().add(
-    `${commentHeader(header, '#').trimEnd()}\n# load with: ipset restore -f ${IPSET_FILE}\n`,
-  );
+function ipsetFile(rules: readonly Rule[]): Uint8Array[] {
+  const out = new Pieces().add(`# load with: ipset restore -f ${IPSET_FILE}\n`);
   for (const r of rules) {
     const name = ipsetName(r),
       tmp = `${name}${TMP_SUFFIX}`;
@@ -246,26 +244,31 @@ function ipsetFile(rules: Rule[], header: string[]): Uint8Array[] {
   return out.done();
 }
 
-export function renderIptables(model: RuleModel, ctx: RenderContext): TargetOutput {
-  const o = iptOptions(ctx.options);
-  const artifacts = [
-    ...(o.ipset ? [piecesArtifact(IPSET_FILE, ipsetFile(model.rules, ctx.header))] : []),
-    { path: V4_FILE, content: restoreFile(model.rules, 4, o, ctx.header) },
-    { path: V6_FILE, content: restoreFile(model.rules, 6, o, ctx.header) },
+export function renderIptables(
+  model: RuleModel,
+  o: IptOptions,
+  ctx: RenderContext,
+): { files: TargetFile[]; findings: Finding[] } {
+  const comment = { line: '#' } as const;
+  const files: TargetFile[] = [
+    ...(o.ipset ? [{ path: IPSET_FILE, body: ipsetFile(model.rules), comment }] : []),
+    { path: V4_FILE, body: restoreFile(model.rules, 4, o), comment },
+    { path: V6_FILE, body: restoreFile(model.rules, 6, o), comment },
   ];
   const sets = o.ipset ? model.rules.map(ipsetName).sort() : [];
-  const files = artifacts.map((a) => ({ path: a.path, pieces: artifactPieces(a) }));
-  // the sums follow the other files' whole bytes (headers too); plan compares those files on their own
-  artifacts.push({
+  // the sums are of the files as written, provenance included: the writer's own function says so
+  const written = files.map((f) => ({
+    path: f.path,
+    pieces: artifactPieces(withProvenance(f, ctx.provenance)),
+  }));
+  // plan compares those files on their own: the script's stable body leaves the sums out
+  files.push({
     path: APPLY_FILE,
-    content: applyScript(files, sets, o, ctx.header),
-    stableContent: applyScript(files, sets, o, ctx.header, false),
+    body: applyScript(written, sets, o),
+    stableBody: applyScript(written, sets, o, false),
+    comment,
   });
-  const findings = unenforcedUrls(
-    model,
-    'iptables',
-    'iptables matches IP addresses only; URL entries are not enforced',
-  );
+  const findings: Finding[] = [];
   for (const r of model.rules) {
     if (o.ipset && hasSlash0(r))
       findings.push({
@@ -284,31 +287,15 @@ export function renderIptables(model: RuleModel, ctx: RenderContext): TargetOutp
         detail: `port set needs ${multiportChunks(r.bucket.ports).length} rules (multiport takes 15 slots)`,
       });
   }
-  return { artifacts, findings };
+  return { files, findings };
 }
 
-export const iptables: Target = {
+export const iptables = defineTarget({
   name: 'iptables',
   summary:
     'iptables-restore/ip6tables-restore files (--noflush) with a chain of their own, plus one ipset restore file',
   capabilities: { fqdn: false, wildcard: false, mixedFamilies: false, portRanges: true },
   limits: IPT_LIMITS,
-  options: [
-    {
-      flags: '--ipt-chain <name>',
-      description: 'iptables chain the rules go in (you jump to it)',
-      defaultValue: 'M365FW',
-    },
-    {
-      flags: '--no-ipset',
-      description: 'one rule per prefix instead of ipset sets (hosts without ipset)',
-    },
-    {
-      flags: '--ipt-hook <chain>',
-      description: `built-in chain the apply script jumps to the rules from (once), or none`,
-      defaultValue: 'OUTPUT',
-      choices: ['OUTPUT', 'FORWARD', 'none'],
-    },
-  ],
-  render: renderIptables,
-};
+  options: IPT_OPTIONS,
+  render: (model, o, ctx) => renderIptables(model, o, ctx),
+});

@@ -1,9 +1,9 @@
 import type { Rule, RuleModel } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
-import { Pieces, piecesArtifact } from '../../src/io/pieces.js';
-import { commentHeader, provenanceText, unenforcedUrls } from '../common.js';
-import { TargetLimitError, type Target, type TargetOutput, type RenderContext } from '../types.js';
-import { text } from '../../src/values.js';
+import { Pieces } from '../../src/io/pieces.js';
+import { provenanceText } from '../common.js';
+import { defineTarget, option, type OptionValues } from '../define.js';
+import { TargetLimitError } from '../types.js';
 
 /** nftables limits we render within. */
 export const NFT_LIMITS = {
@@ -114,27 +114,43 @@ export interface NftOptions {
   mode: 'table' | 'include';
 }
 
-export function nftOptions(o: Record<string, unknown>): NftOptions {
-  const table = text(o.nftTable ?? 'm365fw');
-  if (!IDENT.test(table))
-    throw new TargetLimitError(
-      'nftables',
-      `--nft-table ${JSON.stringify(table)}: use letters, digits and "_", at most ${NFT_LIMITS.nameLength} characters`,
-    );
-  if ((RESERVED_TABLES as readonly string[]).includes(table.toLowerCase())) {
-    throw new TargetLimitError(
-      'nftables',
-      `--nft-table ${table} is an nft keyword or a table other software owns; m365fw deletes and recreates its table on every load, so it needs one of its own (default m365fw)`,
-    );
-  }
-  const hook = o.nftHook as NftOptions['hook'];
-  const mode = (o.nftMode ?? 'table') as NftOptions['mode'];
-  if (hook && mode === 'include')
+const TABLE = option.text('--nft-table <name>', 'nftables table name', 'm365fw', (t) =>
+  !IDENT.test(t)
+    ? `use letters, digits and "_", at most ${NFT_LIMITS.nameLength} characters`
+    : (RESERVED_TABLES as readonly string[]).includes(t.toLowerCase())
+      ? 'an nft keyword or a table other software owns; m365fw deletes and recreates its table on every load, so it needs one of its own (default m365fw)'
+      : undefined,
+);
+
+export const NFT_OPTIONS = {
+  table: TABLE,
+  hook: option.optionalChoice(
+    '--nft-hook <hook>',
+    'add a base chain on this hook that jumps to the rules',
+    ['output', 'forward'] as const,
+  ),
+  policy: option.choice(
+    '--nft-policy <policy>',
+    'policy of the --nft-hook base chain',
+    ['accept', 'drop'] as const,
+    'drop',
+  ),
+  mode: option.choice(
+    '--nft-mode <mode>',
+    'table: a table of its own; include: sets and chain for your table',
+    ['table', 'include'] as const,
+    'table',
+  ),
+};
+
+/** The options as render gets them, checked together. */
+export function nftOptions(o: OptionValues<typeof NFT_OPTIONS>): NftOptions {
+  if (o.hook && o.mode === 'include')
     throw new TargetLimitError(
       'nftables',
       '--nft-hook needs the table mode: in include mode your own table holds the base chain',
     );
-  return { table, hook, policy: (o.nftPolicy ?? 'drop') as NftOptions['policy'], mode };
+  return { table: o.table, hook: o.hook, policy: o.policy, mode: o.mode };
 }
 
 export const setName = (r: Rule): string => `m365_${r.key}`;
@@ -207,9 +223,8 @@ function body(out: Pieces, rules: Rule[], indent: string, o: NftOptions): void {
 }
 
 /** One self-contained nftables file (an inet table of its own, or its body for include), as UTF-8 pieces. */
-export function renderNftPieces(model: RuleModel, ctx: RenderContext): Uint8Array[] {
-  const o = nftOptions(ctx.options);
-  const out = new Pieces().add(commentHeader(ctx.header, '#'));
+export function renderNftPieces(model: RuleModel, o: NftOptions): Uint8Array[] {
+  const out = new Pieces();
   if (o.mode === 'include') {
     out.add(
       `# include this file inside your own table: table inet filter { include "${NFT_FILE}" ... }\n`,
@@ -224,39 +239,15 @@ export function renderNftPieces(model: RuleModel, ctx: RenderContext): Uint8Arra
   return out.done();
 }
 
-export const nftables: Target = {
+export const nftables = defineTarget({
   name: 'nftables',
   summary: 'one nft -f file: an inet table with one interval set per family and bucket',
   capabilities: { fqdn: false, wildcard: false, mixedFamilies: true, portRanges: true },
   limits: NFT_LIMITS,
-  options: [
-    { flags: '--nft-table <name>', description: 'nftables table name', defaultValue: 'm365fw' },
-    {
-      flags: '--nft-hook <hook>',
-      description: 'add a base chain on this hook that jumps to the rules',
-      choices: ['output', 'forward'],
-    },
-    {
-      flags: '--nft-policy <policy>',
-      description: 'policy of the --nft-hook base chain',
-      defaultValue: 'drop',
-      choices: ['accept', 'drop'],
-    },
-    {
-      flags: '--nft-mode <mode>',
-      description: 'table: a table of its own; include: sets and chain for your table',
-      defaultValue: 'table',
-      choices: ['table', 'include'],
-    },
-  ],
-  render(model, ctx): TargetOutput {
-    return {
-      artifacts: [piecesArtifact(NFT_FILE, renderNftPieces(model, ctx))],
-      findings: unenforcedUrls(
-        model,
-        'nftables',
-        'nftables matches IP addresses only; URL entries are not enforced',
-      ),
-    };
-  },
-};
+  options: NFT_OPTIONS,
+  render: (model, o) => ({
+    files: [
+      { path: NFT_FILE, body: renderNftPieces(model, nftOptions(o)), comment: { line: '#' } },
+    ],
+  }),
+});

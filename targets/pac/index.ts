@@ -1,8 +1,7 @@
 import type { Category, Finding, RuleModel } from '../../src/model.js';
 import type { UrlKind } from '../../src/net/hostname.js';
-import { commentHeader } from '../common.js';
-import { TargetLimitError, type RenderContext, type Target, type TargetOutput } from '../types.js';
-import { text } from '../../src/values.js';
+import { defineTarget, option, type OptionValues, type RenderResult } from '../define.js';
+import { TargetLimitError } from '../types.js';
 
 export const PAC_FILE = 'm365fw.pac';
 export const PAC_LIMITS = { proxyLength: 512 } as const;
@@ -63,32 +62,38 @@ const sample = (host: string) => host.replace('*', 'm365fw-sample');
  * The PAC program: exact names first, then wildcard entries most specific first, so a proxied
  * name or wildcard that a direct wildcard covers is decided before that wildcard (the exception).
  */
-export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
-  const rawType = text(ctx.options.pacType ?? '1');
-  if (rawType !== '1' && rawType !== '2')
-    throw new TargetLimitError(
-      'pac',
-      '--pac-type must be 1 (Optimize direct) or 2 (Optimize and Allow direct)',
-    );
-  const type = rawType === '1' ? 1 : 2;
-  const proxy = ctx.options.pacProxy as string | undefined;
+/** The proxy string: "PROXY host:port" (several separated by "; "), ports 1-65535. */
+function proxyProblem(proxy: string): string | undefined {
+  if (!PROXY.test(proxy) || proxy.length > PAC_LIMITS.proxyLength)
+    return 'give "PROXY host:port" (several separated by "; ")';
+  for (const m of proxy.matchAll(/:([0-9]+)/g))
+    if (!/^[1-9][0-9]{0,4}$/.test(m[1]) || Number(m[1]) > 65535)
+      return `port ${m[1]} is not 1-65535`;
+  return undefined;
+}
+
+export const PAC_OPTIONS = {
+  type: option.choice(
+    '--pac-type <n>',
+    '1: Optimize direct; 2: Optimize and Allow direct',
+    ['1', '2'] as const,
+    '1',
+  ),
+  proxy: option.optionalText(
+    '--pac-proxy <value>',
+    'what non-direct traffic returns, e.g. "PROXY proxy.corp:8080"',
+    proxyProblem,
+  ),
+};
+
+export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>): RenderResult {
+  const type = o.type === '1' ? 1 : 2;
+  const proxy = o.proxy;
   if (!proxy)
     throw new TargetLimitError(
       'pac',
       '--pac-proxy is required, e.g. --pac-proxy "PROXY proxy.corp:8080"',
     );
-  if (!PROXY.test(proxy) || proxy.length > PAC_LIMITS.proxyLength)
-    throw new TargetLimitError(
-      'pac',
-      `--pac-proxy ${JSON.stringify(proxy)}: give "PROXY host:port" (several separated by "; ")`,
-    );
-  for (const m of proxy.matchAll(/:([0-9]+)/g)) {
-    if (!/^[1-9][0-9]{0,4}$/.test(m[1]) || Number(m[1]) > 65535)
-      throw new TargetLimitError(
-        'pac',
-        `--pac-proxy ${JSON.stringify(proxy)}: port ${m[1]} is not 1-65535`,
-      );
-  }
   const entries = pacEntries(model, type);
   const directWild = entries.filter((e) => e.direct && e.kind !== 'fqdn');
   const covered = (e: PacEntry) =>
@@ -108,7 +113,6 @@ export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
     );
   const lit = (s: string) => JSON.stringify(s);
   const lines = [
-    commentHeader(ctx.header, '//').trimEnd(),
     `// Microsoft 365 PAC file, type ${type}: ${type === 1 ? 'Optimize' : 'Optimize and Allow'} endpoints go DIRECT, everything else to the proxy.`,
     '// Decides on the host name only (no DNS lookups). Exact names first, then wildcards, most specific first.',
     `var M365_PROXY = ${lit(proxy)};`,
@@ -167,28 +171,23 @@ export function renderPac(model: RuleModel, ctx: RenderContext): TargetOutput {
   };
   return {
     enforces,
-    artifacts: [{ path: PAC_FILE, content: lines.join('\n').replace(/\n\n\n+/g, '\n\n') + '\n' }],
+    files: [
+      {
+        path: PAC_FILE,
+        body: lines.join('\n').replace(/\n\n\n+/g, '\n\n') + '\n',
+        comment: { line: '//' },
+      },
+    ],
     findings,
   };
 }
 
-export const pac: Target = {
+export const pac = defineTarget({
   name: 'pac',
   summary: 'a proxy auto-config file (ES3) sending Microsoft 365 host names DIRECT',
   capabilities: { fqdn: true, wildcard: true, mixedFamilies: true, portRanges: false },
   limits: PAC_LIMITS,
-  options: [
-    {
-      flags: '--pac-type <n>',
-      description: '1: Optimize direct; 2: Optimize and Allow direct',
-      defaultValue: '1',
-      choices: ['1', '2'],
-    },
-    {
-      flags: '--pac-proxy <value>',
-      description: 'what non-direct traffic returns, e.g. "PROXY proxy.corp:8080"',
-    },
-  ],
-  requires: [{ key: 'pacProxy', flag: '--pac-proxy' }],
-  render: renderPac,
-};
+  options: PAC_OPTIONS,
+  requires: ['proxy'],
+  render: (model, o) => renderPac(model, o),
+});

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Finding, Rule, RuleModel, UrlRule } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
 import { provenanceText, safeText } from '../common.js';
+import { option, type OptionValues } from '../define.js';
 import { TargetLimitError } from '../types.js';
-import { looksLikeAddress, parseCidr, parseCount, text } from '../../src/values.js';
+import { looksLikeAddress, parseCidr } from '../../src/values.js';
 import { compareIds, mergeProvenance, PrefixSet, type PortBucket } from '../../src/model.js';
 
 /** PAN-OS limits (names per the PAN-OS docs, lengths per Palo Alto's structure specs). */
@@ -100,79 +101,136 @@ export interface PanosOptions {
   move?: { where: 'top' } | { where: 'before'; rule: string };
 }
 
-export function panosOptions(o: Record<string, unknown>): PanosOptions {
+const EDL_URL = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~/-]*)?$/;
+/** A comma-separated list of names (and, for sources, prefixes): what is wrong, or undefined. */
+const nameList = (re: RegExp, flag: string) => (v: string) => {
+  for (const z of v.split(',')) {
+    if (!re.test(z)) return `${JSON.stringify(z)} is not a valid name`;
+    if (flag === '--panos-source' && looksLikeAddress(z)) {
+      try {
+        parseCidr(flag, z);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    }
+  }
+  return undefined;
+};
+const moveOf = (mv: string): PanosOptions['move'] | undefined => {
+  if (mv === 'top') return { where: 'top' };
+  const m = /^before:(.+)$/.exec(mv);
+  return m && RULE_REF.test(m[1]) ? { where: 'before', rule: m[1] } : undefined;
+};
+
+export const PANOS_OPTIONS = {
+  scope: option.optionalText(
+    '--panos-scope <scope>',
+    'where objects and rules go: vsys:NAME (a firewall, default vsys:vsys1), device-group:NAME or shared (Panorama)',
+  ),
+  rulebase: option.optionalChoice(
+    '--panos-rulebase <which>',
+    'Panorama scopes: the pre (default) or post rulebase',
+    ['pre', 'post'] as const,
+  ),
+  vsys: option.optionalText(
+    '--panos-vsys <name>',
+    'vsys the objects go in (the same as --panos-scope vsys:NAME)',
+  ),
+  fromZone: option.text(
+    '--panos-from-zone <zones>',
+    'source zone(s), comma-separated',
+    'any',
+    nameList(ZONE, '--panos-from-zone'),
+  ),
+  toZone: option.text(
+    '--panos-to-zone <zones>',
+    'destination zone(s), comma-separated',
+    'any',
+    nameList(ZONE, '--panos-to-zone'),
+  ),
+  source: option.text(
+    '--panos-source <list>',
+    'source address(es) or object names',
+    'any',
+    nameList(SOURCE, '--panos-source'),
+  ),
+  edlUrlBase: option.optionalText(
+    '--panos-edl-url-base <url>',
+    'where you host the edl-*.txt files: adds external-list objects',
+    (b) => (EDL_URL.test(b) ? undefined : 'is not a plain http(s) URL'),
+  ),
+  edlMaxEntries: option.integer(
+    '--panos-edl-max-entries <n>',
+    'entries one EDL may hold on your platform',
+    PANOS_LIMITS.edlEntries,
+    1,
+    1_000_000_000,
+  ),
+  edlMaxLists: option.integer(
+    '--panos-edl-max-lists <n>',
+    'EDLs your platform takes',
+    PANOS_LIMITS.edlLists,
+    1,
+    1_000_000_000,
+  ),
+  maxAddressObjects: option.integer(
+    '--panos-max-address-objects <n>',
+    'address objects the config may create',
+    PANOS_LIMITS.addressObjects,
+    1,
+    1_000_000_000,
+  ),
+  move: option.optionalText(
+    '--panos-move <where>',
+    'add move commands placing the rules: top, or before:RULE (e.g. before your deny-all rule)',
+    (mv) =>
+      moveOf(mv)
+        ? undefined
+        : 'top, or before:RULE with the name of one of your rules (letters, digits, "_", "-", ".", space)',
+  ),
+  ipEdl: option.flag(
+    '--panos-ip-edl',
+    "each rule's prefixes in an EDL of its own (edl-v4-<ports>.txt) instead of address objects; for large lists, needs --panos-edl-url-base",
+  ),
+};
+
+/** The options as the objects need them, checked together. */
+export function panosOptions(o: OptionValues<typeof PANOS_OPTIONS>): PanosOptions {
   const fail = (m: string): never => {
     throw new TargetLimitError('paloalto', m);
   };
-  const list = (k: string, flag: string, re: RegExp) =>
-    text(o[k] ?? 'any')
+  const list = (v: string, flag: string) =>
+    v
       .split(',')
-      .map((z) => {
-        if (!re.test(z)) fail(`${flag} ${JSON.stringify(z)} is not a valid name`);
-        if (flag === '--panos-source' && looksLikeAddress(z)) {
-          try {
-            return parseCidr(flag, z).text;
-          } catch (e) {
-            return fail((e as Error).message);
-          }
-        }
-        return z;
-      });
+      .map((z) => (flag === '--panos-source' && looksLikeAddress(z) ? parseCidr(flag, z).text : z));
   const scope = scopeOf(o, fail);
-  const int = (k: string, flag: string, d: number) => {
-    try {
-      return parseCount(flag, o[k] ?? String(d), 1, 1_000_000_000);
-    } catch (e) {
-      return fail((e as Error).message);
-    }
-  };
-  const base = o.panosEdlUrlBase as string | undefined;
-  if (
-    base !== undefined &&
-    !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~/-]*)?$/.test(base)
-  )
-    fail(`--panos-edl-url-base ${JSON.stringify(base)} is not a plain http(s) URL`);
-  const ipEdl = o.panosIpEdl === true;
-  if (ipEdl && base === undefined)
+  if (o.ipEdl && o.edlUrlBase === undefined)
     fail(
       '--panos-ip-edl needs --panos-edl-url-base: the rules name the lists, the firewall fetches them from there',
     );
-  const mv = o.panosMove === undefined ? undefined : text(o.panosMove);
-  let move: PanosOptions['move'];
-  if (mv === 'top') move = { where: 'top' };
-  else if (mv !== undefined) {
-    const m = /^before:(.+)$/.exec(mv);
-    if (!m || !RULE_REF.test(m[1]))
-      fail(
-        `--panos-move ${JSON.stringify(mv)}: top, or before:RULE with the name of one of your rules (letters, digits, "_", "-", ".", space)`,
-      );
-    move = { where: 'before', rule: m![1] };
-  }
+  const move = o.move === undefined ? undefined : moveOf(o.move);
   return {
     ...(move ? { move } : {}),
     scope,
-    fromZones: list('panosFromZone', '--panos-from-zone', ZONE),
-    toZones: list('panosToZone', '--panos-to-zone', ZONE),
-    sources: list('panosSource', '--panos-source', SOURCE),
-    edlUrlBase: base?.replace(/\/+$/, ''),
-    edlMaxEntries: int('panosEdlMaxEntries', '--panos-edl-max-entries', PANOS_LIMITS.edlEntries),
-    edlMaxLists: int('panosEdlMaxLists', '--panos-edl-max-lists', PANOS_LIMITS.edlLists),
-    maxAddressObjects: int(
-      'panosMaxAddressObjects',
-      '--panos-max-address-objects',
-      PANOS_LIMITS.addressObjects,
-    ),
-    ipEdl,
+    fromZones: list(o.fromZone, '--panos-from-zone'),
+    toZones: list(o.toZone, '--panos-to-zone'),
+    sources: list(o.source, '--panos-source'),
+    edlUrlBase: o.edlUrlBase?.replace(/\/+$/, ''),
+    edlMaxEntries: o.edlMaxEntries,
+    edlMaxLists: o.edlMaxLists,
+    maxAddressObjects: o.maxAddressObjects,
+    ipEdl: o.ipEdl,
   };
 }
 
 /** --panos-scope (or the older --panos-vsys) and --panos-rulebase, checked together. */
-function scopeOf(o: Record<string, unknown>, fail: (m: string) => never): PanosScope {
-  const given = o.panosScope === undefined ? undefined : text(o.panosScope);
-  const vsys = o.panosVsys === undefined ? undefined : text(o.panosVsys);
-  const rb = o.panosRulebase === undefined ? undefined : text(o.panosRulebase);
-  if (rb !== undefined && rb !== 'pre' && rb !== 'post')
-    fail(`--panos-rulebase ${JSON.stringify(rb)}: pre or post`);
+function scopeOf(
+  o: Pick<OptionValues<typeof PANOS_OPTIONS>, 'scope' | 'vsys' | 'rulebase'>,
+  fail: (m: string) => never,
+): PanosScope {
+  const given = o.scope;
+  const vsys = o.vsys;
+  const rb = o.rulebase;
   const rulebase: Rulebase = rb === 'post' ? 'post-rulebase' : 'pre-rulebase';
   if (given !== undefined && vsys !== undefined)
     fail('--panos-vsys and --panos-scope both given; use --panos-scope vsys:NAME alone');

@@ -25,9 +25,8 @@ import {
  * The scope's whole subtree (a vsys, a Panorama device group or Panorama's shared scope) as a
  * config document for `load config partial` or the XML API.
  */
-export function panosXml(c: PanosConfig, header: string[]): string {
+export function panosXml(c: PanosConfig): string {
   const doc = xml()({ version: '1.0', encoding: 'UTF-8' });
-  for (const line of header) doc.com(` ${line} `);
   let at = doc.ele('config', { version: '10.1.0' });
   for (const [el, name] of scopePath(c.scope))
     at = name === undefined ? at.ele(el) : at.ele(el, { name });
@@ -303,15 +302,9 @@ export function panosMoves(
 }
 
 /** The same objects as `set` CLI commands (configure mode). */
-export function panosSet(
-  c: PanosConfig,
-  header: string[],
-  deletes: string[] = [],
-  moves: string[] = [],
-): string {
+export function panosSet(c: PanosConfig, deletes: string[] = [], moves: string[] = []): string {
   const pre = `set ${scopeWords(c.scope)}`.trimEnd();
-  const out = header.map((l) => `# ${l}`);
-  out.push(`# ${commitHint(c.scope)}`);
+  const out = [`# ${commitHint(c.scope)}`];
   if (deletes.length) {
     out.push(
       `# ${deletes.length} deletes: what the previous run (its report.json) put on the firewall and this run drops`,

@@ -4,14 +4,9 @@
  * The rules, priorities, deny rules and budgets are the ARM target's (nsgRuleSet), field for field.
  */
 import type { RuleModel } from '../../src/model.js';
-import {
-  azureNsg,
-  NSG_LIMITS,
-  nsgRuleSet,
-  nsgUnenforced,
-  type NsgRule,
-} from '../azure-nsg/index.js';
-import { TargetLimitError, type Target } from '../types.js';
+import { azureNsg, NSG_LIMITS, NSG_OPTIONS, nsgRuleSet, type NsgRule } from '../azure-nsg/index.js';
+import { defineTarget, type OptionValues } from '../define.js';
+import { TargetLimitError } from '../types.js';
 
 export const TF_FILE = 'm365fw.nsg.tf.json';
 /** The azurerm releases whose azurerm_network_security_rule takes these arguments. */
@@ -60,11 +55,7 @@ export function tfRule(r: NsgRule): TfRule {
   return out;
 }
 
-export function renderTerraform(
-  model: RuleModel,
-  options: Record<string, unknown>,
-  header: string[],
-) {
+export function renderTerraform(model: RuleModel, options: OptionValues<typeof NSG_OPTIONS>) {
   let set: ReturnType<typeof nsgRuleSet>;
   try {
     set = nsgRuleSet(model, options);
@@ -74,8 +65,8 @@ export function renderTerraform(
     throw e;
   }
   const doc = {
-    // Terraform JSON's comment property: the provenance, ignored by Terraform
-    '//': header.join(' | '),
+    // Terraform JSON's comment property (ignored by Terraform): the writer puts the provenance here
+    '//': '',
     terraform: {
       required_providers: {
         azurerm: { source: 'hashicorp/azurerm', version: AZURERM_MIN_VERSION },
@@ -105,18 +96,21 @@ export function renderTerraform(
   return JSON.stringify(doc, null, 2) + '\n';
 }
 
-export const terraformAzureNsg: Target = {
+export const terraformAzureNsg = defineTarget({
   name: 'terraform-azure-nsg',
   summary:
     'Terraform JSON: the azure-nsg rules as azurerm_network_security_rule resources for an NSG named by variables',
   capabilities: azureNsg.capabilities,
   limits: NSG_LIMITS,
   // the same --nsg-* options as azure-nsg: one compile gives both the same rules
-  options: azureNsg.options,
-  render(model, ctx) {
-    return {
-      artifacts: [{ path: TF_FILE, content: renderTerraform(model, ctx.options, ctx.header) }],
-      findings: nsgUnenforced(model, 'terraform-azure-nsg'),
-    };
-  },
-};
+  options: NSG_OPTIONS,
+  render: (model, o) => ({
+    files: [
+      {
+        path: TF_FILE,
+        body: renderTerraform(model, o),
+        comment: { json: ['//'], join: ' | ' },
+      },
+    ],
+  }),
+});
