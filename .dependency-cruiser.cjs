@@ -6,6 +6,7 @@ module.exports = {
     { name: 'compile-not-to-targets', severity: 'error', from: { path: '^src/compile/' }, to: { path: '^targets/' } },
     { name: 'net-knows-nothing-above', severity: 'error', from: { path: '^src/net/' }, to: { path: '^(src/(?!net/)|targets/)' } },
     { name: 'model-only-net', severity: 'error', from: { path: '^src/model\\.ts$' }, to: { path: '^(src/(?!net/)|targets/)' } },
+    { name: 'cli-only-through-the-api', severity: 'error', from: { path: '^src/cli/' }, to: { path: '^(src/(?!cli/|index\\.ts$)|targets/)' } },
     { name: 'dns-not-to-targets', severity: 'error', from: { path: '^src/dns/' }, to: { path: '^targets/' } },
   ],
   options: {

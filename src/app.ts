@@ -14,6 +14,7 @@ import { previousFiles } from './report/previous.js';
 import { TOOL_VERSION } from './version.js';
 import type { Target } from '../targets/define.js';
 import { renderTarget } from './render.js';
+import { pluginTargets } from '../targets/index.js';
 
 export { readPreviousReport } from './report/previous.js';
 
@@ -96,7 +97,11 @@ export function recordedOptions(
 
 /** Compile and render every requested target; guards judge the result before anything is written. */
 export function compileAndRender(req: CompileRequest, run: RunOptions): CompiledRun {
-  const model = compileModel(req);
+  return renderModel(compileModel(req), run);
+}
+
+/** Render every requested target from a model; guards judge the result before anything is written. */
+export function renderModel(model: RuleModel, run: RunOptions): CompiledRun {
   const targetOpts = Object.fromEntries(
     Object.entries(run.targetOptions)
       .filter(([, v]) => v !== undefined)
@@ -114,7 +119,7 @@ export function compileAndRender(req: CompileRequest, run: RunOptions): Compiled
       options: run.targetOptions,
       provenance: header,
       ...(previousInventory ? { previousInventory } : {}),
-      ...(run.plugins?.has(t.name) ? { plugin: true } : {}),
+      ...(run.plugins?.has(t.name) || pluginTargets().has(t.name) ? { plugin: true } : {}),
     });
   });
   let refusal: GuardError | undefined;

@@ -569,7 +569,7 @@ describe('inputs are bounded and read exactly', () => {
     const out = join(tmpDir('fc-stdin'), 'out');
     const r = spawnSync(
       process.execPath,
-      [join(process.cwd(), 'dist/src/cli.js'), 'compile', '--input', '-', '--out', out],
+      [join(process.cwd(), 'dist/src/cli/bin.js'), 'compile', '--input', '-', '--out', out],
       { input: readFileSync(SAMPLE), encoding: 'utf8' },
     );
     expect(r.status, r.stderr).toBe(0);

@@ -13,7 +13,7 @@ import { canonicalPrefix, PrefixSyntaxError } from '../net/prefix.js';
 import { PrefixSet } from '../net/prefixset.js';
 import { parseRecord } from './o365json.js';
 import { POLICY_SCHEMA } from './policy-schema.js';
-import { readInput } from './read.js';
+import { readInput, type InputFile } from './read.js';
 
 /** Aliases a policy may use: enough for reuse, far from a billion laughs. */
 export const POLICY_LIMITS = { maxAliasCount: 50, maxBytes: 4 << 20 } as const;
@@ -36,7 +36,11 @@ const require = createRequire(import.meta.url);
 
 /** Read and validate a policy: YAML syntax, schema (file:line:column), then the feed's own checks. */
 export function loadPolicy(path: string): Policy {
-  const f = readInput(path);
+  return parsePolicy(readInput(path));
+}
+
+/** The same, from a policy already in memory (the library's readPolicy). */
+export function parsePolicy(f: InputFile): Policy {
   if (f.bytes.length > POLICY_LIMITS.maxBytes)
     throw new InputError(f.name, `policy larger than ${POLICY_LIMITS.maxBytes} bytes`);
   const YAML = require('yaml') as typeof import('yaml');

@@ -87,6 +87,21 @@ export function readInput(path: string, max: number = INPUT_LIMITS.maxBytes): In
   } finally {
     if (!stdin) closeSync(fd);
   }
+  return inputFromBytes(name, buf, path);
+}
+
+/** An input held in memory (the library's readFeed and readPolicy), bounded like a file. */
+export function inputFromBytes(
+  name: string,
+  buf: Buffer,
+  path = name,
+  max: number = INPUT_LIMITS.maxBytes,
+): InputFile {
+  if (buf.length > max)
+    throw new InputError(
+      name,
+      `larger than ${max} bytes; refusing it (a feed is a few hundred KB)`,
+    );
   const sha256 = createHash('sha256').update(buf).digest('hex');
   let text = buf.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = join(ROOT, 'dist/src/cli.js');
+export const CLI = join(ROOT, 'dist/src/cli/bin.js');
 export const FIXTURES = join(ROOT, 'fixtures');
 export const SHARED = resolve(ROOT, '../shared');
 export const O365_DATA = join(SHARED, 'o365-data');

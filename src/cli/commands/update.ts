@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { terminalText } from '../escape.js';
-import { runUpdate } from '../update.js';
+import { terminalText } from '../../index.js';
+import { runUpdate } from '../../index.js';
 import {
   allowImplausibleFrom,
   compileRequestFrom,
@@ -11,7 +11,7 @@ import {
   UsageError,
 } from './common.js';
 import { finish } from './fail.js';
-import { text } from '../values.js';
+import { text } from '../../index.js';
 
 /** m365fw update: exit 0 out/ current, 2 out/ rewritten (plan written), 1 error or refused (out/ untouched). */
 export async function updateCommand(o: Record<string, unknown>): Promise<void> {

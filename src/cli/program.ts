@@ -1,11 +1,19 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { IMPLAUSIBLE_CLASSES, parseMaxRemoval } from './compile/guards.js';
-import { INSTANCES } from './sources/state.js';
-import { parseChoice, parseDecimal } from './values.js';
-import { terminalText } from './escape.js';
-import { TARGETS } from '../targets/index.js';
-import type { OptionSpec, Target } from '../targets/define.js';
-import { TOOL_VERSION } from './version.js';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import {
+  IMPLAUSIBLE_CLASSES,
+  INSTANCES,
+  parseChoice,
+  parseDecimal,
+  parseMaxRemoval,
+  registerPlugin,
+  TARGETS,
+  terminalText,
+  TOOL_VERSION,
+  type OptionSpec,
+  type Target,
+} from '../index.js';
 import { fail, tolerateClosedPipes } from './commands/fail.js';
 
 tolerateClosedPipes();
@@ -25,6 +33,41 @@ const maxRemovalArg = strictly((v) => parseMaxRemoval(v));
 const instanceArg = strictly((v) => parseChoice('--instance', v, INSTANCES));
 const secondsArg = strictly((v) => parseDecimal('--timeout', v, 0.1, 60));
 const mibArg = strictly((v) => parseDecimal('--max-body', v, 1, 4096));
+
+/**
+ * --target-module FILE (repeatable): plugin targets, loaded before the options are parsed so that
+ * their flags exist. A module exports one target (default export) or a list of them.
+ */
+async function loadPlugins(argv: readonly string[]): Promise<void> {
+  const files: string[] = [];
+  argv.forEach((a, i) => {
+    if (a === '--target-module' && argv[i + 1] !== undefined) files.push(argv[i + 1]);
+    else if (a.startsWith('--target-module=')) files.push(a.slice('--target-module='.length));
+  });
+  for (const file of files) {
+    const shown = terminalText(file, 200);
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+    } catch (e) {
+      throw new Error(
+        `--target-module ${shown}: cannot load it (${terminalText(String((e as Error)?.message ?? e), 300)})`,
+        { cause: e },
+      );
+    }
+    const exported = Array.isArray(mod.default) ? (mod.default as unknown[]) : [mod.default];
+    for (const t of exported) registerPlugin(t, `--target-module ${shown}`);
+  }
+}
+let pluginsLoaded = true;
+let startupError: Error | undefined;
+try {
+  await loadPlugins(process.argv);
+} catch (e) {
+  // exit 1 with the one line, stdout and stderr drained (never process.exit)
+  fail(e);
+  pluginsLoaded = false;
+}
 
 const program = new Command();
 // commander quotes the bad value in its usage errors: escaped like every other line we print
@@ -248,7 +291,12 @@ export function addCompileOptions(cmd: Command, input = true): Command {
       '--timestamp',
       'add the generation time to every artifact header (breaks byte-identical output)',
     )
-    .option('--no-progress', 'no progress bar on stderr');
+    .option('--no-progress', 'no progress bar on stderr')
+    .option(
+      '--target-module <file>',
+      'load plugin targets from this ES module (made with defineTarget from the m365fw package); repeatable',
+      (v: string, prev: string[] = []) => [...prev, v],
+    );
   // an option several targets share (azure-nsg and terraform-azure-nsg) is registered once
   addTargetOptions(cmd, [...TARGETS.values()]);
   return cmd;
@@ -267,8 +315,11 @@ export function addTargetOptions(cmd: Command, targets: readonly Target[]): void
     for (const o of Object.values(t.options)) {
       const long = o.flag.split(' ')[0];
       const known = byFlag.get(long);
-      if (core.has(long) || (known && known !== o))
-        throw new Error(`target ${t.name}: option ${long} is already taken`);
+      if (core.has(long) || (known && known !== o)) {
+        // reported once parsing would start: one line, exit 1 (a throw here would be a stack trace)
+        startupError ??= new Error(`target ${t.name}: option ${long} is already taken`);
+        continue;
+      }
       byFlag.set(long, o);
       owners.set(o, [...(owners.get(o) ?? []), t.name]);
     }
@@ -282,7 +333,9 @@ export function addTargetOptions(cmd: Command, targets: readonly Target[]): void
   }
 }
 
-program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof CommanderExit) process.exitCode = e.code;
-  else fail(e);
-});
+if (startupError) fail(startupError);
+else if (pluginsLoaded)
+  program.parseAsync(process.argv).catch((e: unknown) => {
+    if (e instanceof CommanderExit) process.exitCode = e.code;
+    else fail(e);
+  });

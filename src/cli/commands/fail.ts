@@ -1,4 +1,4 @@
-import { terminalText } from '../escape.js';
+import { terminalText } from '../../index.js';
 
 /** Print "error: …" (one escaped line) and set exit code 1; the process ends once output drained. */
 export function fail(e: unknown): void {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bootstrap: cache compiled code between runs (Node >= 22.1), then load the CLI. The CLI is the
-// single-file bundle the build makes (dist/m365fw.js): one module to load instead of ~45, which
+// bundle the build makes (dist/lib/cli/program.js, sharing its chunks with the library's dist/lib/index.js): one module to load instead of ~45, which
 // saves a quarter of a small run's time; dist/src/main.js is the same code, unbundled.
 import { existsSync } from 'node:fs';
 import module from 'node:module';
@@ -10,7 +10,7 @@ try {
 } catch {
   /* a read-only cache dir only costs speed */
 }
-const bundle = new URL('../m365fw.js', import.meta.url);
+const bundle = new URL('../../lib/cli/program.js', import.meta.url);
 if (!existsSync(bundle)) {
   process.stderr.write(`m365fw: ${bundle.pathname} is missing; run "npm run build"\n`);
   process.exit(1);

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { compileAndRender, readPreviousReport } from '../app.js';
+import { compileAndRender, readPreviousReport } from '../../index.js';
 import { existsSync } from 'node:fs';
-import { openOutputDir, removeIfEmpty, writeArtifactsAtomically } from '../io/write.js';
-import { formatSummary } from '../report/summary.js';
-import { REPORT_FILE } from '../report/report.js';
+import { openOutputDir, removeIfEmpty, writeArtifactsAtomically } from '../../index.js';
+import { formatSummary } from '../../index.js';
+import { REPORT_FILE } from '../../index.js';
 import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
 
 /** m365fw compile: write the targets' files and report.json, or nothing (exit 1). */

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { compileAndRender, readPreviousReport } from '../app.js';
-import { openOutputDir, writeArtifactsAtomically } from '../io/write.js';
-import { diffReports, planMarkdown } from '../report/plan.js';
+import { compileAndRender, readPreviousReport } from '../../index.js';
+import { openOutputDir, writeArtifactsAtomically } from '../../index.js';
+import { diffReports, planMarkdown } from '../../index.js';
 import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
 import { finish } from './fail.js';
-import { terminalText } from '../escape.js';
-import { text } from '../values.js';
+import { terminalText } from '../../index.js';
+import { text } from '../../index.js';
 
 /** m365fw plan: exit 0 no change, 2 changes, 1 error or refused. Writes nothing but --plan-out. */
 export function planCommand(o: Record<string, unknown>): void {

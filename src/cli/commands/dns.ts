@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import { isDomainName } from '../net/hostname.js';
-import { asciiLower, checkDomain } from '../dns/check.js';
+import { isDomainName } from '../../index.js';
+import { asciiLower, checkDomain } from '../../index.js';
 import {
   DNS_INSTANCES,
   INSTANCE_TABLES,
@@ -11,12 +11,12 @@ import {
   type DnsInstance,
   type Service,
   type TenantValues,
-} from '../dns/records.js';
-import { terminalText } from '../escape.js';
-import { showValue } from '../errors.js';
+} from '../../index.js';
+import { terminalText } from '../../index.js';
+import { showValue } from '../../index.js';
 import { UsageError } from './common.js';
 import { finish } from './fail.js';
-import { text } from '../values.js';
+import { text } from '../../index.js';
 
 function instanceOf(o: Record<string, unknown>): DnsInstance {
   const name = text(o.instance ?? 'Worldwide');

@@ -1,16 +1,16 @@
-import type { CompileRequest } from '../compile/index.js';
-import { CATEGORIES, type Category, type CompileOptions } from '../model.js';
-import { isDnsLabel } from '../net/hostname.js';
-import { parsePortString } from '../net/ports.js';
-import { SERVICE_AREA } from '../sources/o365json.js';
-import { IMPLAUSIBLE_CLASSES, parseMaxRemoval } from '../compile/guards.js';
-import { resolveTargets } from '../../targets/index.js';
-import { optionKey, type Target } from '../../targets/define.js';
+import type { CompileRequest } from '../../index.js';
+import { CATEGORIES, type Category, type CompileOptions } from '../../index.js';
+import { isDnsLabel } from '../../index.js';
+import { parsePortString } from '../../index.js';
+import { SERVICE_AREA } from '../../index.js';
+import { IMPLAUSIBLE_CLASSES, parseMaxRemoval } from '../../index.js';
+import { resolveTargets } from '../../index.js';
+import { optionKey, type Target } from '../../index.js';
 import { createProgress } from './progress.js';
-import { INSTANCES, type Instance } from '../sources/state.js';
-import type { FetchLimits } from '../sources/fetch.js';
-import { showValue } from '../errors.js';
-import { text } from '../values.js';
+import { INSTANCES, type Instance } from '../../index.js';
+import type { FetchLimits } from '../../index.js';
+import { showValue } from '../../index.js';
+import { text } from '../../index.js';
 
 /** A usage error: exit 1 with one line on stderr. */
 export class UsageError extends Error {}

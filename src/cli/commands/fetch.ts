@@ -1,10 +1,10 @@
-import { fetchFeed } from '../sources/fetch.js';
-import { isDnsLabel } from '../net/hostname.js';
-import { SERVICE_AREA } from '../sources/o365json.js';
-import { terminalText } from '../escape.js';
+import { fetchFeed } from '../../index.js';
+import { isDnsLabel } from '../../index.js';
+import { SERVICE_AREA } from '../../index.js';
+import { terminalText } from '../../index.js';
 import { allowImplausibleFrom, fetchLimitsFrom, instanceFrom, UsageError } from './common.js';
 import { finish } from './fail.js';
-import { text } from '../values.js';
+import { text } from '../../index.js';
 
 /** m365fw fetch: exit 0 unchanged, 2 new data saved, 1 error (last good data kept). */
 export async function fetchCommand(o: Record<string, unknown>): Promise<void> {
