@@ -114,6 +114,38 @@ describe('URL entries', () => {
 });
 
 describe('fast IPv6 path equals ipaddr.js', () => {
+  it('accepts exactly the hex-only texts ipaddr.js and node:net accept (random strings of [0-9a-fA-F:])', async () => {
+    const { fastParseV6 } = await import('../src/net/ipv6.js');
+    const { isIPv6 } = await import('node:net');
+    const text = fc
+      .array(fc.constantFrom(...'0123456789abcdefABCDEF:::'.split('')), {
+        minLength: 0,
+        maxLength: 41,
+      })
+      .map((a) => a.join(''));
+    const cases = [
+      '::',
+      '1::',
+      '::1',
+      '1:2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:7::',
+      '1:2:3:4:5:6:7:8::',
+      ':1::',
+      '1:::2',
+      '12345::',
+      'g::1',
+      '1:2',
+      '',
+    ];
+    for (const t of cases) expect(fastParseV6(t) !== undefined, t).toBe(isIPv6(t));
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(fastParseV6(t) !== undefined, t).toBe(isIPv6(t));
+        expect(fastParseV6(t) !== undefined, t).toBe(ipaddr.IPv6.isValid(t));
+      }),
+      { numRuns: 20000 },
+    );
+  });
   it('parse and RFC 5952 format agree on random addresses, zero runs included', async () => {
     const { fastParseV6, fastFormatV6 } = await import('../src/net/ipv6.js');
     const zeroish = fc.array(

@@ -1,8 +1,6 @@
 import { mergeV6 } from './v6bulk.js';
 import {
   type Family,
-  formatV4,
-  formatV6,
   parseIPv4Strict,
   parsePrefix,
   prefixBounds,
@@ -261,22 +259,6 @@ export function unionIntervals(list: Interval[]): Interval[] {
   return out;
 }
 
-/** Minimal CIDR cover of an inclusive bigint interval. */
-export function rangeToCidrs(family: Family, start: bigint, end: bigint): string[] {
-  const bits = family === 4 ? 32 : 128;
-  const out: string[] = [];
-  let s = start;
-  while (s <= end) {
-    let size = s === 0n ? 1n << BigInt(bits) : s & -s;
-    while (s + size - 1n > end) size >>= 1n;
-    let len = bits;
-    for (let t = size; t > 1n; t >>= 1n) len--;
-    out.push(`${family === 4 ? formatV4(Number(s)) : formatV6(s)}/${len}`);
-    s += size;
-  }
-  return out;
-}
-
 export function toIntervals(family: Family, prefixes: Iterable<string>): Interval[] {
   const out: Interval[] = [];
   for (const t of prefixes) {
@@ -287,10 +269,6 @@ export function toIntervals(family: Family, prefixes: Iterable<string>): Interva
   return out;
 }
 
-export function intervalsToCidrs(family: Family, list: Interval[]): string[] {
-  return list.flatMap(([s, e]) => rangeToCidrs(family, s, e));
-}
-
 /** Merge canonical prefix strings of one family into their minimal sorted cover. */
 export function mergePrefixes(family: Family, prefixes: Iterable<string>): string[] {
   if (family === 4) {
@@ -299,26 +277,6 @@ export function mergePrefixes(family: Family, prefixes: Iterable<string>): strin
     return acc.merged();
   }
   return mergeV6(prefixes);
-}
-
-/** a minus b, both unions of intervals; result sorted and disjoint. */
-export function subtractIntervals(a: Interval[], b: Interval[]): Interval[] {
-  const A = unionIntervals(a),
-    B = unionIntervals(b);
-  const out: Interval[] = [];
-  let j = 0;
-  for (const [s0, e] of A) {
-    let s = s0;
-    while (j < B.length && B[j][1] < s) j++;
-    let k = j;
-    while (k < B.length && B[k][0] <= e && s <= e) {
-      if (B[k][0] > s) out.push([s, B[k][0] - 1n]);
-      s = B[k][1] + 1n;
-      k++;
-    }
-    if (s <= e) out.push([s, e]);
-  }
-  return out;
 }
 
 /** Whether two interval unions share any address. */

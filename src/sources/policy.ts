@@ -2,13 +2,7 @@ import { createRequire } from 'node:module';
 import { InputError } from '../errors.js';
 import type { EndpointSet, Finding } from '../model.js';
 import { classifyUrl, HostnameSyntaxError } from '../net/hostname.js';
-import {
-  intersects,
-  intervalsToCidrs,
-  subtractIntervals,
-  toIntervals,
-  type Interval,
-} from '../net/merge.js';
+import { excludeCidr, overlapCidr } from 'cidr-tools';
 import { canonicalPrefix, PrefixSyntaxError } from '../net/prefix.js';
 import { PrefixSet } from '../net/prefixset.js';
 import { parseRecord } from './o365json.js';
@@ -182,11 +176,10 @@ export function applyPolicy(
       if (s.origin === 'policy' || (x.ids && !x.ids.includes(s.id))) return s;
       if (x.prefix) {
         const fam = x.prefix.family;
-        const list = (fam === 4 ? s.prefixes.v4 : s.prefixes.v6).toArray();
-        const cut: Interval[] = toIntervals(fam, [x.prefix.text]);
-        const have = toIntervals(fam, list);
-        if (!list.length || !intersects(have, cut)) return s;
-        const left = intervalsToCidrs(fam, subtractIntervals(have, cut));
+        const list = [...(fam === 4 ? s.prefixes.v4 : s.prefixes.v6)];
+        // small lists and one prefix: cidr-tools' set algebra (overlap, exclude), back to canonical text
+        if (!list.length || !overlapCidr(list, [x.prefix.text])) return s;
+        const left = excludeCidr(list, [x.prefix.text]).map((c) => canonicalPrefix(c).text);
         hit.push(s.id);
         findings.push({
           kind: 'excluded',

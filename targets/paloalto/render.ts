@@ -1,15 +1,4 @@
-import { createRequire } from 'node:module';
-import type { create as Create, fragment as Fragment } from 'xmlbuilder2';
-
-// loaded on first use: runs for other targets do not pay for the XML library
-let lib: { create: typeof Create; fragment: typeof Fragment } | undefined;
-const load = () =>
-  (lib ??= createRequire(import.meta.url)('xmlbuilder2') as {
-    create: typeof Create;
-    fragment: typeof Fragment;
-  });
-const xml = (): typeof Create => load().create;
-const xmlFragment = (): typeof Fragment => load().fragment;
+import { XMLBuilder } from 'fast-xml-parser';
 import {
   parseScopeText,
   rulebaseOf,
@@ -26,12 +15,14 @@ import {
  * config document for `load config partial` or the XML API.
  */
 export function panosXml(c: PanosConfig): string {
-  const doc = xml()({ version: '1.0', encoding: 'UTF-8' });
-  let at = doc.ele('config', { version: '10.1.0' });
-  for (const [el, name] of scopePath(c.scope))
-    at = name === undefined ? at.ele(el) : at.ele(el, { name });
-  fillScope(at, c);
-  return doc.end({ prettyPrint: true, indent: '  ', newline: '\n' }) + '\n';
+  let inner: XmlObject = scopeChildren(c);
+  for (const [el, name] of [...scopePath(c.scope)].reverse())
+    inner = { [el]: name === undefined ? inner : { '@_name': name, ...inner } };
+  const doc = {
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    config: { '@_version': '10.1.0', ...inner },
+  };
+  return build(doc, true);
 }
 
 /**
@@ -39,69 +30,82 @@ export function panosXml(c: PanosConfig): string {
  * `set` at scopeXpath, which merges them into the candidate config.
  */
 export function panosElement(c: PanosConfig): string {
-  const frag = xmlFragment()();
-  fillScope(frag, c);
-  return frag.end({ prettyPrint: false });
+  return build(scopeChildren(c), false);
 }
 
-type XmlNode = ReturnType<ReturnType<typeof Create>['ele']>;
+/** An element as fast-xml-parser's builder takes it: "@_" attributes, "#text", arrays repeat. */
+type XmlObject = { [k: string]: string | XmlObject | XmlObject[] | string[] };
 
-function fillScope(at: XmlNode, c: PanosConfig): void {
-  const members = (parent: XmlNode, name: string, list: string[]) => {
-    const el = parent.ele(name);
-    for (const m of list) el.ele('member').txt(m);
+/** The serializer escapes every text and attribute value (&, <, >, quotes): names and descriptions are data. */
+function build(doc: XmlObject, pretty: boolean): string {
+  const b = new XMLBuilder({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    format: pretty,
+    indentBy: '  ',
+    suppressEmptyNode: true,
+    processEntities: true,
+  });
+  const out = b.build(doc);
+  return pretty ? out.replace(/\n*$/, '\n') : out;
+}
+
+const members = (list: readonly string[]): XmlObject => ({ member: [...list] });
+
+function scopeChildren(c: PanosConfig): XmlObject {
+  const tag = members([c.tag]);
+  const entry = (name: string, body: XmlObject): XmlObject => ({ '@_name': name, ...body });
+  const out: XmlObject = {
+    tag: { entry: [entry(c.tag, { color: 'color3' })] },
+    address: { entry: c.addresses.map((a) => entry(a.name, { [a.kind]: a.value, tag })) },
+    'address-group': {
+      entry: c.groups.map((g) =>
+        entry(g.name, { static: members(g.members), description: g.description, tag }),
+      ),
+    },
+    service: {
+      entry: c.services.map((x) =>
+        entry(x.name, { protocol: { [x.protocol]: { port: x.port } }, tag }),
+      ),
+    },
+    profiles: {
+      'custom-url-category': {
+        entry: c.urlCategories.map((u) =>
+          entry(u.name, { type: 'URL List', list: members(u.members), description: u.description }),
+        ),
+      },
+    },
   };
-  at.ele('tag').ele('entry', { name: c.tag }).ele('color').txt('color3').up().up().up();
-  const addr = at.ele('address');
-  for (const a of c.addresses) {
-    const e = addr.ele('entry', { name: a.name });
-    e.ele(a.kind).txt(a.value);
-    members(e, 'tag', [c.tag]);
-  }
-  const grp = at.ele('address-group');
-  for (const g of c.groups) {
-    const e = grp.ele('entry', { name: g.name });
-    members(e, 'static', g.members);
-    e.ele('description').txt(g.description);
-    members(e, 'tag', [c.tag]);
-  }
-  const svc = at.ele('service');
-  for (const s of c.services) {
-    const e = svc.ele('entry', { name: s.name });
-    e.ele('protocol').ele(s.protocol).ele('port').txt(s.port);
-    members(e, 'tag', [c.tag]);
-  }
-  const cats = at.ele('profiles').ele('custom-url-category');
-  for (const u of c.urlCategories) {
-    const e = cats.ele('entry', { name: u.name });
-    e.ele('type').txt('URL List');
-    members(e, 'list', u.members);
-    e.ele('description').txt(u.description);
-  }
-  if (c.externalLists.length) {
-    const ext = at.ele('external-list');
-    for (const x of c.externalLists) {
-      const t = ext.ele('entry', { name: x.name }).ele('type').ele(x.type);
-      t.ele('url').txt(x.url);
-      t.ele('recurring').ele('hourly');
-      t.ele('description').txt(x.description);
-    }
-  }
-  const rules = at.ele(rulebaseOf(c.scope)).ele('security').ele('rules');
-  for (const r of c.rules) {
-    const e = rules.ele('entry', { name: r.name });
-    members(e, 'from', r.from);
-    members(e, 'to', r.to);
-    members(e, 'source', r.source);
-    members(e, 'destination', r.destination);
-    members(e, 'source-user', ['any']);
-    members(e, 'category', r.category);
-    members(e, 'application', ['any']);
-    members(e, 'service', r.service);
-    e.ele('action').txt('allow');
-    e.ele('description').txt(r.description);
-    members(e, 'tag', [c.tag]);
-  }
+  if (c.externalLists.length)
+    out['external-list'] = {
+      entry: c.externalLists.map((x) =>
+        entry(x.name, {
+          type: { [x.type]: { url: x.url, recurring: { hourly: '' }, description: x.description } },
+        }),
+      ),
+    };
+  out[rulebaseOf(c.scope)] = {
+    security: {
+      rules: {
+        entry: c.rules.map((r) =>
+          entry(r.name, {
+            from: members(r.from),
+            to: members(r.to),
+            source: members(r.source),
+            destination: members(r.destination),
+            'source-user': members(['any']),
+            category: members(r.category),
+            application: members(['any']),
+            service: members(r.service),
+            action: 'allow',
+            description: r.description,
+            tag,
+          }),
+        ),
+      },
+    },
+  };
+  return out;
 }
 
 /** A value for a `set` command: bare when it is a plain token, else double-quoted (our text has no quotes). */

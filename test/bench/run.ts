@@ -127,6 +127,48 @@ async function benchUpdate(dir: string): Promise<void> {
   }
 }
 
+/** The real Worldwide feed compiled to every target, and to each alone: whole process, against node -e 0. */
+function benchTargets(dir: string): void {
+  const feed = resolve(ROOT, '../shared/o365-data/worldwide-endpoints-2026-08-14.wrapped.json');
+  if (!existsSync(feed)) return;
+  const names = [
+    'all',
+    'nftables',
+    'iptables',
+    'azure-nsg',
+    'terraform-azure-nsg',
+    'paloalto',
+    'pac',
+  ];
+  const cmd = (t: string) => [
+    process.execPath,
+    CLI,
+    'compile',
+    '--input',
+    feed,
+    '--target',
+    t,
+    '--pac-proxy',
+    'PROXY p.example:8080',
+    '--no-progress',
+    '--out',
+    join(dir, `t-${t}`),
+  ];
+  const runs = measure([
+    { cmd: [process.execPath, '-e', '0'] },
+    ...names.map((t) => ({ cmd: cmd(t) })),
+  ]);
+  const node = runs[0].seconds;
+  console.log(
+    `\nWorldwide 2026-08-14 compiled, whole process (node -e 0: ${node.toFixed(3)} s in the same run):`,
+  );
+  names.forEach((t, i) =>
+    console.log(
+      `  --target ${t.padEnd(20)} ${runs[i + 1].seconds.toFixed(3)} s  ${(runs[i + 1].seconds / node).toFixed(2)}× node -e 0`,
+    ),
+  );
+}
+
 function main(): void {
   if (!existsSync(GEN)) {
     console.error(`bench: ${GEN} not found (../shared is needed)`);
@@ -262,6 +304,7 @@ function main(): void {
   console.log(
     "\nratio = m365fw wall time / the other tool's wall time on the same file (below 1 means m365fw is faster).\n",
   );
+  benchTargets(dir);
   void benchUpdate(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
