@@ -12,7 +12,9 @@ import { openOutputDir, writeArtifactsAtomically } from './io/write.js';
 import { diffReports, planMarkdown, type Plan } from './report/plan.js';
 import { readPreviousReport } from './report/previous.js';
 import { REPORT_FILE, type Report } from './report/report.js';
+import { crossCheck } from './report/changes.js';
 import {
+  changesFor,
   checkNotOlder,
   downloadFeed,
   latestVersion,
@@ -34,6 +36,8 @@ export interface UpdateOptions {
   /** the compile request without its input (the downloaded feed is the input) */
   request: Omit<CompileRequest, 'input' | 'format'>;
   run: RunOptions;
+  /** refuse (exit 1, nothing written) when Microsoft's change records do not explain the diff */
+  requireExplainedChanges?: boolean;
   log?: (line: string) => void;
 }
 
@@ -123,6 +127,23 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
       );
       const plan = diffReports(prev, run.report, run.refusal?.message);
       const base = { version: latest, ...(compiledFrom ? { previousVersion: compiledFrom } : {}) };
+      // Microsoft's own account of the change, cross-checked against the diff
+      let unexplained: string | undefined;
+      if (compiledFrom && compiledFrom !== latest && plan.changed) {
+        const ch = await changesFor(client, sd, o.stateDir, o.instance, compiledFrom, latest);
+        if (ch.unavailable) o.log?.(`change records not available: ${ch.unavailable}`);
+        const c = crossCheck(plan, compiledFrom, latest, ch.records, ch.unavailable);
+        plan.microsoftChanges = c;
+        if (o.requireExplainedChanges && (c.unavailable || c.unexplained.length))
+          unexplained = c.unavailable
+            ? `--require-explained-changes: the change records are not available, so the diff cannot be cross-checked (${c.unavailable})`
+            : `--require-explained-changes: ${c.unexplained.length} added or removed entries are explained by no change record (first: set ${c.unexplained[0].setId} ${c.unexplained[0].change} ${c.unexplained[0].entry})`;
+      }
+      if (unexplained && !run.refusal) {
+        plan.refused = unexplained;
+        writePlan(o, plan);
+        return { status: 'refused', ...base, plan, reason: unexplained };
+      }
       if (run.refusal) {
         writePlan(o, plan);
         return { status: 'refused', ...base, plan, reason: run.refusal.message };

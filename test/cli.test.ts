@@ -241,9 +241,11 @@ describe('compile: deterministic and free of paths, hosts and times', () => {
   );
 
   it('npx m365fw runs the CLI from the checkout', () => {
+    // a cache of its own: an npx cache from an older checkout would link an older bin path
     const out = execFileSync('npx', ['--no-install', 'm365fw', '--version'], {
       cwd: ROOT,
       encoding: 'utf8',
+      env: { ...process.env, npm_config_cache: tmpDir('npx-cache') },
     });
     expect(out.trim()).toMatch(/^[0-9]+\.[0-9]+\.[0-9]+$/);
   });

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, have, isRoot, runCli } from './helpers/env.js';
+import { FIXTURES, have, isRoot, runCli, skipNote } from './helpers/env.js';
 import { tmpDir } from './helpers/tmp.js';
 import { implausibleClasses, IMPLAUSIBLE_CLASSES } from '../src/compile/guards.js';
 import { RESERVED_CHAINS } from '../targets/iptables/index.js';
@@ -491,6 +491,7 @@ describe('names users pass can never be a built-in chain or a keyword', () => {
   );
   it("every refused table name is one nft rejects or another manager uses, and m365fw's default loads", (ctx) => {
     if (!have('nft') || !isRoot) {
+      skipNote('reserved nft table names against nft', 'needs root and nft');
       ctx.skip();
       return;
     }
@@ -552,6 +553,7 @@ describe('options are read strictly', () => {
 describe('inputs are bounded and read exactly', () => {
   it('a FIFO as --input is refused at once, not waited on', (ctx) => {
     if (spawnSync('mkfifo', ['--help']).status !== 0) {
+      skipNote('FIFO input', 'needs mkfifo');
       ctx.skip();
       return;
     }
@@ -649,7 +651,10 @@ describe('untrusted text never reaches the terminal raw', () => {
         '-c',
         `nft add table inet keep && nft -f "${join(out, 'm365fw.nft')}" && nft list table inet keep`,
       ]);
-    else ctx.skip();
+    else {
+      skipNote('include mode beside a table of ours', 'needs root and nft');
+      ctx.skip();
+    }
   });
 });
 
@@ -713,6 +718,10 @@ describe("a hostile input and policy file name reaches every target's header, an
     ).toBe(true);
     expect(spawnSync('sh', ['-n', join(out, 'm365fw-iptables-apply.sh')]).status).toBe(0);
     if (!isRoot || !have('nft') || !have('iptables-restore') || !have('ipset')) {
+      skipNote(
+        '--target all loaded by the real tools',
+        'needs root, nft, iptables-restore and ipset',
+      );
       ctx.skip();
       return;
     }

@@ -113,7 +113,7 @@ describe('plain prefix lists', () => {
     const piped = runCli(['compile', '--input', LIST, '--input-format', 'prefixes', '--out', out]);
     expect(piped.stderr).toBe('');
     if (!have('script')) {
-      console.warn('SKIP terminal progress check: script(1) not installed');
+      skipNote('terminal progress check', 'needs script(1) (bsdutils)');
       return;
     }
     const tty = spawnSync(

@@ -191,7 +191,12 @@ describe('state you can trust', () => {
     svc.log.length = 0;
     r = await cli(fetchArgs(state));
     expect(r.code).toBe(2);
-    expect(svc.log).toEqual(['/version/Worldwide', '/endpoints/Worldwide']);
+    // and Microsoft's change records since the version it had (the stand-in has none: 404, reported)
+    expect(svc.log).toEqual([
+      '/version/Worldwide',
+      '/endpoints/Worldwide',
+      '/changes/Worldwide/2026120100',
+    ]);
     expect(
       JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')).instances.Worldwide.version,
     ).toBe('2026120200');

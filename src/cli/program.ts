@@ -178,6 +178,10 @@ update
   )
   .option('--timeout <seconds>', 'per-request timeout', secondsArg, '8')
   .option('--max-body <MiB>', 'largest response body accepted, after decompression', mibArg, '64')
+  .option(
+    '--require-explained-changes',
+    "refuse (exit 1, nothing written) when an added or removed address or URL is explained by none of Microsoft's /changes records, or the records cannot be fetched",
+  )
   .action((o: Record<string, unknown>) =>
     import('./commands/update.js').then((m) => m.updateCommand(o)).catch(fail),
   );

@@ -35,7 +35,33 @@ export interface Plan {
       removed: boolean;
     }
   >;
+  /** Microsoft's /changes records since the previous version, cross-checked against the diff */
+  microsoftChanges?: PlanChanges;
 }
+/** Microsoft's change records beside a plan (report/changes.ts makes them). */
+export interface PlanChanges {
+  /** the version the previous output was compiled from, and the new one */
+  since: string;
+  version: string;
+  /** why there are no records (the request failed, or none could be asked for) */
+  unavailable?: string;
+  sets: {
+    id: string;
+    records: {
+      id: string;
+      disposition: string;
+      impact?: string;
+      version: string;
+      effectiveDate?: string;
+      /** the addition takes effect after the new version's date */
+      future?: boolean;
+      added: number;
+      removed: number;
+    }[];
+  }[];
+  unexplained: { setId: string; change: 'added' | 'removed'; entry: string }[];
+}
+
 export interface SetChange {
   id: string;
   change: 'added' | 'removed' | 'modified';
@@ -335,5 +361,40 @@ export function planMarkdown(plan: Plan): string {
     }
     out.push('');
   }
+  out.push(...changesMarkdown(plan.microsoftChanges));
   return out.join('\n') + '\n';
+}
+
+/** The change records section: per set, then what no record explains. */
+function changesMarkdown(c: PlanChanges | undefined): string[] {
+  if (!c) return [];
+  const out = [`### Microsoft's change records (${md(c.since)} → ${md(c.version)})`, ''];
+  if (c.unavailable)
+    return [...out, `Not available: ${md(c.unavailable)}; the diff was not cross-checked.`, ''];
+  if (c.sets.length) {
+    out.push(
+      '| set | record | disposition | impact | version | effective | + | − |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const s of c.sets)
+      for (const r of s.records)
+        out.push(
+          `| ${md(s.id)} | ${md(r.id)} | ${md(r.disposition)} | ${md(r.impact ?? '')} | ${md(r.version)} | ${md(r.effectiveDate ?? '')}${r.future ? ' **(not yet in effect)**' : ''} | ${r.added} | ${r.removed} |`,
+        );
+    out.push('');
+  } else out.push('No change records for this range.', '');
+  if (c.unexplained.length) {
+    out.push(
+      `**${c.unexplained.length} changes no record explains** (a truncated or tampered feed shows this way):`,
+      '',
+      ...c.unexplained
+        .slice(0, 200)
+        .map((u) => `- set ${md(u.setId)} ${u.change} ${code(u.entry)}`),
+      ...(c.unexplained.length > 200
+        ? [`- … and ${c.unexplained.length - 200} more (plan.json has them all)`]
+        : []),
+      '',
+    );
+  } else out.push('Every added and removed address and URL is explained by a record.', '');
+  return out;
 }

@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 import { terminalText, redactUrl } from '../escape.js';
 import { guardImplausible, guardPublicSuffix } from '../compile/guards.js';
 import { parseO365Feed } from './o365json.js';
+import { parseChanges, type ChangeRecord } from './changes.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   feedFileName,
   openStateDir,
@@ -287,6 +290,72 @@ export async function downloadFeed(
   return { sets: parsed.sets.length };
 }
 
+export const changesFileName = (instance: string) => `changes-${instance}.json`;
+
+/**
+ * /changes/{instance}/{since}: Microsoft's records of what changed after `since`, validated and
+ * kept in the state directory (with the range they cover). Rate limited like /endpoints: the
+ * client's retries honour Retry-After within its deadline; a failure is the caller's to report.
+ */
+export async function downloadChanges(
+  c: Client,
+  sd: StateDir,
+  instance: Instance,
+  since: string,
+  latest: string,
+): Promise<ChangeRecord[]> {
+  const where = `/changes/${instance}/${since}`;
+  const body = await getText(
+    c,
+    `${where}?clientrequestid=${encodeURIComponent(c.clientRequestId)}`,
+    where,
+  );
+  const records = parseChanges(where, body);
+  sd.save([
+    {
+      path: changesFileName(instance),
+      content: JSON.stringify({ instance, since, latest, records }, null, 2) + '\n',
+    },
+  ]);
+  return records;
+}
+
+/** The records kept for exactly this range, if the state directory has them (validated again). */
+export function savedChanges(
+  dir: string,
+  instance: Instance,
+  since: string,
+  latest: string,
+): ChangeRecord[] | undefined {
+  const p = join(dir, changesFileName(instance));
+  if (!existsSync(p)) return undefined;
+  try {
+    const doc = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+    if (doc.instance !== instance || doc.since !== since || doc.latest !== latest) return undefined;
+    return parseChanges(p, JSON.stringify(doc.records));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records for since → latest: kept ones, else downloaded; a failure becomes a note, never the run's end. */
+export async function changesFor(
+  c: Client,
+  sd: StateDir,
+  dir: string,
+  instance: Instance,
+  since: string,
+  latest: string,
+): Promise<{ records?: ChangeRecord[]; unavailable?: string }> {
+  const kept = savedChanges(dir, instance, since, latest);
+  if (kept) return { records: kept };
+  try {
+    return { records: await downloadChanges(c, sd, instance, since, latest) };
+  } catch (e) {
+    return { unavailable: `/changes/${instance}/${since}: ${(e as Error).message}` };
+  }
+}
+
 export interface FetchOptions extends FeedQuery {
   instance: Instance;
   stateDir: string;
@@ -358,6 +427,11 @@ export async function fetchFeed(o: FetchOptions): Promise<FetchResult> {
       return { changed: false, version: latest, previousVersion: prev.version, file };
     }
     const r = await downloadFeed(c, sd, o.instance, latest, query, o.allowImplausible);
+    // Microsoft's account of the change, kept beside the feed for plan (a failure is only reported)
+    if (prev && prev.version !== latest) {
+      const ch = await changesFor(c, sd, o.stateDir, o.instance, prev.version, latest);
+      if (ch.unavailable) o.log?.(`change records not kept: ${ch.unavailable}`);
+    }
     return { changed: true, version: latest, previousVersion: prev?.version, file, sets: r.sets };
   } finally {
     sd.release();

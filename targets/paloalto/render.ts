@@ -1,4 +1,12 @@
-import { XMLBuilder } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { XMLBuilder as Builder } from 'fast-xml-parser';
+
+// loaded on first use: runs for other targets do not pay for the XML library
+let XMLBuilder: typeof Builder | undefined;
+const xmlBuilder = (): typeof Builder =>
+  (XMLBuilder ??= (
+    createRequire(import.meta.url)('fast-xml-parser') as { XMLBuilder: typeof Builder }
+  ).XMLBuilder);
 import {
   parseScopeText,
   rulebaseOf,
@@ -38,7 +46,7 @@ type XmlObject = { [k: string]: string | XmlObject | XmlObject[] | string[] };
 
 /** The serializer escapes every text and attribute value (&, <, >, quotes): names and descriptions are data. */
 function build(doc: XmlObject, pretty: boolean): string {
-  const b = new XMLBuilder({
+  const b = new (xmlBuilder())({
     ignoreAttributes: false,
     attributeNamePrefix: '@_',
     format: pretty,

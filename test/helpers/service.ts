@@ -1,4 +1,4 @@
-/** A loopback stand-in for the web service (/version, /endpoints), steerable by the test. */
+/** A loopback stand-in for the web service (/version, /endpoints, /changes), steerable by the test. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,6 +10,8 @@ export interface StandIn {
   version: string;
   /** what /endpoints answers (a JSON text) */
   feed: string;
+  /** what /changes answers (a JSON text); absent: 404 */
+  changes?: string;
   /** when set, every request is answered by this instead */
   override?: Handler;
   log: string[];
@@ -45,6 +47,8 @@ export async function startService(version: string, feed: string): Promise<Stand
     if (url.pathname.startsWith('/version/'))
       return json(res, { instance: url.pathname.split('/')[2], latest: s.version });
     if (url.pathname.startsWith('/endpoints/')) return json(res, s.feed);
+    if (url.pathname.startsWith('/changes/') && s.changes !== undefined)
+      return json(res, s.changes);
     json(res, { error: 'not found' }, 404);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -42,6 +42,7 @@ export async function updateCommand(o: Record<string, unknown>): Promise<void> {
     limits: fetchLimitsFrom(o),
     allowImplausible: allowImplausibleFrom(o.allowImplausible),
     request,
+    requireExplainedChanges: !!o.requireExplainedChanges,
     run: {
       targets,
       skipped,

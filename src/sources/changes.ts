@@ -1,0 +1,103 @@
+/**
+ * Microsoft's own account of a feed change: the web service's `/changes/{instance}/{version}`
+ * records (format: ../shared/o365-changes.md, from Microsoft's documentation). Parsing is tolerant
+ * of fields and impact values it does not know and of the case of `disposition`, strict on the
+ * types of the fields it reads: every error names the record, the field and the value.
+ */
+import { InputError } from '../errors.js';
+import { parseExactJson } from './json.js';
+
+export interface ChangeRecord {
+  id: string;
+  endpointSetId: string;
+  /** "add", "change", "remove" (lower case), or what the service sent when it is none of those */
+  disposition: string;
+  /** AddedIp, RemovedIpOrUrl, … (an unknown value is kept as it is) */
+  impact?: string;
+  version: string;
+  add?: { effectiveDate?: string; ips: string[]; urls: string[] };
+  remove?: { ips: string[]; urls: string[] };
+}
+
+export const CHANGES_LIMITS = { maxRecords: 200_000 } as const;
+const VERSION = /^[0-9]{10}$/;
+const TOKEN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+type Rec = Record<string, unknown>;
+
+/** Validate the answer of /changes (a JSON array of records). */
+export function parseChanges(where: string, text: string): ChangeRecord[] {
+  const doc = parseExactJson(where, text);
+  if (!Array.isArray(doc)) throw new InputError(where, 'expected a JSON array of change records');
+  if (doc.length > CHANGES_LIMITS.maxRecords)
+    throw new InputError(
+      where,
+      `${doc.length} change records, more than ${CHANGES_LIMITS.maxRecords}`,
+    );
+  return doc.map((raw, i) => parseRecord(where, raw, i));
+}
+
+function parseRecord(where: string, raw: unknown, i: number): ChangeRecord {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InputError(where, `change record ${i + 1} is not an object`);
+  const r = raw as Rec;
+  const idText = typeof r.id === 'number' || typeof r.id === 'string' ? String(r.id) : undefined;
+  const at = `change record ${idText !== undefined && TOKEN.test(idText) ? idText : `#${i + 1}`}`;
+  const bad = (field: string, why: string, v: unknown): never => {
+    throw new InputError(where, `${at}: field ${field} ${why}`, undefined, undefined, v);
+  };
+  const token = (field: string, v: unknown): string => {
+    const t = typeof v === 'number' && Number.isInteger(v) ? String(v) : v;
+    if (typeof t !== 'string' || !TOKEN.test(t))
+      return bad(field, 'must be a number or a short name', v);
+    return t;
+  };
+  const id = token('id', r.id);
+  const endpointSetId = token('endpointSetId', r.endpointSetId);
+  if (typeof r.disposition !== 'string' || !TOKEN.test(r.disposition))
+    bad('disposition', 'must be add, change or remove', r.disposition);
+  const disposition = (r.disposition as string).toLowerCase();
+  if (typeof r.version !== 'string' || !VERSION.test(r.version))
+    bad('version', 'must be 10 digits (YYYYMMDDNN)', r.version);
+  const out: ChangeRecord = { id, endpointSetId, disposition, version: r.version as string };
+  if (r.impact !== undefined) {
+    if (typeof r.impact !== 'string' || !TOKEN.test(r.impact))
+      bad('impact', 'must be a name such as AddedIp', r.impact);
+    out.impact = r.impact as string;
+  }
+  const lists = (field: string, v: unknown): { ips: string[]; urls: string[] } => {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return bad(field, 'must be an object', v);
+    const o = v as Rec;
+    const strs = (k: string): string[] => {
+      if (o[k] === undefined) return [];
+      if (
+        !Array.isArray(o[k]) ||
+        !(o[k] as unknown[]).every((x) => typeof x === 'string' && x.length <= 255)
+      )
+        return bad(`${field}.${k}`, 'must be a list of strings', o[k]);
+      return [...(o[k] as string[])];
+    };
+    return { ips: strs('ips'), urls: strs('urls') };
+  };
+  if (r.add !== undefined) {
+    const add: NonNullable<ChangeRecord['add']> = lists('add', r.add);
+    const eff = (r.add as Rec).effectiveDate;
+    if (eff !== undefined) {
+      // the documentation shows YYYYMMDD; an ISO date is read the same way
+      const d =
+        typeof eff === 'string'
+          ? eff.replace(/^([0-9]{4})-([0-9]{2})-([0-9]{2}).*$/, '$1$2$3')
+          : eff;
+      if (typeof d !== 'string' || !/^[0-9]{8}$/.test(d))
+        bad('add.effectiveDate', 'must be a date such as 20180609', eff);
+      add.effectiveDate = d as string;
+    }
+    out.add = add;
+  }
+  if (r.remove !== undefined) out.remove = lists('remove', r.remove);
+  return out;
+}
+
+/** The records published after `since` (the version the previous output was compiled from). */
+export const recordsAfter = (records: readonly ChangeRecord[], since: string): ChangeRecord[] =>
+  records.filter((r) => r.version > since);
