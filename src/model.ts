@@ -114,10 +114,34 @@ export function mergeProvenance(ps: readonly Provenance[]): Provenance {
  */
 export interface Rule {
   readonly key: string;
+  /**
+   * egress: to the prefixes (they are the destination); ingress: from the prefixes (the source),
+   * to `local` (absent: any local address) on the bucket's ports
+   */
+  readonly direction: Direction;
   readonly family: Family;
   readonly bucket: PortBucket;
   readonly prefixes: PrefixSet;
+  /** ingress only: the local destinations of that family (the policy's or --local), else any */
+  readonly local?: PrefixSet;
   readonly provenance: Provenance;
+}
+
+/** Which side of a rule the feed's prefixes are on: destination (egress) or source (ingress). */
+export type Direction = 'egress' | 'ingress';
+/** What the selected sets compile to: egress rules, ingress rules, or both. */
+export type DirectionChoice = Direction | 'both';
+export const DIRECTIONS: readonly DirectionChoice[] = ['egress', 'ingress', 'both'];
+
+/** The local side of ingress rules: where Microsoft's connections are allowed to, and on which ports. */
+export interface IngressOptions {
+  /** local destination prefixes (canonical text); none: any local address */
+  local?: string[];
+  /** the ingress ports restricted to these (a set's own ports are intersected with them) */
+  tcpPorts?: PortRange[];
+  udpPorts?: PortRange[];
+  /** presets (m365fw presets) whose sets and ports make the ingress rules */
+  presets?: string[];
 }
 
 /** URL destinations sharing a port bucket (TCP or UDP). */
@@ -159,6 +183,9 @@ export interface CompileOptions {
   tenant?: string;
   /** Implausible-entry classes allowed through the feed guard ("all" for every class). */
   allowImplausible?: string[];
+  /** default egress; with presets, ingress */
+  direction?: DirectionChoice;
+  ingress?: IngressOptions;
 }
 
 /** The compiled rule model every target renders from. */

@@ -67,8 +67,34 @@ export function unenforcedPass(t: Target, model: RuleModel, own: readonly Findin
   return out;
 }
 
+/**
+ * The model as a target sees it: without ingress rules unless its capabilities say it renders
+ * them (each withheld rule reported as unenforced, never rendered as egress).
+ */
+export function directionPass(
+  t: Target,
+  model: RuleModel,
+): { model: RuleModel; findings: Finding[] } {
+  if (t.capabilities.ingress || !model.rules.some((r) => r.direction === 'ingress'))
+    return { model, findings: [] };
+  const findings: Finding[] = model.rules
+    .filter((r) => r.direction === 'ingress')
+    .map((r) => ({
+      kind: 'unenforced',
+      target: t.name,
+      setIds: r.provenance.setIds,
+      entry: r.key,
+      detail: `${t.name} renders egress only; the ingress rule (${r.prefixes.count} source prefixes, ${r.bucket.protocol}/${portsText(r.bucket.ports) || 'any'}) is not rendered`,
+    }));
+  return {
+    model: { ...model, rules: model.rules.filter((r) => r.direction !== 'ingress') },
+    findings,
+  };
+}
+
 /** Every pass for one target: what it writes, what it found, what it enforces. */
-export function renderTarget(t: Target, model: RuleModel, input: RenderInput): TargetRun {
+export function renderTarget(t: Target, full: RuleModel, input: RenderInput): TargetRun {
+  const { model, findings: withheld } = directionPass(t, full);
   const fail = (m: string): never => {
     throw new TargetLimitError(t.name, m);
   };
@@ -111,7 +137,7 @@ export function renderTarget(t: Target, model: RuleModel, input: RenderInput): T
   }
   const artifacts = (files as TargetFile[]).map((f) => withProvenance(f, input.provenance));
   const own = [...(result.findings ?? [])];
-  const findings = [...own, ...unenforcedPass(t, model, own)];
+  const findings = [...withheld, ...own, ...unenforcedPass(t, model, own)];
   return {
     name: t.name,
     artifacts,

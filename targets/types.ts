@@ -8,6 +8,12 @@ export interface Capabilities {
   mixedFamilies: boolean;
   /** port ranges a-b */
   portRanges: boolean;
+  /**
+   * ingress rules (source = the feed's prefixes, towards the local side). A target without it
+   * never sees them: they are withheld from its model and reported as unenforced, so an egress-only
+   * target (or a plugin written before direction existed) cannot render one the wrong way round.
+   */
+  ingress?: boolean;
 }
 
 /** The model rules (by key) a target's output matches, and the URL entries ("host proto/ports"). */

@@ -245,6 +245,16 @@ program
     }
   });
 
+program
+  .command('presets')
+  .description(
+    'list the ingress presets: the endpoint sets (per instance) and ports each one takes from the feed, and where Microsoft documents it',
+  )
+  .option('--json', 'as JSON')
+  .action((o: { json?: boolean }) =>
+    import('./commands/presets.js').then((m) => m.presetsCommand(o)).catch(fail),
+  );
+
 /** Options shared by compile and plan: input, filters, guards and every target's own options. */
 export function addCompileOptions(cmd: Command, input = true): Command {
   if (input) {
@@ -282,6 +292,19 @@ export function addCompileOptions(cmd: Command, input = true): Command {
     .option('--express-route-only', 'keep only endpoint sets routed over ExpressRoute')
     .option('--no-ipv6', 'drop IPv6 prefixes')
     .option('--no-ipv4', 'drop IPv4 prefixes')
+    .option(
+      '--direction <dir>',
+      'egress (to Microsoft 365; the default), ingress (from its prefixes to your side) or both',
+    )
+    .option(
+      '--preset <names>',
+      'ingress presets (m365fw presets): their endpoint sets and ports make the ingress rules; repeatable',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--local <prefixes>',
+      'ingress: the local destinations (comma-separated CIDRs); default any local address',
+    )
     .option(
       '--tenant <name>',
       'substitute the tenant placeholder in URLs (autodiscover.*.onmicrosoft.com)',

@@ -5,6 +5,7 @@ import {
   type EndpointSet,
   type Finding,
   type PortBucket,
+  type Direction,
   type Protocol,
   type Rule,
   type UrlRule,
@@ -21,8 +22,11 @@ export function ruleKey(
   family: Family | 'url',
   protocol: Protocol,
   ports: readonly PortRange[],
+  direction: Direction = 'egress',
 ): string {
-  const head = family === 'url' ? `url_${protocol}` : `v${family}_${protocol}`;
+  const head =
+    (direction === 'ingress' ? 'in_' : '') +
+    (family === 'url' ? `url_${protocol}` : `v${family}_${protocol}`);
   if (protocol === 'any') return head;
   const spec = portsText(ports, 'to').replace(/,/g, '_');
   const full = `${head}_${spec}`;
@@ -45,7 +49,17 @@ function bucketsOf(s: EndpointSet): PortBucket[] {
 
 /** Sets grouped by (family, port bucket) for IP rules and by port bucket for URL rules, before merging. */
 export interface Buckets {
-  ip: Map<string, { family: Family; bucket: PortBucket; lists: PrefixSet[]; sets: EndpointSet[] }>;
+  ip: Map<
+    string,
+    {
+      direction: Direction;
+      family: Family;
+      bucket: PortBucket;
+      lists: PrefixSet[];
+      sets: EndpointSet[];
+      local?: PrefixSet;
+    }
+  >;
   url: Map<
     string,
     {
@@ -59,12 +73,16 @@ export interface Buckets {
  * The bucket pass: sets by (family, port bucket), URLs by port bucket, provenance kept. A set with
  * addresses or URLs but no ports yields no rule and a finding (never all ports).
  */
-export function bucketSets(sets: readonly EndpointSet[]): {
+export function bucketSets(
+  sets: readonly EndpointSet[],
+  ingress?: { sets: readonly EndpointSet[]; local?: { v4: PrefixSet; v6: PrefixSet } },
+): {
   buckets: Buckets;
   findings: Finding[];
 } {
   const buckets: Buckets = { ip: new Map(), url: new Map() };
   const findings: Finding[] = [];
+  if (ingress) findings.push(...bucketIngress(ingress.sets, ingress.local, buckets));
   for (const s of sets) {
     const of = bucketsOf(s);
     const nIps = s.prefixes.v4.given + s.prefixes.v6.given;
@@ -82,7 +100,8 @@ export function bucketSets(sets: readonly EndpointSet[]): {
         if (list.isEmpty) continue;
         const key = ruleKey(family, bucket.protocol, bucket.ports);
         let b = buckets.ip.get(key);
-        if (!b) buckets.ip.set(key, (b = { family, bucket, lists: [], sets: [] }));
+        if (!b)
+          buckets.ip.set(key, (b = { direction: 'egress', family, bucket, lists: [], sets: [] }));
         b.lists.push(list);
         b.sets.push(s);
       }
@@ -100,6 +119,65 @@ export function bucketSets(sets: readonly EndpointSet[]): {
   return { buckets, findings };
 }
 
+/**
+ * Ingress buckets: the sets' prefixes as sources, by (family, local ports). With a local side
+ * given, a family it has no prefix of yields no rule and a finding (never any local address).
+ */
+function bucketIngress(
+  sets: readonly EndpointSet[],
+  local: { v4: PrefixSet; v6: PrefixSet } | undefined,
+  buckets: Buckets,
+): Finding[] {
+  const findings: Finding[] = [];
+  for (const s of sets) {
+    const of = bucketsOf(s);
+    const nIps = s.prefixes.v4.given + s.prefixes.v6.given;
+    if (of.length === 0) {
+      if (nIps)
+        findings.push({
+          kind: 'dropped',
+          setIds: [s.id],
+          entry: 'ingress',
+          detail: `no local ports left for ingress (the set's ports and the local ports share none): ${nIps} source prefixes not rendered (never widened to all ports)`,
+        });
+      continue;
+    }
+    for (const family of [4, 6] as const) {
+      const list = family === 4 ? s.prefixes.v4 : s.prefixes.v6;
+      if (list.isEmpty) continue;
+      const to = local && (family === 4 ? local.v4 : local.v6);
+      if (local && to!.isEmpty) {
+        findings.push({
+          kind: 'dropped',
+          setIds: [s.id],
+          entry: `ingress v${family}`,
+          detail: `no local IPv${family} destination given: ${list.given} IPv${family} source prefixes not rendered for ingress (never to any local address)`,
+        });
+        continue;
+      }
+      for (const bucket of of) {
+        const key = ruleKey(family, bucket.protocol, bucket.ports, 'ingress');
+        let b = buckets.ip.get(key);
+        if (!b)
+          buckets.ip.set(
+            key,
+            (b = {
+              direction: 'ingress',
+              family,
+              bucket,
+              lists: [],
+              sets: [],
+              ...(to ? { local: to } : {}),
+            }),
+          );
+        b.lists.push(list);
+        b.sets.push(s);
+      }
+    }
+  }
+  return findings;
+}
+
 /** The merge pass: each bucket's prefixes merged losslessly into one rule; rules in a stable order. */
 export function mergeBuckets(
   buckets: Buckets,
@@ -112,7 +190,15 @@ export function mergeBuckets(
     // a large list is merged here, on first use, with the progress shown
     void prefixes.count;
     onProgress?.('merge', i + 1, total);
-    return { key, family: b.family, bucket: b.bucket, prefixes, provenance: provenanceOf(b.sets) };
+    return {
+      key,
+      direction: b.direction,
+      family: b.family,
+      bucket: b.bucket,
+      prefixes,
+      ...(b.local ? { local: b.local } : {}),
+      provenance: provenanceOf(b.sets),
+    };
   });
   rules.sort(compareRules);
   const urlRules: UrlRule[] = [...buckets.url.entries()].map(([key, u]) => ({
@@ -138,11 +224,14 @@ export function buildRules(
   return { ...mergeBuckets(buckets, onProgress), findings };
 }
 
-/** Rules sort by family, protocol, then port set: stable across feed changes. */
+/** Rules sort by direction (egress first), family, protocol, then port set: stable across feed changes. */
 export function compareRules(
-  x: { family: Family; bucket: PortBucket; key: string },
-  y: { family: Family; bucket: PortBucket; key: string },
+  x: { family: Family; bucket: PortBucket; key: string; direction?: Direction },
+  y: { family: Family; bucket: PortBucket; key: string; direction?: Direction },
 ): number {
+  const dx = x.direction === 'ingress' ? 1 : 0,
+    dy = y.direction === 'ingress' ? 1 : 0;
+  if (dx !== dy) return dx - dy;
   if (x.family !== y.family) return x.family - y.family;
   const a = x.bucket,
     b = y.bucket;

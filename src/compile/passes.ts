@@ -20,6 +20,7 @@ import {
 import { applyPolicy, type Policy } from '../sources/policy.js';
 import { bucketSets, mergeBuckets, type Buckets } from './build.js';
 import { filterSets } from './filter.js';
+import { selectDirections } from './ingress.js';
 import { guardImplausible, guardPublicSuffix } from './guards.js';
 
 export interface CompileState {
@@ -32,7 +33,11 @@ export interface CompileState {
   readonly findings: readonly Finding[];
   /** sets before filtering */
   readonly setsIn: number;
+  /** the filter pass's split: ingress sets (with their ingress ports) and the local side */
+  readonly ingress?: { sets: readonly EndpointSet[]; local?: { v4: PrefixSet; v6: PrefixSet } };
   readonly buckets?: Buckets;
+  /** the sets egress rules are made of (all the model's sets unless --direction says otherwise) */
+  readonly egressSets?: readonly EndpointSet[];
   readonly rules?: readonly Rule[];
   readonly urlRules?: readonly UrlRule[];
   readonly onProgress?: (phase: string, done?: number, total?: number) => void;
@@ -82,9 +87,27 @@ const policy: Pass = {
   run(s) {
     if (!s.policy) return s;
     const applied = applyPolicy([...s.sets], s.policy);
-    return { ...s, sets: applied.sets, findings: [...s.findings, ...applied.findings] };
+    const options = withPolicyIngress(s.name, s.options, s.policy);
+    return { ...s, options, sets: applied.sets, findings: [...s.findings, ...applied.findings] };
   },
 };
+
+/** The policy's ingress section joins the options; a part given in both places is an error. */
+function withPolicyIngress(name: string, o: CompileOptions, p: Policy): CompileOptions {
+  if (!p.ingress) return o;
+  const cli = o.ingress ?? {};
+  for (const k of ['local', 'tcpPorts', 'udpPorts'] as const)
+    if (cli[k] && p.ingress[k])
+      throw new InputError(
+        name,
+        `ingress ${k} is given by the options and by the policy ${p.file}; give it in one place`,
+      );
+  const presets = [...new Set([...(cli.presets ?? []), ...(p.ingress.presets ?? [])])].sort();
+  return {
+    ...o,
+    ingress: { ...cli, ...p.ingress, ...(presets.length ? { presets } : {}) },
+  };
+}
 
 /** After the policy's excludes (which carry a reason): only the feed's own sets are judged. */
 const plausibility: Pass = {
@@ -123,14 +146,34 @@ const filter: Pass = {
     );
     // the model's order is the ids', never the input's
     const sorted = [...s.sets].sort((a, b) => compareIds(a.id, b.id));
-    return { ...s, setsIn: sorted.length, sets: filterSets(sorted, s.options) };
+    const d = selectDirections(s.name, sorted, filterSets(sorted, s.options), s.options, s.input);
+    // the model's sets: those either direction uses, as the feed gives them (ports and URLs)
+    const used = new Set([...d.egress, ...d.ingress].map((x) => x.id));
+    const egressIds = new Set(d.egress.map((x) => x.id));
+    const sets = [
+      ...d.egress,
+      ...filterSets(
+        sorted.filter((x) => used.has(x.id) && !egressIds.has(x.id)),
+        { noIpv4: s.options.noIpv4, noIpv6: s.options.noIpv6, tenant: s.options.tenant },
+      ),
+    ].sort((a, b) => compareIds(a.id, b.id));
+    return {
+      ...s,
+      setsIn: sorted.length,
+      sets,
+      egressSets: d.egress,
+      ...(d.direction === 'egress'
+        ? {}
+        : { ingress: { sets: d.ingress, ...(d.local ? { local: d.local } : {}) } }),
+      findings: [...s.findings, ...d.findings],
+    };
   },
 };
 
 const bucket: Pass = {
   name: 'bucket',
   run(s) {
-    const { buckets, findings } = bucketSets(s.sets);
+    const { buckets, findings } = bucketSets(s.egressSets ?? s.sets, s.ingress);
     return { ...s, buckets, findings: [...s.findings, ...findings] };
   },
 };

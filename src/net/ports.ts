@@ -51,3 +51,18 @@ export function normalizePorts(list: readonly PortRange[]): PortRange[] {
 export function portsText(list: readonly PortRange[], dash = '-'): string {
   return list.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}${dash}${r.to}`)).join(',');
 }
+
+/** The ports both lists hold (each sorted and merged, as the sources give them). */
+export function intersectPorts(a: readonly PortRange[], b: readonly PortRange[]): PortRange[] {
+  const out: PortRange[] = [];
+  let i = 0,
+    j = 0;
+  while (i < a.length && j < b.length) {
+    const from = Math.max(a[i].from, b[j].from),
+      to = Math.min(a[i].to, b[j].to);
+    if (from <= to) out.push({ from, to });
+    if (a[i].to < b[j].to) i++;
+    else j++;
+  }
+  return out;
+}

@@ -83,6 +83,8 @@ export const REPORT_SCHEMA = {
           protocol: { enum: ['tcp', 'udp', 'any'] },
           ports: str,
           prefixes: { type: 'array', items: prefix },
+          direction: { enum: ['ingress'] },
+          local: { oneOf: [{ const: 'any' }, { type: 'array', items: prefix }] },
         },
       },
     },

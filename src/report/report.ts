@@ -63,6 +63,10 @@ export interface ReportSet {
 }
 export interface ReportRule {
   key: string;
+  /** ingress rules only (absent: egress) */
+  direction?: 'ingress';
+  /** ingress rules only: the local destinations, or any */
+  local?: readonly string[] | 'any';
   family: number;
   protocol: string;
   ports: string;
@@ -178,6 +182,10 @@ export function buildReport(
     }),
     rules: model.rules.map((r) => ({
       key: r.key,
+      // egress rules as before (reports of earlier versions read the same); ingress says so
+      ...(r.direction === 'ingress'
+        ? { direction: r.direction, local: r.local ? r.local.toArray() : 'any' }
+        : {}),
       family: r.family,
       protocol: r.bucket.protocol,
       ports: portsText(r.bucket.ports),
@@ -205,6 +213,7 @@ export function reportPieces(r: Report): Uint8Array[] {
       rule.prefixes instanceof PrefixSet && rule.prefixes.count > 1000
         ? {
             key: rule.key,
+            ...(rule.direction ? { direction: rule.direction, local: rule.local } : {}),
             family: rule.family,
             protocol: rule.protocol,
             ports: rule.ports,

@@ -34,6 +34,17 @@ export const POLICY_SCHEMA = {
         },
       },
     },
+    ingress: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        local: { type: 'array', minItems: 1, items: { type: 'string' } },
+        tcpPorts: ports,
+        udpPorts: ports,
+        presets: { type: 'array', minItems: 1, items: { type: 'string' } },
+        reason,
+      },
+    },
     exclude: {
       type: 'array',
       items: {

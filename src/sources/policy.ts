@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { InputError } from '../errors.js';
-import type { EndpointSet, Finding } from '../model.js';
+import type { EndpointSet, Finding, IngressOptions } from '../model.js';
 import { classifyUrl, HostnameSyntaxError } from '../net/hostname.js';
 import { excludeCidr, overlapCidr } from 'cidr-tools';
 import { canonicalPrefix, PrefixSyntaxError } from '../net/prefix.js';
@@ -24,6 +24,8 @@ export interface Policy {
   sha256: string;
   endpointSets: EndpointSet[];
   exclude: Exclude[];
+  /** the local side of ingress rules (addresses canonical, ports parsed) */
+  ingress?: IngressOptions;
 }
 
 const require = createRequire(import.meta.url);
@@ -104,6 +106,7 @@ export function parsePolicy(f: InputFile): Policy {
     );
   }
   const d = data as {
+    ingress?: { local?: string[]; tcpPorts?: unknown; udpPorts?: unknown; presets?: string[] };
     endpointSets?: Record<string, unknown>[];
     exclude?: { prefix?: string; url?: string; ids?: (string | number)[]; reason: string }[];
   };
@@ -133,7 +136,43 @@ export function parsePolicy(f: InputFile): Policy {
     }
     return out;
   });
-  return { file: f.name, sha256: f.sha256, endpointSets, exclude };
+  const ingress = d.ingress && policyIngress(at(nodeAt(['ingress'])), d.ingress);
+  return { file: f.name, sha256: f.sha256, endpointSets, exclude, ...(ingress ? { ingress } : {}) };
+}
+
+/** The policy's ingress section: local prefixes (canonical) and ports, checked like the feed's. */
+function policyIngress(
+  where: string,
+  x: { local?: string[]; tcpPorts?: unknown; udpPorts?: unknown; presets?: string[] },
+): IngressOptions {
+  const out: IngressOptions = {};
+  if (x.local)
+    out.local = x.local.map((t, i) => {
+      try {
+        return canonicalPrefix(t).text;
+      } catch (e) {
+        if (e instanceof PrefixSyntaxError)
+          throw new InputError(where, `ingress.local[${i}]: ${e.message}`, undefined, undefined, t);
+        throw e;
+      }
+    });
+  // the ports: the feed's own parser (a list of numbers and "a-b" strings, or "25,587")
+  const probe = parseRecord(
+    where,
+    {
+      id: 'ingress',
+      serviceArea: 'Ingress',
+      category: 'Allow',
+      tcpPorts: x.tcpPorts,
+      udpPorts: x.udpPorts,
+    },
+    0,
+    'policy',
+  );
+  if (x.tcpPorts !== undefined) out.tcpPorts = probe.tcpPorts;
+  if (x.udpPorts !== undefined) out.udpPorts = probe.udpPorts;
+  if (x.presets) out.presets = [...x.presets];
+  return out;
 }
 
 /** Whether URL entry `host` falls under exclude `pattern` (the same entry, or a name a wildcard covers). */

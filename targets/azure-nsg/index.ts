@@ -133,27 +133,33 @@ export interface NsgRule {
 
 const PROTO = { tcp: 'Tcp', udp: 'Udp', any: '*' } as const;
 
-/** One NSG rule per model rule: one protocol and one family each, literal values only. */
+/**
+ * One NSG rule per model rule: one protocol and one family each, literal values only. Egress
+ * rules go the way --nsg-direction says (Outbound: from --nsg-source to the feed's prefixes);
+ * ingress rules are Inbound, from the feed's prefixes to the local prefixes (or --nsg-source).
+ */
 export function nsgRules(rules: Rule[], o: NsgOptions): NsgRule[] {
   return rules.map((r, i) => {
     const ports = r.bucket.protocol === 'any' ? undefined : portsText(r.bucket.ports).split(',');
     const remote = [...r.prefixes];
+    const ingress = r.direction === 'ingress';
+    const direction = ingress ? 'Inbound' : o.direction;
     const props: NsgRule['properties'] = {
       description: provenanceText(r, NSG_LIMITS.descriptionLength),
       protocol: PROTO[r.bucket.protocol],
       access: 'Allow',
       priority: o.priorityStart + i * o.priorityStep,
-      direction: o.direction,
+      direction,
       sourcePortRange: '*',
     };
-    // Outbound: from --nsg-source to the feed's prefixes; Inbound: the other way round
     const local = o.sources?.[r.family] ?? o.source;
-    if (o.direction === 'Outbound') {
+    if (direction === 'Outbound') {
       props.sourceAddressPrefix = local;
       props.destinationAddressPrefixes = remote;
     } else {
       props.sourceAddressPrefixes = remote;
-      props.destinationAddressPrefix = local;
+      if (ingress && r.local) props.destinationAddressPrefixes = [...r.local.toArray()];
+      else props.destinationAddressPrefix = local;
     }
     if (ports) props.destinationPortRanges = ports;
     else props.destinationPortRange = '*';
@@ -242,13 +248,22 @@ export function nsgRuleSet(
 ): { o: NsgOptions; rules: NsgRule[] } {
   const o = nsgOptions(options);
   // an NSG rule holds one family: each family's rules need a local prefix of that family
-  const missing = o.sources && model.rules.find((r) => !o.sources![r.family]);
+  const missing =
+    o.sources &&
+    model.rules.find((r) => !o.sources![r.family] && !(r.direction === 'ingress' && r.local));
   if (missing)
     throw new TargetLimitError(
       'azure-nsg',
       `--nsg-source has no IPv${missing.family} prefix for rule ${missing.key}; add one (comma-separated), pass --no-ipv${missing.family}, or give a service tag`,
     );
-  const families = [...new Set(model.rules.map((r) => r.family))].sort();
+  // --nsg-deny closes the egress rules' direction (inbound, the NSG's DenyAllInBound already does)
+  const egress = model.rules.filter((r) => r.direction !== 'ingress');
+  if (o.deny && !egress.length)
+    throw new TargetLimitError(
+      'azure-nsg',
+      '--nsg-deny closes the egress rules and this run has none (inbound, the default DenyAllInBound drops what the ingress rules do not allow); drop --nsg-deny',
+    );
+  const families = [...new Set(egress.map((r) => r.family))].sort();
   const rules = [...nsgRules(model.rules, o), ...denyRules(o, families)];
   checkBudgets(rules, o);
   return { o, rules };
@@ -292,7 +307,13 @@ export function renderNsg(
 export const azureNsg = defineTarget({
   name: 'azure-nsg',
   summary: 'an ARM template with one NSG whose augmented rules hold the merged prefixes',
-  capabilities: { fqdn: false, wildcard: false, mixedFamilies: false, portRanges: true },
+  capabilities: {
+    fqdn: false,
+    wildcard: false,
+    mixedFamilies: false,
+    portRanges: true,
+    ingress: true,
+  },
   limits: NSG_LIMITS,
   options: NSG_OPTIONS,
   render: (model, o) => renderNsg(model, o),

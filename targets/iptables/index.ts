@@ -108,17 +108,25 @@ function portMatches(r: Rule): string[] {
   });
 }
 
+const chainName = (c: string): string | undefined =>
+  !/^[A-Za-z][A-Za-z0-9_-]*$/.test(c) || c.length > IPT_LIMITS.chainNameLength
+    ? `letters, digits, "_" and "-", at most ${IPT_LIMITS.chainNameLength} characters`
+    : (RESERVED_CHAINS as readonly string[]).includes(c.toUpperCase())
+      ? 'a built-in chain or target name; m365fw flushes its chain on every load, so it needs one of its own (defaults M365FW and M365FW_IN)'
+      : undefined;
+
 export const IPT_OPTIONS = {
   chain: option.text(
     '--ipt-chain <name>',
-    'iptables chain the rules go in (you jump to it)',
+    'iptables chain the egress rules go in (you jump to it)',
     'M365FW',
-    (c) =>
-      !/^[A-Za-z][A-Za-z0-9_-]*$/.test(c) || c.length > IPT_LIMITS.chainNameLength
-        ? `letters, digits, "_" and "-", at most ${IPT_LIMITS.chainNameLength} characters`
-        : (RESERVED_CHAINS as readonly string[]).includes(c.toUpperCase())
-          ? 'a built-in chain or target name; m365fw flushes its chain on every load, so it needs one of its own (default M365FW)'
-          : undefined,
+    chainName,
+  ),
+  inChain: option.text(
+    '--ipt-in-chain <name>',
+    'iptables chain the ingress rules go in (declared and flushed on every load, so removed ingress rules go too)',
+    'M365FW_IN',
+    chainName,
   ),
   ipset: option.flag(
     '--no-ipset',
@@ -126,9 +134,15 @@ export const IPT_OPTIONS = {
   ),
   hook: option.choice(
     '--ipt-hook <chain>',
-    'built-in chain the apply script jumps to the rules from (once), or none',
+    'built-in chain the apply script jumps to the egress rules from (once), or none',
     ['OUTPUT', 'FORWARD', 'none'] as const,
     'OUTPUT',
+  ),
+  inHook: option.choice(
+    '--ipt-in-hook <chain>',
+    'built-in chain the apply script jumps to the ingress rules from (once, when there are any), or none',
+    ['INPUT', 'FORWARD', 'none'] as const,
+    'INPUT',
   ),
 };
 
@@ -149,14 +163,15 @@ function applyScript(
   files: { path: string; pieces: readonly Uint8Array[] }[],
   sets: string[],
   o: IptOptions,
+  ingress: boolean,
   withSums = true,
 ): string {
-  const hook = (tool: string) =>
-    o.hook === 'none'
-      ? []
-      : [
-          `${tool} -w -C ${o.hook} -j ${o.chain} 2>/dev/null || ${tool} -w -A ${o.hook} -j ${o.chain}`,
-        ];
+  const jump = (tool: string, from: string, to: string) =>
+    `${tool} -w -C ${from} -j ${to} 2>/dev/null || ${tool} -w -A ${from} -j ${to}`;
+  const hook = (tool: string) => [
+    ...(o.hook === 'none' ? [] : [jump(tool, o.hook, o.chain)]),
+    ...(o.inHook === 'none' || !ingress ? [] : [jump(tool, o.inHook, o.inChain)]),
+  ];
   return [
     '#!/bin/sh',
     `# apply (as root, again after every update): sh ${APPLY_FILE}`,
@@ -183,25 +198,40 @@ function applyScript(
     `    ${SET_PREFIX}*) case "$keep" in *" $s "*) ;; *) ipset destroy "$s" ;; esac ;;`,
     '  esac',
     'done',
-    `echo "${APPLY_FILE}: chain ${o.chain} loaded with ${sets.length} sets${o.hook === 'none' ? '' : `, jumped to from ${o.hook}`}"`,
+    `echo "${APPLY_FILE}: chain ${o.chain} loaded with ${sets.length} sets${o.hook === 'none' ? '' : `, jumped to from ${o.hook}`}${ingress ? `; chain ${o.inChain}${o.inHook === 'none' ? '' : `, jumped to from ${o.inHook}`}` : ''}"`,
     '',
   ].join('\n');
 }
 
+/**
+ * One restore file: both chains declared and flushed on every load (an ingress rule a later run
+ * no longer has goes from the kernel too), egress rules to the sets, ingress rules from them.
+ */
 function restoreFile(rules: readonly Rule[], family: 4 | 6, o: IptOptions): string {
   const lines = [
     `# load with: ${family === 4 ? 'iptables' : 'ip6tables'}-restore --noflush ${family === 4 ? V4_FILE : V6_FILE}${o.ipset ? ` (after: ipset restore -f ${IPSET_FILE})` : ''}`,
     '*filter',
     `:${o.chain} - [0:0]`,
+    `:${o.inChain} - [0:0]`,
     `-F ${o.chain}`,
+    `-F ${o.inChain}`,
   ];
   for (const r of rules.filter((x) => x.family === family)) {
     const comment = ` -m comment --comment "${provenanceText(r, IPT_LIMITS.commentLength)}"`;
-    for (const pm of portMatches(r)) {
-      if (o.ipset)
-        lines.push(`-A ${o.chain}${pm} -m set --match-set ${ipsetName(r)} dst${comment} -j ACCEPT`);
-      else for (const p of r.prefixes) lines.push(`-A ${o.chain} -d ${p}${pm}${comment} -j ACCEPT`);
-    }
+    const ingress = r.direction === 'ingress';
+    const chain = ingress ? o.inChain : o.chain;
+    // ingress: towards each local prefix (or any), from the set
+    const locals = ingress && r.local ? r.local.toArray().map((l) => ` -d ${l}`) : [''];
+    for (const to of locals)
+      for (const pm of portMatches(r)) {
+        if (o.ipset)
+          lines.push(
+            `-A ${chain}${to}${pm} -m set --match-set ${ipsetName(r)} ${ingress ? 'src' : 'dst'}${comment} -j ACCEPT`,
+          );
+        else
+          for (const p of r.prefixes)
+            lines.push(`-A ${chain} ${ingress ? '-s' : '-d'} ${p}${to}${pm}${comment} -j ACCEPT`);
+      }
   }
   lines.push('COMMIT');
   return lines.join('\n') + '\n';
@@ -249,6 +279,12 @@ export function renderIptables(
   o: IptOptions,
   ctx: RenderContext,
 ): { files: TargetFile[]; findings: Finding[] } {
+  if (o.inChain === o.chain)
+    throw new TargetLimitError(
+      'iptables',
+      `--ipt-in-chain and --ipt-chain are both ${o.inChain}: each direction needs a chain of its own`,
+    );
+  const ingress = model.rules.some((r) => r.direction === 'ingress');
   const comment = { line: '#' } as const;
   const files: TargetFile[] = [
     ...(o.ipset ? [{ path: IPSET_FILE, body: ipsetFile(model.rules), comment }] : []),
@@ -264,8 +300,8 @@ export function renderIptables(
   // plan compares those files on their own: the script's stable body leaves the sums out
   files.push({
     path: APPLY_FILE,
-    body: applyScript(written, sets, o),
-    stableBody: applyScript(written, sets, o, false),
+    body: applyScript(written, sets, o, ingress),
+    stableBody: applyScript(written, sets, o, ingress, false),
     comment,
   });
   const findings: Finding[] = [];
@@ -294,7 +330,13 @@ export const iptables = defineTarget({
   name: 'iptables',
   summary:
     'iptables-restore/ip6tables-restore files (--noflush) with a chain of their own, plus one ipset restore file',
-  capabilities: { fqdn: false, wildcard: false, mixedFamilies: false, portRanges: true },
+  capabilities: {
+    fqdn: false,
+    wildcard: false,
+    mixedFamilies: false,
+    portRanges: true,
+    ingress: true,
+  },
   limits: IPT_LIMITS,
   options: IPT_OPTIONS,
   render: (model, o, ctx) => renderIptables(model, o, ctx),

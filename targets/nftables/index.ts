@@ -107,9 +107,13 @@ export const RESERVED_TABLES = [
   'postrouting',
 ] as const;
 
+export type NftHook = 'output' | 'input' | 'forward';
+export const NFT_HOOKS: readonly NftHook[] = ['output', 'input', 'forward'];
+
 export interface NftOptions {
   table: string;
-  hook?: 'output' | 'forward';
+  /** base chains, each in this order: output, input, forward */
+  hooks: NftHook[];
   policy: 'accept' | 'drop';
   mode: 'table' | 'include';
 }
@@ -124,10 +128,16 @@ const TABLE = option.text('--nft-table <name>', 'nftables table name', 'm365fw',
 
 export const NFT_OPTIONS = {
   table: TABLE,
-  hook: option.optionalChoice(
-    '--nft-hook <hook>',
-    'add a base chain on this hook that jumps to the rules',
-    ['output', 'forward'] as const,
+  hook: option.optionalText(
+    '--nft-hook <hooks>',
+    'add base chains on these hooks (comma-separated: output and forward carry egress rules, input and forward ingress rules)',
+    (v) => {
+      const hs = v.split(',');
+      return hs.every((h) => (NFT_HOOKS as readonly string[]).includes(h)) &&
+        new Set(hs).size === hs.length
+        ? undefined
+        : `hooks from ${NFT_HOOKS.join(', ')}, comma-separated, each once`;
+    },
   ),
   policy: option.choice(
     '--nft-policy <policy>',
@@ -143,18 +153,41 @@ export const NFT_OPTIONS = {
   ),
 };
 
-/** The options as render gets them, checked together. */
-export function nftOptions(o: OptionValues<typeof NFT_OPTIONS>): NftOptions {
-  if (o.hook && o.mode === 'include')
-    throw new TargetLimitError(
-      'nftables',
-      '--nft-hook needs the table mode: in include mode your own table holds the base chain',
-    );
-  return { table: o.table, hook: o.hook, policy: o.policy, mode: o.mode };
+/**
+ * The options as render gets them, checked together and against the rules: a hook that carries
+ * none of the run's rules (input with egress rules only) would drop traffic and enforce nothing;
+ * a direction no hook carries would not be enforced at all.
+ */
+export function nftOptions(
+  o: OptionValues<typeof NFT_OPTIONS>,
+  rules: readonly Rule[] = [],
+): NftOptions {
+  const hooks = o.hook ? NFT_HOOKS.filter((h) => o.hook!.split(',').includes(h)) : [];
+  const fail = (m: string): never => {
+    throw new TargetLimitError('nftables', m);
+  };
+  if (hooks.length && o.mode === 'include')
+    fail('--nft-hook needs the table mode: in include mode your own table holds the base chain');
+  if (hooks.length) {
+    const egress = rules.some((r) => r.direction !== 'ingress'),
+      ingress = rules.some((r) => r.direction === 'ingress');
+    for (const h of hooks)
+      if ((h === 'output' && !egress) || (h === 'input' && !ingress))
+        fail(
+          `--nft-hook ${h} carries ${h === 'output' ? 'egress' : 'ingress'} rules and this run has none; drop it or compile --direction ${h === 'output' ? 'egress' : 'ingress'} (or both)`,
+        );
+    if (egress && !hooks.some((h) => h !== 'input'))
+      fail('--nft-hook: the egress rules need output or forward');
+    if (ingress && !hooks.some((h) => h !== 'output'))
+      fail('--nft-hook: the ingress rules need input or forward');
+  }
+  return { table: o.table, hooks, policy: o.policy, mode: o.mode };
 }
 
 export const setName = (r: Rule): string => `m365_${r.key}`;
 export const RULE_CHAIN = 'm365_allow';
+/** ingress rules (from Microsoft's prefixes to the local side) */
+export const INGRESS_CHAIN = 'm365_allow_in';
 
 function portMatch(r: Rule): string {
   if (r.bucket.protocol === 'any') return '';
@@ -162,10 +195,14 @@ function portMatch(r: Rule): string {
   return ` ${r.bucket.protocol} dport ${r.bucket.ports.length === 1 ? list : `{ ${list.split(',').join(', ')} }`}`;
 }
 
-/** The rule line for one model rule. */
+/** The rule line for one model rule: egress to the set, ingress from it (to the local side). */
 export function nftRuleLine(r: Rule): string {
   const comment = provenanceText(r, NFT_LIMITS.commentBytes);
-  return `${r.family === 4 ? 'ip' : 'ip6'} daddr @${setName(r)}${portMatch(r)} accept comment "${comment}"`;
+  const ip = r.family === 4 ? 'ip' : 'ip6';
+  if (r.direction !== 'ingress')
+    return `${ip} daddr @${setName(r)}${portMatch(r)} accept comment "${comment}"`;
+  const to = r.local ? ` ${ip} daddr { ${r.local.toArray().join(', ')} }` : '';
+  return `${ip} saddr @${setName(r)}${to}${portMatch(r)} accept comment "${comment}"`;
 }
 
 /** One interval set; its elements come from the rule's prefixes as bytes (no string per prefix). */
@@ -190,31 +227,44 @@ function body(out: Pieces, rules: Rule[], indent: string, o: NftOptions): void {
     setBlock(out, r, indent);
     out.add('\n\n');
   }
-  out.add(
+  const egress = rules.filter((r) => r.direction !== 'ingress'),
+    ingress = rules.filter((r) => r.direction === 'ingress');
+  const chain = (name: string, rs: Rule[]) =>
     [
-      `${indent}chain ${RULE_CHAIN} {`,
-      ...rules.map((r) => `${indent}\t${nftRuleLine(r)}`),
+      `${indent}chain ${name} {`,
+      ...rs.map((r) => `${indent}\t${nftRuleLine(r)}`),
       `${indent}}`,
-    ].join('\n'),
-  );
-  if (o.hook) {
-    // on output, loopback and IPv6 neighbour discovery must pass or the host loses IPv6 altogether
+    ].join('\n');
+  // the egress chain is always there (an include of an egress-only run reads as it always did)
+  out.add(chain(RULE_CHAIN, egress));
+  if (ingress.length) out.add('\n\n' + chain(INGRESS_CHAIN, ingress));
+  for (const hook of o.hooks) {
+    // loopback and IPv6 neighbour discovery must pass or the host loses IPv6 altogether
     const lo =
-      o.hook === 'output'
+      hook === 'output'
         ? [
             `${indent}\toifname "lo" accept`,
             `${indent}\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept`,
           ]
-        : [];
+        : hook === 'input'
+          ? [
+              `${indent}\tiifname "lo" accept`,
+              `${indent}\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept`,
+            ]
+          : [];
+    const jumps = [
+      ...(hook !== 'input' && egress.length ? [RULE_CHAIN] : []),
+      ...(hook !== 'output' && ingress.length ? [INGRESS_CHAIN] : []),
+    ];
     out.add(
       '\n\n' +
         [
-          `${indent}chain ${o.hook} {`,
-          `${indent}\ttype filter hook ${o.hook} priority filter; policy ${o.policy};`,
+          `${indent}chain ${hook} {`,
+          `${indent}\ttype filter hook ${hook} priority filter; policy ${o.policy};`,
           `${indent}\tct state established,related accept`,
           `${indent}\tct state invalid drop`,
           ...lo,
-          `${indent}\tjump ${RULE_CHAIN}`,
+          ...jumps.map((j) => `${indent}\tjump ${j}`),
           `${indent}}`,
         ].join('\n'),
     );
@@ -242,12 +292,22 @@ export function renderNftPieces(model: RuleModel, o: NftOptions): Uint8Array[] {
 export const nftables = defineTarget({
   name: 'nftables',
   summary: 'one nft -f file: an inet table with one interval set per family and bucket',
-  capabilities: { fqdn: false, wildcard: false, mixedFamilies: true, portRanges: true },
+  capabilities: {
+    fqdn: false,
+    wildcard: false,
+    mixedFamilies: true,
+    portRanges: true,
+    ingress: true,
+  },
   limits: NFT_LIMITS,
   options: NFT_OPTIONS,
   render: (model, o) => ({
     files: [
-      { path: NFT_FILE, body: renderNftPieces(model, nftOptions(o)), comment: { line: '#' } },
+      {
+        path: NFT_FILE,
+        body: renderNftPieces(model, nftOptions(o, model.rules)),
+        comment: { line: '#' },
+      },
     ],
   }),
 });

@@ -43,7 +43,13 @@ export const paloalto = defineTarget({
   name: 'paloalto',
   summary:
     'PAN-OS config XML and set commands for a vsys, a Panorama device group or shared (addresses, groups, services, URL categories, rules) plus EDL files',
-  capabilities: { fqdn: true, wildcard: true, mixedFamilies: true, portRanges: true },
+  capabilities: {
+    fqdn: true,
+    wildcard: true,
+    mixedFamilies: true,
+    portRanges: true,
+    ingress: true,
+  },
   limits: PANOS_LIMITS,
   options: PANOS_OPTIONS,
   render(model, values, ctx) {

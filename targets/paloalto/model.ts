@@ -91,6 +91,9 @@ export interface PanosOptions {
   fromZones: string[];
   toZones: string[];
   sources: string[];
+  /** the zones of the ingress rules (from the Internet side to yours) */
+  inFromZones: string[];
+  inToZones: string[];
   edlUrlBase?: string;
   edlMaxEntries: number;
   edlMaxLists: number;
@@ -147,6 +150,18 @@ export const PANOS_OPTIONS = {
     'destination zone(s), comma-separated',
     'any',
     nameList(ZONE, '--panos-to-zone'),
+  ),
+  inFromZone: option.text(
+    '--panos-in-from-zone <zones>',
+    'ingress rules: source zone(s), where Microsoft connects from, comma-separated',
+    'any',
+    nameList(ZONE, '--panos-in-from-zone'),
+  ),
+  inToZone: option.text(
+    '--panos-in-to-zone <zones>',
+    'ingress rules: destination zone(s), where your local side is, comma-separated',
+    'any',
+    nameList(ZONE, '--panos-in-to-zone'),
   ),
   source: option.text(
     '--panos-source <list>',
@@ -215,6 +230,8 @@ export function panosOptions(o: OptionValues<typeof PANOS_OPTIONS>): PanosOption
     fromZones: list(o.fromZone, '--panos-from-zone'),
     toZones: list(o.toZone, '--panos-to-zone'),
     sources: list(o.source, '--panos-source'),
+    inFromZones: list(o.inFromZone, '--panos-in-from-zone'),
+    inToZones: list(o.inToZone, '--panos-in-to-zone'),
     edlUrlBase: o.edlUrlBase?.replace(/\/+$/, ''),
     edlMaxEntries: o.edlMaxEntries,
     edlMaxLists: o.edlMaxLists,
@@ -370,9 +387,10 @@ export function buildPanos(
 
   const ruleExternal: PExternalList[] = [],
     ruleEdls: PanosConfig['ruleEdls'] = [];
+  // ingress buckets apart ("in:tcp_25"): their rules go the other way and carry no URL
   const buckets = new Map<string, { ip: Rule[]; url?: UrlRule }>();
   for (const r of model.rules) {
-    const b = bucketOf(r.bucket);
+    const b = (r.direction === 'ingress' ? 'in:' : '') + bucketOf(r.bucket);
     buckets.set(b, { ip: [...(buckets.get(b)?.ip ?? []), r], url: buckets.get(b)?.url });
   }
   for (const u of model.urlRules) {
@@ -385,9 +403,13 @@ export function buildPanos(
   /** names rewritten wider (URL category and edl-urls.txt): reported once each */
   const widened = new Map<string, { entry: string; why: string; setIds: Set<string> }>();
 
-  for (const [bucket, { ip, url }] of [...buckets.entries()].sort(([a], [b]) =>
+  for (const [key, { ip, url }] of [...buckets.entries()].sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
   )) {
+    const ingress = key.startsWith('in:');
+    const bucket = ingress ? key.slice(3) : key;
+    /** what ingress objects' names carry ("m365-grp-in-v4-tcp_25") */
+    const dir = ingress ? 'in-' : '';
     const { protocol: proto, ports } = ip[0]?.bucket ?? url!.bucket;
     let service: string[];
     if (proto === 'any') {
@@ -403,7 +425,7 @@ export function buildPanos(
         kind: 'dropped',
         target: 'paloalto',
         setIds: ip.flatMap((r) => r.provenance.setIds),
-        entry: bucket,
+        entry: key,
         detail:
           'an address-only rule is rendered for TCP and UDP on every port; other IP protocols (ICMP, ESP, …) are not allowed',
       });
@@ -423,8 +445,8 @@ export function buildPanos(
     for (const r of ip) {
       if (o.ipEdl) {
         // the rule's own prefixes, exactly: one list per family and port bucket, never the union
-        const file = `edl-v${r.family}-${fitName(bucket, 40)}.txt`;
-        const name = fitName(`m365-edl-v${r.family}-${bucket}`, PANOS_LIMITS.edlNameLength);
+        const file = `edl-${dir}v${r.family}-${fitName(bucket, 40)}.txt`;
+        const name = fitName(`m365-edl-${dir}v${r.family}-${bucket}`, PANOS_LIMITS.edlNameLength);
         const n = r.prefixes.count;
         if (n > o.edlMaxEntries)
           throw new TargetLimitError(
@@ -444,7 +466,7 @@ export function buildPanos(
       }
       for (const p of r.prefixes)
         addAddress({ name: addressName(p), kind: 'ip-netmask', value: p });
-      const g = fitName(`m365-grp-v${r.family}-${bucket}`, PANOS_LIMITS.objectNameLength);
+      const g = fitName(`m365-grp-${dir}v${r.family}-${bucket}`, PANOS_LIMITS.objectNameLength);
       groups.push({
         name: g,
         members: [...new Set(r.prefixes.toArray().map(addressName))].sort(),
@@ -489,6 +511,27 @@ export function buildPanos(
         ),
       });
       destination.push(g);
+    }
+    if (ingress) {
+      // from Microsoft's prefixes (the groups or EDLs above) to the local side, on the local ports
+      const locals = [...new Set(ip.flatMap((r) => (r.local ? r.local.toArray() : [])))].sort();
+      rules.push({
+        name: fitName(`m365-in-${bucket}`, PANOS_LIMITS.ruleNameLength),
+        from: o.inFromZones,
+        to: o.inToZones,
+        source: destination.sort(),
+        destination: locals.length ? locals : ['any'],
+        service,
+        category: ['any'],
+        description: safeText(
+          provenanceText(
+            { provenance: mergeProvenance(provenance) },
+            PANOS_LIMITS.ruleDescriptionLength,
+          ),
+          PANOS_LIMITS.ruleDescriptionLength,
+        ),
+      });
+      continue;
     }
     const from = o.fromZones,
       to = o.toZones,
@@ -580,14 +623,16 @@ export function buildPanos(
       `${addresses.size} address objects exceed --panos-max-address-objects ${o.maxAddressObjects} by ${addresses.size - o.maxAddressObjects}; put the prefixes in EDLs (--panos-ip-edl with --panos-edl-url-base) or narrow the input`,
     );
   }
+  // the EDLs of every destination are the egress rules' (an ingress source is not one)
+  const egress = model.rules.filter((r) => r.direction !== 'ingress');
   const edl = {
     ipv4: PrefixSet.union(
       4,
-      model.rules.filter((r) => r.family === 4).map((r) => r.prefixes),
+      egress.filter((r) => r.family === 4).map((r) => r.prefixes),
     ).toArray(),
     ipv6: PrefixSet.union(
       6,
-      model.rules.filter((r) => r.family === 6).map((r) => r.prefixes),
+      egress.filter((r) => r.family === 6).map((r) => r.prefixes),
     ).toArray(),
     urls: [...edlUrls].sort(),
   };

@@ -24,7 +24,20 @@ export interface Probe {
   proto: 'tcp' | 'udp';
   host: string;
   port: number;
+  /** the client's source address (bound before connecting); default the kernel's choice */
+  from?: string;
   ok?: boolean;
+}
+
+/** Who holds which address, and the routes each side needs (the veth carries everything). */
+export interface Topology {
+  clientV4: string[];
+  clientV6: string[];
+  serverV4: string[];
+  serverV6: string[];
+  /** "PREFIX via ADDR" lines for `ip route add` (IPv6 ones contain ":") */
+  clientRoutes: string[];
+  serverRoutes: string[];
 }
 
 export const SERVER_V4 = [
@@ -41,7 +54,27 @@ export const SERVER_V6 = [
   '2001:db8:3::5/128',
 ];
 
-export async function createLab(tcpPorts: number[], udpPorts: number[]): Promise<Lab> {
+/** The egress lab: the client (which loads the policy) reaches the server's feed addresses. */
+export const EGRESS: Topology = {
+  clientV4: ['192.0.2.1/24'],
+  clientV6: ['2001:db8::1/64'],
+  serverV4: SERVER_V4,
+  serverV6: SERVER_V6,
+  clientRoutes: [
+    '198.51.100.0/24 via 192.0.2.2',
+    '203.0.113.0/24 via 192.0.2.2',
+    '2001:db8:1::/48 via 2001:db8::2',
+    '2001:db8:2::/48 via 2001:db8::2',
+    '2001:db8:3::/48 via 2001:db8::2',
+  ],
+  serverRoutes: [],
+};
+
+export async function createLab(
+  tcpPorts: number[],
+  udpPorts: number[],
+  topo: Topology = EGRESS,
+): Promise<Lab> {
   const id = `${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;
   const client = `m365c${id}`,
     server = `m365s${id}`;
@@ -57,19 +90,23 @@ export async function createLab(tcpPorts: number[], udpPorts: number[]): Promise
     }
   };
   try {
+    const addrs = (ns: string, v4: string[], v6: string[]) =>
+      [
+        ...v4.map((a) => `ip -n ${ns} addr add ${a} dev ${ns === client ? 'vc' : 'vs'}${id}`),
+        ...v6.map(
+          (a) => `ip -n ${ns} -6 addr add ${a} dev ${ns === client ? 'vc' : 'vs'}${id} nodad`,
+        ),
+      ].join('\n');
+    const routes = (ns: string, rs: string[]) =>
+      rs.map((r) => `ip -n ${ns}${r.includes(':') ? ' -6' : ''} route add ${r}`).join('\n');
     sh(`ip netns add ${client}; ip netns add ${server}
 ip link add vc${id} netns ${client} type veth peer name vs${id} netns ${server}
 ip -n ${client} link set lo up; ip -n ${server} link set lo up
 ip -n ${client} link set vc${id} up; ip -n ${server} link set vs${id} up
-ip -n ${client} addr add 192.0.2.1/24 dev vc${id}
-ip -n ${client} -6 addr add 2001:db8::1/64 dev vc${id} nodad
-${SERVER_V4.map((a) => `ip -n ${server} addr add ${a} dev vs${id}`).join('\n')}
-${SERVER_V6.map((a) => `ip -n ${server} -6 addr add ${a} dev vs${id} nodad`).join('\n')}
-ip -n ${client} route add 198.51.100.0/24 via 192.0.2.2
-ip -n ${client} route add 203.0.113.0/24 via 192.0.2.2
-ip -n ${client} -6 route add 2001:db8:1::/48 via 2001:db8::2
-ip -n ${client} -6 route add 2001:db8:2::/48 via 2001:db8::2
-ip -n ${client} -6 route add 2001:db8:3::/48 via 2001:db8::2`);
+${addrs(client, topo.clientV4, topo.clientV6)}
+${addrs(server, topo.serverV4, topo.serverV6)}
+${routes(client, topo.clientRoutes)}
+${routes(server, topo.serverRoutes)}`);
     srv = spawn(
       'ip',
       [

@@ -1,11 +1,11 @@
-// Reads probes [{proto, host, port}] as JSON on argv[2]; prints [{...probe, ok}] after bounded tries.
+// Reads probes [{proto, host, port, from?}] as JSON on argv[2]; prints [{...probe, ok}] after bounded tries.
 import net from 'node:net';
 import dgram from 'node:dgram';
 const probes = JSON.parse(process.argv[2]);
 const TIMEOUT = Number(process.argv[3] ?? 1500);
-function tcp({ host, port }) {
+function tcp({ host, port, from }) {
   return new Promise((resolve) => {
-    const s = net.connect({ host, port });
+    const s = net.connect({ host, port, ...(from ? { localAddress: from } : {}) });
     const t = setTimeout(() => {
       s.destroy();
       resolve(false);
@@ -21,7 +21,7 @@ function tcp({ host, port }) {
     });
   });
 }
-function udp({ host, port }) {
+function udp({ host, port, from }) {
   return new Promise((resolve) => {
     const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     const t = setTimeout(() => {
@@ -38,7 +38,8 @@ function udp({ host, port }) {
       s.close();
       resolve(false);
     });
-    s.send('hi', port, host);
+    if (from) s.bind({ address: from }, () => s.send('hi', port, host));
+    else s.send('hi', port, host);
   });
 }
 const results = await Promise.all(

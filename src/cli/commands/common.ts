@@ -1,5 +1,13 @@
 import type { CompileRequest } from '../../index.js';
-import { CATEGORIES, type Category, type CompileOptions } from '../../index.js';
+import {
+  CATEGORIES,
+  DIRECTIONS,
+  parseCidr,
+  presetNames,
+  type Category,
+  type CompileOptions,
+  type DirectionChoice,
+} from '../../index.js';
 import { isDnsLabel } from '../../index.js';
 import { parsePortString } from '../../index.js';
 import { SERVICE_AREA } from '../../index.js';
@@ -64,6 +72,31 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
   if (o.ipv4 === false) options.noIpv4 = true;
   if (tenant) options.tenant = tenant.toLowerCase();
   if (allow) options.allowImplausible = allow;
+  if (o.direction !== undefined) {
+    if (!DIRECTIONS.includes(o.direction as DirectionChoice))
+      throw new UsageError(
+        `--direction ${showValue(o.direction)}: one of ${DIRECTIONS.join(', ')}`,
+      );
+    options.direction = o.direction as DirectionChoice;
+  }
+  const presets = (o.preset as string[] | undefined)?.flatMap((p) => list(p) ?? []);
+  for (const p of presets ?? [])
+    if (!presetNames().includes(p))
+      throw new UsageError(
+        `--preset ${showValue(p)}: one of ${presetNames().join(', ')} (m365fw presets)`,
+      );
+  const local = list(o.local as string | undefined)?.map((p) => {
+    try {
+      return parseCidr('--local', p).text;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  });
+  if (presets?.length || local?.length)
+    options.ingress = {
+      ...(local?.length ? { local: [...new Set(local)].sort() } : {}),
+      ...(presets?.length ? { presets: [...new Set(presets)].sort() } : {}),
+    };
   const format = o.inputFormat === 'prefixes' ? 'prefixes' : 'o365';
   if (format !== 'prefixes' && (o.tcpPorts !== undefined || o.udpPorts !== undefined))
     throw new UsageError('--tcp-ports and --udp-ports apply to --input-format prefixes only');
