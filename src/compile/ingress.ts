@@ -33,7 +33,7 @@ export function localPrefixes(
     v6: string[] = [];
   for (const t of texts) {
     try {
-      const p = canonicalPrefix(t);
+      const p = canonicalPrefix(t, true);
       (p.family === 4 ? v4 : v6).push(p.text);
     } catch (e) {
       if (e instanceof PrefixSyntaxError)

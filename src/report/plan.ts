@@ -75,6 +75,10 @@ export interface SetChange {
 export interface RuleChange {
   key: string;
   change: 'added' | 'removed' | 'modified';
+  /** ingress rules: their local side now (and before, when it changed) */
+  direction?: 'ingress';
+  local?: string;
+  localBefore?: string;
   protocol: string;
   ports: string;
   addedPrefixes: string[];
@@ -161,10 +165,15 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
     const added = minus(b?.prefixes ?? [], a?.prefixes ?? []),
       removed = minus(a?.prefixes ?? [], b?.prefixes ?? []);
     const change = !a ? 'added' : !b ? 'removed' : 'modified';
-    if (change !== 'modified' || added.length || removed.length)
+    const localOf = (x?: ReportRule) =>
+      x?.local === undefined ? undefined : x.local === 'any' ? 'any' : x.local.join(',');
+    const localMoved = !!a && !!b && localOf(a) !== localOf(b);
+    if (change !== 'modified' || added.length || removed.length || localMoved)
       rules.push({
         key,
         change,
+        ...(r.direction ? { direction: r.direction, local: localOf(r)! } : {}),
+        ...(localMoved ? { localBefore: localOf(a) ?? 'any' } : {}),
         protocol: r.protocol,
         ports: r.ports,
         addedPrefixes: added,
@@ -318,7 +327,7 @@ export function planMarkdown(plan: Plan): string {
     );
     for (const r of plan.rules)
       out.push(
-        `| ${code(r.key)} (${md(r.protocol)} ${md(r.ports || 'any')}) | ${r.change} | ${list(r.addedPrefixes)} | ${list(r.removedPrefixes)} |`,
+        `| ${code(r.key)} (${r.direction ? `ingress to ${r.localBefore !== undefined ? `${md(r.localBefore)} → ` : ''}${md(r.local ?? 'any')}, ` : ''}${md(r.protocol)} ${md(r.ports || 'any')}) | ${r.change} | ${list(r.addedPrefixes)} | ${list(r.removedPrefixes)} |`,
       );
     out.push('');
   }

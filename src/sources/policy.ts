@@ -149,7 +149,7 @@ function policyIngress(
   if (x.local)
     out.local = x.local.map((t, i) => {
       try {
-        return canonicalPrefix(t).text;
+        return canonicalPrefix(t, true).text;
       } catch (e) {
         if (e instanceof PrefixSyntaxError)
           throw new InputError(where, `ingress.local[${i}]: ${e.message}`, undefined, undefined, t);

@@ -9,6 +9,10 @@ export interface LoadedRule {
   verdict: string;
   comment?: string;
   chain: string;
+  /** which address the set is matched against: daddr (egress) or saddr (ingress) */
+  side?: 'daddr' | 'saddr';
+  /** an ingress rule's local destinations (an anonymous set or one address) */
+  local?: string[];
 }
 
 type J = Record<string, any>;
@@ -57,17 +61,22 @@ export function parseNftJson(text: string) {
         protocol: LoadedRule['protocol'] = 'any',
         ports: number[][] = [],
         verdict = '';
+      let side: LoadedRule['side'];
+      let local: string[] | undefined;
       for (const x of expr) {
         if (x.match) {
           const left = x.match.left,
             right = x.match.right;
           if (
-            left.payload?.field === 'daddr' &&
+            (left.payload?.field === 'daddr' || left.payload?.field === 'saddr') &&
             typeof right === 'string' &&
             right.startsWith('@')
           ) {
             set = right.slice(1);
+            side = left.payload.field;
             family = left.payload.protocol === 'ip6' ? 6 : 4;
+          } else if (left.payload?.field === 'daddr') {
+            local = (right.set ?? [right]).flatMap(elemToCidr);
           } else if (left.payload?.field === 'dport') {
             protocol = left.payload.protocol;
             const vals =
@@ -95,6 +104,8 @@ export function parseNftJson(text: string) {
         verdict,
         comment: it.rule.comment,
         chain: it.rule.chain,
+        ...(side ? { side } : {}),
+        ...(local ? { local } : {}),
       });
     }
   }
