@@ -10,6 +10,8 @@ export default tseslint.config(
       'fixtures/**',
       'examples/**',
       'test/helpers/*.mjs',
+      'src/generated/*.js',
+      'scripts/**',
       'eslint.config.js',
       '.dependency-cruiser.cjs',
     ],

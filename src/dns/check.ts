@@ -1,4 +1,5 @@
-import { Resolver } from 'node:dns/promises';
+import { createRequire } from 'node:module';
+import type { Resolver } from 'node:dns/promises';
 import {
   fqdn,
   recordsFor,
@@ -71,7 +72,11 @@ export function parseResolver(spec: string): string {
 }
 
 export function makeResolver(spec?: string): Resolver {
-  const r = new Resolver({ timeout: DNS_LIMITS.timeoutMs, tries: DNS_LIMITS.tries });
+  // loaded here, not at startup: every other command would pay for the resolver module
+  const dns = createRequire(import.meta.url)(
+    'node:dns/promises',
+  ) as typeof import('node:dns/promises');
+  const r = new dns.Resolver({ timeout: DNS_LIMITS.timeoutMs, tries: DNS_LIMITS.tries });
   if (spec) r.setServers([parseResolver(spec)]);
   return r;
 }

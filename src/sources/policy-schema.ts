@@ -1,4 +1,12 @@
-/** JSON schema of the YAML policy file; unknown keys are errors everywhere. */
+/**
+ * JSON schema of the YAML policy file; unknown keys are errors everywhere. The build turns it into
+ * Ajv's standalone validator (scripts/validators.mjs → src/generated/). Only data here.
+ */
+export const POLICY_AJV_OPTIONS = {
+  allErrors: false,
+  strict: true,
+  strictRequired: false,
+} as const;
 const ports = {
   oneOf: [
     { type: 'string' },
