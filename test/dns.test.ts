@@ -132,6 +132,13 @@ function config(port: number): string {
         mx: `tok.${DOD.mx}`,
         spf: [DOD.spf, 'v=spf1 -all'],
       }),
+      // DMARC: one of each verdict
+      'txt-record=_dmarc.dmarc.test,"v=DMARC1; p=quarantine; rua=mailto:d@dmarc.test"',
+      'txt-record=_dmarc.two.dmarc.test,"v=DMARC1; p=none"',
+      'txt-record=_dmarc.two.dmarc.test,"v=DMARC1; p=reject"',
+      'txt-record=_dmarc.nop.dmarc.test,"v=DMARC1; rua=mailto:d@dmarc.test"',
+      'txt-record=_dmarc.badp.dmarc.test,"v=DMARC1; p=maybe"',
+      'txt-record=_dmarc.order.dmarc.test,"p=reject; v=DMARC1"',
       ...zone('esc.auth', {
         auto: DOD.auto,
         mx: `tok.${DOD.mx}`,
@@ -169,6 +176,34 @@ function check(domain: string, instance: string, extra: string[] = ['--services'
 const verdicts = (j: any) => Object.fromEntries(j.results.map((r: any) => [r.record, r.verdict]));
 
 describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback)', () => {
+  it.each([
+    ['dmarc.test', [], 'ok', 0, undefined],
+    ['dmarc.test', ['--dmarc-policy', 'quarantine'], 'ok', 0, undefined],
+    [
+      'dmarc.test',
+      ['--dmarc-policy', 'reject'],
+      'wrong',
+      2,
+      /p=quarantine, not the p=reject --dmarc-policy asks for/,
+    ],
+    ['dmarc.test', ['--dmarc-policy', 'none'], 'wrong', 2, /not the p=none/],
+    ['two.dmarc.test', [], 'wrong', 2, /more than one DMARC record/],
+    ['nop.dmarc.test', [], 'wrong', 2, /no p= policy tag/],
+    ['badp.dmarc.test', [], 'wrong', 2, /p=maybe is not none, quarantine or reject/],
+    ['order.dmarc.test', [], 'missing', 2, undefined],
+    ['nothing.dmarc.test', [], 'missing', 2, undefined],
+  ] as [string, string[], string, number, RegExp | undefined][])(
+    'DMARC of %s %j: %s, exit %i',
+    async (domain, extra, verdict, code, note) => {
+      const r = await check(domain, 'Worldwide', ['--services', 'dmarc', ...extra]);
+      expect(r.stderr).toBe('');
+      const row = r.json.results.find((x: any) => x.record === 'dmarc');
+      expect(row.verdict).toBe(verdict);
+      if (note) expect(row.note).toMatch(note);
+      expect(r.code).toBe(code);
+    },
+  );
+
   beforeAll(async () => {
     const port = await freePort();
     const dir = tmpDir('dns');

@@ -243,6 +243,45 @@ echo '### after'; iptables-save -t filter; echo '### sets'; ipset list -n`);
   },
 );
 
+describe('iptables --ipt-in-hook and --ipt-in-chain', () => {
+  it.each([
+    [[], 'INPUT', 'M365FW_IN'],
+    [['--ipt-in-hook', 'FORWARD'], 'FORWARD', 'M365FW_IN'],
+    [['--ipt-in-chain', 'MAIL_IN', '--ipt-in-hook', 'FORWARD'], 'FORWARD', 'MAIL_IN'],
+    [['--ipt-in-hook', 'none'], undefined, 'M365FW_IN'],
+  ] as [string[], string | undefined, string][])(
+    '%j: the apply script jumps from %s to %s',
+    (extra, hook, chain) => {
+      const r = compile(fixture('--preset', 'eop-inbound-smtp', '--target', 'iptables', ...extra));
+      const script = r.read('m365fw-iptables-apply.sh');
+      const jumps = script.split('\n').filter((l) => / -A (INPUT|FORWARD|OUTPUT) /.test(l));
+      expect(jumps).toEqual([
+        'iptables -w -C OUTPUT -j M365FW 2>/dev/null || iptables -w -A OUTPUT -j M365FW',
+        ...(hook
+          ? [`iptables -w -C ${hook} -j ${chain} 2>/dev/null || iptables -w -A ${hook} -j ${chain}`]
+          : []),
+        'ip6tables -w -C OUTPUT -j M365FW 2>/dev/null || ip6tables -w -A OUTPUT -j M365FW',
+        ...(hook
+          ? [
+              `ip6tables -w -C ${hook} -j ${chain} 2>/dev/null || ip6tables -w -A ${hook} -j ${chain}`,
+            ]
+          : []),
+      ]);
+      expect(r.read('m365fw.v4')).toContain(
+        `-A ${chain} -p tcp --dport 25 -m set --match-set m365_in_v4_tcp_25 src`,
+      );
+      expect(r.read('m365fw.v4')).toContain(`-F ${chain}\n`);
+    },
+  );
+  it('an egress-only run never hooks the ingress chain, but still declares and flushes it', () => {
+    const r = compile(fixture('--target', 'iptables'));
+    expect(r.read('m365fw-iptables-apply.sh')).not.toMatch(/-A INPUT|M365FW_IN 2>/);
+    expect(r.read('m365fw.v4')).toContain(
+      ':M365FW - [0:0]\n:M365FW_IN - [0:0]\n-F M365FW\n-F M365FW_IN\n',
+    );
+  });
+});
+
 describe('Azure NSG and Terraform: ingress rules are Inbound from the feed to the local side', () => {
   const haveSchemas = existsSync(join(FIXTURES, '../../shared/schemas/azure'));
   it.skipIf(!haveSchemas)(

@@ -690,3 +690,38 @@ describe.skipIf(sharedFeeds().length === 0)(
     });
   },
 );
+
+describe('--panos-max-address-objects', () => {
+  it.each([
+    [6, 0],
+    [5, 1],
+  ])('6 address objects against a limit of %i: exit %i', (limit, code) => {
+    const dir = tmpDir('pa-max');
+    const list = join(dir, 'six.txt');
+    // six prefixes that do not merge, each its own address object
+    writeFileSync(list, [0, 2, 4, 6, 8, 10].map((i) => `192.0.2.${i * 16}/28`).join('\n') + '\n');
+    const out = join(dir, 'out');
+    const r = runCli([
+      'compile',
+      '--input',
+      list,
+      '--input-format',
+      'prefixes',
+      '--tcp-ports',
+      '443',
+      '--target',
+      'paloalto',
+      '--out',
+      out,
+      '--panos-max-address-objects',
+      String(limit),
+    ]);
+    expect(r.code).toBe(code);
+    if (code)
+      expect(r.stderr).toMatch(/6 address objects exceed --panos-max-address-objects 5 by 1/);
+    else
+      expect(
+        readFileSync(join(out, 'panos-set.txt'), 'utf8').match(/^set address /gm),
+      ).toHaveLength(12);
+  });
+});

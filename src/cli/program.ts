@@ -206,7 +206,10 @@ const dnsCommon = (c: Command) =>
       'your Selector1CNAME (Get-DkimSigningConfig; else a placeholder)',
     )
     .option('--dkim-selector2 <name>', 'your Selector2CNAME')
-    .option('--dmarc-policy <p>', 'none, quarantine or reject (default none)')
+    .option(
+      '--dmarc-policy <p>',
+      'none, quarantine or reject (records: default none; check: the live p= must be this one, else any of the three)',
+    )
     .option('--json', 'JSON output');
 dnsCommon(
   dns

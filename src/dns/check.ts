@@ -195,8 +195,11 @@ async function judged(
   }
 }
 
-/** DMARC: v=DMARC1 first, a p= of none, quarantine or reject, tags as tag=value separated by ";". */
-export function judgeDmarc(text: string): { ok: boolean; note?: string } {
+/**
+ * DMARC: v=DMARC1 first, a p= of none, quarantine or reject, tags as tag=value separated by ";";
+ * with `want` (check --dmarc-policy), p= must be that policy.
+ */
+export function judgeDmarc(text: string, want?: string): { ok: boolean; note?: string } {
   const tags = text
     .split(';')
     .map((t) => t.trim())
@@ -212,10 +215,17 @@ export function judgeDmarc(text: string): { ok: boolean; note?: string } {
   if (p === undefined) return { ok: false, note: 'no p= policy tag (RFC 7489: required)' };
   if (!['none', 'quarantine', 'reject'].includes(p.toLowerCase()))
     return { ok: false, note: `p=${p} is not none, quarantine or reject` };
+  if (want && p.toLowerCase() !== want)
+    return { ok: false, note: `p=${p}, not the p=${want} --dmarc-policy asks for` };
   return { ok: true };
 }
 
-async function checkTxt(r: Resolver, x: DnsRecord, domain: string): Promise<CheckResult> {
+async function checkTxt(
+  r: Resolver,
+  x: DnsRecord,
+  domain: string,
+  tenant: TenantValues,
+): Promise<CheckResult> {
   const name = fqdn(x.name, domain);
   const expected = x.placeholder ? `${x.prefix}… (${x.placeholder} not given)` : x.value;
   return judged(x.id, name, expected, async () => {
@@ -262,10 +272,10 @@ async function checkTxt(r: Resolver, x: DnsRecord, domain: string): Promise<Chec
           found: mine,
           note: 'more than one DMARC record',
         };
-      const j = judgeDmarc(mine[0]);
+      const j = judgeDmarc(mine[0], tenant.dmarcPolicy);
       return {
         ...base,
-        expected: 'v=DMARC1; p=…',
+        expected: tenant.dmarcPolicy ? `v=DMARC1; p=${tenant.dmarcPolicy}` : 'v=DMARC1; p=…',
         verdict: j.ok ? 'ok' : 'wrong',
         found: mine,
         ...(j.note ? { note: j.note } : {}),
@@ -379,7 +389,7 @@ export async function checkDomain(
             checkCname(r, x.id, fqdn(x.name, d), norm(x.value), !x.placeholder),
           )
         : x.type === 'TXT'
-          ? await checkTxt(r, x, d)
+          ? await checkTxt(r, x, d, tenant)
           : x.type === 'SRV'
             ? await checkSrv(r, x, d)
             : await checkMx(r, x, d);
