@@ -68,6 +68,44 @@ describe('examples/plugin-target/pf-table.mjs through the CLI', () => {
     expect(help).toMatch(/Options of pf:\n\s+--pf-dir <path>/);
   });
 
+  it('never sees ingress rules (its capabilities do not say ingress): they are withheld and reported', () => {
+    const out = tmpDir('pf-ingress');
+    const r = runCli([
+      'compile',
+      '--input',
+      join(ROOT, 'fixtures/ingress-feed.json'),
+      '--instance',
+      'Worldwide',
+      '--allow-implausible',
+      'documentation',
+      '--preset',
+      'eop-inbound-smtp',
+      '--direction',
+      'both',
+      '--out',
+      out,
+      '--target-module',
+      PF,
+      '--target',
+      'pf',
+      '--no-progress',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const files = readdirSync(out);
+    expect(files.some((f) => f.includes('in_'))).toBe(false);
+    expect(readFileSync(join(out, 'm365fw-pf.conf'), 'utf8')).not.toMatch(/m365_in_/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(
+      report.findings
+        .filter(
+          (f: any) => f.target === 'pf' && f.kind === 'unenforced' && f.entry.startsWith('in_'),
+        )
+        .map((f: any) => f.entry),
+    ).toEqual(['in_v4_tcp_25', 'in_v6_tcp_25']);
+    expect(report.targets.pf.enforces.rules.some((k: string) => k.startsWith('in_'))).toBe(false);
+  });
+
   it('gets the same guards: nothing to enforce is refused, and its option values are checked', () => {
     const out = tmpDir('pf-guard');
     const r = compile(out, ['--target', 'pf', '--no-ipv4', '--no-ipv6']);
