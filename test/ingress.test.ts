@@ -504,6 +504,31 @@ describe('PAN-OS: ingress rules take the address groups as source', () => {
   );
 });
 
+describe('turning ingress off removes it from the device', () => {
+  it('PAN-OS: the next egress-only run deletes the ingress rule and its groups', () => {
+    const r = compile(
+      fixture('--preset', 'eop-inbound-smtp', '--direction', 'both', '--target', 'paloalto'),
+    );
+    const again = runCli([
+      'compile',
+      '--out',
+      r.out,
+      '--no-progress',
+      ...fixture('--target', 'paloalto'),
+    ]);
+    expect(again.code).toBe(0);
+    const deletes = r
+      .read('panos-set.txt')
+      .split('\n')
+      .filter((l) => l.startsWith('delete '));
+    expect(deletes).toEqual([
+      'delete rulebase security rules m365-in-tcp_25',
+      'delete address-group m365-grp-in-v4-tcp_25',
+      'delete address-group m365-grp-in-v6-tcp_25',
+    ]);
+  });
+});
+
 describe('targets without ingress, and the refusals', () => {
   it('PAC renders egress only: each ingress rule is reported unenforced, an ingress-only PAC is refused as empty', () => {
     const both = compile(
