@@ -2,8 +2,11 @@
 // Bootstrap: cache compiled code between runs (Node >= 22.1), then load the CLI. The CLI is the
 // bundle the build makes (dist/lib/cli/program.js, sharing its chunks with the library's dist/lib/index.js): one module to load instead of ~45, which
 // saves a quarter of a small run's time; dist/src/main.js is the same code, unbundled.
-import { existsSync } from 'node:fs';
 import module from 'node:module';
+
+// node:fs through require(): an ES import of it makes Node load fs/promises, the streams and
+// readline for its module facade, on every run
+const { existsSync } = module.createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
 
 try {
   module.enableCompileCache?.();
