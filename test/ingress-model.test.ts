@@ -178,6 +178,22 @@ describe('the ingress selection', () => {
       tcpPorts: [{ from: 25, to: 25 }],
     });
     expect(rules(m).map((r) => r[0])).toEqual(['in_v4_tcp_25']);
+    // the section is reported, with what it allows in
+    expect(m.findings.filter((f) => f.entry === 'ingress' && f.kind === 'override')).toEqual([
+      {
+        kind: 'override',
+        entry: 'ingress',
+        detail: 'policy policy.yaml: ingress presets eop-inbound-smtp, to 192.0.2.25/32, TCP 25',
+      },
+    ]);
+    const why = readPolicy('ingress:\n  local: [192.0.2.25]\n  reason: MX hosts\n', {
+      name: 'mx.yaml',
+    });
+    expect(
+      model({ policy: why, direction: 'ingress', serviceAreas: ['Exchange'] }).findings.find(
+        (f) => f.kind === 'override',
+      )?.detail,
+    ).toBe('policy mx.yaml: ingress to 192.0.2.25/32 (MX hosts)');
     expect(() => model({ policy, ingress: { local: ['192.0.2.26/32'] } })).toThrow(
       /ingress local is given by the options and by the policy policy.yaml/,
     );

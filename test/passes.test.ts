@@ -178,3 +178,46 @@ describe('presets against the feed', () => {
     );
   });
 });
+
+describe('plausibility of ingress rules, bucketed by their local ports', () => {
+  // two sets that never share an egress rule (80,443 and 443) share the ingress rule on TCP 443
+  const feed = readFeed(
+    JSON.stringify([
+      {
+        id: 1,
+        serviceArea: 'Exchange',
+        category: 'Allow',
+        required: true,
+        expressRoute: false,
+        tcpPorts: '80,443',
+        ips: ['13.0.0.0/10'],
+      },
+      {
+        id: 2,
+        serviceArea: 'Exchange',
+        category: 'Allow',
+        required: true,
+        expressRoute: false,
+        tcpPorts: '443',
+        ips: ['13.64.0.0/10'],
+      },
+    ]),
+    { name: 'short.json', instance: 'Worldwide' },
+  );
+  const ingress = { tcpPorts: [{ from: 443, to: 443 }] };
+  it('egress: two rules of a /10 each pass', () => {
+    expect(compile(feed).rules.map((r) => r.prefixes.toArray())).toEqual([
+      ['13.0.0.0/10'],
+      ['13.64.0.0/10'],
+    ]);
+  });
+  it('ingress: their merge to a /9 is refused, and let through by --allow-implausible short', () => {
+    expect(() => compile(feed, { direction: 'ingress', ingress })).toThrow(
+      'short.json: refusing implausible feed entries: the rule for IPv4 tcp 443 (sets 1,2) merges to 13.0.0.0/9 (short); if this is deliberate, pass --allow-implausible short',
+    );
+    const m = compile(feed, { direction: 'ingress', ingress, allowImplausible: ['short'] });
+    expect(m.rules.map((r) => [r.key, r.prefixes.toArray()])).toEqual([
+      ['in_v4_tcp_443', ['13.0.0.0/9']],
+    ]);
+  });
+});

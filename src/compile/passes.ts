@@ -18,6 +18,7 @@ import {
   type UrlRule,
 } from '../model.js';
 import { applyPolicy, type Policy } from '../sources/policy.js';
+import { portsText } from '../net/ports.js';
 import { bucketSets, mergeBuckets, type Buckets } from './build.js';
 import { filterSets } from './filter.js';
 import { selectDirections } from './ingress.js';
@@ -88,7 +89,30 @@ const policy: Pass = {
     if (!s.policy) return s;
     const applied = applyPolicy([...s.sets], s.policy);
     const options = withPolicyIngress(s.name, s.options, s.policy);
-    return { ...s, options, sets: applied.sets, findings: [...s.findings, ...applied.findings] };
+    const i = s.policy.ingress;
+    // the policy's ingress section is a change to what is allowed in: reported with its reason
+    const said: Finding[] = i
+      ? [
+          {
+            kind: 'override',
+            entry: 'ingress',
+            detail: `policy ${s.policy.file}: ingress ${[
+              i.presets && `presets ${i.presets.join(',')}`,
+              i.local && `to ${i.local.join(',')}`,
+              i.tcpPorts && `TCP ${portsText(i.tcpPorts) || 'none'}`,
+              i.udpPorts && `UDP ${portsText(i.udpPorts) || 'none'}`,
+            ]
+              .filter(Boolean)
+              .join(', ')}${s.policy.ingressReason ? ` (${s.policy.ingressReason})` : ''}`,
+          },
+        ]
+      : [];
+    return {
+      ...s,
+      options,
+      sets: applied.sets,
+      findings: [...s.findings, ...applied.findings, ...said],
+    };
   },
 };
 
@@ -147,6 +171,10 @@ const filter: Pass = {
     // the model's order is the ids', never the input's
     const sorted = [...s.sets].sort((a, b) => compareIds(a.id, b.id));
     const d = selectDirections(s.name, sorted, filterSets(sorted, s.options), s.options, s.input);
+    // ingress rules are bucketed by their local ports, not the sets' own: sets that never share an
+    // egress rule can share one, so their merged prefixes are judged again (a /9 from two /10s)
+    if (s.input.format !== 'prefixes' && d.ingress.length)
+      guardImplausible(s.name, d.ingress, s.options.allowImplausible);
     // the model's sets: those either direction uses, as the feed gives them (ports and URLs)
     const used = new Set([...d.egress, ...d.ingress].map((x) => x.id));
     const egressIds = new Set(d.egress.map((x) => x.id));

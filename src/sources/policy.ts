@@ -27,6 +27,8 @@ export interface Policy {
   exclude: Exclude[];
   /** the local side of ingress rules (addresses canonical, ports parsed) */
   ingress?: IngressOptions;
+  /** why (reported with the ingress section) */
+  ingressReason?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -103,7 +105,13 @@ export function parsePolicy(f: InputFile): Policy {
     );
   }
   const d = data as {
-    ingress?: { local?: string[]; tcpPorts?: unknown; udpPorts?: unknown; presets?: string[] };
+    ingress?: {
+      local?: string[];
+      tcpPorts?: unknown;
+      udpPorts?: unknown;
+      presets?: string[];
+      reason?: string;
+    };
     endpointSets?: Record<string, unknown>[];
     exclude?: { prefix?: string; url?: string; ids?: (string | number)[]; reason: string }[];
   };
@@ -134,7 +142,14 @@ export function parsePolicy(f: InputFile): Policy {
     return out;
   });
   const ingress = d.ingress && policyIngress(at(nodeAt(['ingress'])), d.ingress);
-  return { file: f.name, sha256: f.sha256, endpointSets, exclude, ...(ingress ? { ingress } : {}) };
+  return {
+    file: f.name,
+    sha256: f.sha256,
+    endpointSets,
+    exclude,
+    ...(ingress ? { ingress } : {}),
+    ...(d.ingress?.reason ? { ingressReason: d.ingress.reason } : {}),
+  };
 }
 
 /** The policy's ingress section: local prefixes (canonical) and ports, checked like the feed's. */
