@@ -44,7 +44,7 @@ export { ValueError } from './values.js';
 export type { Plan } from './report/plan.js';
 export type { Report } from './report/report.js';
 export type { Policy } from './sources/policy.js';
-export type { CompiledRun } from './app.js';
+export type { CompiledRun, RunOptions } from './app.js';
 export { planMarkdown } from './report/plan.js';
 export { TOOL_VERSION } from './version.js';
 

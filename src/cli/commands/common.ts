@@ -1,4 +1,4 @@
-import type { CompileRequest } from '../../index.js';
+import type { CompileRequest, RunOptions } from '../../index.js';
 import {
   CATEGORIES,
   DIRECTIONS,
@@ -198,4 +198,18 @@ export function allowImplausibleFrom(v: unknown): string[] | undefined {
         `--allow-implausible: unknown class ${showValue(c)} (${IMPLAUSIBLE_CLASSES.join(', ')}, all)`,
       );
   return allow;
+}
+
+/** What compile, plan and update share of a run: the targets, their options and the guards. */
+export function runOptionsFrom(
+  o: Record<string, unknown>,
+): Pick<RunOptions, 'targets' | 'skipped' | 'targetOptions' | 'allowEmpty' | 'maxRemoval'> {
+  const { targets, skipped } = targetsFrom(o);
+  return {
+    targets,
+    skipped,
+    targetOptions: targetOptionsFrom(o, targets),
+    allowEmpty: !!o.allowEmpty,
+    maxRemoval: o.maxRemoval as string | undefined,
+  };
 }

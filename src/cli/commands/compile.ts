@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { openOutputDir, removeIfEmpty, writeArtifactsAtomically } from '../../index.js';
 import { formatSummary } from '../../index.js';
 import { REPORT_FILE } from '../../index.js';
-import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
+import { compileRequestFrom, runOptionsFrom } from './common.js';
 
 /** m365fw compile: write the targets' files and report.json, or nothing (exit 1). */
 export function compileCommand(o: Record<string, unknown>): void {
   const t0 = process.hrtime.bigint();
-  const { targets, skipped } = targetsFrom(o);
+  const runOptions = runOptionsFrom(o);
   const req = compileRequestFrom(o, o.progress !== false);
   const out = String(o.out);
   // a directory this run creates is removed again if the run writes nothing into it
@@ -18,11 +18,7 @@ export function compileCommand(o: Record<string, unknown>): void {
   let ok = false;
   try {
     const run = compileAndRender(req, {
-      targets,
-      skipped,
-      targetOptions: targetOptionsFrom(o, targets),
-      allowEmpty: !!o.allowEmpty,
-      maxRemoval: o.maxRemoval as string | undefined,
+      ...runOptions,
       previousReport: readPreviousReport(out),
       timestamp: o.timestamp ? new Date().toISOString() : undefined,
     });

@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { compileAndRender, readPreviousReport } from '../../index.js';
 import { openOutputDir, writeArtifactsAtomically } from '../../index.js';
 import { diffReports, planMarkdown } from '../../index.js';
-import { compileRequestFrom, targetOptionsFrom, targetsFrom } from './common.js';
+import { compileRequestFrom, runOptionsFrom } from './common.js';
 import { finish } from './fail.js';
 import { terminalText } from '../../index.js';
 import { text } from '../../index.js';
 
 /** m365fw plan: exit 0 no change, 2 changes, 1 error or refused. Writes nothing but --plan-out. */
 export function planCommand(o: Record<string, unknown>): void {
-  const { targets, skipped } = targetsFrom(o);
+  const runOptions = runOptionsFrom(o);
   const req = compileRequestFrom(o, false);
   const dir = String(o.previous);
   let previous;
@@ -22,11 +22,7 @@ export function planCommand(o: Record<string, unknown>): void {
     }
   }
   const run = compileAndRender(req, {
-    targets,
-    skipped,
-    targetOptions: targetOptionsFrom(o, targets),
-    allowEmpty: !!o.allowEmpty,
-    maxRemoval: o.maxRemoval as string | undefined,
+    ...runOptions,
     previousReport: previous,
   });
   // a refused change is exactly what a reviewer must see: the plan is written with the verdict

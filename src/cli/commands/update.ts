@@ -6,8 +6,7 @@ import {
   compileRequestFrom,
   fetchLimitsFrom,
   instanceFrom,
-  targetOptionsFrom,
-  targetsFrom,
+  runOptionsFrom,
   UsageError,
 } from './common.js';
 import { finish } from './fail.js';
@@ -22,7 +21,7 @@ export async function updateCommand(o: Record<string, unknown>): Promise<void> {
   const dirs = [out, state, ...(planOut ? [planOut] : [])].map((d) => resolve(d));
   if (new Set(dirs).size !== dirs.length)
     throw new UsageError('--out, --state and --plan-out must be three different directories');
-  const { targets, skipped } = targetsFrom(o);
+  const runOptions = runOptionsFrom(o);
   // validated before any request; the input is the feed update downloads
   const {
     input: _input,
@@ -44,11 +43,7 @@ export async function updateCommand(o: Record<string, unknown>): Promise<void> {
     request,
     requireExplainedChanges: !!o.requireExplainedChanges,
     run: {
-      targets,
-      skipped,
-      targetOptions: targetOptionsFrom(o, targets),
-      allowEmpty: !!o.allowEmpty,
-      maxRemoval: o.maxRemoval as string | undefined,
+      ...runOptions,
     },
     log,
   });
