@@ -1,6 +1,7 @@
 /** Host bits set at any position, in both families, are refused; a mask one bit short is caught. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { runs } from './helpers/env.js';
 import { formatV4, formatV6, parsePrefix, PrefixSyntaxError } from '../src/net/prefix.js';
 
 describe('validation at every bit position', () => {
@@ -23,7 +24,7 @@ describe('validation at every bit position', () => {
           expect(parsePrefix(`${formatV4(withHost)}/${bit + 1}`).len).toBe(bit + 1);
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 
@@ -45,7 +46,7 @@ describe('validation at every bit position', () => {
           expect(parsePrefix(`${formatV6(withHost)}/${bit + 1}`).len).toBe(bit + 1);
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { runs } from './helpers/env.js';
 import { parseExactJson } from '../src/sources/json.js';
 
 const refuses = (text: string, msg: RegExp) => {
@@ -63,7 +64,7 @@ describe('parseExactJson', () => {
         const dup = `${text.slice(0, -1)},${JSON.stringify(k)}:0}`;
         expect(() => parseExactJson('f.json', dup)).toThrow(/duplicate key/);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
@@ -110,7 +111,7 @@ describe('keys spelled with escapes', () => {
         const want = Object.fromEntries(keys.map(([, key], i) => [key, i]));
         expect(parseExactJson('f.json', text)).toEqual(want);
       }),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
   });
   it('a feed field spelled with an escape keeps its value', () => {

@@ -1,6 +1,7 @@
 import cidr from 'cidr-tools';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { runs } from './helpers/env.js';
 import { mergePrefixes, toIntervals, unionIntervals } from '../src/net/merge.js';
 import { formatV4, formatV6, parsePrefix } from '../src/net/prefix.js';
 
@@ -40,7 +41,7 @@ describe.each([
       fc.property(lists, (l) => {
         expect(intervalsOf(mergePrefixes(family, l))).toEqual(intervalsOf(l));
       }),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
   });
   it('is minimal: as many prefixes as cidr-tools mergeCidr', () => {
@@ -48,7 +49,7 @@ describe.each([
       fc.property(lists, (l) => {
         expect(mergePrefixes(family, l).length).toBe(l.length ? cidr.mergeCidr(l).length : 0);
       }),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
   });
   it('is idempotent', () => {
@@ -57,7 +58,7 @@ describe.each([
         const once = mergePrefixes(family, l);
         expect(mergePrefixes(family, once)).toEqual(once);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
   it('output is aligned, sorted and disjoint', () => {
@@ -68,7 +69,7 @@ describe.each([
         const iv = out.map((p) => toIntervals(family, [p])[0]);
         for (let i = 1; i < iv.length; i++) expect(iv[i][0] > iv[i - 1][1]).toBe(true);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
@@ -102,7 +103,7 @@ describe('radix sort', () => {
           ]);
         },
       ),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
   });
 });
@@ -128,7 +129,7 @@ describe('V4Accumulator merged once', () => {
           expect(() => acc.addText('192.0.2.0/24')).toThrow(/after merging/);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
   });
 });

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { runs } from './helpers/env.js';
 import { canonicalPrefix, parseIPv4Strict, PrefixSyntaxError } from '../src/net/prefix.js';
 import { parsePortString, PortSyntaxError } from '../src/net/ports.js';
 import { classifyUrl, HostnameSyntaxError, substituteTenant } from '../src/net/hostname.js';
@@ -41,7 +42,7 @@ describe('strict prefixes', () => {
           !s.split('.').some((p) => p.length > 1 && p.startsWith('0'));
         expect(ours).toBe(lib);
       }),
-      { numRuns: 5000 },
+      { numRuns: runs(5000) },
     );
     fc.assert(
       fc.property(fc.ipV4(), (s) => {
@@ -143,7 +144,7 @@ describe('fast IPv6 path equals ipaddr.js', () => {
         expect(fastParseV6(t) !== undefined, t).toBe(isIPv6(t));
         expect(fastParseV6(t) !== undefined, t).toBe(ipaddr.IPv6.isValid(t));
       }),
-      { numRuns: 20000 },
+      { numRuns: runs(20000) },
     );
   });
   it('parse and RFC 5952 format agree on random addresses, zero runs included', async () => {
@@ -162,7 +163,7 @@ describe('fast IPv6 path equals ipaddr.js', () => {
         expect(fastParseV6(lib.toRFC5952String())).toBe(big);
         expect(fastParseV6(lib.toNormalizedString())).toBe(big);
       }),
-      { numRuns: 5000 },
+      { numRuns: runs(5000) },
     );
     fc.assert(
       fc.property(fc.ipV6(), (text) => {
@@ -175,7 +176,7 @@ describe('fast IPv6 path equals ipaddr.js', () => {
           lib.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n),
         );
       }),
-      { numRuns: 5000 },
+      { numRuns: runs(5000) },
     );
   });
   it('rejects what Node rejects', async () => {

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { runs } from './helpers/env.js';
 import { hasBomOrCrlf, indexOfInPieces, Pieces, piecesArtifact } from '../src/io/pieces.js';
 import { writeArtifactsAtomically } from '../src/io/write.js';
 import { contentHash } from '../src/report/report.js';
@@ -48,7 +49,7 @@ describe('artifact pieces', () => {
             Buffer.concat(pieces).indexOf(needle, 0, 'latin1'),
           );
       }),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import cidr from 'cidr-tools';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { runs } from './helpers/env.js';
 import { InputError } from '../src/errors.js';
 import { formatV4 } from '../src/net/prefix.js';
 import { PrefixSet } from '../src/net/prefixset.js';
@@ -74,7 +75,7 @@ describe('prefix list reader', () => {
           expect(rules.find((r) => r.family === 4)?.prefixes.count ?? 0).toBe(want4.length);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -143,7 +144,7 @@ describe('PrefixSet', () => {
         expect([...set]).toEqual(want);
         expect(JSON.stringify(set)).toBe(JSON.stringify(want));
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -155,7 +156,7 @@ describe('PrefixSet', () => {
         expect(u.toArray()).toEqual(cidr.mergeCidr(parts.flatMap(([l]) => l)));
         expect(u.family).toBe(4);
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 

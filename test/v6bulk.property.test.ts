@@ -2,6 +2,7 @@ import cidr from 'cidr-tools';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
+import { runs } from './helpers/env.js';
 import { formatV6 } from '../src/net/prefix.js';
 import { addV6Text, V6Accumulator, v6CoverBytes } from '../src/net/v6bulk.js';
 
@@ -43,7 +44,7 @@ describe('IPv6 typed-array merge', () => {
         for (const p of got.slice(0, 5))
           expect(p.split('/')[0]).toBe(ipaddr.parse(p.split('/')[0]).toString());
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -54,7 +55,7 @@ describe('IPv6 typed-array merge', () => {
         for (const p of list) acc.addText(p);
         expect(acc.merged()).toEqual(cidr.mergeCidr(list));
       }),
-      { numRuns: 25 },
+      { numRuns: runs(25) },
     );
   });
 

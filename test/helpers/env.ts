@@ -103,3 +103,7 @@ export function runCliAsync(
     });
   });
 }
+
+/** A property test's number of cases: a tenth (at least 10) under npm run mutate, where each mutant reruns it. */
+export const runs = (n: number): number =>
+  process.env.M365FW_MUTATE ? Math.max(10, Math.ceil(n / 10)) : n;
