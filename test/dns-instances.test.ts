@@ -16,11 +16,14 @@ import { tmpDir } from './helpers/tmp.js';
 import {
   DNS_INSTANCES,
   INSTANCE_TABLES,
+  octodnsZone,
   recordsFor,
   SERVICES,
+  zoneLines,
   type DnsInstance,
   type DnsRecord,
 } from '../src/dns/records.js';
+import { checkDomain, type CheckResult } from '../src/dns/check.js';
 
 const ALL = SERVICES.join(',');
 const tenant = {
@@ -81,6 +84,119 @@ describe('dns records: loaded by the zone tools', () => {
       // what Microsoft does not document is said, not guessed
       for (const n of INSTANCE_TABLES[instance].notes.filter((x) => x.kind === 'not-known'))
         expect(good.text).toContain(`; ${n.service}: not known for ${instance}`);
+    },
+  );
+
+  /** The zone as named-checkzone reads it back (-D: canonical dump), as "name type rdata" lines. */
+  function readBack(instance: DnsInstance, text: string) {
+    const f = join(tmpDir('zone'), `${instance}.zone`);
+    writeFileSync(f, SOA('contoso.com') + text);
+    const r = spawnSync('named-checkzone', ['-D', '-o', '-', 'contoso.com', f], {
+      encoding: 'utf8',
+    });
+    const rrs = r.stdout
+      .split('\n')
+      .map((l) => l.split(/\s+/))
+      .filter((w) => w[2] === 'IN' && !['SOA', 'NS', 'A'].includes(w[3]))
+      .map(([name, ttl, , type, ...rdata]) => `${name} ${ttl} ${type} ${rdata.join(' ')}`)
+      .sort();
+    return { status: r.status, out: r.stdout + r.stderr, rrs };
+  }
+  /** What the records say the zone holds, in named-checkzone's canonical form. */
+  const expectedRrs = (records: DnsRecord[]) =>
+    records
+      .map((x) => {
+        const name = `${x.name === '@' ? '' : `${x.name}.`}contoso.com.`;
+        const rdata =
+          x.type === 'TXT'
+            ? `"${x.value}"`
+            : x.type === 'MX'
+              ? `${x.priority} ${x.value}.`
+              : x.type === 'SRV'
+                ? `${x.priority} ${x.weight} ${x.port} ${x.value}.`
+                : `${x.value}.`;
+        return `${name} 3600 ${x.type} ${rdata}`;
+      })
+      .sort();
+
+  it.skipIf(!!why).each(DNS_INSTANCES)(
+    '%s, in-process: zoneLines read back by named-checkzone hold exactly the records; placeholders refused',
+    (instance) => {
+      const all = recordsFor(instance, [...SERVICES], tenant);
+      const text = zoneLines('contoso.com', instance, all);
+      const good = readBack(instance, text);
+      expect(good.status, good.out).toBe(0);
+      expect(good.rrs).toEqual(expectedRrs(all.records));
+      expect(good.rrs.length).toBeGreaterThan(3);
+      expect(text.split('\n')[0]).toBe(
+        `; ${INSTANCE_TABLES[instance].label}: DNS records for contoso.com`,
+      );
+      // each note is a comment: what must not exist and what Microsoft does not document
+      for (const n of all.notes)
+        expect(text).toContain(
+          n.kind === 'must-not-exist'
+            ? `; no ${n.name} record: ${n.detail}`
+            : `; ${n.service}: not known for ${instance}: ${n.detail}`,
+        );
+      // every record line names its service, purpose and source in its comment
+      for (const x of all.records)
+        expect(text).toContain(`    ; ${x.service}: ${x.purpose} [${x.source}]`);
+      // without tenant values: each placeholder makes the zone unloadable, and says which flag
+      const bare = recordsFor(instance, [...SERVICES]);
+      const ph = bare.records.filter((x) => x.placeholder);
+      expect(ph.length).toBeGreaterThan(0);
+      for (const x of ph) {
+        const one = zoneLines('contoso.com', instance, { records: [x], notes: [] });
+        expect(one).toContain(`; ^ replace the placeholder: pass ${x.placeholder} (`);
+        expect(readBack(instance, one).status, one).not.toBe(0);
+      }
+      // only the services asked for, and their notes
+      const mail = recordsFor(instance, ['mail'], tenant);
+      expect(mail.records.every((x) => x.service === 'mail')).toBe(true);
+      expect(mail.records.length).toBe(all.records.filter((x) => x.service === 'mail').length);
+      expect(mail.notes).toEqual(all.notes.filter((n) => n.service === 'mail'));
+    },
+  );
+
+  /** octoDNS YAML records back to "name ttl type rdata" lines, names made absolute. */
+  function fromOcto(zone: Record<string, unknown>): string[] {
+    const out: string[] = [];
+    for (const [name, v] of Object.entries(zone))
+      for (const rec of Array.isArray(v) ? v : [v]) {
+        const abs = `${name ? `${name}.` : ''}contoso.com.`;
+        const line = (rdata: string) => out.push(`${abs} ${rec.ttl} ${rec.type} ${rdata}`);
+        if (rec.type === 'CNAME') line(rec.value);
+        else if (rec.type === 'MX')
+          for (const x of rec.values) line(`${x.preference} ${x.exchange}`);
+        else if (rec.type === 'SRV')
+          for (const x of rec.values) line(`${x.priority} ${x.weight} ${x.port} ${x.target}`);
+        else for (const x of rec.values) line(`"${String(x).replace(/\\;/g, ';')}"`);
+      }
+    return out.sort();
+  }
+
+  it.each(DNS_INSTANCES)(
+    '%s, in-process: octodnsZone holds exactly the records, sorted by name, semicolons escaped',
+    (instance) => {
+      const all = recordsFor(instance, [...SERVICES], tenant);
+      const zone = octodnsZone(all);
+      expect(fromOcto(zone)).toEqual(expectedRrs(all.records));
+      const names = Object.keys(zone);
+      expect(names).toEqual([...names].sort());
+      expect(JSON.stringify(zone)).not.toMatch(/[^\\];/);
+      // a name with more than one type is a list, one type alone an object
+      for (const [name, v] of Object.entries(zone)) {
+        const types = new Set(
+          all.records.filter((x) => (x.name === '@' ? '' : x.name) === name).map((x) => x.type),
+        );
+        expect(Array.isArray(v), name).toBe(types.size > 1);
+      }
+      // a placeholder stays bare: no tool takes it for a name
+      const bare = octodnsZone(recordsFor(instance, ['mail']));
+      const apex = Array.isArray(bare['']) ? bare[''] : [bare['']];
+      expect(apex.find((x) => x.type === 'MX').values[0].exchange).toBe(
+        `((REPLACE-ME;--mx-token)).${INSTANCE_TABLES[instance].records.find((x) => x.id === 'mx')!.suffix}`,
+      );
     },
   );
 
@@ -280,8 +396,10 @@ describe('dns check against dnsmasq, every instance', () => {
     dnsmasq?.kill('SIGTERM');
   });
 
-  function check(domain: string, instance: DnsInstance, services = servicesOf(instance)) {
-    return runCliAsync([
+  /** through the CLI, and in-process (`lib`: the library's checkDomain with the same values) */
+  async function check(domain: string, instance: DnsInstance, services = servicesOf(instance)) {
+    const lib = await checkDomain(domain, instance, resolver, services, tenant);
+    const cli = await runCliAsync([
       'dns',
       'check',
       domain,
@@ -294,24 +412,44 @@ describe('dns check against dnsmasq, every instance', () => {
       services.join(','),
       ...tenantArgs,
     ]);
+    return { ...cli, lib };
   }
+  const both = (r: { json?: any; lib: CheckResult[] }): CheckResult[][] => [r.json.results, r.lib];
 
   it.skipIf(!!why).each(DNS_INSTANCES)(
     '%s: the right zone, authoritative-only, no upstream: every record ok, exit 0',
     async (i) => {
       const r = await check(`right-${short[i]}.auth`, i);
       expect(r.stderr).toBe('');
-      const bad = r.json.results.filter(
-        (x: any) => x.verdict !== 'ok' && x.verdict !== 'not-known',
-      );
-      expect(bad).toEqual([]);
       expect(r.code).toBe(0);
-      expect(r.json.results.filter((x: any) => x.verdict === 'ok').length).toBe(
-        recordsFor(i, servicesOf(i), tenant).records.length +
-          INSTANCE_TABLES[i].notes.filter(
-            (n) => n.kind === 'must-not-exist' && servicesOf(i).includes(n.service),
-          ).length,
-      );
+      const { records, notes } = recordsFor(i, servicesOf(i), tenant);
+      for (const results of both(r)) {
+        const bad = results.filter((x) => x.verdict !== 'ok' && x.verdict !== 'not-known');
+        expect(bad).toEqual([]);
+        expect(results.filter((x) => x.verdict === 'ok').length).toBe(
+          records.length + notes.filter((n) => n.kind === 'must-not-exist').length,
+        );
+        // each record found as it is: its own value, SRV fields and all
+        for (const x of records) {
+          const row = results.find((y) => y.record === x.id)!;
+          expect(row.service).toBe(x.service);
+          expect(row.name).toBe(`${x.name === '@' ? '' : `${x.name}.`}right-${short[i]}.auth`);
+          if (x.type === 'SRV') {
+            expect(row.expected).toBe(`${x.priority} ${x.weight} ${x.port} ${x.value}`);
+            expect(row.found).toEqual([row.expected]);
+          } else if (x.type === 'MX' || x.type === 'CNAME' || x.id === 'verification') {
+            expect(row.expected).toBe(x.value);
+            expect(row.found).toEqual([x.value]);
+          }
+          if (x.type !== 'CNAME') expect(row.note).toBeUndefined();
+        }
+        for (const n of notes)
+          expect(results.find((y) => y.record === n.id)).toMatchObject(
+            n.kind === 'not-known'
+              ? { verdict: 'not-known', expected: 'not known', note: n.detail }
+              : { verdict: 'ok', expected: 'no record' },
+          );
+      }
     },
   );
 
@@ -330,21 +468,36 @@ describe('dns check against dnsmasq, every instance', () => {
           typoed.add(x.id);
         }
       }
-      for (const x of r.json.results) {
-        if (x.verdict === 'not-known') continue;
-        expect(x.verdict, `${x.record}: ${x.note}`).toBe(typoed.has(x.record) ? 'wrong' : 'ok');
-        if (
-          typoed.has(x.record) &&
-          ['CNAME', 'MX'].includes(records.find((y) => y.id === x.record)!.type)
-        )
-          expect(x.note).toMatch(/^likely typo/);
+      const typos = new Map(withTypos(records).map((x) => [x.id, x]));
+      for (const results of both(r)) {
+        for (const x of results) {
+          if (x.verdict === 'not-known') continue;
+          expect(x.verdict, `${x.record}: ${x.note}`).toBe(typoed.has(x.record) ? 'wrong' : 'ok');
+          const rec = records.find((y) => y.id === x.record);
+          if (!typoed.has(x.record) || !rec) continue;
+          // the typo found, named as such where it is a name or a verification value
+          const t = typos.get(x.record)!;
+          if (rec.type === 'CNAME' || rec.type === 'MX') {
+            expect(x.found).toEqual([t.value]);
+            expect(x.note).toMatch(
+              rec.type === 'CNAME'
+                ? `likely typo: ${t.value} is 1 character(s) from ${rec.value}`
+                : `likely typo: ${t.value}`,
+            );
+          }
+          if (rec.id === 'verification') expect(x.note).toBe(`likely typo: ${t.value}`);
+          if (rec.id === 'spf')
+            expect(x.note).toBe(
+              `likely typo: include:spff${rec.value.split('include:spf')[1].split(' ')[0]}`,
+            );
+        }
+        const srvRow = results.find(
+          (x) => records.find((y) => y.id === x.record)?.type === 'SRV' && x.verdict === 'wrong',
+        )!;
+        expect(srvRow.note).toMatch(/^port (444|5062) \(expected (443|5061)\)$/);
+        const dmarcRow = results.find((x) => x.record === 'dmarc')!;
+        expect(dmarcRow.note).toBe('p=maybe is not none, quarantine or reject');
       }
-      const srvRow = r.json.results.find(
-        (x: any) => records.find((y) => y.id === x.record)?.type === 'SRV' && x.verdict === 'wrong',
-      );
-      expect(srvRow.note).toMatch(/^port (444|5062) \(expected (443|5061)\)$/);
-      const dmarcRow = r.json.results.find((x: any) => x.record === 'dmarc');
-      expect(dmarcRow.note).toBe('p=maybe is not none, quarantine or reject');
     },
   );
 
@@ -353,11 +506,13 @@ describe('dns check against dnsmasq, every instance', () => {
     async (i) => {
       const r = await check(`nosfb-${short[i]}.auth`, i);
       expect(r.code).toBe(2);
-      for (const x of r.json.results)
-        expect(x.verdict, x.record).toBe(
-          x.service === 'sfb' ? 'missing' : x.verdict === 'not-known' ? 'not-known' : 'ok',
-        );
-      expect(r.json.results.filter((x: any) => x.service === 'sfb').length).toBe(3);
+      for (const results of both(r)) {
+        for (const x of results)
+          expect(x.verdict, x.record).toBe(
+            x.service === 'sfb' ? 'missing' : x.verdict === 'not-known' ? 'not-known' : 'ok',
+          );
+        expect(results.filter((x) => x.service === 'sfb').length).toBe(3);
+      }
     },
   );
 
@@ -366,17 +521,20 @@ describe('dns check against dnsmasq, every instance', () => {
     async () => {
       const r = await check('stale-gcch.auth', 'USGovGCCHigh');
       expect(r.code).toBe(2);
-      const msoid = r.json.results.find((x: any) => x.record === 'msoid');
-      expect(msoid).toMatchObject({
-        verdict: 'unexpected',
-        found: ['clientconfig.microsoftonline-p.net'],
-      });
-      expect(msoid.note).toMatch(/must be removed/);
-      expect(
-        r.json.results
-          .filter((x: any) => x.verdict !== 'ok' && x.verdict !== 'not-known')
-          .map((x: any) => x.record),
-      ).toEqual(['msoid']);
+      for (const results of both(r)) {
+        const msoid = results.find((x) => x.record === 'msoid')!;
+        expect(msoid).toMatchObject({
+          verdict: 'unexpected',
+          expected: 'no record',
+          found: ['clientconfig.microsoftonline-p.net'],
+        });
+        expect(msoid.note).toMatch(/must be removed/);
+        expect(
+          results
+            .filter((x) => x.verdict !== 'ok' && x.verdict !== 'not-known')
+            .map((x) => x.record),
+        ).toEqual(['msoid']);
+      }
     },
   );
 });

@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, have, runCli, skipNote, runCliAsync } from './helpers/env.js';
-import { editDistance } from '../src/dns/check.js';
+import { checkDomain, editDistance, type CheckResult } from '../src/dns/check.js';
+import type { DnsInstance, Service, TenantValues } from '../src/dns/records.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const why = have('dnsmasq') ? undefined : 'needs dnsmasq (apt-get install dnsmasq-base)';
@@ -160,8 +161,16 @@ function freePort(): Promise<number> {
 
 let dnsmasq: ChildProcess | undefined;
 let resolver = '';
-function check(domain: string, instance: string, extra: string[] = ['--services', 'mail,auth']) {
-  return runCliAsync([
+/**
+ * The check both ways: through the CLI (exit code, stderr, JSON) and in-process through the library's
+ * checkDomain (`lib`), so that the verdicts asserted below are asserted of each.
+ */
+async function check(
+  domain: string,
+  instance: string,
+  extra: string[] = ['--services', 'mail,auth'],
+) {
+  const cli = await runCliAsync([
     'dns',
     'check',
     domain,
@@ -172,8 +181,21 @@ function check(domain: string, instance: string, extra: string[] = ['--services'
     '--json',
     ...extra,
   ]);
+  const at = (flag: string) => (extra.includes(flag) ? extra[extra.indexOf(flag) + 1] : undefined);
+  const policy = at('--dmarc-policy') as TenantValues['dmarcPolicy'];
+  const lib = await checkDomain(
+    domain,
+    instance as DnsInstance,
+    resolver,
+    (at('--services') ?? '').split(',') as Service[],
+    policy ? { dmarcPolicy: policy } : {},
+  );
+  return { ...cli, lib };
 }
-const verdicts = (j: any) => Object.fromEntries(j.results.map((r: any) => [r.record, r.verdict]));
+/** each result list of a check: the CLI's JSON and the library's */
+const both = (r: { json?: any; lib: CheckResult[] }): CheckResult[][] => [r.json.results, r.lib];
+const verdicts = (results: CheckResult[]) =>
+  Object.fromEntries(results.map((r) => [r.record, r.verdict]));
 
 describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback)', () => {
   it.each([
@@ -197,9 +219,12 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
     async (domain, extra, verdict, code, note) => {
       const r = await check(domain, 'Worldwide', ['--services', 'dmarc', ...extra]);
       expect(r.stderr).toBe('');
-      const row = r.json.results.find((x: any) => x.record === 'dmarc');
-      expect(row.verdict).toBe(verdict);
-      if (note) expect(row.note).toMatch(note);
+      for (const results of both(r)) {
+        const row = results.find((x) => x.record === 'dmarc')!;
+        expect(row.verdict).toBe(verdict);
+        if (note) expect(row.note).toMatch(note);
+        else expect(row.note).toBeUndefined();
+      }
       expect(r.code).toBe(code);
     },
   );
@@ -248,7 +273,7 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
   ])('%s (%s): exit %i, %j', async (domain, instance, code, expected) => {
     const r = await check(domain, instance);
     expect(r.stderr).toBe('');
-    expect(verdicts(r.json)).toEqual(expected);
+    for (const results of both(r)) expect(verdicts(results)).toEqual(expected);
     expect(r.code).toBe(code);
   });
 
@@ -310,16 +335,18 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
     ],
   ])('USGovDoD %s: exit %i, %j (%s)', async (domain, code, expected) => {
     const r = await check(domain, 'USGovDoD');
-    expect(verdicts(r.json)).toEqual(expected);
+    for (const results of both(r)) expect(verdicts(results)).toEqual(expected);
     expect(r.code, r.stderr).toBe(code);
-    if (domain === 'typo.auth')
-      expect(r.json.results.find((x: any) => x.record === 'autodiscover').note).toMatch(
-        /^likely typo: autodiscover-dod\.offlce365\.us is 1 character/,
-      );
-    if (domain === 'plusall.auth')
-      expect(r.json.results.find((x: any) => x.record === 'spf').note).toBe(
-        '"+all" lets any host send for the domain',
-      );
+    for (const results of both(r)) {
+      if (domain === 'typo.auth')
+        expect(results.find((x) => x.record === 'autodiscover')!.note).toMatch(
+          /^likely typo: autodiscover-dod\.offlce365\.us is 1 character/,
+        );
+      if (domain === 'plusall.auth')
+        expect(results.find((x) => x.record === 'spf')!.note).toBe(
+          '"+all" lets any host send for the domain',
+        );
+    }
   });
 
   it('answers are shown escaped in the text output: an ESC sequence cannot forge a line', async () => {
@@ -367,18 +394,20 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
 
   it('a typo is called out as a likely typo, with the value found and the value expected', async () => {
     const r = await check('typo.cn', 'China');
-    const msoid = r.json.results.find((x: any) => x.record === 'msoid');
-    expect(msoid).toMatchObject({
-      expected: CN.msoid,
-      found: ['clientconfig.partner.microsoftonl1ne-p.net.cn'],
-    });
-    expect(msoid.note).toMatch(
-      /^likely typo: clientconfig\.partner\.microsoftonl1ne-p\.net\.cn is 1 character\(s\) from/,
-    );
-    const chain = (await check('chain.cn', 'China')).json.results.find(
-      (x: any) => x.record === 'autodiscover',
-    );
-    expect(chain.found).toEqual(['alias.chain.cn', CN.auto]);
+    for (const results of both(r)) {
+      const msoid = results.find((x) => x.record === 'msoid')!;
+      expect(msoid).toMatchObject({
+        expected: CN.msoid,
+        found: ['clientconfig.partner.microsoftonl1ne-p.net.cn'],
+      });
+      expect(msoid.note).toMatch(
+        /^likely typo: clientconfig\.partner\.microsoftonl1ne-p\.net\.cn is 1 character\(s\) from/,
+      );
+    }
+    for (const results of both(await check('chain.cn', 'China'))) {
+      const chain = results.find((x) => x.record === 'autodiscover')!;
+      expect(chain.found).toEqual(['alias.chain.cn', CN.auto]);
+    }
   });
 
   it('REFUSED (a name the server is not authoritative for, no upstream) is an error: exit 1', async () => {
@@ -389,14 +418,516 @@ describe.skipIf(!!why)('dns check against a real DNS server (dnsmasq on loopback
       /^error: msoid msoid\.example\.org: CNAME msoid\.example\.org: (REFUSED|SERVFAIL)/m,
     );
     // every record judged, each row labelled with its own record and expected value
-    expect(r.json.results.map((x: any) => [x.record, x.verdict]).sort()).toEqual([
-      ['autodiscover', 'error'],
-      ['msoid', 'error'],
-      ['mx', 'error'],
-      ['spf', 'error'],
-    ]);
-    expect(r.json.results.every((x: any) => x.expected && x.expected !== '-')).toBe(true);
+    for (const results of both(r)) {
+      expect(results.map((x) => [x.record, x.verdict]).sort()).toEqual([
+        ['autodiscover', 'error'],
+        ['msoid', 'error'],
+        ['mx', 'error'],
+        ['spf', 'error'],
+      ]);
+      expect(results.every((x) => x.expected && x.expected !== '-')).toBe(true);
+    }
   });
+
+  // every field of every row, from the library: the verdict, what was expected, what was found, why
+  it.each([
+    [
+      'ok.cn',
+      'China',
+      ['verification', 'mail', 'auth'],
+      [
+        {
+          record: 'verification',
+          name: 'ok.cn',
+          expected: 'MS=\u2026 (--verification not given)',
+          verdict: 'missing',
+          service: 'verification',
+        },
+        {
+          record: 'mx',
+          name: 'ok.cn',
+          expected: '<token>.mail.protection.partner.outlook.cn',
+          verdict: 'ok',
+          found: ['ok-cn.mail.protection.partner.outlook.cn'],
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.ok.cn',
+          expected: 'autodiscover.partner.outlook.cn',
+          verdict: 'ok',
+          found: ['autodiscover.partner.outlook.cn'],
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'ok.cn',
+          expected: 'include:spf.protection.partner.outlook.cn',
+          verdict: 'ok',
+          found: ['v=spf1 include:spf.protection.partner.outlook.cn -all'],
+          service: 'mail',
+        },
+        {
+          record: 'msoid',
+          name: 'msoid.ok.cn',
+          expected: 'clientconfig.partner.microsoftonline-p.net.cn',
+          verdict: 'ok',
+          found: ['clientconfig.partner.microsoftonline-p.net.cn'],
+          service: 'auth',
+        },
+      ],
+    ],
+    [
+      'chain.cn',
+      'China',
+      ['mail'],
+      [
+        {
+          record: 'mx',
+          name: 'chain.cn',
+          expected: '<token>.mail.protection.partner.outlook.cn',
+          verdict: 'ok',
+          found: ['chain-cn.mail.protection.partner.outlook.cn'],
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.chain.cn',
+          expected: 'autodiscover.partner.outlook.cn',
+          verdict: 'ok',
+          found: ['alias.chain.cn', 'autodiscover.partner.outlook.cn'],
+          note: 'CNAME chain of 2',
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'chain.cn',
+          expected: 'include:spf.protection.partner.outlook.cn',
+          verdict: 'ok',
+          found: ['v=spf1 include:spf.protection.partner.outlook.cn -all'],
+          service: 'mail',
+        },
+      ],
+    ],
+    [
+      'wrongauto.cn',
+      'China',
+      ['mail', 'auth'],
+      [
+        {
+          record: 'mx',
+          name: 'wrongauto.cn',
+          expected: '<token>.mail.protection.partner.outlook.cn',
+          verdict: 'wrong',
+          found: ['mx.elsewhere.test'],
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.wrongauto.cn',
+          expected: 'autodiscover.partner.outlook.cn',
+          verdict: 'wrong',
+          found: ['elsewhere.test'],
+          note: 'points to elsewhere.test',
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'wrongauto.cn',
+          expected: 'include:spf.protection.partner.outlook.cn',
+          verdict: 'wrong',
+          found: ['v=spf1 -all'],
+          note: 'no include:spf.protection.partner.outlook.cn',
+          service: 'mail',
+        },
+        {
+          record: 'msoid',
+          name: 'msoid.wrongauto.cn',
+          expected: 'clientconfig.partner.microsoftonline-p.net.cn',
+          verdict: 'ok',
+          found: ['clientconfig.partner.microsoftonline-p.net.cn'],
+          service: 'auth',
+        },
+      ],
+    ],
+    [
+      'missing.cn',
+      'China',
+      ['mail', 'auth'],
+      [
+        {
+          record: 'mx',
+          name: 'missing.cn',
+          expected: '<token>.mail.protection.partner.outlook.cn',
+          verdict: 'missing',
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.missing.cn',
+          expected: 'autodiscover.partner.outlook.cn',
+          verdict: 'missing',
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'missing.cn',
+          expected: 'v=spf1 include:spf.protection.partner.outlook.cn -all',
+          verdict: 'missing',
+          service: 'mail',
+        },
+        {
+          record: 'msoid',
+          name: 'msoid.missing.cn',
+          expected: 'clientconfig.partner.microsoftonline-p.net.cn',
+          verdict: 'missing',
+          service: 'auth',
+        },
+      ],
+    ],
+    [
+      'msoid.com',
+      'Worldwide',
+      ['auth'],
+      [
+        {
+          service: 'auth',
+          record: 'msoid',
+          name: 'msoid.msoid.com',
+          expected: 'no record',
+          verdict: 'unexpected',
+          found: ['clientconfig.partner.microsoftonline-p.net.cn'],
+          note: 'no msoid record outside China: one pointing at the 21Vianet target makes sign-in fail ("custom domain isn\'t in our system")',
+        },
+      ],
+    ],
+    [
+      'partial.auth',
+      'USGovDoD',
+      ['mail'],
+      [
+        {
+          record: 'mx',
+          name: 'partial.auth',
+          expected: '<token>.mail.protection.office365.us',
+          verdict: 'ok',
+          found: ['tok.mail.protection.office365.us'],
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'partial.auth',
+          expected: 'include:spf.protection.office365.us',
+          verdict: 'ok',
+          found: ['v=spf1 include:spf.protection.office365.us -all'],
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.partial.auth',
+          expected: 'autodiscover-dod.office365.us',
+          verdict: 'error',
+          found: ['elsewhere.zz'],
+          note: expect.stringMatching(/^CNAME elsewhere\.zz: (REFUSED|SERVFAIL)$/),
+          service: 'mail',
+        },
+      ],
+    ],
+    [
+      'xmail.auth',
+      'USGovDoD',
+      ['mail'],
+      [
+        {
+          record: 'mx',
+          name: 'xmail.auth',
+          expected: '<token>.mail.protection.office365.us',
+          verdict: 'wrong',
+          found: ['tok.xmail.protection.office365.us'],
+          note: 'likely typo: tok.xmail.protection.office365.us',
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'xmail.auth',
+          expected: 'include:spf.protection.office365.us',
+          verdict: 'ok',
+          found: ['v=spf1 include:spf.protection.office365.us -all'],
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.xmail.auth',
+          expected: 'autodiscover-dod.office365.us',
+          verdict: 'ok',
+          found: ['autodiscover-dod.office365.us'],
+          service: 'mail',
+        },
+      ],
+    ],
+    [
+      'twospf.auth',
+      'USGovDoD',
+      ['mail'],
+      [
+        {
+          record: 'mx',
+          name: 'twospf.auth',
+          expected: '<token>.mail.protection.office365.us',
+          verdict: 'ok',
+          found: ['tok.mail.protection.office365.us'],
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'twospf.auth',
+          expected: 'v=spf1 include:spf.protection.office365.us -all',
+          verdict: 'wrong',
+          found: ['v=spf1 -all', 'v=spf1 include:spf.protection.office365.us -all'],
+          note: 'more than one v=spf1 record (RFC 7208: permerror)',
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.twospf.auth',
+          expected: 'autodiscover-dod.office365.us',
+          verdict: 'ok',
+          found: ['autodiscover-dod.office365.us'],
+          service: 'mail',
+        },
+      ],
+    ],
+    [
+      'softinc.auth',
+      'USGovDoD',
+      ['mail'],
+      [
+        {
+          record: 'mx',
+          name: 'softinc.auth',
+          expected: '<token>.mail.protection.office365.us',
+          verdict: 'ok',
+          found: ['tok.mail.protection.office365.us'],
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'softinc.auth',
+          expected: 'include:spf.protection.office365.us',
+          verdict: 'wrong',
+          found: ['v=spf1 ~include:spf.protection.office365.us -all'],
+          note: '"~include:spf.protection.office365.us": the qualifier ~ does not let Microsoft 365 pass',
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.softinc.auth',
+          expected: 'autodiscover-dod.office365.us',
+          verdict: 'ok',
+          found: ['autodiscover-dod.office365.us'],
+          service: 'mail',
+        },
+      ],
+    ],
+    [
+      'typo.auth',
+      'USGovDoD',
+      ['mail'],
+      [
+        {
+          record: 'mx',
+          name: 'typo.auth',
+          expected: '<token>.mail.protection.office365.us',
+          verdict: 'ok',
+          found: ['tok.mail.protection.office365.us'],
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'typo.auth',
+          expected: 'include:spf.protection.office365.us',
+          verdict: 'ok',
+          found: ['v=spf1 include:spf.protection.office365.us -all'],
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.typo.auth',
+          expected: 'autodiscover-dod.office365.us',
+          verdict: 'wrong',
+          found: ['autodiscover-dod.offlce365.us'],
+          note: 'likely typo: autodiscover-dod.offlce365.us is 1 character(s) from autodiscover-dod.office365.us',
+          service: 'mail',
+        },
+      ],
+    ],
+    [
+      'chain10.auth',
+      'USGovDoD',
+      ['mail'],
+      [
+        {
+          record: 'mx',
+          name: 'chain10.auth',
+          expected: '<token>.mail.protection.office365.us',
+          verdict: 'ok',
+          found: ['tok.mail.protection.office365.us'],
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'chain10.auth',
+          expected: 'include:spf.protection.office365.us',
+          verdict: 'ok',
+          found: ['v=spf1 include:spf.protection.office365.us -all'],
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.chain10.auth',
+          expected: 'autodiscover-dod.office365.us',
+          verdict: 'ok',
+          found: [
+            'h1.chain10.auth',
+            'h2.chain10.auth',
+            'h3.chain10.auth',
+            'h4.chain10.auth',
+            'h5.chain10.auth',
+            'h6.chain10.auth',
+            'h7.chain10.auth',
+            'h8.chain10.auth',
+            'h9.chain10.auth',
+            'autodiscover-dod.office365.us',
+          ],
+          note: 'CNAME chain of 10',
+          service: 'mail',
+        },
+      ],
+    ],
+    [
+      'typo.cn',
+      'China',
+      ['auth'],
+      [
+        {
+          record: 'msoid',
+          name: 'msoid.typo.cn',
+          expected: 'clientconfig.partner.microsoftonline-p.net.cn',
+          verdict: 'wrong',
+          found: ['clientconfig.partner.microsoftonl1ne-p.net.cn'],
+          note: 'likely typo: clientconfig.partner.microsoftonl1ne-p.net.cn is 1 character(s) from clientconfig.partner.microsoftonline-p.net.cn',
+          service: 'auth',
+        },
+      ],
+    ],
+    [
+      'example.org',
+      'Worldwide',
+      ['mail', 'auth'],
+      [
+        {
+          record: 'mx',
+          name: 'example.org',
+          expected: '<token>.mail.protection.outlook.com',
+          verdict: 'error',
+          note: expect.stringMatching(/^MX example\.org: (REFUSED|SERVFAIL)$/),
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.example.org',
+          expected: 'autodiscover.outlook.com',
+          verdict: 'error',
+          note: expect.stringMatching(/^CNAME autodiscover\.example\.org: (REFUSED|SERVFAIL)$/),
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'example.org',
+          expected: 'v=spf1 include:spf.protection.outlook.com -all',
+          verdict: 'error',
+          note: expect.stringMatching(/^TXT example\.org: (REFUSED|SERVFAIL)$/),
+          service: 'mail',
+        },
+        {
+          service: 'auth',
+          record: 'msoid',
+          name: 'msoid.example.org',
+          expected: 'no record',
+          verdict: 'error',
+          note: expect.stringMatching(/^CNAME msoid\.example\.org: (REFUSED|SERVFAIL)$/),
+        },
+      ],
+    ],
+    [
+      'esc.auth',
+      'USGovDoD',
+      ['mail'],
+      [
+        {
+          record: 'mx',
+          name: 'esc.auth',
+          expected: '<token>.mail.protection.office365.us',
+          verdict: 'ok',
+          found: ['tok.mail.protection.office365.us'],
+          service: 'mail',
+        },
+        {
+          record: 'spf',
+          name: 'esc.auth',
+          expected: 'include:spf.protection.office365.us',
+          verdict: 'wrong',
+          found: ['v=spf1 \u001b[2J\u001b[32mok include:x -all'],
+          note: 'no include:spf.protection.office365.us',
+          service: 'mail',
+        },
+        {
+          record: 'autodiscover',
+          name: 'autodiscover.esc.auth',
+          expected: 'autodiscover-dod.office365.us',
+          verdict: 'ok',
+          found: ['autodiscover-dod.office365.us'],
+          service: 'mail',
+        },
+      ],
+    ],
+    [
+      'two.dmarc.test',
+      'Worldwide',
+      ['dmarc'],
+      [
+        {
+          record: 'dmarc',
+          name: '_dmarc.two.dmarc.test',
+          expected: 'v=DMARC1; p=\u2026',
+          verdict: 'wrong',
+          found: ['v=DMARC1; p=none', 'v=DMARC1; p=reject'],
+          note: 'more than one DMARC record',
+          service: 'dmarc',
+        },
+      ],
+    ],
+    [
+      'dmarc.test',
+      'Worldwide',
+      ['dmarc'],
+      [
+        {
+          record: 'dmarc',
+          name: '_dmarc.dmarc.test',
+          expected: 'v=DMARC1; p=\u2026',
+          verdict: 'ok',
+          found: ['v=DMARC1; p=quarantine; rua=mailto:d@dmarc.test'],
+          service: 'dmarc',
+        },
+      ],
+    ],
+  ] as [string, DnsInstance, Service[], CheckResult[]][])(
+    '%s (%s, %j): every row in full',
+    async (domain, instance, services, rows) => {
+      expect(await checkDomain(domain, instance, resolver, services)).toEqual(rows);
+    },
+  );
 
   it('a resolver that does not answer is an error within the bounded timeout: exit 1', async () => {
     const port = await freePort();

@@ -229,9 +229,10 @@ async function checkTxt(
   const name = fqdn(x.name, domain);
   const expected = x.placeholder ? `${x.prefix}… (${x.placeholder} not given)` : x.value;
   return judged(x.id, name, expected, async () => {
-    const txt = ((await lookup(`TXT ${name}`, () => r.resolveTxt(name))) ?? []).map((chunks) =>
-      chunks.join(''),
-    );
+    // sorted: a server may answer in any order, and the result (and the typo picked) must not follow it
+    const txt = ((await lookup(`TXT ${name}`, () => r.resolveTxt(name))) ?? [])
+      .map((chunks) => chunks.join(''))
+      .sort();
     const prefix = x.prefix!;
     const mine = txt.filter((t) =>
       prefix === 'v=spf1' ? /^v=spf1(\s|$)/i.test(t) : t.startsWith(prefix),
