@@ -1,0 +1,664 @@
+/**
+ * The report and the plan, in-process on small feeds: what report.json says of a run (sets,
+ * rules, URL rules, targets, findings, summary), what a plan says of each kind of change alone,
+ * and the Markdown a pull request shows (escaped: feed strings are untrusted).
+ */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  compile,
+  formatSummary,
+  parseReport,
+  plan,
+  planMarkdown,
+  readFeed,
+  readPreviousReport,
+  render,
+  type CompiledRun,
+  type Plan,
+} from '../src/index.js';
+import { checkReport, previousFiles } from '../src/report/previous.js';
+import { contentHash, reportPieces } from '../src/report/report.js';
+import { crossCheck } from '../src/report/changes.js';
+import { tmpDir } from './helpers/tmp.js';
+
+type FeedSet = Record<string, unknown> & { id: number };
+const set = (id: number, o: Record<string, unknown> = {}): FeedSet => ({
+  id,
+  serviceArea: 'Exchange',
+  serviceAreaDisplayName: 'Exchange Online',
+  category: 'Allow',
+  required: true,
+  expressRoute: false,
+  tcpPorts: '443',
+  ...o,
+});
+const PAC = { pacProxy: 'PROXY proxy.example:8080' };
+function run(sets: FeedSet[], targets: string[] = ['nftables'], name = 'feed.json'): CompiledRun {
+  return render(compile(readFeed(sets, { name }), { allowImplausible: ['documentation'] }), {
+    targets,
+    options: PAC,
+  });
+}
+const A = [
+  set(1, { ips: ['192.0.2.0/25', '2001:db8::/48'], urls: ['a.example.com'] }),
+  set(2, {
+    ips: ['198.51.100.0/24'],
+    urls: ['*.b.example.com'],
+    tcpPorts: '80,443',
+    udpPorts: '3478',
+  }),
+];
+/** the plan of going from sets a to sets b (nftables unless said) */
+const planOf = (a: FeedSet[], b: FeedSet[], ta?: string[], tb?: string[]): Plan =>
+  plan(run(a, ta).report, run(b, tb ?? ta));
+const none = { ips: [], urls: [] };
+const zero = {
+  setsAdded: 0,
+  setsRemoved: 0,
+  setsModified: 0,
+  rulesAdded: 0,
+  rulesRemoved: 0,
+  rulesModified: 0,
+  prefixesAdded: 0,
+  prefixesRemoved: 0,
+  urlsAdded: 0,
+  urlsRemoved: 0,
+};
+
+describe('report.json of a run', () => {
+  const r = run(A).report;
+  it('sets, rules and URL rules as the model has them', () => {
+    expect(r.tool.name).toBe('m365fw');
+    expect(r.input).toEqual({
+      file: 'feed.json',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      format: 'o365-json',
+    });
+    expect(r.endpointSets).toEqual([
+      {
+        id: '1',
+        serviceArea: 'Exchange',
+        category: 'Allow',
+        required: true,
+        expressRoute: false,
+        tcpPorts: '443',
+        udpPorts: '',
+        ips: ['192.0.2.0/25', '2001:db8::/48'],
+        ipCount: 2,
+        urls: ['a.example.com'],
+        origin: 'feed',
+      },
+      {
+        id: '2',
+        serviceArea: 'Exchange',
+        category: 'Allow',
+        required: true,
+        expressRoute: false,
+        tcpPorts: '80,443',
+        udpPorts: '3478',
+        ips: ['198.51.100.0/24'],
+        ipCount: 1,
+        urls: ['*.b.example.com'],
+        origin: 'feed',
+      },
+    ]);
+    const prov = (id: string) => ({
+      setIds: [id],
+      serviceAreas: ['Exchange'],
+      categories: ['Allow'],
+      required: [true],
+    });
+    expect(JSON.parse(JSON.stringify(r.rules))).toEqual([
+      {
+        key: 'v4_tcp_80_443',
+        family: 4,
+        protocol: 'tcp',
+        ports: '80,443',
+        prefixes: ['198.51.100.0/24'],
+        provenance: prov('2'),
+      },
+      {
+        key: 'v4_tcp_443',
+        family: 4,
+        protocol: 'tcp',
+        ports: '443',
+        prefixes: ['192.0.2.0/25'],
+        provenance: prov('1'),
+      },
+      {
+        key: 'v4_udp_3478',
+        family: 4,
+        protocol: 'udp',
+        ports: '3478',
+        prefixes: ['198.51.100.0/24'],
+        provenance: prov('2'),
+      },
+      {
+        key: 'v6_tcp_443',
+        family: 6,
+        protocol: 'tcp',
+        ports: '443',
+        prefixes: ['2001:db8::/48'],
+        provenance: prov('1'),
+      },
+    ]);
+    expect(r.urlRules).toEqual([
+      {
+        key: 'url_tcp_80_443',
+        protocol: 'tcp',
+        ports: '80,443',
+        entries: [{ host: '*.b.example.com', kind: 'wildcard', setIds: ['2'] }],
+      },
+      {
+        key: 'url_tcp_443',
+        protocol: 'tcp',
+        ports: '443',
+        entries: [{ host: 'a.example.com', kind: 'fqdn', setIds: ['1'] }],
+      },
+      {
+        key: 'url_udp_3478',
+        protocol: 'udp',
+        ports: '3478',
+        entries: [{ host: '*.b.example.com', kind: 'wildcard', setIds: ['2'] }],
+      },
+    ]);
+  });
+
+  it('summary: counts before and after merging, rules, URL entries, findings by kind', () => {
+    expect(r.summary).toEqual({
+      setsIn: 2,
+      setsKept: 2,
+      prefixesIn: { v4: 2, v6: 1 },
+      prefixesMerged: { v4: 3, v6: 1 },
+      rules: 4,
+      urlEntries: 3,
+      findings: { unenforced: 3 },
+    });
+    // findings sorted by target, kind, sets, entry
+    expect(
+      r.findings.map((f) => `${f.target} ${f.kind} ${f.setIds?.join(',')} ${f.entry}`),
+    ).toEqual([
+      'nftables unenforced 1 a.example.com tcp/443',
+      'nftables unenforced 2 *.b.example.com tcp/80,443',
+      'nftables unenforced 2 *.b.example.com udp/3478',
+    ]);
+    const two = run(A, ['pac', 'nftables']).report;
+    expect(Object.keys(two.summary.findings)).toEqual(
+      [...Object.keys(two.summary.findings)].sort(),
+    );
+    const targets = two.findings.map((f) => f.target ?? '');
+    expect(targets).toEqual([...targets].sort());
+  });
+
+  it('targets: every artifact with its hashes and size; what each target enforces, sorted', () => {
+    const cr = run(A, ['nftables', 'pac']);
+    const t = cr.report.targets;
+    expect(Object.keys(t)).toEqual(['nftables', 'pac']);
+    for (const [name, v] of Object.entries(t)) {
+      const files = cr.artifacts.filter((a) => v.artifacts.some((x) => x.path === a.path));
+      expect(files.length, name).toBe(v.artifacts.length);
+      for (const x of v.artifacts) {
+        const a = cr.artifacts.find((y) => y.path === x.path)!;
+        const bytes = Buffer.concat(
+          typeof a.content === 'string' ? [Buffer.from(a.content)] : a.content,
+        );
+        expect(x.bytes).toBe(bytes.length);
+        expect(x.sha256).toMatch(/^[0-9a-f]{64}$/);
+        expect(x.contentSha256).toMatch(/^[0-9a-f]{64}$/);
+        expect(x.contentSha256).not.toBe(x.sha256);
+      }
+    }
+    expect(t.nftables.enforces!.rules).toEqual([
+      'v4_tcp_443',
+      'v4_tcp_80_443',
+      'v4_udp_3478',
+      'v6_tcp_443',
+    ]);
+    expect(t.nftables.enforces!.names).toEqual([]);
+    // PAC type 1 sends only Optimize sets direct: these Allow sets enforce nothing there
+    expect(t.pac.enforces).toEqual({ rules: [], names: [] });
+  });
+
+  it('the report written is the report built: reportPieces reads back equal, large lists too', () => {
+    const text = Buffer.concat(reportPieces(r)).toString('utf8');
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(parseReport(text)).toEqual(JSON.parse(JSON.stringify(r)));
+    // a rule of more than 1000 prefixes is spliced in as bytes: the same JSON
+    const ips = Array.from({ length: 1200 }, (_, i) => `2001:db8:${(i * 2).toString(16)}::/48`);
+    const big = run([set(1, { ips })]).report;
+    const bigText = Buffer.concat(reportPieces(big)).toString('utf8');
+    expect(bigText).toBe(JSON.stringify(big, null, 2) + '\n');
+    expect(parseReport(bigText).rules[0].prefixes).toHaveLength(1200);
+  });
+
+  it('the content hash leaves out the provenance lines, wherever they are, and nothing else', () => {
+    const h = contentHash('a\nHEADER1\nb\nHEADER2\nc\n', ['HEADER2', 'HEADER1']);
+    expect(h).toBe(contentHash('a\n\nb\n\nc\n', []));
+    expect(h).toBe(
+      contentHash(
+        [Buffer.from('a\nHEAD'), Buffer.from('ER1\nb\nHEADER2\nc\n')],
+        ['HEADER1', 'HEADER2'],
+      ),
+    );
+    expect(h).not.toBe(contentHash('a\nHEADER1\nb\nHEADER2\nd\n', ['HEADER1', 'HEADER2']));
+    expect(contentHash('x HEADER y', ['MISSING'])).toBe(contentHash('x HEADER y', []));
+    // a header line once only: a second copy is content
+    expect(contentHash('H\nH\n', ['H'])).toBe(contentHash('\nH\n', []));
+    // the same run under another file name: content hashes equal, file hashes not
+    const a = run(A, ['nftables'], 'one.json').report.targets.nftables.artifacts[0];
+    const b = run(A, ['nftables'], 'two.json').report.targets.nftables.artifacts[0];
+    expect(a.contentSha256).toBe(b.contentSha256);
+    expect(a.sha256).not.toBe(b.sha256);
+  });
+
+  it('the summary printed: input, counts, targets, findings per target and kind, files written', () => {
+    const cr = run(A, ['nftables', 'pac']);
+    expect(formatSummary(cr, ['/o/m365fw.nft', '/o/report.json'], 12.4)).toBe(
+      [
+        `m365fw: feed.json (sha256 ${cr.report.input.sha256.slice(0, 12)}, instance unknown)`,
+        '  endpoint sets: 2 in, 2 kept',
+        '  IPv4 prefixes: 2 in the kept sets, 3 in the rules after merging per rule',
+        '  IPv6 prefixes: 1 in the kept sets, 1 in the rules after merging per rule',
+        '  rules: 4 (nftables, pac); URL entries: 3',
+        '  findings (see report.json):',
+        '    nftables unenforced: 3',
+        ...Object.entries(
+          cr.report.findings
+            .filter((f) => f.target === 'pac')
+            .reduce<Record<string, number>>(
+              (m, f) => ({ ...m, [f.kind]: (m[f.kind] ?? 0) + 1 }),
+              {},
+            ),
+        )
+          .sort()
+          .map(([k, n]) => `    pac ${k}: ${n}`),
+        '  wrote 2 files in 12 ms: m365fw.nft, report.json',
+        '',
+      ].join('\n'),
+    );
+    const v = render(
+      compile(readFeed(A, { name: 'f.json', instance: 'China' }), {
+        allowImplausible: ['documentation'],
+      }),
+      { targets: ['nftables'] },
+    );
+    expect(formatSummary(v, [], 0).split('\n')[0]).toMatch(/, instance China\)$/);
+  });
+});
+
+describe('report.json read back: untrusted, checked', () => {
+  it('a report of another shape, bad JSON, or not a file is a refusal naming it', () => {
+    const good = run(A).report;
+    expect(() => checkReport({ ...good, rules: 'x' }, 'r.json')).toThrow(
+      /^r\.json is not an m365fw report \(\/rules must be array\); refusing to judge the change against it/,
+    );
+    expect(() => checkReport(null, 'r.json')).toThrow(/^r\.json is not an m365fw report \(\/ /);
+    const dir = tmpDir('rep');
+    expect(readPreviousReport(dir)).toBeUndefined();
+    writeFileSync(join(dir, 'report.json'), '{not json');
+    expect(() => readPreviousReport(dir)).toThrow(
+      `${join(dir, 'report.json')} is not valid JSON; refusing to judge the change against it: move it away or restore it`,
+    );
+    writeFileSync(join(dir, 'report.json'), JSON.stringify(good));
+    expect(readPreviousReport(dir)).toEqual(JSON.parse(JSON.stringify(good)));
+    const d2 = tmpDir('rep');
+    mkdirSync(join(d2, 'report.json'));
+    expect(() => readPreviousReport(d2)).toThrow(
+      `${join(d2, 'report.json')} is not a regular file; refusing to use it`,
+    );
+    const d3 = tmpDir('rep');
+    symlinkSync(join(dir, 'report.json'), join(d3, 'report.json'));
+    expect(() => readPreviousReport(d3)).toThrow(/is not a regular file/);
+    expect(() => parseReport('[', 'x.json')).toThrow(/^x\.json: not JSON/);
+  });
+  it('the files of a previous run: every artifact of every target and the report, once, sorted', () => {
+    const r = run(A, ['pac', 'nftables']).report;
+    expect(previousFiles(r)).toEqual(['m365fw.nft', 'm365fw.pac', 'report.json']);
+    expect(previousFiles(undefined)).toEqual([]);
+  });
+});
+
+describe('plan: each kind of change alone', () => {
+  it('no change: nothing to report, and the Markdown says so', () => {
+    const p = planOf(A, A);
+    expect(p).toMatchObject({ changed: false, counts: zero, sets: [], rules: [], urls: [] });
+    expect(p.previous.found).toBe(true);
+    expect(p.refused).toBeUndefined();
+    expect(p.targets).toEqual({
+      nftables: {
+        added: false,
+        removed: false,
+        findingsAdded: [],
+        findingsRemoved: [],
+        contentChanged: false,
+      },
+    });
+    const md = planMarkdown(p);
+    expect(md).toMatch(
+      /^## m365fw plan: no changes\n\nInput `feed\.json` \(sha256 `[0-9a-f]{12}`, instance unknown, version unknown\) against `feed\.json`/,
+    );
+    expect(md).toMatch(/\nNothing that any target enforces or reports has changed\.\n$/);
+    expect(md).not.toContain('|');
+  });
+
+  it('no previous report: everything is new', () => {
+    const p = plan(undefined, run(A));
+    expect(p.previous).toEqual({ input: undefined, found: false });
+    expect(p.counts).toEqual({
+      ...zero,
+      setsAdded: 2,
+      rulesAdded: 4,
+      prefixesAdded: 4,
+      urlsAdded: 3,
+    });
+    expect(p.sets.map((s) => [s.id, s.change])).toEqual([
+      ['1', 'added'],
+      ['2', 'added'],
+    ]);
+    expect(p.sets[0].added).toEqual({
+      ips: ['192.0.2.0/25', '2001:db8::/48'],
+      urls: ['a.example.com'],
+    });
+    expect(p.targets.nftables).toMatchObject({
+      added: true,
+      removed: false,
+      contentChanged: false,
+    });
+    expect(p.targets.nftables.findingsAdded).toHaveLength(3);
+    expect(planMarkdown(p)).toContain('; no previous report.json: everything is new.');
+  });
+
+  it('a prefix widened in one set: the set and its rule, modified', () => {
+    const b = [{ ...A[0], ips: ['192.0.2.0/24', '2001:db8::/48'] }, A[1]];
+    const p = planOf(A, b);
+    expect(p.changed).toBe(true);
+    expect(p.sets).toEqual([
+      {
+        id: '1',
+        change: 'modified',
+        serviceArea: 'Exchange',
+        category: 'Allow',
+        added: { ips: ['192.0.2.0/24'], urls: [] },
+        removed: { ips: ['192.0.2.0/25'], urls: [] },
+      },
+    ]);
+    expect(p.rules).toEqual([
+      {
+        key: 'v4_tcp_443',
+        change: 'modified',
+        protocol: 'tcp',
+        ports: '443',
+        addedPrefixes: ['192.0.2.0/24'],
+        removedPrefixes: ['192.0.2.0/25'],
+      },
+    ]);
+    expect(p.counts).toEqual({
+      ...zero,
+      setsModified: 1,
+      rulesModified: 1,
+      prefixesAdded: 1,
+      prefixesRemoved: 1,
+    });
+    expect(p.targets.nftables.contentChanged).toBe(true);
+    const md = planMarkdown(p);
+    expect(md).toContain('## m365fw plan: changes\n');
+    expect(md).toContain('| +0 −0 ~1 | +0 −0 ~1 | +1 −1 | +0 −0 |');
+    expect(md).toContain('| 1 (Exchange, Allow) | modified | `192.0.2.0/24` | `192.0.2.0/25` |  |');
+    expect(md).toContain('| `v4_tcp_443` (tcp 443) | modified | `192.0.2.0/24` | `192.0.2.0/25` |');
+    expect(md).toContain('| nftables | changed |  |');
+    expect(md).not.toContain('### URL entries');
+  });
+
+  it('a set removed: its rules and URL entries go', () => {
+    const p = planOf(A, [A[0]]);
+    expect(p.sets).toEqual([
+      {
+        id: '2',
+        change: 'removed',
+        serviceArea: 'Exchange',
+        category: 'Allow',
+        added: none,
+        removed: { ips: ['198.51.100.0/24'], urls: ['*.b.example.com'] },
+      },
+    ]);
+    expect(p.rules.map((r) => [r.key, r.change, r.removedPrefixes])).toEqual([
+      ['v4_tcp_80_443', 'removed', ['198.51.100.0/24']],
+      ['v4_udp_3478', 'removed', ['198.51.100.0/24']],
+    ]);
+    expect(p.urls).toEqual([
+      { rule: 'url_tcp_80_443', host: '*.b.example.com', change: 'removed', setIds: ['2'] },
+      { rule: 'url_udp_3478', host: '*.b.example.com', change: 'removed', setIds: ['2'] },
+    ]);
+    expect(p.counts).toEqual({
+      ...zero,
+      setsRemoved: 1,
+      rulesRemoved: 2,
+      prefixesRemoved: 2,
+      urlsRemoved: 2,
+    });
+    expect(p.targets.nftables.findingsRemoved.map((f) => f.entry)).toEqual([
+      '*.b.example.com tcp/80,443',
+      '*.b.example.com udp/3478',
+    ]);
+    const md = planMarkdown(p);
+    expect(md).toContain('| `*.b.example.com` | `url_udp_3478` | removed | 2 |');
+    expect(md).toContain('| nftables | changed | −2 unenforced |');
+  });
+
+  it('ports changed: said per protocol, old → new ("-" for none)', () => {
+    const p = planOf(A, [A[0], { ...A[1], udpPorts: '', tcpPorts: '80,443,8080' }]);
+    const s = p.sets.find((x) => x.id === '2')!;
+    expect(s.ports).toEqual({ tcp: ['80,443', '80,443,8080'], udp: ['3478', ''] });
+    expect(s.added).toEqual(none);
+    expect(planMarkdown(p)).toContain('| tcp 80,443 → 80,443,8080; udp 3478 → \\- |');
+    const q = planOf([A[0], { ...A[1], udpPorts: '' }], [A[0], { ...A[1] }]);
+    expect(planMarkdown(q)).toContain('| udp \\- → 3478 |');
+  });
+
+  it('a flag changed alone (category, required, express route): a modified set with only flags', () => {
+    const p = planOf(A, [
+      { ...A[0], category: 'Optimize', required: false, expressRoute: true },
+      A[1],
+    ]);
+    expect(p.sets).toEqual([
+      {
+        id: '1',
+        change: 'modified',
+        serviceArea: 'Exchange',
+        category: 'Optimize',
+        added: none,
+        removed: none,
+        flags: [
+          'category: Allow → Optimize',
+          'required: true → false',
+          'expressRoute: false → true',
+        ],
+      },
+    ]);
+    expect(p.rules).toEqual([]);
+    expect(planMarkdown(p)).toContain(
+      '| 1 (Exchange, Optimize) | modified |  |  | category\\: Allow → Optimize; required\\: true → false; expressRoute\\: false → true |',
+    );
+  });
+
+  it('a URL moved between sets: "moved", with the sets before', () => {
+    const p = planOf(A, [
+      { ...A[0], urls: [] },
+      { ...A[1], urls: ['*.b.example.com'], tcpPorts: '443', udpPorts: '' },
+      set(3, { urls: ['a.example.com'] }),
+    ]);
+    const moved = p.urls.find((u) => u.host === 'a.example.com')!;
+    expect(moved).toEqual({
+      rule: 'url_tcp_443',
+      host: 'a.example.com',
+      change: 'moved',
+      setIds: ['3'],
+      previousSetIds: ['1'],
+    });
+    expect(planMarkdown(p)).toContain('| `a.example.com` | `url_tcp_443` | moved | 1 → 3 |');
+    expect(p.counts.urlsAdded).toBe(p.urls.filter((u) => u.change === 'added').length);
+  });
+
+  it('a filter option (--no-ipv6): the set and its rule lose the prefix; a target added or dropped', () => {
+    const prev = run(A).report;
+    const next = render(
+      compile(readFeed(A, { name: 'feed.json' }), {
+        allowImplausible: ['documentation'],
+        noIpv6: true,
+      }),
+      { targets: ['nftables', 'pac'], options: PAC },
+    );
+    const p = plan(prev, next);
+    expect(p.sets.map((x) => [x.id, x.change, x.removed.ips])).toEqual([
+      ['1', 'modified', ['2001:db8::/48']],
+    ]);
+    expect(p.rules).toEqual([
+      {
+        key: 'v6_tcp_443',
+        change: 'removed',
+        protocol: 'tcp',
+        ports: '443',
+        addedPrefixes: [],
+        removedPrefixes: ['2001:db8::/48'],
+      },
+    ]);
+    expect(p.targets.pac).toMatchObject({ added: true, removed: false, contentChanged: false });
+    expect(planMarkdown(p)).toContain('| pac | new target |');
+    const back = plan(next.report, run(A));
+    expect(back.targets.pac).toMatchObject({ added: false, removed: true });
+    expect(planMarkdown(back)).toContain('| pac | no longer generated |');
+    expect(back.changed).toBe(true);
+    // a target dropped alone is a change
+    expect(planOf(A, A, ['nftables', 'pac'], ['nftables']).changed).toBe(true);
+    expect(planOf(A, A, ['nftables'], ['nftables', 'pac']).changed).toBe(true);
+  });
+
+  it('a refusal is carried and shown first', () => {
+    const p = plan(run(A).report, {
+      ...run(A),
+      refusal: Object.assign(new Error('too much | gone')),
+    });
+    expect(p.refused).toBe('too much | gone');
+    const md = planMarkdown(p);
+    expect(md).toMatch(
+      /^## m365fw plan: refused\n\n\*\*Refused, nothing written:\*\* too much \\\| gone\n/,
+    );
+  });
+
+  it("hostile strings from Microsoft's change records do not break the Markdown", () => {
+    const evil = 'x|y <img src=x> `c` [l](http://x)\nnext';
+    const p = planOf(A, [{ ...A[0], ips: ['192.0.2.0/24', '2001:db8::/48'] }, A[1]]);
+    const recs = [
+      {
+        id: evil,
+        endpointSetId: '1',
+        disposition: evil,
+        impact: evil,
+        version: '2026020100',
+        add: { effectiveDate: evil, ips: ['192.0.2.0/24'], urls: [] },
+      },
+    ];
+    p.microsoftChanges = crossCheck(p, '2026010100', '2026020100', recs);
+    const md = planMarkdown(p);
+    const rows = md.split('\n').filter((l) => l.startsWith('| 1 | '));
+    expect(rows).toHaveLength(1);
+    // set, record, disposition, impact, version, effective, +, −: eight cells
+    expect(rows[0].split(/(?<!\\)\|/).length).toBe(10);
+    // every Markdown character escaped: no live tag, link or code span
+    expect(rows[0]).not.toMatch(/(?<!\\)[<`[]/);
+    expect(md).toContain('x\\|y \\<img src\\=x\\> \\`c\\` \\[l\\]\\(http\\://x\\)\\\\u000anext');
+    p.microsoftChanges = crossCheck(p, '2026010100', '2026020100', undefined, evil);
+    const un = planMarkdown(p)
+      .split('\n')
+      .filter((l) => l.startsWith('Not available: '));
+    expect(un).toHaveLength(1);
+    expect(un[0]).not.toMatch(/(?<!\\)[<`[]/);
+  });
+
+  it('more than 20 entries in a cell are cut with a count; a long unexplained list too', () => {
+    const ips = Array.from({ length: 25 }, (_, i) => `203.0.113.${i * 4}/30`);
+    const p = planOf(A, [A[0], { ...A[1], ips: ['198.51.100.0/24', ...ips] }]);
+    expect(planMarkdown(p)).toContain(' … (+5) |');
+    const c = crossCheck(p, '2026010100', '2026020100', []);
+    expect(c.unexplained).toHaveLength(25);
+    const many = Array.from({ length: 210 }, (_, i) => `2001:db8:${(i + 1).toString(16)}::/48`);
+    const q = planOf(A, [{ ...A[0], ips: ['192.0.2.0/25', '2001:db8::/48', ...many] }, A[1]]);
+    q.microsoftChanges = crossCheck(q, '2026010100', '2026020100', []);
+    const md = planMarkdown(q);
+    expect(md).toContain(
+      '**210 changes no record explains** (a truncated or tampered feed shows this way):',
+    );
+    expect(md).toContain('- … and 10 more (plan.json has them all)');
+    expect(md.split('\n').filter((l) => l.startsWith('- set 1 added'))).toHaveLength(200);
+  });
+
+  it("Microsoft's change records: shown per set, not yet in effect marked, unavailable said", () => {
+    const p = planOf(A, [{ ...A[0], ips: ['192.0.2.0/24', '2001:db8::/48'] }, A[1]]);
+    const recs = [
+      {
+        id: 'r2',
+        endpointSetId: '1',
+        disposition: 'Change',
+        impact: 'AddedIp',
+        version: '2026020100',
+        add: { effectiveDate: '20260301', ips: ['192.0.2.0/24'], urls: [] },
+      },
+      {
+        id: 'r1',
+        endpointSetId: '1',
+        disposition: 'Change',
+        impact: 'RemovedIp',
+        version: '2026013000',
+        remove: { ips: ['192.0.2.0/25'], urls: [] },
+      },
+      {
+        id: 'r0',
+        endpointSetId: '9',
+        disposition: 'Add',
+        version: '2026010100',
+        add: { ips: ['203.0.113.0/24'], urls: [] },
+      },
+    ];
+    p.microsoftChanges = crossCheck(p, '2026010100', '2026020100', recs);
+    expect(p.microsoftChanges.sets).toEqual([
+      {
+        id: '1',
+        records: [
+          {
+            id: 'r1',
+            disposition: 'Change',
+            impact: 'RemovedIp',
+            version: '2026013000',
+            added: 0,
+            removed: 1,
+          },
+          {
+            id: 'r2',
+            disposition: 'Change',
+            impact: 'AddedIp',
+            version: '2026020100',
+            effectiveDate: '20260301',
+            future: true,
+            added: 1,
+            removed: 0,
+          },
+        ],
+      },
+    ]);
+    expect(p.microsoftChanges.unexplained).toEqual([]);
+    const md = planMarkdown(p);
+    expect(md).toContain("### Microsoft's change records (2026010100 → 2026020100)");
+    expect(md).toContain(
+      '| 1 | r2 | Change | AddedIp | 2026020100 | 20260301 **(not yet in effect)** | 1 | 0 |',
+    );
+    expect(md).toContain('| 1 | r1 | Change | RemovedIp | 2026013000 |  | 0 | 1 |');
+    expect(md).toContain('Every added and removed address and URL is explained by a record.');
+    p.microsoftChanges = crossCheck(p, '2026010100', '2026020100', undefined, 'HTTP 503');
+    expect(p.microsoftChanges.unexplained).toEqual([]);
+    expect(planMarkdown(p)).toContain('Not available: HTTP 503; the diff was not cross-checked.');
+    p.microsoftChanges = crossCheck(p, '2026010100', '2026020100', []);
+    expect(planMarkdown(p)).toContain('No change records for this range.');
+  });
+});
