@@ -1,12 +1,13 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, runCli, sharedFeeds } from './helpers/env.js';
+import { FIXTURES, sharedFeeds } from './helpers/env.js';
 import { AZURE, azureValidators, codeChecks } from './helpers/azure.js';
 import { bucketKey, expectedFromFeed } from './helpers/oracle.js';
 import { sameIntervals } from './helpers/nft.js';
 import { intervalsOfCidrs } from './helpers/ipt.js';
 import { NSG_LIMITS } from '../targets/azure-nsg/index.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const haveSchemas = existsSync(AZURE);
@@ -16,7 +17,7 @@ const tmp = () => tmpDir('az');
 
 function compile(feed: string, extra: string[] = []) {
   const out = tmp();
-  const r = runCli(['compile', '--input', feed, '--target', 'azure-nsg', '--out', out, ...extra]);
+  const r = compileHere(['--input', feed, '--target', 'azure-nsg', '--out', out, ...extra]);
   return {
     ...r,
     out,

@@ -7,6 +7,7 @@ import { intervalsOfCidrs, parseIpsetList, parseIptablesSave } from './helpers/i
 import { sameIntervals } from './helpers/nft.js';
 import { IPT_LIMITS, multiportChunks } from '../targets/iptables/index.js';
 import { parsePortString } from '../src/net/ports.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const why = missing('ipset', 'iptables-restore', 'ip6tables-restore', 'iptables-save');
@@ -15,7 +16,7 @@ const feeds = [join(FIXTURES, 'sample-feed.json'), ...sharedFeeds()];
 
 function compile(feed: string, extra: string[] = []): string {
   const out = tmpDir('ipt');
-  const r = runCli(['compile', '--input', feed, '--target', 'iptables', '--out', out, ...extra]);
+  const r = compileHere(['--input', feed, '--target', 'iptables', '--out', out, ...extra]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return out;

@@ -2,17 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import cidr from 'cidr-tools';
 import { describe, expect, it } from 'vitest';
-import {
-  FIXTURES,
-  inNetns,
-  missing,
-  NO_SHARED,
-  runCli,
-  sharedFeeds,
-  skipNote,
-} from './helpers/env.js';
+import { FIXTURES, inNetns, missing, NO_SHARED, sharedFeeds, skipNote } from './helpers/env.js';
 import { bucketKey, expectedFromFeed } from './helpers/oracle.js';
 import { parseNftJson, sameIntervals } from './helpers/nft.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const why = missing('nft');
@@ -22,7 +15,7 @@ if (feeds.length === 1) console.warn(`SKIP shared snapshots: ${NO_SHARED}`);
 
 function compile(feed: string, extra: string[] = []): string {
   const out = tmpDir('nft');
-  const r = runCli(['compile', '--input', feed, '--target', 'nftables', '--out', out, ...extra]);
+  const r = compileHere(['--input', feed, '--target', 'nftables', '--out', out, ...extra]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return out;

@@ -2,7 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, runCli } from './helpers/env.js';
+import { FIXTURES } from './helpers/env.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
@@ -13,7 +14,7 @@ const SETS = JSON.parse(readFileSync(SAMPLE, 'utf8')) as {
 }[];
 function out(args: string[], input = SAMPLE) {
   const dir = tmpDir('opt');
-  const r = runCli(['compile', '--input', input, '--out', dir, ...args]);
+  const r = compileHere(['--input', input, '--out', dir, ...args]);
   expect(r.code, r.stderr).toBe(0);
   return {
     dir,

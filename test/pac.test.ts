@@ -5,6 +5,7 @@ import { parse } from 'acorn';
 import { createPacResolver } from 'pac-resolver';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli } from './helpers/env.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const FEED = join(FIXTURES, 'pac-feed.json');
@@ -12,8 +13,7 @@ const PROXY = 'PROXY proxy.corp:8080';
 
 async function pacFor(args: string[]) {
   const out = tmpDir('pac');
-  const r = runCli([
-    'compile',
+  const r = compileHere([
     '--input',
     FEED,
     '--target',

@@ -9,6 +9,7 @@ import { sameIntervals } from './helpers/nft.js';
 import { intervalsOfCidrs } from './helpers/ipt.js';
 import { loadSpec, PANOS_SPECS, type ParamRule } from './helpers/panos.js';
 import { PANOS_LIMITS } from '../targets/paloalto/index.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const haveSpecs = existsSync(PANOS_SPECS);
@@ -19,8 +20,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]*$/;
 
 function compile(feed: string, extra: string[] = []) {
   const out = tmpDir('pa');
-  const r = runCli([
-    'compile',
+  const r = compileHere([
     '--input',
     feed,
     '--target',

@@ -9,6 +9,7 @@ import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, runCli, sharedFeeds } from './helpers/env.js';
 import { codeChecks } from './helpers/azure.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const SCHEMA = join(ROOT, 'test/schemas/azurerm-network-security-rule.tf.schema.json');
@@ -38,8 +39,7 @@ const ARM_OF: Record<string, string> = {
 
 function both(feed: string, extra: string[]) {
   const out = tmpDir('tf');
-  const r = runCli([
-    'compile',
+  const r = compileHere([
     '--input',
     feed,
     '--target',
