@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, have, isRoot, runCli, skipNote } from './helpers/env.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 import { implausibleClasses, IMPLAUSIBLE_CLASSES } from '../src/compile/guards.js';
 import { RESERVED_CHAINS } from '../targets/iptables/index.js';
@@ -87,7 +88,7 @@ describe('empty targets: judged per target, after filters and merging', () => {
 describe('--max-removal: per target, addresses and names, at and one past the threshold', () => {
   const prevDir = (targets = 'nftables,paloalto') => {
     const out = tmpDir('mr');
-    expect(runCli(['compile', '--input', SAMPLE, '--target', targets, '--out', out]).code).toBe(0);
+    expect(compileHere(['--input', SAMPLE, '--target', targets, '--out', out]).code).toBe(0);
     return out;
   };
   const report = (out: string) => JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -95,8 +96,7 @@ describe('--max-removal: per target, addresses and names, at and one past the th
   it('every URL entry gone counts (it passed --max-removal 0 before)', () => {
     const out = prevDir();
     const noUrls = feedFile(SETS.map((s) => ({ ...s, urls: [] })));
-    const r = runCli([
-      'compile',
+    const r = compileHere([
       '--input',
       noUrls,
       '--target',
@@ -125,17 +125,7 @@ describe('--max-removal: per target, addresses and names, at and one past the th
     const k = s31.ips!.length;
     const next = feedFile(SETS.map((s) => (s.id === 31 ? { ...s, ips: [] } : s)));
     const run = (limit: string) =>
-      runCli([
-        'compile',
-        '--input',
-        next,
-        '--target',
-        'nftables',
-        '--out',
-        out,
-        '--max-removal',
-        limit,
-      ]);
+      compileHere(['--input', next, '--target', 'nftables', '--out', out, '--max-removal', limit]);
     // the URL names make paloalto's total larger; nftables alone here
     expect(run(String(k - 1)).code).toBe(1);
     const pct = (100 * k) / total;
@@ -143,8 +133,7 @@ describe('--max-removal: per target, addresses and names, at and one past the th
     expect(run(`${(Math.ceil(pct * 100) / 100).toFixed(2)}%`).code).toBe(0);
     const out2 = prevDir('nftables');
     expect(
-      runCli([
-        'compile',
+      compileHere([
         '--input',
         next,
         '--target',
@@ -163,9 +152,8 @@ describe('--max-removal: per target, addresses and names, at and one past the th
       feedFile([
         { id: 1, serviceArea: 'Common', category: 'Allow', required: true, tcpPorts: '443', ips },
       ]);
-    expect(runCli(['compile', '--input', one(['20.190.128.0/18']), '--out', out]).code).toBe(0);
-    const r = runCli([
-      'compile',
+    expect(compileHere(['--input', one(['20.190.128.0/18']), '--out', out]).code).toBe(0);
+    const r = compileHere([
       '--input',
       one(['20.190.128.0/19']),
       '--out',
@@ -179,8 +167,7 @@ describe('--max-removal: per target, addresses and names, at and one past the th
 
   it('a target no longer generated has removed everything it enforced', () => {
     const out = prevDir();
-    const r = runCli([
-      'compile',
+    const r = compileHere([
       '--input',
       SAMPLE,
       '--target',
@@ -256,15 +243,8 @@ describe('implausible entries: one feed per class and family, each alone', () =>
       );
       for (const other of IMPLAUSIBLE_CLASSES.filter((c) => c !== cls))
         expect(
-          runCli([
-            'compile',
-            '--input',
-            feed,
-            '--out',
-            tmpDir('fc-out'),
-            '--allow-implausible',
-            other,
-          ]).code,
+          compileHere(['--input', feed, '--out', tmpDir('fc-out'), '--allow-implausible', other])
+            .code,
           other,
         ).toBe(1);
       ok(['compile', '--input', feed, '--allow-implausible', cls]);
@@ -368,8 +348,7 @@ describe('findings are true', () => {
   it('a URL category on TCP 25 is unenforced, and no category is made for it', () => {
     const out = tmpDir('fc-pa');
     expect(
-      runCli([
-        'compile',
+      compileHere([
         '--input',
         withUrls(['*.mail.example.net'], '25'),
         '--target',
@@ -392,8 +371,7 @@ describe('findings are true', () => {
   it('a URL category on 443,25: enforced on 443, unenforced on 25', () => {
     const out = tmpDir('fc-pa');
     expect(
-      runCli([
-        'compile',
+      compileHere([
         '--input',
         withUrls(['*.mail.example.net'], '25,443'),
         '--target',
@@ -411,8 +389,7 @@ describe('findings are true', () => {
   it('*cdn.*.onmicrosoft.com follows PAN-OS token rules: *.*.onmicrosoft.com/, reported widened', () => {
     const out = tmpDir('fc-pa');
     expect(
-      runCli([
-        'compile',
+      compileHere([
         '--input',
         withUrls(['*cdn.*.onmicrosoft.com'], '443'),
         '--target',
@@ -447,8 +424,7 @@ describe('findings are true', () => {
       },
     ]);
     expect(
-      runCli([
-        'compile',
+      compileHere([
         '--input',
         feed,
         '--target',
@@ -502,7 +478,7 @@ describe('names users pass can never be a built-in chain or a keyword', () => {
     const out = tmpDir('fc-nft');
     ok(['compile', '--input', SAMPLE, '--nft-table', 'm365fw_egress']);
     expect(
-      runCli(['compile', '--input', SAMPLE, '--nft-table', 'm365fw_egress', '--out', out]).code,
+      compileHere(['--input', SAMPLE, '--nft-table', 'm365fw_egress', '--out', out]).code,
     ).toBe(0);
     execFileSync('unshare', ['-n', 'nft', '-f', join(out, 'm365fw.nft')]);
   });
@@ -635,7 +611,7 @@ describe('untrusted text never reaches the terminal raw', () => {
     const feed = join(dir, 'x\nflush ruleset\n.json');
     writeFileSync(feed, JSON.stringify(SETS));
     const out = tmpDir('fc-name-out');
-    expect(runCli(['compile', '--input', feed, '--out', out]).code).toBe(0);
+    expect(compileHere(['--input', feed, '--out', out]).code).toBe(0);
     const nft = readFileSync(join(out, 'm365fw.nft'), 'utf8');
     expect(
       nft
@@ -673,8 +649,7 @@ describe("a hostile input and policy file name reaches every target's header, an
       'exclude:\n  - prefix: 13.107.6.152/31\n    reason: "x -- */ --> <!-- ; $(reboot)"\n',
     );
     const out = tmpDir('fc-hostile-out');
-    const r = runCli([
-      'compile',
+    const r = compileHere([
       '--input',
       feed,
       '--policy',

@@ -5,8 +5,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, missing, runCli, skipNote } from './helpers/env.js';
+import { FIXTURES, missing, skipNote } from './helpers/env.js';
 import { createLab, type Lab, type Probe, type Topology } from './helpers/netlab.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const why = missing('ip', 'nft', 'ipset', 'iptables-restore', 'ip6tables-restore');
@@ -69,8 +70,7 @@ const expected = () => TABLE.map((t) => `${t.why}: ${t.ok}`);
 
 function compile(target: string, extra: string[]): string {
   const out = tmpDir('ingress-pkt');
-  const r = runCli([
-    'compile',
+  const r = compileHere([
     '--input',
     FEED,
     '--instance',

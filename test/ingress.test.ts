@@ -22,6 +22,7 @@ import { parseNftJson, sameIntervals } from './helpers/nft.js';
 import { intervalsOfCidrs, parseIpsetList, parseIptablesSave } from './helpers/ipt.js';
 import { AZURE, azureValidators, codeChecks } from './helpers/azure.js';
 import { loadSpec, PANOS_SPECS } from './helpers/panos.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 import { PRESETS } from '../src/compile/presets.js';
 
@@ -40,7 +41,7 @@ skipNote('ingress iptables read-back', iptWhy);
 
 function run(args: string[]) {
   const out = tmpDir('ingress');
-  const r = runCli(['compile', '--out', out, '--no-progress', ...args]);
+  const r = compileHere(['--out', out, '--no-progress', ...args]);
   const read = (f: string) => readFileSync(join(out, f), 'utf8');
   return { ...r, out, read, files: () => readdirSync(out).sort() };
 }
@@ -509,8 +510,7 @@ describe('turning ingress off removes it from the device', () => {
     const r = compile(
       fixture('--preset', 'eop-inbound-smtp', '--direction', 'both', '--target', 'paloalto'),
     );
-    const again = runCli([
-      'compile',
+    const again = compileHere([
       '--out',
       r.out,
       '--no-progress',

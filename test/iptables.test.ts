@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, inNetns, missing, runCli, sharedFeeds, skipNote } from './helpers/env.js';
+import { FIXTURES, inNetns, missing, sharedFeeds, skipNote } from './helpers/env.js';
 import { bucketKey, expectedFromFeed } from './helpers/oracle.js';
 import { intervalsOfCidrs, parseIpsetList, parseIptablesSave } from './helpers/ipt.js';
 import { sameIntervals } from './helpers/nft.js';
@@ -95,8 +95,7 @@ describe.skipIf(!!why)(
         writeFileSync(join(tmp, 'list.txt'), list(n));
         const out = join(tmp, 'out');
         expect(
-          runCli([
-            'compile',
+          compileHere([
             '--input',
             join(tmp, 'list.txt'),
             '--input-format',

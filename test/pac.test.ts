@@ -4,7 +4,7 @@ import { getQuickJS } from '@tootallnate/quickjs-emscripten';
 import { parse } from 'acorn';
 import { createPacResolver } from 'pac-resolver';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, runCli } from './helpers/env.js';
+import { FIXTURES } from './helpers/env.js';
 import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -92,26 +92,17 @@ describe('PAC file evaluated in a PAC sandbox (pac-resolver, QuickJS)', () => {
 
   it('--pac-proxy is required and validated', () => {
     const out = tmpDir('pac');
-    expect(runCli(['compile', '--input', FEED, '--target', 'pac', '--out', out]).stderr).toBe(
+    expect(compileHere(['--input', FEED, '--target', 'pac', '--out', out]).stderr).toBe(
       'error: --target pac needs --pac-proxy\n',
     );
     // under --target all it is skipped, said in the summary and the report, never silently
     // a URL-only feed: the IP-only targets would enforce nothing, which is refused unless allowed
-    const refused = runCli(['compile', '--input', FEED, '--target', 'all', '--out', out]);
+    const refused = compileHere(['--input', FEED, '--target', 'all', '--out', out]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
       /target (azure-nsg|iptables|nftables) would enforce nothing \(of 0 IP rules and [0-9]+ URL entries, it enforces none\)/,
     );
-    const all = runCli([
-      'compile',
-      '--input',
-      FEED,
-      '--target',
-      'all',
-      '--out',
-      out,
-      '--allow-empty',
-    ]);
+    const all = compileHere(['--input', FEED, '--target', 'all', '--out', out, '--allow-empty']);
     expect(all.code).toBe(0);
     expect(all.stdout).toContain('target pac skipped: not generated: --pac-proxy not given');
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).findings).toContainEqual({
@@ -120,8 +111,7 @@ describe('PAC file evaluated in a PAC sandbox (pac-resolver, QuickJS)', () => {
       detail: 'not generated: --pac-proxy not given',
     });
     expect(
-      runCli([
-        'compile',
+      compileHere([
         '--input',
         FEED,
         '--target',
@@ -137,8 +127,7 @@ describe('PAC file evaluated in a PAC sandbox (pac-resolver, QuickJS)', () => {
   it('the sample feed works too, and IP rules are reported as unused by a PAC file', async () => {
     const out = tmpDir('pac');
     expect(
-      runCli([
-        'compile',
+      compileHere([
         '--input',
         join(FIXTURES, 'sample-feed.json'),
         '--target',

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, missing, runCli, skipNote } from './helpers/env.js';
+import { FIXTURES, missing, skipNote } from './helpers/env.js';
 import { createLab, type Lab, type Probe } from './helpers/netlab.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const why = missing('ip', 'nft', 'ipset', 'iptables-restore', 'ip6tables-restore');
@@ -52,8 +53,7 @@ const TABLE: (Probe & { why: string; ok: boolean })[] = [
 
 function compile(target: string, extra: string[]): string {
   const out = tmpDir('pkt');
-  const r = runCli([
-    'compile',
+  const r = compileHere([
     '--input',
     FEED,
     '--target',

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, runCli, sharedFeeds } from './helpers/env.js';
+import { FIXTURES, sharedFeeds } from './helpers/env.js';
 import { bucketKey, expectedFromFeed } from './helpers/oracle.js';
 import { sameIntervals } from './helpers/nft.js';
 import { intervalsOfCidrs } from './helpers/ipt.js';
@@ -445,8 +445,7 @@ describe.skipIf(!haveSpecs)(
         ).join('\n') + '\n',
       );
       const out = join(dir, 'out');
-      const plain = runCli([
-        'compile',
+      const plain = compileHere([
         '--input',
         list,
         '--input-format',
@@ -463,8 +462,7 @@ describe.skipIf(!haveSpecs)(
         /41000 address objects exceed --panos-max-address-objects 20000 by 21000; put the prefixes in EDLs \(--panos-ip-edl with --panos-edl-url-base\)/,
       );
       expect(
-        runCli([
-          'compile',
+        compileHere([
           '--input',
           list,
           '--input-format',
@@ -478,8 +476,7 @@ describe.skipIf(!haveSpecs)(
           '--panos-ip-edl',
         ]).stderr,
       ).toMatch(/--panos-ip-edl needs --panos-edl-url-base/);
-      const r = runCli([
-        'compile',
+      const r = compileHere([
         '--input',
         list,
         '--input-format',
@@ -499,8 +496,7 @@ describe.skipIf(!haveSpecs)(
         41_000,
       );
       expect(
-        runCli([
-          'compile',
+        compileHere([
           '--input',
           list,
           '--input-format',
@@ -524,8 +520,7 @@ describe.skipIf(!haveSpecs)(
 
     it('EDL capacity is an option that fails loudly', () => {
       const out = tmpDir('pa');
-      const r = runCli([
-        'compile',
+      const r = compileHere([
         '--input',
         join(FIXTURES, 'sample-feed.json'),
         '--target',
@@ -538,8 +533,7 @@ describe.skipIf(!haveSpecs)(
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/EDL ipv4 holds 22 entries, over --panos-edl-max-entries 10 by 12/);
       expect(
-        runCli([
-          'compile',
+        compileHere([
           '--input',
           join(FIXTURES, 'sample-feed.json'),
           '--target',
@@ -701,8 +695,7 @@ describe('--panos-max-address-objects', () => {
     // six prefixes that do not merge, each its own address object
     writeFileSync(list, [0, 2, 4, 6, 8, 10].map((i) => `192.0.2.${i * 16}/28`).join('\n') + '\n');
     const out = join(dir, 'out');
-    const r = runCli([
-      'compile',
+    const r = compileHere([
       '--input',
       list,
       '--input-format',

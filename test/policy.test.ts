@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, runCli } from './helpers/env.js';
+import { FIXTURES } from './helpers/env.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
@@ -14,7 +15,7 @@ function policy(text: string): string {
 }
 function compile(args: string[]) {
   const out = tmp();
-  const r = runCli(['compile', '--out', out, ...args]);
+  const r = compileHere(['--out', out, ...args]);
   return {
     ...r,
     out,

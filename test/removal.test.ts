@@ -7,16 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import {
-  FIXTURES,
-  inNetns,
-  missing,
-  O365_DATA,
-  runCli,
-  sharedFeeds,
-  skipNote,
-} from './helpers/env.js';
+import { FIXTURES, inNetns, missing, O365_DATA, sharedFeeds, skipNote } from './helpers/env.js';
 import { azureValidators, codeChecks } from './helpers/azure.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
@@ -25,13 +18,13 @@ const CHINA_A = join(O365_DATA, 'china-endpoints-2025-11-14.json');
 const CHINA_B = join(O365_DATA, 'china-endpoints-2025-12-01.json');
 
 function compileInto(out: string, feed: string, extra: string[]) {
-  const r = runCli(['compile', '--input', feed, '--out', out, ...extra]);
+  const r = compileHere(['--input', feed, '--out', out, ...extra]);
   expect(r.code, r.stderr).toBe(0);
 }
 
 /** The sample feed compiled for PAN-OS with these options. */
 const paloalto = (out: string, args: string[]) =>
-  runCli(['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', out, ...args]);
+  compileHere(['--input', SAMPLE, '--target', 'paloalto', '--out', out, ...args]);
 
 describe('iptables: the apply script removes what a new run dropped', () => {
   const why = missing('ipset', 'iptables-restore', 'ip6tables-restore', 'sha256sum');
@@ -404,7 +397,7 @@ describe.skipIf(!haveShared)(
       const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
       rep.targets.paloalto.inventory.addresses.push('x\ncommit force');
       writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
-      const r = runCli(['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', out]);
+      const r = compileHere(['--input', SAMPLE, '--target', 'paloalto', '--out', out]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/paloalto inventory is not usable/);
     });
@@ -468,8 +461,7 @@ describe('Azure NSG: --nsg-deny closes the rule list', () => {
     // the last allow rule lands on 4095 exactly
     const start = 4095 - (n - 1);
     expect(
-      runCli([
-        'compile',
+      compileHere([
         '--input',
         SAMPLE,
         '--target',
@@ -482,8 +474,7 @@ describe('Azure NSG: --nsg-deny closes the rule list', () => {
         tmpDir('nsg-deny'),
       ]).code,
     ).toBe(0);
-    const r = runCli([
-      'compile',
+    const r = compileHere([
       '--input',
       SAMPLE,
       '--target',
@@ -499,8 +490,7 @@ describe('Azure NSG: --nsg-deny closes the rule list', () => {
     expect(r.stderr).toMatch(/end at 4096, past 4095 \(4096-4096 are the --nsg-deny rules'\) by 1/);
     // without --nsg-deny, 4096 is the allow rules' own
     expect(
-      runCli([
-        'compile',
+      compileHere([
         '--input',
         SAMPLE,
         '--target',

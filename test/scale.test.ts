@@ -3,9 +3,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cidr from 'cidr-tools';
 import { describe, expect, it } from 'vitest';
-import { CLI, FIXTURES, have, inNetns, missing, runCli, SHARED, skipNote } from './helpers/env.js';
+import { CLI, FIXTURES, have, inNetns, missing, SHARED, skipNote } from './helpers/env.js';
 import { parseNftJson, sameIntervals } from './helpers/nft.js';
 import { oracleIntervals } from './helpers/oracle.js';
+import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const GEN = join(SHARED, 'bench/gen-prefixes.mjs');
@@ -17,8 +18,7 @@ skipNote('100k prefix nft load', why ?? (existsSync(GEN) ? undefined : `${GEN} n
 describe('plain prefix lists', () => {
   it('comments, blank lines and bare addresses are read; the list merges losslessly', () => {
     const out = tmp();
-    const r = runCli([
-      'compile',
+    const r = compileHere([
       '--input',
       LIST,
       '--input-format',
@@ -39,8 +39,7 @@ describe('plain prefix lists', () => {
 
   it('with TCP and UDP ports the same list feeds two rules, both exactly the list', () => {
     const out = tmp();
-    const r = runCli([
-      'compile',
+    const r = compileHere([
       '--input',
       LIST,
       '--input-format',
@@ -66,7 +65,7 @@ describe('plain prefix lists', () => {
   it('a bad line is an error naming the file and line', () => {
     const p = join(tmp(), 'bad.txt');
     writeFileSync(p, '192.0.2.0/24\n# fine\n192.0.2.1/24\n');
-    const r = runCli(['compile', '--input', p, '--input-format', 'prefixes', '--out', tmp()]);
+    const r = compileHere(['--input', p, '--input-format', 'prefixes', '--out', tmp()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       'error: bad.txt:3: host bits set (network is 192.0.2.0/24): "192.0.2.1/24"\n',
@@ -75,8 +74,7 @@ describe('plain prefix lists', () => {
 
   it('without ports every target matches the addresses alone; any list compiles to every target', () => {
     const out = tmp();
-    const r = runCli([
-      'compile',
+    const r = compileHere([
       '--input',
       LIST,
       '--input-format',
@@ -110,7 +108,7 @@ describe('plain prefix lists', () => {
 
   it('the progress bar appears on a terminal only', () => {
     const out = tmp();
-    const piped = runCli(['compile', '--input', LIST, '--input-format', 'prefixes', '--out', out]);
+    const piped = compileHere(['--input', LIST, '--input-format', 'prefixes', '--out', out]);
     expect(piped.stderr).toBe('');
     if (!have('script')) {
       skipNote('terminal progress check', 'needs script(1) (bsdutils)');
@@ -142,9 +140,9 @@ describe.skipIf(!!why || !existsSync(GEN))('a 100k-prefix list loads into nftabl
       }).stdout,
     );
     const out = join(dir, 'out');
-    expect(
-      runCli(['compile', '--input', input, '--input-format', 'prefixes', '--out', out]).code,
-    ).toBe(0);
+    expect(compileHere(['--input', input, '--input-format', 'prefixes', '--out', out]).code).toBe(
+      0,
+    );
     const { sets } = parseNftJson(
       inNetns(`nft -f ${out}/m365fw.nft\nnft -j list set inet m365fw m365_v4_any`),
     );
@@ -167,8 +165,7 @@ describe.skipIf(!!why || !existsSync(GEN))('a 100k-prefix list loads into nftabl
     writeFileSync(input, v6.flatMap((l, i) => [l, v4[i]]).join('\n') + '\n');
     const out = join(dir, 'out');
     expect(
-      runCli([
-        'compile',
+      compileHere([
         '--input',
         input,
         '--input-format',

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, ROOT, runCli, sharedFeeds } from './helpers/env.js';
+import { FIXTURES, ROOT, sharedFeeds } from './helpers/env.js';
 import { codeChecks } from './helpers/azure.js';
 import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -176,8 +176,7 @@ describe('--target terraform-azure-nsg', () => {
     for (const target of ['terraform-azure-nsg', 'azure-nsg']) {
       const out = tmpDir('tf-budget');
       // 8 rules from 4090 end at 4097: one past the last priority
-      const r = runCli([
-        'compile',
+      const r = compileHere([
         '--input',
         SAMPLE,
         '--target',
@@ -197,8 +196,7 @@ describe('--target terraform-azure-nsg', () => {
     }
     // at the threshold: 8 rules from 4089 end at 4096 and fit
     const out = tmpDir('tf-budget');
-    const ok = runCli([
-      'compile',
+    const ok = compileHere([
       '--input',
       SAMPLE,
       '--target',
