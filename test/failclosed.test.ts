@@ -31,9 +31,11 @@ function feedFile(sets: Rec[] | string, name = 'feed.json'): string {
   writeFileSync(p, typeof sets === 'string' ? sets : JSON.stringify(sets));
   return p;
 }
+/** compile in-process (mutants are seen there); any other command through the CLI */
+const cli = (args: string[]) => (args[0] === 'compile' ? compileHere(args.slice(1)) : runCli(args));
 function refused(args: string[], msg: RegExp) {
   const out = join(tmpDir('fc-out'), 'out');
-  const r = runCli([...args, '--out', out]);
+  const r = cli([...args, '--out', out]);
   expect(r.code, r.stdout + r.stderr).toBe(1);
   expect(r.stderr).toMatch(msg);
   expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -41,7 +43,7 @@ function refused(args: string[], msg: RegExp) {
   return r;
 }
 const ok = (args: string[]) => {
-  const r = runCli([...args, '--out', join(tmpDir('fc-out'), 'out')]);
+  const r = cli([...args, '--out', join(tmpDir('fc-out'), 'out')]);
   expect(r.code, r.stderr).toBe(0);
   return r;
 };

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { FIXTURES, runCli } from './helpers/env.js';
-import { compileHere } from './helpers/here.js';
+import { compileHere, runHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
 it.each([
@@ -54,4 +54,14 @@ it("an error is the CLI's one line, exit 1, nothing written; so is a usage error
   expect(readdirSync(out)).toEqual([]);
   const bad = [...args, '--frobnicate'];
   expect(compileHere(bad)).toEqual({ ...runCli(['compile', ...bad]), code: 1 });
+});
+
+it('plan: the same Markdown, JSON and exit code (0 no change, 2 changes) as the CLI', () => {
+  const prev = tmpDir('here');
+  const feed = join(FIXTURES, 'sample-feed.json');
+  expect(compileHere(['--input', feed, '--out', prev]).code).toBe(0);
+  for (const extra of [[], ['--json'], ['--no-ipv6'], ['--no-ipv6', '--json'], ['--target', 'x']]) {
+    const args = ['plan', '--input', feed, '--previous', prev, ...extra];
+    expect(runHere(args), extra.join(' ')).toEqual(runCli(args));
+  }
 });

@@ -22,7 +22,7 @@ import { parseNftJson, sameIntervals } from './helpers/nft.js';
 import { intervalsOfCidrs, parseIpsetList, parseIptablesSave } from './helpers/ipt.js';
 import { AZURE, azureValidators, codeChecks } from './helpers/azure.js';
 import { loadSpec, PANOS_SPECS } from './helpers/panos.js';
-import { compileHere } from './helpers/here.js';
+import { compileHere, runHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 import { PRESETS } from '../src/compile/presets.js';
 
@@ -798,7 +798,7 @@ describe('plan', () => {
       ),
     );
     const planAgainst = (local: string) =>
-      runCli([
+      runHere([
         'plan',
         ...fixture(
           '--previous',

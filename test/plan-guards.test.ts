@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, NO_SHARED, O365_DATA, runCli, sharedFeeds } from './helpers/env.js';
+import { FIXTURES, NO_SHARED, O365_DATA, sharedFeeds } from './helpers/env.js';
 import { tmpDir } from './helpers/tmp.js';
+import { runHere } from './helpers/here.js';
 
 const tmp = () => tmpDir('plan');
 const snap = (f: string) => join(O365_DATA, f);
@@ -15,12 +16,12 @@ const snapshot = (dir: string) =>
 
 function compiled(feed: string, extra: string[] = []): string {
   const out = tmp();
-  const r = runCli(['compile', '--input', feed, '--target', 'all', '--out', out, ...extra]);
+  const r = runHere(['compile', '--input', feed, '--target', 'all', '--out', out, ...extra]);
   expect(r.stderr).toBe('');
   return out;
 }
 function plan(feed: string, previous: string, extra: string[] = []) {
-  const r = runCli([
+  const r = runHere([
     'plan',
     '--input',
     feed,
@@ -74,7 +75,7 @@ describe.skipIf(sharedFeeds().length === 0)('plan on real changes between dated 
     expect(r.code).toBe(2);
     expect(r.plan.sets.find((s: any) => s.id === '11').added.ips).toEqual(['20.35.4.0/22']);
     expect(r.plan.rules.some((x: any) => x.addedPrefixes.includes('20.35.4.0/22'))).toBe(true);
-    const md = runCli([
+    const md = runHere([
       'plan',
       '--input',
       snap('usgovdod-endpoints-2026-06-30.wrapped.json'),
@@ -101,7 +102,7 @@ describe.skipIf(sharedFeeds().length === 0)('plan on real changes between dated 
 
   it('--plan-out writes plan.json and plan.md', () => {
     const dir = tmp();
-    const r = runCli([
+    const r = runHere([
       'plan',
       '--input',
       snap('china-endpoints-2026-07-31.wrapped.json'),
@@ -124,14 +125,14 @@ describe('guards: refuse to write, previous output untouched', () => {
   it('an empty result is refused unless --allow-empty', () => {
     const out = tmp();
     const empty = ['--service-areas', 'Exchange', '--no-ipv4', '--no-ipv6'];
-    const r = runCli(['compile', '--input', SAMPLE, '--out', out, ...empty]);
+    const r = runHere(['compile', '--input', SAMPLE, '--out', out, ...empty]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /^error: refusing to write: target nftables would enforce nothing \(of 0 IP rules and [0-9]+ URL entries, it enforces none\); pass --allow-empty/,
     );
     expect(readdirSync(out)).toEqual([]);
     expect(
-      runCli(['compile', '--input', SAMPLE, '--out', out, ...empty, '--allow-empty']).code,
+      runHere(['compile', '--input', SAMPLE, '--out', out, ...empty, '--allow-empty']).code,
     ).toBe(0);
   });
 
@@ -141,7 +142,7 @@ describe('guards: refuse to write, previous output untouched', () => {
       const out = compiled(snap('china-endpoints-2025-11-14.json'));
       const before = snapshot(out);
       const next = snap('china-endpoints-2025-12-01.json');
-      const r = runCli([
+      const r = runHere([
         'compile',
         '--input',
         next,
@@ -157,11 +158,11 @@ describe('guards: refuse to write, previous output untouched', () => {
         /^error: refusing to write: azure-nsg: [0-9]+ of [0-9]+ previous prefixes and URL entries \([0-9.]+%\); .*would disappear, more than --max-removal 1/,
       );
       expect(snapshot(out)).toEqual(before);
-      expect(runCli(['plan', '--input', next, '--previous', out, '--max-removal', '1']).code).toBe(
+      expect(runHere(['plan', '--input', next, '--previous', out, '--max-removal', '1']).code).toBe(
         1,
       );
       expect(
-        runCli([
+        runHere([
           'compile',
           '--input',
           next,
@@ -182,7 +183,7 @@ describe('guards: refuse to write, previous output untouched', () => {
       const ipOnly = ['--target', 'nftables,iptables,azure-nsg'];
       const out = tmp();
       expect(
-        runCli([
+        runHere([
           'compile',
           '--input',
           snap('china-endpoints-2025-12-01.json'),
@@ -192,7 +193,7 @@ describe('guards: refuse to write, previous output untouched', () => {
           '--no-ipv4',
         ]).code,
       ).toBe(0);
-      const r = runCli([
+      const r = runHere([
         'compile',
         '--input',
         snap('china-endpoints-2026-06-11.wrapped.json'),
@@ -210,19 +211,19 @@ describe('guards: refuse to write, previous output untouched', () => {
 
   it('implausible feed entries are refused by class, and each class can be let through explicitly', () => {
     const feed = join(FIXTURES, 'doc-ranges-feed.json');
-    const r = runCli(['compile', '--input', feed, '--out', tmp()]);
+    const r = runHere(['compile', '--input', feed, '--out', tmp()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /refusing implausible feed entries: set 1 198\.51\.100\.0\/25 \(documentation\).*--allow-implausible documentation/,
     );
     expect(
-      runCli(['compile', '--input', feed, '--out', tmp(), '--allow-implausible', 'private']).code,
+      runHere(['compile', '--input', feed, '--out', tmp(), '--allow-implausible', 'private']).code,
     ).toBe(1);
     expect(
-      runCli(['compile', '--input', feed, '--out', tmp(), '--allow-implausible', 'documentation'])
+      runHere(['compile', '--input', feed, '--out', tmp(), '--allow-implausible', 'documentation'])
         .code,
     ).toBe(0);
-    const edge = runCli(['compile', '--input', join(FIXTURES, 'edge-feed.json'), '--out', tmp()]);
+    const edge = runHere(['compile', '--input', join(FIXTURES, 'edge-feed.json'), '--out', tmp()]);
     expect(edge.stderr).toMatch(
       /0\.0\.0\.0\/0 \(documentation, link-local, loopback, multicast, private, reserved, short\)/,
     );
@@ -231,7 +232,7 @@ describe('guards: refuse to write, previous output untouched', () => {
   it.each([join(FIXTURES, 'sample-feed.json'), ...sharedFeeds()])(
     '%s passes every guard with the defaults, for every target',
     (feed) => {
-      const r = runCli(['compile', '--input', feed, '--target', 'all', '--out', tmp()]);
+      const r = runHere(['compile', '--input', feed, '--target', 'all', '--out', tmp()]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
     },

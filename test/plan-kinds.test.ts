@@ -2,8 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, runCli } from './helpers/env.js';
+import { FIXTURES } from './helpers/env.js';
 import { tmpDir } from './helpers/tmp.js';
+import { runHere } from './helpers/here.js';
 
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
 type Rec = { id: number; urls?: string[]; ips?: string[] };
@@ -14,7 +15,7 @@ const file = (name: string, text: string) => {
   return p;
 };
 const plan = (args: string[]) => {
-  const r = runCli(['plan', ...args, '--json']);
+  const r = runHere(['plan', ...args, '--json']);
   return {
     code: r.code,
     stderr: r.stderr,
@@ -27,7 +28,7 @@ describe('plan: each kind of change alone', () => {
     const prev = tmpDir('pk-prev');
     const a = file('list.txt', '20.190.128.0/18\n40.126.0.0/18\n');
     expect(
-      runCli([
+      runHere([
         'compile',
         '--input',
         a,
@@ -66,7 +67,7 @@ describe('plan: each kind of change alone', () => {
 
   it("a rule change with no endpoint-set change (the previous report's rule differs): exit 2", () => {
     const prev = tmpDir('pk-prev');
-    expect(runCli(['compile', '--input', SAMPLE, '--out', prev]).code).toBe(0);
+    expect(runHere(['compile', '--input', SAMPLE, '--out', prev]).code).toBe(0);
     const rep = JSON.parse(readFileSync(join(prev, 'report.json'), 'utf8'));
     const rule = rep.rules.find((x: { key: string }) => x.key === 'v4_tcp_80_443');
     const dropped = rule.prefixes.pop();
@@ -86,9 +87,9 @@ describe('plan: each kind of change alone', () => {
 
   it('a URL moved between sets (same rule, same names): reported as moved, exit 2', () => {
     const prev = tmpDir('pk-prev');
-    expect(runCli(['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', prev]).code).toBe(
-      0,
-    );
+    expect(
+      runHere(['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', prev]).code,
+    ).toBe(0);
     const host = SETS.find((s) => s.id === 46)!.urls![0];
     // set 46's first URL goes to set 56: both TCP 80,443, so the same URL rule
     const moved = SETS.map((s) =>
@@ -115,7 +116,7 @@ describe('plan: each kind of change alone', () => {
 
   it('no change at all: exit 0', () => {
     const prev = tmpDir('pk-prev');
-    expect(runCli(['compile', '--input', SAMPLE, '--out', prev]).code).toBe(0);
+    expect(runHere(['compile', '--input', SAMPLE, '--out', prev]).code).toBe(0);
     expect(plan(['--input', SAMPLE, '--previous', prev]).code).toBe(0);
   });
 });

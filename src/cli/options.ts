@@ -35,15 +35,24 @@ export const mibArg = strictly((v) => parseDecimal('--max-body', v, 1, 4096));
 let takenError: Error | undefined;
 export const optionsError = (): Error | undefined => takenError;
 
+const maxRemovalHelp =
+  'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear';
+
+/** `m365fw plan`'s options: the shared ones, --previous, --max-removal, --json and --plan-out. */
+export function addPlanCommandOptions(cmd: Command): Command {
+  addCompileOptions(cmd);
+  cmd.requiredOption('--previous <dir>', 'directory of the previous run (its report.json)');
+  cmd.option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg);
+  cmd.option('--json', 'print the JSON plan instead of Markdown');
+  cmd.option('--plan-out <dir>', 'also write plan.json and plan.md here');
+  return cmd;
+}
+
 /** `m365fw compile`'s options: the shared ones, --out and --max-removal. */
 export function addCompileCommandOptions(cmd: Command): Command {
   addCompileOptions(cmd);
   cmd.requiredOption('--out <dir>', 'output directory (created if missing)');
-  cmd.option(
-    '--max-removal <limit>',
-    'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear',
-    maxRemovalArg,
-  );
+  cmd.option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg);
   return cmd;
 }
 

@@ -6,6 +6,7 @@ import { fail, tolerateClosedPipes } from './commands/fail.js';
 import {
   addCompileCommandOptions,
   addCompileOptions,
+  addPlanCommandOptions,
   instanceArg,
   maxRemovalArg,
   mibArg,
@@ -85,15 +86,7 @@ const plan = program
   .description(
     'what a compile would change against a previous output directory (exit 0 none, 2 changes, 1 error)',
   );
-addCompileOptions(plan);
-plan.requiredOption('--previous <dir>', 'directory of the previous run (its report.json)');
-plan.option(
-  '--max-removal <limit>',
-  'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear',
-  maxRemovalArg,
-);
-plan.option('--json', 'print the JSON plan instead of Markdown');
-plan.option('--plan-out <dir>', 'also write plan.json and plan.md here');
+addPlanCommandOptions(plan);
 plan.action((o: Record<string, unknown>) =>
   import('./commands/plan.js').then((m) => m.planCommand(o)).catch(fail),
 );

@@ -1,46 +1,68 @@
 /**
- * `m365fw compile …` in this process: the command line parsed by the CLI's own commander options
- * (src/cli/options.ts) and run by its compile command, stdout and the exit code caught. The
- * files are those the CLI writes, so the target tests' real-tool checks also judge the library's
- * code in this process (npm run mutate sees a mutant only in-process; a spawned CLI runs dist/).
- * The CLI as shipped (bin, bundle, exit codes, streams) stays tested by the tests that spawn it.
+ * `m365fw compile …` and `m365fw plan …` in this process: the command line parsed by the CLI's
+ * own commander options (src/cli/options.ts) and run by its command, stdout, stderr and the exit
+ * code caught. The files and output are those of the CLI, so the tests' real-tool checks also
+ * judge the library's code in this process (npm run mutate sees a mutant only in-process; a
+ * spawned CLI runs dist/). The CLI as shipped (bin, bundle, streams) stays tested by the tests
+ * that spawn it; test/here.test.ts shows the two write the same.
  */
 import { Command } from 'commander';
 import { compileCommand } from '../../src/cli/commands/compile.js';
-import { addCompileCommandOptions } from '../../src/cli/options.js';
+import { planCommand } from '../../src/cli/commands/plan.js';
+import { addCompileCommandOptions, addPlanCommandOptions } from '../../src/cli/options.js';
 import { terminalText } from '../../src/index.js';
 
-/** Like runCli(['compile', ...args]), in-process. */
-export function compileHere(args: readonly string[]): {
-  code: number;
-  stdout: string;
-  stderr: string;
-} {
+type Result = { code: number; stdout: string; stderr: string };
+
+/** Replace a stream's write for the duration of f (the prototype's comes back after). */
+function capture(stream: NodeJS.WriteStream, sink: (s: string) => void): () => void {
+  const own = Object.getOwnPropertyDescriptor(stream, 'write');
+  Object.defineProperty(stream, 'write', {
+    configurable: true,
+    writable: true,
+    value: (s: string | Uint8Array) => {
+      sink(String(s));
+      return true;
+    },
+  });
+  return () => {
+    if (own) Object.defineProperty(stream, 'write', own);
+    else delete (stream as { write?: unknown }).write;
+  };
+}
+
+/** Like runCli([command, ...]) for compile and plan, in-process. */
+export function runHere(args: readonly string[]): Result {
+  const [name, ...rest] = args;
   let stdout = '',
     stderr = '';
-  const cmd = addCompileCommandOptions(new Command('compile'))
+  const cmd = (name === 'compile' ? addCompileCommandOptions : addPlanCommandOptions)(
+    new Command(name),
+  )
     .exitOverride()
     .configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
-  const out = process.stdout;
-  const write = Object.getOwnPropertyDescriptor(out, 'write');
+  if (name !== 'compile' && name !== 'plan') throw new Error(`runHere: not for ${name}`);
+  const code = process.exitCode;
+  const restore = [
+    capture(process.stdout, (s) => (stdout += s)),
+    capture(process.stderr, (s) => (stderr += s)),
+  ];
   try {
-    cmd.parse([...args], { from: 'user' });
-    Object.defineProperty(out, 'write', {
-      configurable: true,
-      writable: true,
-      value: (s: string | Uint8Array) => {
-        stdout += String(s);
-        return true;
-      },
-    });
-    compileCommand(cmd.opts());
-    return { code: 0, stdout, stderr };
+    process.exitCode = undefined;
+    cmd.parse(rest, { from: 'user' });
+    (name === 'compile' ? compileCommand : planCommand)(cmd.opts());
+    return { code: Number(process.exitCode ?? 0), stdout, stderr };
   } catch (e) {
+    if (stderr && (e as { code?: string }).code?.startsWith('commander.'))
+      return { code: 1, stdout, stderr };
     // as the CLI's fail(): one escaped line
     const msg = (e as Error).message.replace(/\s*\n\s*/g, ' ');
-    return { code: 1, stdout, stderr: stderr || `error: ${terminalText(msg)}\n` };
+    return { code: 1, stdout, stderr: `${stderr}error: ${terminalText(msg)}\n` };
   } finally {
-    if (write) Object.defineProperty(out, 'write', write);
-    else delete (out as { write?: unknown }).write;
+    for (const r of restore) r();
+    process.exitCode = code;
   }
 }
+
+/** Like runCli(['compile', ...args]), in-process. */
+export const compileHere = (args: readonly string[]): Result => runHere(['compile', ...args]);
