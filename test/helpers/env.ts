@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist/src/cli/bin.js');
 export const FIXTURES = join(ROOT, 'fixtures');
-export const SHARED = resolve(ROOT, '../shared');
+/** ../shared beside the checkout; M365FW_SHARED names it when the tests run elsewhere (npm run mutate's sandbox) */
+export const SHARED = process.env.M365FW_SHARED
+  ? resolve(process.env.M365FW_SHARED)
+  : resolve(ROOT, '../shared');
 export const O365_DATA = join(SHARED, 'o365-data');
 
 /** The real web-service snapshots in ../shared, or [] (tests then skip and say why). */
