@@ -35,7 +35,7 @@ export const mibArg = strictly((v) => parseDecimal('--max-body', v, 1, 4096));
 let takenError: Error | undefined;
 export const optionsError = (): Error | undefined => takenError;
 
-const maxRemovalHelp =
+export const maxRemovalHelp =
   'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear';
 
 /** `m365fw plan`'s options: the shared ones, --previous, --max-removal, --json and --plan-out. */

@@ -9,6 +9,7 @@ import {
   addPlanCommandOptions,
   instanceArg,
   maxRemovalArg,
+  maxRemovalHelp,
   mibArg,
   optionsError,
   secondsArg,
@@ -133,11 +134,7 @@ update
     '--plan-out <dir>',
     'write plan.json and plan.md here (on changes, and with the verdict when refused)',
   )
-  .option(
-    '--max-removal <limit>',
-    'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear',
-    maxRemovalArg,
-  )
+  .option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg)
   .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
   .option(
     '--force',

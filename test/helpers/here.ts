@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { compileCommand } from '../../src/cli/commands/compile.js';
 import { planCommand } from '../../src/cli/commands/plan.js';
 import { addCompileCommandOptions, addPlanCommandOptions } from '../../src/cli/options.js';
-import { terminalText } from '../../src/index.js';
+import { fail } from '../../src/cli/commands/fail.js';
 
 type Result = { code: number; stdout: string; stderr: string };
 
@@ -34,6 +34,7 @@ function capture(stream: NodeJS.WriteStream, sink: (s: string) => void): () => v
 /** Like runCli([command, ...]) for compile and plan, in-process. */
 export function runHere(args: readonly string[]): Result {
   const [name, ...rest] = args;
+  if (name !== 'compile' && name !== 'plan') throw new Error(`runHere: not for ${name}`);
   let stdout = '',
     stderr = '';
   const cmd = (name === 'compile' ? addCompileCommandOptions : addPlanCommandOptions)(
@@ -41,7 +42,6 @@ export function runHere(args: readonly string[]): Result {
   )
     .exitOverride()
     .configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
-  if (name !== 'compile' && name !== 'plan') throw new Error(`runHere: not for ${name}`);
   const code = process.exitCode;
   const restore = [
     capture(process.stdout, (s) => (stdout += s)),
@@ -53,11 +53,10 @@ export function runHere(args: readonly string[]): Result {
     (name === 'compile' ? compileCommand : planCommand)(cmd.opts());
     return { code: Number(process.exitCode ?? 0), stdout, stderr };
   } catch (e) {
-    if (stderr && (e as { code?: string }).code?.startsWith('commander.'))
-      return { code: 1, stdout, stderr };
-    // as the CLI's fail(): one escaped line
-    const msg = (e as Error).message.replace(/\s*\n\s*/g, ' ');
-    return { code: 1, stdout, stderr: `${stderr}error: ${terminalText(msg)}\n` };
+    // a usage error commander has already printed; anything else as the CLI prints it (fail())
+    if ((e as { code?: string }).code?.startsWith('commander.')) return { code: 1, stdout, stderr };
+    fail(e);
+    return { code: Number(process.exitCode), stdout, stderr };
   } finally {
     for (const r of restore) r();
     process.exitCode = code;
