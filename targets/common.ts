@@ -2,10 +2,11 @@ import type { Rule } from '../src/model.js';
 
 /**
  * Text safe inside any quoted comment or description: printable ASCII without quotes, backslashes
- * or comment delimiters, cut to max bytes (with "..." when cut).
+ * or comment delimiters, cut to max bytes (with "..." when cut). ("*" is not kept, so neither "/*"
+ * nor "*\/" can survive the first step; "--", XML's comment delimiter, is the one left to break.)
  */
 export function safeText(s: string, max: number): string {
-  const clean = s.replace(/[^A-Za-z0-9 ,._:+=()@/#-]/g, '_').replace(/\/\*|\*\/|--/g, '__');
+  const clean = s.replace(/[^A-Za-z0-9 ,._:+=()@/#-]/g, '_').replace(/--/g, '__');
   return clean.length <= max ? clean : `${clean.slice(0, max - 3)}...`;
 }
 
