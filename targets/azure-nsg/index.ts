@@ -230,7 +230,7 @@ export function checkBudgets(rules: NsgRule[], o: NsgOptions): void {
   if (allows.length && last > maxAllow) {
     throw new TargetLimitError(
       'azure-nsg',
-      `${allows.length} rules from priority ${o.priorityStart} step ${o.priorityStep} end at ${last}, past ${maxAllow}${maxAllow < NSG_LIMITS.priorityMax ? ` (${maxAllow + 1}-${NSG_LIMITS.priorityMax} are the --nsg-deny rules')` : ''} by ${last - maxAllow}; lower --nsg-priority-start or --nsg-priority-step, or narrow the input`,
+      `${allows.length} rules from priority ${o.priorityStart} step ${o.priorityStep} end at ${last}, past ${maxAllow}${maxAllow < NSG_LIMITS.priorityMax ? ` (${maxAllow + 1}-${NSG_LIMITS.priorityMax} are the --nsg-deny rules)` : ''} by ${last - maxAllow}; lower --nsg-priority-start or --nsg-priority-step, or narrow the input`,
     );
   }
   for (const r of rules)
