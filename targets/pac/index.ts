@@ -58,10 +58,6 @@ function matches(pattern: string, host: string): boolean {
 /** A concrete name inside a wildcard entry, to test whether another entry covers it. */
 const sample = (host: string) => host.replace('*', 'm365fw-sample');
 
-/**
- * The PAC program: exact names first, then wildcard entries most specific first, so a proxied
- * name or wildcard that a direct wildcard covers is decided before that wildcard (the exception).
- */
 /** The proxy string: "PROXY host:port" (several separated by "; "), ports 1-65535. */
 function proxyProblem(proxy: string): string | undefined {
   if (!PROXY.test(proxy) || proxy.length > PAC_LIMITS.proxyLength)
@@ -86,6 +82,10 @@ export const PAC_OPTIONS = {
   ),
 };
 
+/**
+ * The PAC program: exact names first, then wildcard entries most specific first, so a proxied
+ * name or wildcard that a direct wildcard covers is decided before that wildcard (the exception).
+ */
 export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>): RenderResult {
   const type = o.type === '1' ? 1 : 2;
   const proxy = o.proxy;
@@ -96,11 +96,10 @@ export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>)
     );
   const entries = pacEntries(model, type);
   const directWild = entries.filter((e) => e.direct && e.kind !== 'fqdn');
+  // (asked only of entries that are not direct, so never of a wildcard in directWild itself)
   const covered = (e: PacEntry) =>
-    directWild.some(
-      (d) =>
-        d.host !== e.host &&
-        matches(entryRegex(d.host, d.kind), e.kind === 'fqdn' ? e.host : sample(e.host)),
+    directWild.some((d) =>
+      matches(entryRegex(d.host, d.kind), e.kind === 'fqdn' ? e.host : sample(e.host)),
     );
   const exact = entries.filter((e) => e.kind === 'fqdn' && (e.direct || covered(e)));
   const wild = entries
@@ -174,7 +173,7 @@ export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>)
     files: [
       {
         path: PAC_FILE,
-        body: lines.join('\n').replace(/\n\n\n+/g, '\n\n') + '\n',
+        body: lines.join('\n') + '\n',
         comment: { line: '//' },
       },
     ],
