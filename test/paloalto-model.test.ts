@@ -1,0 +1,521 @@
+/**
+ * PAN-OS in-process, piece by piece: scopes (text, read back from an untrusted report, paths,
+ * words, xpaths), every option and its refusal word for word, names cut at their limit, URL
+ * entries, the previous run's inventory refused in each tampered shape, and the deletes and
+ * moves a change produces. (paloalto.test.ts checks whole configs against Palo Alto's specs.)
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  addressName,
+  bucketOf,
+  fitName,
+  fqdnName,
+  panosOptions,
+  PANOS_OPTIONS,
+  panosUrl,
+  parseScopeText,
+  rulebaseOf,
+  scopePath,
+  scopeText,
+  scopeWords,
+  type PanosConfig,
+  type PanosScope,
+} from '../targets/paloalto/model.js';
+import {
+  checkInventory,
+  deleteCommand,
+  deleteXpath,
+  panosDeletes,
+  panosMoves,
+  scopeXpath,
+  type PanosInventory,
+} from '../targets/paloalto/render.js';
+import { paloalto } from '../targets/paloalto/index.js';
+import { optionKey } from '../targets/define.js';
+
+const KEYS = Object.fromEntries(
+  Object.entries(PANOS_OPTIONS).map(([k, spec]) => [k, optionKey(spec)]),
+) as Record<keyof typeof PANOS_OPTIONS, string>;
+const options = (o: Partial<Record<keyof typeof PANOS_OPTIONS, unknown>> = {}) =>
+  panosOptions(
+    paloalto.parseOptions(
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [KEYS[k as keyof typeof KEYS], v])),
+    ) as never,
+  );
+const refusal = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return 'accepted';
+};
+
+const VSYS1: PanosScope = { kind: 'vsys', name: 'vsys1' };
+const VSYS2: PanosScope = { kind: 'vsys', name: 'vsys2' };
+const DG: PanosScope = { kind: 'device-group', name: 'branches', rulebase: 'pre-rulebase' };
+const DG_POST: PanosScope = { kind: 'device-group', name: 'branches', rulebase: 'post-rulebase' };
+const SHARED: PanosScope = { kind: 'shared', rulebase: 'post-rulebase' };
+
+describe('scopes', () => {
+  it.each([
+    [
+      VSYS1,
+      'vsys:vsys1',
+      '',
+      'rulebase',
+      "/config/devices/entry[@name='localhost.localdomain']/vsys/entry[@name='vsys1']",
+    ],
+    [
+      VSYS2,
+      'vsys:vsys2',
+      'vsys vsys2 ',
+      'rulebase',
+      "/config/devices/entry[@name='localhost.localdomain']/vsys/entry[@name='vsys2']",
+    ],
+    [
+      DG,
+      'device-group:branches:pre-rulebase',
+      'device-group branches ',
+      'pre-rulebase',
+      "/config/devices/entry[@name='localhost.localdomain']/device-group/entry[@name='branches']",
+    ],
+    [
+      DG_POST,
+      'device-group:branches:post-rulebase',
+      'device-group branches ',
+      'post-rulebase',
+      "/config/devices/entry[@name='localhost.localdomain']/device-group/entry[@name='branches']",
+    ],
+    [SHARED, 'shared:post-rulebase', 'shared ', 'post-rulebase', '/config/shared'],
+  ] as const)('%j: text %s, words %j, rulebase %s, xpath %s', (s, text, words, rb, xpath) => {
+    expect(scopeText(s)).toBe(text);
+    expect(parseScopeText(text)).toEqual(s);
+    expect(scopeWords(s)).toBe(words);
+    expect(rulebaseOf(s)).toBe(rb);
+    expect(scopeXpath(s)).toBe(xpath);
+  });
+
+  it('scopePath: below <config>, the device entry then the vsys or device group', () => {
+    expect(scopePath(SHARED)).toEqual([['shared']]);
+    expect(scopePath(DG)).toEqual([
+      ['devices'],
+      ['entry', 'localhost.localdomain'],
+      ['device-group'],
+      ['entry', 'branches'],
+    ]);
+    expect(scopePath(VSYS2)[2]).toEqual(['vsys']);
+  });
+
+  it.each([
+    'vsys:',
+    'vsys:a:b',
+    'vsys:shared',
+    'vsys:-a',
+    'vsys:a b',
+    `vsys:${'a'.repeat(32)}`,
+    'device-group:x',
+    'device-group:x:mid-rulebase',
+    'device-group:shared:pre-rulebase',
+    'shared',
+    'shared:rulebase',
+    'VSYS:vsys1',
+    ' vsys:vsys1',
+    'vsys:vsys1 ',
+    'vsys:vsys1\n',
+    '',
+  ])('an untrusted scope text %j is not read as a scope', (t) => {
+    expect(parseScopeText(t)).toBeUndefined();
+  });
+  it('a name of 31 characters is', () => {
+    expect(parseScopeText(`vsys:${'a'.repeat(31)}`)).toEqual({
+      kind: 'vsys',
+      name: 'a'.repeat(31),
+    });
+  });
+});
+
+describe('options', () => {
+  it('the defaults: vsys1, any zone and source, the platform limits, no move, no EDL', () => {
+    expect(options()).toEqual({
+      scope: VSYS1,
+      fromZones: ['any'],
+      toZones: ['any'],
+      sources: ['any'],
+      inFromZones: ['any'],
+      inToZones: ['any'],
+      edlUrlBase: undefined,
+      edlMaxEntries: 50000,
+      edlMaxLists: 30,
+      maxAddressObjects: 20000,
+      ipEdl: false,
+    });
+  });
+
+  it('each option is carried through', () => {
+    const o = options({
+      scope: 'device-group:branches',
+      rulebase: 'post',
+      fromZone: 'trust,dmz.2',
+      toZone: 'untrust',
+      inFromZone: 'internet',
+      inToZone: 'mail',
+      source: 'lan-hosts,10.1.0.0/16,2001:DB8:0::/48',
+      edlUrlBase: 'https://edl.example:8443/m365//',
+      edlMaxEntries: '100',
+      edlMaxLists: '3',
+      maxAddressObjects: '7',
+      move: 'before:deny all',
+      ipEdl: true,
+    });
+    expect(o).toEqual({
+      move: { where: 'before', rule: 'deny all' },
+      scope: DG_POST,
+      fromZones: ['trust', 'dmz.2'],
+      toZones: ['untrust'],
+      sources: ['lan-hosts', '10.1.0.0/16', '2001:db8::/48'],
+      inFromZones: ['internet'],
+      inToZones: ['mail'],
+      edlUrlBase: 'https://edl.example:8443/m365',
+      edlMaxEntries: 100,
+      edlMaxLists: 3,
+      maxAddressObjects: 7,
+      ipEdl: true,
+    });
+    expect(options({ move: 'top' }).move).toEqual({ where: 'top' });
+    expect(options({ scope: 'shared' }).scope).toEqual({
+      kind: 'shared',
+      rulebase: 'pre-rulebase',
+    });
+    expect(options({ scope: 'shared', rulebase: 'pre' }).scope).toEqual({
+      kind: 'shared',
+      rulebase: 'pre-rulebase',
+    });
+    expect(options({ scope: 'device-group:b' }).scope).toEqual({
+      kind: 'device-group',
+      name: 'b',
+      rulebase: 'pre-rulebase',
+    });
+    expect(options({ vsys: 'vsys3' }).scope).toEqual({ kind: 'vsys', name: 'vsys3' });
+    expect(options({ scope: 'vsys:vsys4' }).scope).toEqual({ kind: 'vsys', name: 'vsys4' });
+  });
+
+  const SCOPE_HELP =
+    'vsys:NAME, device-group:NAME or shared (a name is 1-31 letters, digits, "_", "." or "-")';
+  it.each([
+    [
+      { scope: 'vsys:a', vsys: 'b' },
+      'paloalto: --panos-vsys and --panos-scope both given; use --panos-scope vsys:NAME alone',
+    ],
+    [{ scope: 'vsys:' }, `paloalto: --panos-scope "vsys:": ${SCOPE_HELP}`],
+    [{ scope: 'dg:x' }, `paloalto: --panos-scope "dg:x": ${SCOPE_HELP}`],
+    [{ scope: 'shared:x' }, `paloalto: --panos-scope "shared:x": ${SCOPE_HELP}`],
+    [
+      { scope: `vsys:${'a'.repeat(32)}` },
+      `paloalto: --panos-scope "vsys:${'a'.repeat(32)}": ${SCOPE_HELP}`,
+    ],
+    [{ vsys: 'a b' }, `paloalto: --panos-vsys "a b": ${SCOPE_HELP}`],
+    [
+      { scope: 'device-group:shared' },
+      'paloalto: --panos-scope "device-group:shared": a vsys or device group cannot be named "shared"; use --panos-scope shared',
+    ],
+    [
+      { vsys: 'shared' },
+      'paloalto: --panos-vsys "vsys:shared": a vsys or device group cannot be named "shared"; use --panos-scope shared',
+    ],
+    [
+      { scope: 'vsys:vsys2', rulebase: 'post' },
+      'paloalto: --panos-rulebase applies to Panorama scopes (device-group:NAME, shared), not to a vsys',
+    ],
+    [
+      { rulebase: 'pre' },
+      'paloalto: --panos-rulebase applies to Panorama scopes (device-group:NAME, shared), not to a vsys',
+    ],
+    [
+      { ipEdl: true },
+      'paloalto: --panos-ip-edl needs --panos-edl-url-base: the rules name the lists, the firewall fetches them from there',
+    ],
+    [{ rulebase: 'middle' }, '--panos-rulebase "middle": one of pre, post'],
+    [{ fromZone: 'trust,' }, '--panos-from-zone "trust,": "" is not a valid name'],
+    [{ toZone: 'un trusted!' }, '--panos-to-zone "un trusted!": "un trusted!" is not a valid name'],
+    [
+      { inFromZone: `z${'a'.repeat(31)}` },
+      `--panos-in-from-zone "z${'a'.repeat(31)}": "z${'a'.repeat(31)}" is not a valid name`,
+    ],
+    [{ inToZone: '-mail' }, '--panos-in-to-zone "-mail": "-mail" is not a valid name'],
+    [{ source: 'lan;rm' }, '--panos-source "lan;rm": "lan;rm" is not a valid name'],
+    [
+      { edlUrlBase: 'ftp://edl.example/' },
+      '--panos-edl-url-base "ftp://edl.example/": is not a plain http(s) URL',
+    ],
+    [
+      { edlUrlBase: 'https://edl.example/a?b' },
+      '--panos-edl-url-base "https://edl.example/a?b": is not a plain http(s) URL',
+    ],
+    [
+      { edlUrlBase: 'https://user@edl.example/' },
+      '--panos-edl-url-base "https://user@edl.example/": is not a plain http(s) URL',
+    ],
+    [
+      { move: 'bottom' },
+      '--panos-move "bottom": top, or before:RULE with the name of one of your rules (letters, digits, "_", "-", ".", space)',
+    ],
+    [
+      { move: 'before:' },
+      '--panos-move "before:": top, or before:RULE with the name of one of your rules (letters, digits, "_", "-", ".", space)',
+    ],
+    [
+      { move: `before:${'r'.repeat(64)}` },
+      `--panos-move "before:${'r'.repeat(64)}": top, or before:RULE with the name of one of your rules (letters, digits, "_", "-", ".", space)`,
+    ],
+  ])('%j is refused: %s', (o, msg) => {
+    expect(refusal(() => options(o))).toBe(msg);
+  });
+
+  it('zones of 31 characters, rules of 63, sources of 63 and every count from 1 are accepted', () => {
+    expect(options({ fromZone: `z${'a'.repeat(30)}` }).fromZones).toEqual([`z${'a'.repeat(30)}`]);
+    expect(options({ move: `before:${'r'.repeat(63)}` }).move).toEqual({
+      where: 'before',
+      rule: 'r'.repeat(63),
+    });
+    expect(options({ source: `s${'a'.repeat(62)}` }).sources).toEqual([`s${'a'.repeat(62)}`]);
+    expect(refusal(() => options({ source: `s${'a'.repeat(63)}` }))).toMatch(
+      /is not a valid name$/,
+    );
+    expect(options({ edlMaxEntries: '1', edlMaxLists: '1', maxAddressObjects: '1' })).toMatchObject(
+      { edlMaxEntries: 1, edlMaxLists: 1, maxAddressObjects: 1 },
+    );
+    expect(refusal(() => options({ edlMaxEntries: '0' }))).toMatch(/^--panos-edl-max-entries/);
+    expect(refusal(() => options({ edlMaxLists: '0' }))).toMatch(/^--panos-edl-max-lists/);
+    expect(refusal(() => options({ maxAddressObjects: '0' }))).toMatch(
+      /^--panos-max-address-objects/,
+    );
+    expect(options({ edlUrlBase: 'http://edl.example' }).edlUrlBase).toBe('http://edl.example');
+  });
+
+  it('a source prefix with host bits is refused as the address parser says', () => {
+    expect(refusal(() => options({ source: '10.1.0.1/16' }))).toMatch(
+      /^--panos-source "10\.1\.0\.1\/16": --panos-source.*10\.1\.0\.1\/16/,
+    );
+  });
+});
+
+describe('names and URL entries', () => {
+  it('fitName keeps a name of max characters and cuts one more, with a content hash', () => {
+    expect(fitName('a'.repeat(63), 63)).toBe('a'.repeat(63));
+    const cut = fitName('a'.repeat(64), 63);
+    expect(cut).toHaveLength(63);
+    expect(cut).toMatch(/^a{54}-[0-9a-f]{8}$/);
+    expect(fitName('a'.repeat(63) + 'b', 63)).not.toBe(cut);
+  });
+  it('address, FQDN and bucket names', () => {
+    expect(addressName('198.51.100.0/24')).toBe('m365-198_51_100_0-24');
+    expect(addressName('2001:db8::/32')).toBe('m365-2001_db8__-32');
+    expect(fqdnName('outlook.example.com')).toBe('m365-fqdn-outlook_example_com');
+    expect(fqdnName(`${'a'.repeat(60)}.example`)).toHaveLength(63);
+    expect(bucketOf({ protocol: 'any', ports: [] })).toBe('any');
+    expect(
+      bucketOf({
+        protocol: 'tcp',
+        ports: [
+          { from: 80, to: 80 },
+          { from: 443, to: 443 },
+        ],
+      }),
+    ).toBe('tcp_80_443');
+    expect(bucketOf({ protocol: 'udp', ports: [{ from: 3478, to: 3481 }] })).toBe('udp_3478to3481');
+  });
+  it('panosUrl: a trailing "/" on every entry; a partial label or a tenant placeholder widened', () => {
+    expect(panosUrl('outlook.example.com', 'fqdn')).toEqual({ entry: 'outlook.example.com/' });
+    expect(panosUrl('*.example.com', 'wildcard')).toEqual({ entry: '*.example.com/' });
+    expect(panosUrl('*cdn.example.com', 'partial-wildcard')).toEqual({
+      entry: '*.example.com/',
+      widened:
+        'a "*" inside a label is not PAN-OS syntax: *cdn.example.com widened to *.example.com',
+    });
+    expect(panosUrl('autodiscover.*.onmicrosoft.example', 'tenant')).toEqual({
+      entry: 'autodiscover.*.onmicrosoft.example/',
+      widened: 'tenant placeholder matches every tenant (pass --tenant to narrow it)',
+    });
+  });
+});
+
+const INV: PanosInventory = {
+  scope: 'vsys:vsys1',
+  rules: {
+    'm365-tcp_443': {
+      from: ['trust'],
+      to: ['untrust'],
+      source: ['any'],
+      destination: ['m365-v4-tcp_443', 'm365-v6-tcp_443'],
+      service: ['m365-tcp_443'],
+      category: ['any'],
+    },
+    'm365-url-tcp_443': {
+      from: ['trust'],
+      to: ['untrust'],
+      source: ['any'],
+      destination: ['any'],
+      service: ['m365-tcp_443'],
+      category: ['m365-tcp_443'],
+    },
+  },
+  groups: {
+    'm365-v4-tcp_443': ['m365-198_51_100_0-24', 'm365-203_0_113_0-24'],
+    'm365-v6-tcp_443': ['m365-2001_db8__-32'],
+  },
+  urlCategories: { 'm365-tcp_443': ['outlook.example.com/', '*.example.org/'] },
+  addresses: ['m365-198_51_100_0-24', 'm365-2001_db8__-32', 'm365-203_0_113_0-24'],
+  services: ['m365-tcp_443'],
+  externalLists: [],
+};
+const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
+describe("the previous run's inventory (untrusted)", () => {
+  const why = (w: string) =>
+    `the previous report.json's paloalto inventory is not usable (${w}); move report.json away to start without deletes`;
+  const tamper = (f: (x: Record<string, any>) => void) => {
+    const x = copy(INV) as unknown as Record<string, any>;
+    f(x);
+    return refusal(() => checkInventory(x));
+  };
+
+  it('a good one reads back as it was; a 0.2.0 report with a vsys name too', () => {
+    expect(checkInventory(copy(INV))).toEqual(INV);
+    const old = copy(INV) as unknown as Record<string, unknown>;
+    delete old.scope;
+    old.vsys = 'vsys2';
+    expect(checkInventory(old).scope).toBe('vsys:vsys2');
+    // a rule without some list: an empty one
+    const partial = copy(INV) as unknown as Record<string, any>;
+    delete partial.rules['m365-tcp_443'].category;
+    expect(checkInventory(partial).rules['m365-tcp_443'].category).toEqual([]);
+  });
+
+  it.each<[string, (x: Record<string, any>) => void]>([
+    ['scope', (x) => (x.scope = 'vsys:a;b')],
+    ['scope', (x) => (x.scope = 7)],
+    ['scope', (x) => delete x.scope],
+    ['scope', (x) => (x.scope = 'device-group:shared:pre-rulebase')],
+    ['rules', (x) => (x.rules = [])],
+    ['rules', (x) => (x.rules = null)],
+    ['rules', (x) => (x.rules = { 'bad"name': {} })],
+    ['rule m365-tcp_443', (x) => (x.rules['m365-tcp_443'] = 'x')],
+    ['rule m365-tcp_443 destination', (x) => (x.rules['m365-tcp_443'].destination = 'any')],
+    ['rule m365-tcp_443 from', (x) => (x.rules['m365-tcp_443'].from = ['trust"; delete'])],
+    ['rule m365-tcp_443 service', (x) => (x.rules['m365-tcp_443'].service = [7])],
+    ['rule m365-tcp_443 category', (x) => (x.rules['m365-tcp_443'].category = [''])],
+    ['rule m365-tcp_443 to', (x) => (x.rules['m365-tcp_443'].to = ['a\nb'])],
+    ['rule m365-tcp_443 source', (x) => (x.rules['m365-tcp_443'].source = ['x'.repeat(256)])],
+    ['groups', (x) => (x.groups = undefined)],
+    ['groups m365-v4-tcp_443', (x) => (x.groups['m365-v4-tcp_443'] = {})],
+    ['groups', (x) => (x.groups = { "it's": [] })],
+    ['urlCategories', (x) => (x.urlCategories = 'x')],
+    ['urlCategories m365-tcp_443', (x) => (x.urlCategories['m365-tcp_443'] = ['<a>'])],
+    ['addresses', (x) => (x.addresses = { a: 1 })],
+    ['addresses', (x) => (x.addresses = ["m365-a']"])],
+    ['services', (x) => delete x.services],
+    ['externalLists', (x) => (x.externalLists = ['a\u0000'])],
+  ])('refused, naming %s', (what, f) => {
+    expect(tamper(f)).toBe(why(what));
+  });
+
+  it('refuses what is not an object at all', () => {
+    for (const x of [null, undefined, 'x', 7, [], [INV]])
+      expect(
+        refusal(() => checkInventory(x)),
+        JSON.stringify(x),
+      ).toBe(why('not an object'));
+    // 255 characters is a token, 256 is not
+    const long = copy(INV);
+    long.addresses = ['a'.repeat(255)];
+    expect(checkInventory(long).addresses).toEqual(['a'.repeat(255)]);
+  });
+});
+
+describe('deletes and moves', () => {
+  it('nothing changed: nothing to delete', () => {
+    expect(panosDeletes(INV, copy(INV))).toEqual([]);
+  });
+
+  it('what left goes: rules and their members first, then categories, groups, objects', () => {
+    const cur = copy(INV);
+    delete cur.rules['m365-url-tcp_443'];
+    cur.rules['m365-tcp_443'].destination = ['m365-v4-tcp_443'];
+    delete cur.groups['m365-v6-tcp_443'];
+    cur.groups['m365-v4-tcp_443'] = ['m365-198_51_100_0-24'];
+    cur.urlCategories['m365-tcp_443'] = ['outlook.example.com/'];
+    cur.addresses = ['m365-198_51_100_0-24'];
+    cur.services = [];
+    const d = panosDeletes(INV, cur);
+    expect(d.map(deleteCommand)).toEqual([
+      'delete rulebase security rules m365-tcp_443 destination m365-v6-tcp_443',
+      'delete rulebase security rules m365-url-tcp_443',
+      'delete profiles custom-url-category m365-tcp_443 list *.example.org/',
+      'delete address-group m365-v4-tcp_443 static m365-203_0_113_0-24',
+      'delete address-group m365-v6-tcp_443',
+      'delete address m365-2001_db8__-32',
+      'delete address m365-203_0_113_0-24',
+      'delete service m365-tcp_443',
+    ]);
+    const x = "/config/devices/entry[@name='localhost.localdomain']/vsys/entry[@name='vsys1']";
+    expect(d.map(deleteXpath).slice(0, 3)).toEqual([
+      `${x}/rulebase/security/rules/entry[@name='m365-tcp_443']/destination/member[text()='m365-v6-tcp_443']`,
+      `${x}/rulebase/security/rules/entry[@name='m365-url-tcp_443']`,
+      `${x}/profiles/custom-url-category/entry[@name='m365-tcp_443']/list/member[text()='*.example.org/']`,
+    ]);
+  });
+
+  it('another scope: everything of the previous one goes from where it was, with its tag', () => {
+    const cur = { ...copy(INV), scope: 'device-group:branches:pre-rulebase' };
+    const d = panosDeletes({ ...copy(INV), scope: 'vsys:vsys2' }, cur);
+    expect(d.map(deleteCommand)).toEqual([
+      'delete vsys vsys2 rulebase security rules m365-tcp_443',
+      'delete vsys vsys2 rulebase security rules m365-url-tcp_443',
+      'delete vsys vsys2 profiles custom-url-category m365-tcp_443',
+      'delete vsys vsys2 address-group m365-v4-tcp_443',
+      'delete vsys vsys2 address-group m365-v6-tcp_443',
+      'delete vsys vsys2 address m365-198_51_100_0-24',
+      'delete vsys vsys2 address m365-2001_db8__-32',
+      'delete vsys vsys2 address m365-203_0_113_0-24',
+      'delete vsys vsys2 service m365-tcp_443',
+      'delete vsys vsys2 tag m365fw',
+    ]);
+    const dg = panosDeletes(
+      { ...copy(INV), scope: 'device-group:branches:pre-rulebase', externalLists: ['m365-edl-v4'] },
+      { ...copy(INV), scope: 'device-group:branches:post-rulebase' },
+    );
+    expect(dg.map(deleteCommand)[0]).toBe(
+      'delete device-group branches pre-rulebase security rules m365-tcp_443',
+    );
+    expect(dg.map(deleteCommand).slice(-2)).toEqual([
+      'delete device-group branches external-list m365-edl-v4',
+      'delete device-group branches tag m365fw',
+    ]);
+  });
+
+  it('names with a space are quoted; a quote or newline cannot be written at all', () => {
+    const d = { scope: VSYS1, kind: ['address'], name: 'my host' };
+    expect(deleteCommand(d)).toBe('delete address "my host"');
+    expect(deleteCommand({ ...d, name: 'a*b:c/d.e_f-g' })).toBe('delete address a*b:c/d.e_f-g');
+    expect(() => deleteCommand({ ...d, name: 'a"b' })).toThrow('unquotable value "a\\"b"');
+    expect(() => deleteCommand({ ...d, name: 'a\\b' })).toThrow('unquotable value');
+    expect(() => deleteCommand({ ...d, name: 'a\nb' })).toThrow('unquotable value');
+  });
+
+  it('moves: to the top in reverse order, before a rule in order, in the scope`s rulebase', () => {
+    const c = {
+      scope: DG,
+      rules: [{ name: 'm365-a' }, { name: 'm365-b' }],
+    } as unknown as PanosConfig;
+    expect(panosMoves(c, undefined)).toEqual([]);
+    expect(panosMoves(c, { where: 'top' })).toEqual([
+      'move device-group branches pre-rulebase security rules m365-b top',
+      'move device-group branches pre-rulebase security rules m365-a top',
+    ]);
+    expect(panosMoves({ ...c, scope: VSYS1 }, { where: 'before', rule: 'deny all' })).toEqual([
+      'move rulebase security rules m365-a before "deny all"',
+      'move rulebase security rules m365-b before "deny all"',
+    ]);
+  });
+});
