@@ -31,6 +31,9 @@ import {
   type PanosInventory,
 } from '../targets/paloalto/render.js';
 import { paloalto } from '../targets/paloalto/index.js';
+import { buildPanos } from '../targets/paloalto/model.js';
+import { compile, readFeed } from '../src/index.js';
+import { parsePrefixList } from '../src/sources/prefixlist.js';
 import { optionKey } from '../targets/define.js';
 
 const KEYS = Object.fromEntries(
@@ -517,5 +520,404 @@ describe('deletes and moves', () => {
       'move rulebase security rules m365-a before "deny all"',
       'move rulebase security rules m365-b before "deny all"',
     ]);
+  });
+});
+
+const FEED = [
+  {
+    id: 1,
+    serviceArea: 'Exchange',
+    category: 'Optimize',
+    required: true,
+    tcpPorts: '443,80',
+    urls: ['outlook.example.com', '*.sp.example.com'],
+    ips: ['198.51.100.0/25', '2001:db8:1::/48'],
+  },
+  {
+    id: 2,
+    serviceArea: 'Skype',
+    category: 'Allow',
+    required: true,
+    udpPorts: '3478-3481',
+    urls: ['*.teams.example.com'],
+    ips: ['203.0.113.0/26'],
+  },
+  {
+    id: 3,
+    serviceArea: 'Common',
+    category: 'Default',
+    required: false,
+    tcpPorts: '443,8080',
+    urls: ['*cdn.example.org', 'autodiscover.*.onmicrosoft.example'],
+  },
+];
+const model = (sets: unknown[] = FEED, o: Parameters<typeof compile>[1] = {}) =>
+  compile(readFeed(sets, { name: 'p.json' }), { allowImplausible: ['all'], ...o });
+const build = (o: Parameters<typeof options>[0] = {}, m = model()) =>
+  buildPanos(m, options({ fromZone: 'trust', toZone: 'untrust', ...o }));
+const rule = (
+  name: string,
+  destination: string[],
+  service: string,
+  category: string,
+  description: string,
+) => ({
+  name,
+  from: ['trust'],
+  to: ['untrust'],
+  source: ['any'],
+  destination,
+  service: [service],
+  category: [category],
+  description,
+});
+
+describe('buildPanos', () => {
+  it('objects, groups, services, URL categories and rules per port bucket, sorted', () => {
+    const { config: c } = build();
+    expect(c.addresses).toEqual([
+      { name: 'm365-198_51_100_0-25', kind: 'ip-netmask', value: '198.51.100.0/25' },
+      { name: 'm365-2001_db8_1__-48', kind: 'ip-netmask', value: '2001:db8:1::/48' },
+      { name: 'm365-203_0_113_0-26', kind: 'ip-netmask', value: '203.0.113.0/26' },
+      { name: 'm365-fqdn-outlook_example_com', kind: 'fqdn', value: 'outlook.example.com' },
+    ]);
+    expect(c.groups).toEqual([
+      {
+        name: 'm365-grp-fqdn-tcp_80_443',
+        members: ['m365-fqdn-outlook_example_com'],
+        description: 'FQDNs of sets 1',
+      },
+      {
+        name: 'm365-grp-v4-tcp_80_443',
+        members: ['m365-198_51_100_0-25'],
+        description: 'sets 1 Exchange Optimize required',
+      },
+      {
+        name: 'm365-grp-v4-udp_3478to3481',
+        members: ['m365-203_0_113_0-26'],
+        description: 'sets 2 Skype Allow required',
+      },
+      {
+        name: 'm365-grp-v6-tcp_80_443',
+        members: ['m365-2001_db8_1__-48'],
+        description: 'sets 1 Exchange Optimize required',
+      },
+    ]);
+    expect(c.services).toEqual([
+      { name: 'm365-svc-tcp_443_8080', protocol: 'tcp', port: '443,8080' },
+      { name: 'm365-svc-tcp_80_443', protocol: 'tcp', port: '80,443' },
+      { name: 'm365-svc-udp_3478to3481', protocol: 'udp', port: '3478-3481' },
+    ]);
+    expect(c.urlCategories).toEqual([
+      {
+        name: 'm365-url-tcp_443_8080',
+        members: ['*.example.org/', 'autodiscover.*.onmicrosoft.example/'],
+        description: 'wildcard URLs of sets 3 on tcp/443,8080',
+      },
+      {
+        name: 'm365-url-tcp_80_443',
+        members: ['*.sp.example.com/'],
+        description: 'wildcard URLs of sets 1 on tcp/80,443',
+      },
+    ]);
+    expect(c.rules).toEqual([
+      rule(
+        'm365-url-tcp_443_8080',
+        ['any'],
+        'm365-svc-tcp_443_8080',
+        'm365-url-tcp_443_8080',
+        'URL category m365-url-tcp_443_8080',
+      ),
+      rule(
+        'm365-tcp_80_443',
+        ['m365-grp-fqdn-tcp_80_443', 'm365-grp-v4-tcp_80_443', 'm365-grp-v6-tcp_80_443'],
+        'm365-svc-tcp_80_443',
+        'any',
+        'sets 1 Exchange Optimize required',
+      ),
+      rule(
+        'm365-url-tcp_80_443',
+        ['any'],
+        'm365-svc-tcp_80_443',
+        'm365-url-tcp_80_443',
+        'URL category m365-url-tcp_80_443',
+      ),
+      rule(
+        'm365-udp_3478to3481',
+        ['m365-grp-v4-udp_3478to3481'],
+        'm365-svc-udp_3478to3481',
+        'any',
+        'sets 2 Skype Allow required',
+      ),
+    ]);
+    expect(c.edl).toEqual({
+      ipv4: ['198.51.100.0/25', '203.0.113.0/26'],
+      ipv6: ['2001:db8:1::/48'],
+      urls: [
+        '*.example.org/',
+        '*.sp.example.com/',
+        '*.teams.example.com/',
+        'autodiscover.*.onmicrosoft.example/',
+        'outlook.example.com/',
+      ],
+    });
+    expect(c.externalLists).toEqual([]);
+    expect(c.ruleEdls).toEqual([]);
+    expect(c.tag).toBe('m365fw');
+  });
+
+  it('findings: wildcards off the web ports and on UDP unenforced, partial labels and tenants widened', () => {
+    const { findings, enforces } = build();
+    const offWeb =
+      'a URL category matches the HTTP Host header or the TLS SNI, which traffic on these ports (other than 80 and 443) does not carry; the wildcard is not enforced there';
+    const tail = ' (the form PAN-OS URL lists take: custom URL categories and edl-urls.txt)';
+    expect(findings).toEqual([
+      {
+        kind: 'unenforced',
+        target: 'paloalto',
+        setIds: ['3'],
+        entry: '*cdn.example.org tcp/8080',
+        detail: offWeb,
+      },
+      {
+        kind: 'unenforced',
+        target: 'paloalto',
+        setIds: ['3'],
+        entry: 'autodiscover.*.onmicrosoft.example tcp/8080',
+        detail: offWeb,
+      },
+      {
+        kind: 'unenforced',
+        target: 'paloalto',
+        setIds: ['2'],
+        entry: '*.teams.example.com udp/3478-3481',
+        detail:
+          'URL categories match HTTP host and TLS SNI; a wildcard on UDP (QUIC) cannot be enforced by URL category',
+      },
+      {
+        kind: 'widened',
+        target: 'paloalto',
+        setIds: ['3'],
+        entry: '*cdn.example.org → *.example.org/',
+        detail: `a "*" inside a label is not PAN-OS syntax: *cdn.example.org widened to *.example.org${tail}`,
+      },
+      {
+        kind: 'widened',
+        target: 'paloalto',
+        setIds: ['3'],
+        entry: 'autodiscover.*.onmicrosoft.example → autodiscover.*.onmicrosoft.example/',
+        detail: `tenant placeholder matches every tenant (pass --tenant to narrow it)${tail}`,
+      },
+    ]);
+    expect(enforces).toEqual({
+      rules: ['v4_tcp_80_443', 'v4_udp_3478to3481', 'v6_tcp_80_443'],
+      names: [
+        '*cdn.example.org tcp/443,8080',
+        'autodiscover.*.onmicrosoft.example tcp/443,8080',
+        'outlook.example.com tcp/80,443',
+        '*.sp.example.com tcp/80,443',
+      ],
+    });
+  });
+
+  it('a wildcard on a port range covering 443 is enforced; on 8443 alone it is not, and gets no category', () => {
+    const on = (ports: string) =>
+      build(
+        {},
+        model([
+          {
+            id: 5,
+            serviceArea: 'X',
+            category: 'Allow',
+            required: true,
+            tcpPorts: ports,
+            urls: ['*.w.example'],
+          },
+        ]),
+      );
+    const range = on('400-500');
+    expect(range.config.urlCategories.map((u) => u.name)).toEqual(['m365-url-tcp_400to500']);
+    expect(range.findings.map((f) => f.entry)).toEqual(['*.w.example tcp/400-500']);
+    expect(on('80').findings).toEqual([]);
+    expect(on('443').findings).toEqual([]);
+    const off = on('8443');
+    expect(off.config.urlCategories).toEqual([]);
+    expect(off.config.rules).toEqual([]);
+    expect(off.enforces.names).toEqual([]);
+    expect(off.findings.map((f) => f.entry)).toEqual(['*.w.example tcp/8443']);
+  });
+
+  it('an address-only rule is TCP and UDP on every port, and says what it drops', () => {
+    const list = parsePrefixList('list.txt', Buffer.from('198.51.100.0/24\n'), {
+      tcpPorts: [],
+      udpPorts: [],
+    });
+    const feed = readFeed(FEED, { name: 'p.json' });
+    const m = compile({ ...feed, sets: [list] }, { allowImplausible: ['all'] });
+    const { config: c, findings } = build({}, m);
+    expect(c.services).toEqual([
+      { name: 'm365-svc-tcp-all', protocol: 'tcp', port: '1-65535' },
+      { name: 'm365-svc-udp-all', protocol: 'udp', port: '1-65535' },
+    ]);
+    expect(c.rules[0]).toMatchObject({
+      name: 'm365-any',
+      service: ['m365-svc-tcp-all', 'm365-svc-udp-all'],
+    });
+    expect(findings).toEqual([
+      {
+        kind: 'dropped',
+        target: 'paloalto',
+        setIds: ['prefixes'],
+        entry: 'any',
+        detail:
+          'an address-only rule is rendered for TCP and UDP on every port; other IP protocols (ICMP, ESP, …) are not allowed',
+      },
+    ]);
+  });
+
+  it('ingress: from the groups to the local prefixes, in the ingress zones, named apart', () => {
+    const m = model(
+      [
+        {
+          id: 10,
+          serviceArea: 'Exchange',
+          category: 'Allow',
+          required: true,
+          tcpPorts: '25',
+          ips: ['198.51.100.0/25'],
+        },
+      ],
+      {
+        direction: 'both',
+        ingress: { local: ['192.0.2.25/32'] },
+      },
+    );
+    const { config: c } = build({ inFromZone: 'internet', inToZone: 'mail' }, m);
+    expect(c.rules).toEqual([
+      {
+        name: 'm365-in-tcp_25',
+        from: ['internet'],
+        to: ['mail'],
+        source: ['m365-grp-in-v4-tcp_25'],
+        destination: ['192.0.2.25/32'],
+        service: ['m365-svc-tcp_25'],
+        category: ['any'],
+        description: 'sets 10 Exchange Allow required',
+      },
+      rule(
+        'm365-tcp_25',
+        ['m365-grp-v4-tcp_25'],
+        'm365-svc-tcp_25',
+        'any',
+        'sets 10 Exchange Allow required',
+      ),
+    ]);
+    // an ingress source is not an egress destination: the EDLs hold the egress side only
+    const only = build(
+      {},
+      model(
+        [
+          {
+            id: 10,
+            serviceArea: 'Exchange',
+            category: 'Allow',
+            required: true,
+            tcpPorts: '25',
+            ips: ['198.51.100.0/25'],
+          },
+        ],
+        { direction: 'ingress' },
+      ),
+    );
+    expect(only.config.edl.ipv4).toEqual([]);
+    expect(only.config.rules[0].destination).toEqual(['any']);
+  });
+
+  it('--panos-ip-edl: one list per rule, served from the URL base, instead of address objects', () => {
+    const { config: c } = build({ ipEdl: true, edlUrlBase: 'https://edl.example/m365/' });
+    expect(c.addresses.map((a) => a.kind)).toEqual(['fqdn']);
+    expect(c.externalLists.map((x) => [x.name, x.type, x.url])).toEqual([
+      ['m365-edl-ipv4', 'ip', 'https://edl.example/m365/edl-ipv4.txt'],
+      ['m365-edl-ipv6', 'ip', 'https://edl.example/m365/edl-ipv6.txt'],
+      ['m365-edl-urls', 'url', 'https://edl.example/m365/edl-urls.txt'],
+      ['m365-edl-v4-tcp_80_443', 'ip', 'https://edl.example/m365/edl-v4-tcp_80_443.txt'],
+      ['m365-edl-v4-udp_3478to3481', 'ip', 'https://edl.example/m365/edl-v4-udp_3478to3481.txt'],
+      ['m365-edl-v6-tcp_80_443', 'ip', 'https://edl.example/m365/edl-v6-tcp_80_443.txt'],
+    ]);
+    expect(c.externalLists.find((x) => x.name === 'm365-edl-v4-tcp_80_443')?.description).toBe(
+      'sets 1 Exchange Optimize required',
+    );
+    expect(c.ruleEdls.map((e) => [e.file, e.rule.key])).toEqual([
+      ['edl-v4-tcp_80_443.txt', 'v4_tcp_80_443'],
+      ['edl-v6-tcp_80_443.txt', 'v6_tcp_80_443'],
+      ['edl-v4-udp_3478to3481.txt', 'v4_udp_3478to3481'],
+    ]);
+    expect(c.rules.find((r) => r.name === 'm365-tcp_80_443')?.destination).toEqual([
+      'm365-edl-v4-tcp_80_443',
+      'm365-edl-v6-tcp_80_443',
+      'm365-grp-fqdn-tcp_80_443',
+    ]);
+  });
+});
+
+describe('buildPanos limits, at each and one past', () => {
+  const many = (n: number) => [
+    {
+      id: 1,
+      serviceArea: 'X',
+      category: 'Allow',
+      required: true,
+      tcpPorts: '443',
+      // every other /32: nothing merges
+      ips: Array.from({ length: n }, (_, i) => `198.51.100.${2 * i}/32`),
+    },
+  ];
+  it('--panos-max-address-objects', () => {
+    expect(refusal(() => build({ maxAddressObjects: '3' }, model(many(3))))).toBe('accepted');
+    expect(refusal(() => build({ maxAddressObjects: '3' }, model(many(4))))).toBe(
+      'paloalto: 4 address objects exceed --panos-max-address-objects 3 by 1; put the prefixes in EDLs (--panos-ip-edl with --panos-edl-url-base) or narrow the input',
+    );
+  });
+  it('--panos-edl-max-entries, for the shared lists and for a rule`s own', () => {
+    expect(refusal(() => build({ edlMaxEntries: '3' }, model(many(3))))).toBe('accepted');
+    expect(refusal(() => build({ edlMaxEntries: '3' }, model(many(4))))).toBe(
+      "paloalto: EDL ipv4 holds 4 entries, over --panos-edl-max-entries 3 by 1; check your platform's EDL capacity or narrow the input",
+    );
+    const edl = { ipEdl: true, edlUrlBase: 'https://edl.example' };
+    expect(refusal(() => build({ ...edl, edlMaxEntries: '3' }, model(many(4))))).toBe(
+      "paloalto: EDL m365-edl-v4-tcp_443 holds 4 entries, over --panos-edl-max-entries 3 by 1; check your platform's EDL capacity or narrow the input",
+    );
+  });
+  it('--panos-edl-max-lists: the three shared lists and one per rule with --panos-ip-edl', () => {
+    expect(refusal(() => build({ edlMaxLists: '3' }))).toBe('accepted');
+    expect(refusal(() => build({ edlMaxLists: '2' }))).toBe(
+      'paloalto: 3 EDLs exceed --panos-edl-max-lists 2',
+    );
+    const edl = { ipEdl: true, edlUrlBase: 'https://edl.example' };
+    expect(refusal(() => build({ ...edl, edlMaxLists: '6' }))).toBe('accepted');
+    expect(refusal(() => build({ ...edl, edlMaxLists: '5' }))).toBe(
+      'paloalto: 6 EDLs exceed --panos-edl-max-lists 5',
+    );
+  });
+  it('a service port list of 1023 characters fits, 1024 do not', () => {
+    const list = (s: string) =>
+      model([
+        {
+          id: 1,
+          serviceArea: 'X',
+          category: 'Allow',
+          required: true,
+          tcpPorts: s,
+          ips: ['198.51.100.0/24'],
+        },
+      ]);
+    // 170 five-digit ports are 170 × 6 - 1 = 1019 characters; one more of 3 or 4 digits makes 1023 or 1024
+    const five = Array.from({ length: 170 }, (_, i) => 10000 + 2 * i);
+    expect(five.join(',')).toHaveLength(1019);
+    const svc = (s: string) => build({}, list(s)).config.services[0].port;
+    expect(svc([...five, 100].join(','))).toHaveLength(1023);
+    expect(refusal(() => build({}, list([...five, 1000].join(','))))).toMatch(
+      /^paloalto: port list of tcp_1000_10000_10002_\S+ is longer than 1023 characters$/,
+    );
   });
 });
