@@ -4,6 +4,7 @@
  * entries, the previous run's inventory refused in each tampered shape, and the deletes and
  * moves a change produces. (paloalto.test.ts checks whole configs against Palo Alto's specs.)
  */
+import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import {
   addressName,
@@ -918,6 +919,232 @@ describe('buildPanos limits, at each and one past', () => {
     expect(svc([...five, 100].join(','))).toHaveLength(1023);
     expect(refusal(() => build({}, list([...five, 1000].join(','))))).toMatch(
       /^paloalto: port list of tcp_1000_10000_10002_\S+ is longer than 1023 characters$/,
+    );
+  });
+});
+
+describe('the files', () => {
+  const FEED1 = [
+    {
+      id: 1,
+      serviceArea: 'Exchange',
+      category: 'Optimize',
+      required: true,
+      tcpPorts: '443',
+      urls: ['outlook.example.com', '*.sp.example.com'],
+      ips: ['198.51.100.0/25'],
+    },
+  ];
+  const PREV = {
+    scope: 'device-group:br:pre-rulebase',
+    rules: { 'm365-old rule': {} },
+    groups: {},
+    urlCategories: {},
+    addresses: ['m365-a'],
+    services: [],
+    externalLists: [],
+  };
+  const run = (raw: Record<string, unknown>, previousInventory?: Record<string, unknown>) =>
+    paloalto.render(model(FEED1), paloalto.parseOptions(raw), {
+      provenance: [],
+      previousInventory,
+    });
+  const DG_RAW = {
+    panosScope: 'device-group:br',
+    panosMove: 'top',
+    panosEdlUrlBase: 'https://e.example/x',
+  };
+  const bodyOf = (b: string | readonly Uint8Array[]) =>
+    typeof b === 'string' ? b : Buffer.concat(b.map((x) => Buffer.from(x))).toString('utf8');
+
+  it('panos-set.txt: the hint, the deletes, every object and rule, the moves, in that order', () => {
+    const r = run(DG_RAW, PREV);
+    const set = r.files.find((f) => f.path === 'panos-set.txt')!;
+    expect((set.body as string).split('\n')).toEqual([
+      "# paste in Panorama's configure mode, review, commit, then push: commit-all shared-policy device-group br",
+      '# 2 deletes: what the previous run (its report.json) put on the firewall and this run drops',
+      'delete device-group br pre-rulebase security rules "m365-old rule"',
+      'delete device-group br address m365-a',
+      "# this run's objects",
+      'set device-group br tag m365fw color color3',
+      'set device-group br address m365-198_51_100_0-25 ip-netmask 198.51.100.0/25',
+      'set device-group br address m365-198_51_100_0-25 tag m365fw',
+      'set device-group br address m365-fqdn-outlook_example_com fqdn outlook.example.com',
+      'set device-group br address m365-fqdn-outlook_example_com tag m365fw',
+      'set device-group br address-group m365-grp-fqdn-tcp_443 static m365-fqdn-outlook_example_com',
+      'set device-group br address-group m365-grp-fqdn-tcp_443 description "FQDNs of sets 1"',
+      'set device-group br address-group m365-grp-fqdn-tcp_443 tag m365fw',
+      'set device-group br address-group m365-grp-v4-tcp_443 static m365-198_51_100_0-25',
+      'set device-group br address-group m365-grp-v4-tcp_443 description "sets 1 Exchange Optimize required"',
+      'set device-group br address-group m365-grp-v4-tcp_443 tag m365fw',
+      'set device-group br service m365-svc-tcp_443 protocol tcp port 443',
+      'set device-group br service m365-svc-tcp_443 tag m365fw',
+      'set device-group br profiles custom-url-category m365-url-tcp_443 type "URL List"',
+      'set device-group br profiles custom-url-category m365-url-tcp_443 list *.sp.example.com/',
+      'set device-group br profiles custom-url-category m365-url-tcp_443 description "wildcard URLs of sets 1 on tcp/443"',
+      'set device-group br external-list m365-edl-ipv4 type ip url https://e.example/x/edl-ipv4.txt',
+      'set device-group br external-list m365-edl-ipv4 type ip recurring hourly',
+      'set device-group br external-list m365-edl-ipv4 type ip description "Microsoft 365 IPv4 prefixes (m365fw)"',
+      'set device-group br external-list m365-edl-ipv6 type ip url https://e.example/x/edl-ipv6.txt',
+      'set device-group br external-list m365-edl-ipv6 type ip recurring hourly',
+      'set device-group br external-list m365-edl-ipv6 type ip description "Microsoft 365 IPv6 prefixes (m365fw)"',
+      'set device-group br external-list m365-edl-urls type url url https://e.example/x/edl-urls.txt',
+      'set device-group br external-list m365-edl-urls type url recurring hourly',
+      'set device-group br external-list m365-edl-urls type url description "Microsoft 365 URLs (m365fw)"',
+      'set device-group br pre-rulebase security rules m365-tcp_443 from any to any source any destination [ m365-grp-fqdn-tcp_443 m365-grp-v4-tcp_443 ] source-user any category any application any service m365-svc-tcp_443 action allow',
+      'set device-group br pre-rulebase security rules m365-tcp_443 description "sets 1 Exchange Optimize required"',
+      'set device-group br pre-rulebase security rules m365-tcp_443 tag m365fw',
+      'set device-group br pre-rulebase security rules m365-url-tcp_443 from any to any source any destination any source-user any category m365-url-tcp_443 application any service m365-svc-tcp_443 action allow',
+      'set device-group br pre-rulebase security rules m365-url-tcp_443 description "URL category m365-url-tcp_443"',
+      'set device-group br pre-rulebase security rules m365-url-tcp_443 tag m365fw',
+      '# place the rules (set appends them at the bottom of the rulebase)',
+      'move device-group br pre-rulebase security rules m365-url-tcp_443 top',
+      'move device-group br pre-rulebase security rules m365-tcp_443 top',
+      '',
+    ]);
+    // the stable body is the same without the deletes
+    const stable = (set.body as string)
+      .split('\n')
+      .filter((l, i, a) => !(i >= 1 && i <= 4 && a[1].startsWith('# 2 deletes')));
+    expect(set.stableBody).toBe(stable.join('\n'));
+    expect(set.comment).toEqual({ line: '#' });
+  });
+
+  it('the commit hint of each scope', () => {
+    const first = (raw: Record<string, unknown>) =>
+      (run(raw).files[1].body as string).split('\n')[0];
+    expect(first({})).toBe('# paste in configure mode, then review and commit');
+    expect(first({ panosScope: 'shared' })).toBe(
+      "# paste in Panorama's configure mode, review, commit, then push: commit-all shared-policy device-group NAME (each device group that uses the shared objects)",
+    );
+    expect(first({ panosScope: 'device-group:b2' })).toBe(
+      "# paste in Panorama's configure mode, review, commit, then push: commit-all shared-policy device-group b2",
+    );
+    // a vsys of its own is named on every line; vsys1 is not
+    expect((run({ panosVsys: 'vsys2' }).files[1].body as string).split('\n')[1]).toBe(
+      'set vsys vsys2 tag m365fw color color3',
+    );
+    expect((run({}).files[1].body as string).split('\n')[1]).toBe('set tag m365fw color color3');
+    expect(run({ panosScope: 'shared', panosRulebase: 'post' }).files[1].body as string).toContain(
+      '\nset shared post-rulebase security rules m365-tcp_443 from any',
+    );
+  });
+
+  it('the XML: the scope subtree; the API element: the same children; EDL files one entry a line', () => {
+    const r = run(DG_RAW, PREV);
+    const by = Object.fromEntries(r.files.map((f) => [f.path, f]));
+    expect(Object.keys(by)).toEqual([
+      'panos-config.xml',
+      'panos-set.txt',
+      'panos-api.json',
+      'edl-ipv4.txt',
+      'edl-ipv6.txt',
+      'edl-urls.txt',
+    ]);
+    const parser = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '@_',
+      isArray: (n) => n === 'entry' || n === 'member',
+    });
+    const xml = parser.parse(bodyOf(by['panos-config.xml'].body));
+    expect(xml['?xml']).toEqual({ '@_version': '1.0', '@_encoding': 'UTF-8' });
+    expect(xml.config['@_version']).toBe('10.1.0');
+    const dg = xml.config.devices.entry[0]['device-group'].entry[0];
+    expect(xml.config.devices.entry[0]['@_name']).toBe('localhost.localdomain');
+    expect(dg['@_name']).toBe('br');
+    expect(
+      dg['pre-rulebase'].security.rules.entry.map((e: { '@_name': string }) => e['@_name']),
+    ).toEqual(['m365-tcp_443', 'm365-url-tcp_443']);
+    expect(dg['pre-rulebase'].security.rules.entry[0]).toMatchObject({
+      from: { member: ['any'] },
+      destination: { member: ['m365-grp-fqdn-tcp_443', 'm365-grp-v4-tcp_443'] },
+      'source-user': { member: ['any'] },
+      application: { member: ['any'] },
+      action: 'allow',
+      tag: { member: ['m365fw'] },
+    });
+    expect(dg['external-list'].entry[2]).toEqual({
+      '@_name': 'm365-edl-urls',
+      type: {
+        url: {
+          url: 'https://e.example/x/edl-urls.txt',
+          recurring: { hourly: '' },
+          description: 'Microsoft 365 URLs (m365fw)',
+        },
+      },
+    });
+    expect(dg.tag.entry).toEqual([{ '@_name': 'm365fw', color: 'color3' }]);
+    expect(bodyOf(by['panos-config.xml'].body).endsWith('</config>\n')).toBe(true);
+    const api = JSON.parse(bodyOf(by['panos-api.json'].body));
+    expect(api.set.xpath).toBe(
+      "/config/devices/entry[@name='localhost.localdomain']/device-group/entry[@name='br']",
+    );
+    expect(api.deletes).toHaveLength(2);
+    const { '@_name': _n, ...children } = dg;
+    expect(parser.parse(api.set.element)).toEqual(children);
+    expect(api.set.element).not.toContain('\n');
+    expect(JSON.parse(by['panos-api.json'].stableBody!).deletes).toEqual([]);
+    expect(by['panos-api.json'].comment).toEqual({ json: ['generator'] });
+    expect(by['panos-config.xml'].comment).toEqual({ xml: true });
+    expect(bodyOf(by['edl-ipv4.txt'].body)).toBe('198.51.100.0/25\n');
+    expect(bodyOf(by['edl-ipv6.txt'].body)).toBe('');
+    expect(bodyOf(by['edl-urls.txt'].body)).toBe('*.sp.example.com/\noutlook.example.com/\n');
+    for (const f of ['edl-ipv4.txt', 'edl-ipv6.txt', 'edl-urls.txt'])
+      expect(by[f].comment).toEqual({ none: true });
+    // without an EDL URL base there is no external-list element at all
+    const plain = parser.parse(bodyOf(run({}).files[0].body));
+    expect(plain.config.devices.entry[0].vsys.entry[0]['external-list']).toBeUndefined();
+    expect(plain.config.devices.entry[0].vsys.entry[0].rulebase.security.rules.entry).toHaveLength(
+      2,
+    );
+  });
+
+  it('a rule of its own EDL: the list file holds its prefixes, one a line', () => {
+    const r = paloalto.render(
+      model([{ ...FEED1[0], ips: ['198.51.100.0/25', '203.0.113.0/24'] }]),
+      paloalto.parseOptions({ panosIpEdl: true, panosEdlUrlBase: 'https://e.example' }),
+      { provenance: [] },
+    );
+    const f = r.files.find((x) => x.path === 'edl-v4-tcp_443.txt')!;
+    expect(bodyOf(f.body)).toBe('198.51.100.0/25\n203.0.113.0/24\n');
+    expect(f.comment).toEqual({ none: true });
+  });
+
+  it('the inventory for the next run, and a tampered previous one refused under the target name', () => {
+    const r = run(DG_RAW);
+    expect(r.inventory).toEqual({
+      scope: 'device-group:br:pre-rulebase',
+      rules: {
+        'm365-tcp_443': {
+          from: ['any'],
+          to: ['any'],
+          source: ['any'],
+          destination: ['m365-grp-fqdn-tcp_443', 'm365-grp-v4-tcp_443'],
+          service: ['m365-svc-tcp_443'],
+          category: ['any'],
+        },
+        'm365-url-tcp_443': {
+          from: ['any'],
+          to: ['any'],
+          source: ['any'],
+          destination: ['any'],
+          service: ['m365-svc-tcp_443'],
+          category: ['m365-url-tcp_443'],
+        },
+      },
+      groups: {
+        'm365-grp-fqdn-tcp_443': ['m365-fqdn-outlook_example_com'],
+        'm365-grp-v4-tcp_443': ['m365-198_51_100_0-25'],
+      },
+      urlCategories: { 'm365-url-tcp_443': ['*.sp.example.com/'] },
+      addresses: ['m365-198_51_100_0-25', 'm365-fqdn-outlook_example_com'],
+      services: ['m365-svc-tcp_443'],
+      externalLists: ['m365-edl-ipv4', 'm365-edl-ipv6', 'm365-edl-urls'],
+    });
+    // the next run with this inventory deletes nothing
+    expect(run(DG_RAW, r.inventory).files[1].body as string).not.toContain('delete');
+    expect(refusal(() => run(DG_RAW, { ...PREV, addresses: 'x' }))).toBe(
+      "paloalto: the previous report.json's paloalto inventory is not usable (addresses); move report.json away to start without deletes",
     );
   });
 });
