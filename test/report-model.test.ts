@@ -286,6 +286,46 @@ describe('report.json of a run', () => {
     );
     expect(formatSummary(v, [], 0).split('\n')[0]).toMatch(/, instance China\)$/);
   });
+
+  it('the summary: a skipped target named, findings counted per target (or model) and kind in order, none without a header', () => {
+    const cr = run(A);
+    const findings = [
+      { kind: 'widened', target: 'pac', detail: 'x' },
+      { kind: 'dropped', target: 'pac', detail: 'not generated: --pac-proxy not given' },
+      { kind: 'dropped', target: 'pac', detail: 'another reason' },
+      { kind: 'dropped', detail: 'not generated (a model finding, no target)' },
+      { kind: 'unenforced', target: 'nftables', detail: 'y' },
+      { kind: 'dropped', target: 'azure-nsg', detail: 'the prefix is not generated' },
+    ];
+    const with_ = { ...cr, report: { ...cr.report, findings } } as unknown as CompiledRun;
+    const lines = formatSummary(with_, ['/o/x/report.json'], 0.4).split('\n');
+    expect(lines.slice(5)).toEqual([
+      '  target pac skipped: not generated: --pac-proxy not given',
+      '  findings (see report.json):',
+      '    azure-nsg dropped: 1',
+      '    model dropped: 1',
+      '    nftables unenforced: 1',
+      '    pac dropped: 2',
+      '    pac widened: 1',
+      '  wrote 1 files in 0 ms: report.json',
+      '',
+    ]);
+    const none = { ...cr, report: { ...cr.report, findings: [] } } as unknown as CompiledRun;
+    expect(formatSummary(none, [], 1.6).split('\n').slice(5)).toEqual([
+      '  wrote 0 files in 2 ms: ',
+      '',
+    ]);
+    const version = {
+      ...cr,
+      report: {
+        ...cr.report,
+        input: { ...cr.report.input, instance: 'Worldwide', version: '2026120100' },
+      },
+    } as unknown as CompiledRun;
+    expect(formatSummary(version, [], 0).split('\n')[0]).toBe(
+      `m365fw: feed.json (sha256 ${cr.report.input.sha256.slice(0, 12)}, instance Worldwide, version 2026120100)`,
+    );
+  });
 });
 
 describe('report.json read back: untrusted, checked', () => {
