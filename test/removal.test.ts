@@ -487,7 +487,7 @@ describe('Azure NSG: --nsg-deny closes the rule list', () => {
       tmpDir('nsg-deny'),
     ]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/end at 4096, past 4095 \(4096-4096 are the --nsg-deny rules'\) by 1/);
+    expect(r.stderr).toMatch(/end at 4096, past 4095 \(4096-4096 are the --nsg-deny rules\) by 1/);
     // without --nsg-deny, 4096 is the allow rules' own
     expect(
       compileHere([
