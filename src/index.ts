@@ -166,7 +166,7 @@ export { compileAndRender, readPreviousReport, renderModel } from './app.js';
 export { IMPLAUSIBLE_CLASSES, parseMaxRemoval } from './compile/guards.js';
 export type { CompileRequest } from './compile/index.js';
 export { resolveTargets } from '../targets/index.js';
-export { asciiLower, checkDomain } from './dns/check.js';
+export { asciiLower, checkDomain, type DnsLookups } from './dns/check.js';
 export {
   DNS_INSTANCES,
   INSTANCE_TABLES,

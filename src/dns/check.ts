@@ -107,7 +107,7 @@ const norm = (s: string) => asciiLower(s).replace(/\.$/, '');
  * after a hop that already decides the verdict (the target, or a likely typo of it) ends the chain.
  */
 async function cnameChain(
-  r: Resolver,
+  r: DnsLookups,
   name: string,
   expected?: string,
 ): Promise<{ chain: string[]; error?: LookupError }> {
@@ -132,7 +132,7 @@ async function cnameChain(
 const record = (rec: string, name: string, expected: string) => ({ record: rec, name, expected });
 
 async function checkCname(
-  r: Resolver,
+  r: DnsLookups,
   rec: string,
   name: string,
   expected: string,
@@ -221,7 +221,7 @@ export function judgeDmarc(text: string, want?: string): { ok: boolean; note?: s
 }
 
 async function checkTxt(
-  r: Resolver,
+  r: DnsLookups,
   x: DnsRecord,
   domain: string,
   tenant: TenantValues,
@@ -301,7 +301,7 @@ async function checkTxt(
   });
 }
 
-async function checkSrv(r: Resolver, x: DnsRecord, domain: string): Promise<CheckResult> {
+async function checkSrv(r: DnsLookups, x: DnsRecord, domain: string): Promise<CheckResult> {
   const name = fqdn(x.name, domain);
   const expected = `${x.priority} ${x.weight} ${x.port} ${x.value}`;
   return judged(x.id, name, expected, async () => {
@@ -326,7 +326,7 @@ async function checkSrv(r: Resolver, x: DnsRecord, domain: string): Promise<Chec
   });
 }
 
-async function checkMx(r: Resolver, x: DnsRecord, domain: string): Promise<CheckResult> {
+async function checkMx(r: DnsLookups, x: DnsRecord, domain: string): Promise<CheckResult> {
   const name = fqdn(x.name, domain);
   const suffix = x.suffix!;
   const expected = x.placeholder ? `<token>.${suffix}` : x.value;
@@ -368,6 +368,13 @@ export function judgeSpf(spf: string, include: string): { ok: boolean; note?: st
 }
 
 /**
+ * The lookups check makes: node:dns/promises' Resolver has them; a caller may give its own (a
+ * DNS-over-HTTPS client, a zone held in memory). Errors carry the resolver's codes (ENOTFOUND,
+ * ENODATA: no record; ESERVFAIL, EREFUSED, ETIMEOUT, ECONNREFUSED: the lookup failed).
+ */
+export type DnsLookups = Pick<Resolver, 'resolveCname' | 'resolveTxt' | 'resolveSrv' | 'resolveMx'>;
+
+/**
  * Check every record of the services for the instance; each is judged even when another errs.
  * Records that must not exist (msoid outside China) are "unexpected" when present; services whose
  * values Microsoft does not document for the instance are listed as "not-known", never guessed.
@@ -375,11 +382,11 @@ export function judgeSpf(spf: string, include: string): { ok: boolean; note?: st
 export async function checkDomain(
   domain: string,
   instance: DnsInstance,
-  resolver: string | undefined,
+  resolver: string | DnsLookups | undefined,
   services: Service[],
   tenant: TenantValues = {},
 ): Promise<CheckResult[]> {
-  const r = makeResolver(resolver);
+  const r = typeof resolver === 'object' ? resolver : makeResolver(resolver);
   const d = norm(domain);
   const { records, notes } = recordsFor(instance, services, tenant);
   const out: CheckResult[] = [];
