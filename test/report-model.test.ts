@@ -702,3 +702,96 @@ describe('plan: each kind of change alone', () => {
     expect(planMarkdown(p)).toContain('No change records for this range.');
   });
 });
+
+describe('planMarkdown, whole', () => {
+  it('every section of a plan with every kind of change (and a guard`s refusal), word for word', () => {
+    const a = [
+      ...A,
+      set(3, { ips: ['203.0.113.0/24'], urls: ['moved.example.com'], udpPorts: '3478' }),
+    ];
+    const b = [
+      set(1, {
+        ips: ['192.0.2.0/25', '192.0.2.128/26', '2001:db8::/48'],
+        urls: ['a.example.com', 'moved.example.com'],
+      }),
+      set(2, {
+        ips: ['198.51.100.0/24'],
+        urls: ['*.b.example.com'],
+        tcpPorts: '80,443',
+        udpPorts: '3479',
+      }),
+      set(4, { ips: ['203.0.113.0/25'], category: 'Optimize' }),
+    ];
+    const p = planOf(a, b, ['nftables', 'iptables'], ['nftables', 'pac']);
+    p.microsoftChanges = crossCheck(p, '2026010100', '2026020100', [
+      {
+        id: '77',
+        endpointSetId: '1',
+        disposition: 'add',
+        impact: 'AddedIp',
+        version: '2026010200',
+        add: { effectiveDate: '20260301', ips: ['192.0.2.128/26'], urls: [] },
+      },
+    ]);
+    expect(planMarkdown(p).split('\n')).toEqual([
+      '## m365fw plan: refused',
+      '',
+      '**Refused, nothing written:** refusing to write\\: target pac would enforce nothing \\(of 4 IP rules and 4 URL entries, it enforces none\\); pass \\-\\-allow\\-empty if this is deliberate',
+      '',
+      'Input `feed.json` (sha256 `265ff15dfea7`, instance unknown, version unknown) against `feed.json` (sha256 `b5a9347404b5`, version unknown).',
+      '',
+      '| endpoint sets | rules | prefixes | URL entries |',
+      '| --- | --- | --- | --- |',
+      '| +1 −1 ~2 | +1 −1 ~1 | +3 −3 | +1 −2 |',
+      '',
+      '### Endpoint sets',
+      '',
+      '| set | change | added | removed | ports / flags |',
+      '| --- | --- | --- | --- | --- |',
+      '| 1 (Exchange, Allow) | modified | `192.0.2.128/26`, `moved.example.com` |  |  |',
+      '| 2 (Exchange, Allow) | modified |  |  | udp 3478 → 3479 |',
+      '| 3 (Exchange, Allow) | removed |  | `203.0.113.0/24`, `moved.example.com` |  |',
+      '| 4 (Exchange, Optimize) | added | `203.0.113.0/25` |  |  |',
+      '',
+      '### Rules',
+      '',
+      '| rule | change | added prefixes | removed prefixes |',
+      '| --- | --- | --- | --- |',
+      '| `v4_tcp_443` (tcp 443) | modified | `192.0.2.128/26`, `203.0.113.0/25` | `203.0.113.0/24` |',
+      '| `v4_udp_3478` (udp 3478) | removed |  | `198.51.100.0/24`, `203.0.113.0/24` |',
+      '| `v4_udp_3479` (udp 3479) | added | `198.51.100.0/24` |  |',
+      '',
+      '### URL entries',
+      '',
+      '| entry | ports bucket | change | sets |',
+      '| --- | --- | --- | --- |',
+      '| `moved.example.com` | `url_tcp_443` | moved | 3 → 1 |',
+      '| `*.b.example.com` | `url_udp_3478` | removed | 2 |',
+      '| `moved.example.com` | `url_udp_3478` | removed | 3 |',
+      '| `*.b.example.com` | `url_udp_3479` | added | 2 |',
+      '',
+      '### Targets',
+      '',
+      '| target | output | findings |',
+      '| --- | --- | --- |',
+      '| iptables | no longer generated | −5 unenforced |',
+      '| nftables | changed | +2 unenforced; −3 unenforced |',
+      '| pac | new target | +4 unenforced |',
+      '',
+      "### Microsoft's change records (2026010100 → 2026020100)",
+      '',
+      '| set | record | disposition | impact | version | effective | + | − |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| 1 | 77 | add | AddedIp | 2026010200 | 20260301 **(not yet in effect)** | 1 | 0 |',
+      '',
+      '**4 changes no record explains** (a truncated or tampered feed shows this way):',
+      '',
+      '- set 1 added `moved.example.com`',
+      '- set 3 removed `203.0.113.0/24`',
+      '- set 3 removed `moved.example.com`',
+      '- set 4 added `203.0.113.0/25`',
+      '',
+      '',
+    ]);
+  });
+});
