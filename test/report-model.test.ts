@@ -231,6 +231,23 @@ describe('report.json of a run', () => {
     const bigText = Buffer.concat(reportPieces(big)).toString('utf8');
     expect(bigText).toBe(JSON.stringify(big, null, 2) + '\n');
     expect(parseReport(bigText).rules[0].prefixes).toHaveLength(1200);
+    // two large lists (each at its own place), one of them ingress with its local side
+    const ingress = render(
+      compile(
+        readFeed([set(1, { ips }), set(2, { ips: ips.slice(0, 1001), tcpPorts: '25' })], {
+          name: 'in.json',
+        }),
+        {
+          allowImplausible: ['documentation'],
+          direction: 'both',
+          ingress: { local: ['192.0.2.25/32'] },
+        },
+      ),
+      { targets: ['nftables'] },
+    ).report;
+    const inText = Buffer.concat(reportPieces(ingress)).toString('utf8');
+    expect(inText).toBe(JSON.stringify(ingress, null, 2) + '\n');
+    expect(ingress.rules.filter((x) => x.direction === 'ingress').length).toBeGreaterThan(0);
   });
 
   it('the content hash leaves out the provenance lines, wherever they are, and nothing else', () => {
