@@ -239,8 +239,8 @@ describe('report.json of a run', () => {
         }),
         {
           allowImplausible: ['documentation'],
-          direction: 'both',
-          ingress: { local: ['192.0.2.25/32'] },
+          direction: 'ingress',
+          ingress: { local: ['2001:db8:ffff::25/128'] },
         },
       ),
       { targets: ['nftables'] },
