@@ -16,7 +16,7 @@ import {
   type CheckResult,
   type DnsLookups,
 } from '../src/dns/check.js';
-import type { Service } from '../src/dns/records.js';
+import { octodnsZone, recordsFor, zoneLines, type Service } from '../src/dns/records.js';
 
 type Zone = {
   cname?: Record<string, string>;
@@ -616,5 +616,50 @@ describe('notes', () => {
       ['mail'],
     );
     expect(row(rows, 'autodiscover')).toMatchObject({ name: AUTO, verdict: 'ok' });
+  });
+});
+
+describe('zone files in-process', () => {
+  it("zoneLines: header, notes, aligned names, quoted TXT, each record's service, purpose and sources", () => {
+    const r = recordsFor('Worldwide', ['verification', 'mail', 'auth', 'sfb', 'dmarc'], {
+      mxToken: 'contoso-example',
+      verification: 'ms1"2\\3',
+    });
+    expect(zoneLines('contoso.example', 'Worldwide', r).split('\n')).toEqual([
+      '; Microsoft 365 worldwide (commercial, GCC): DNS records for contoso.example',
+      '$TTL 3600',
+      '; no msoid record: no msoid record outside China: one pointing at the 21Vianet target makes sign-in fail ("custom domain isn\'t in our system") (EXT)',
+      'contoso.example.              3600 IN TXT   "MS=ms1\\"2\\\\3"    ; verification: domain verification (the value from the admin center) [EXT, ANY]',
+      'contoso.example.              3600 IN MX    0 contoso-example.mail.protection.outlook.com.    ; mail: inbound mail (Exchange Online) [EXT, ANY]',
+      'autodiscover.contoso.example. 3600 IN CNAME autodiscover.outlook.com.    ; mail: Outlook finds its mailbox settings [EXT]',
+      'contoso.example.              3600 IN TXT   "v=spf1 include:spf.protection.outlook.com -all"    ; mail: SPF: Microsoft 365 may send for the domain (one SPF record only) [EXT]',
+      '_sip._tls.contoso.example.    3600 IN SRV   100 1 443 sipdir.online.lync.com.    ; sfb: Skype for Business (legacy) [EXT (2022), ANY]',
+      'sip.contoso.example.          3600 IN CNAME sipdir.online.lync.com.    ; sfb: Skype for Business (legacy) [ANY]',
+      'lyncdiscover.contoso.example. 3600 IN CNAME webdir.online.lync.com.    ; sfb: Skype for Business / Teams PowerShell [EXT (2022), ANY]',
+      '_dmarc.contoso.example.       3600 IN TXT   "v=DMARC1; p=none"    ; dmarc: DMARC policy (rua/ruf optional) [DMARC]',
+      '',
+    ]);
+  });
+  it('zoneLines: a placeholder line has no comment after it and a line saying what to pass', () => {
+    const r = recordsFor('China', ['mail', 'mdm'], {});
+    expect(zoneLines('contoso.example', 'China', r).split('\n')).toEqual([
+      '; Office 365 operated by 21Vianet: DNS records for contoso.example',
+      '$TTL 3600',
+      '; mdm: not known for China: no Microsoft source gives the MDM CNAMEs for 21Vianet',
+      'contoso.example.              3600 IN MX    0 ((REPLACE-ME;--mx-token)).mail.protection.partner.outlook.cn',
+      '; ^ replace the placeholder: pass --mx-token (the line is made so that no zone tool loads it)',
+      'autodiscover.contoso.example. 3600 IN CNAME autodiscover.partner.outlook.cn.    ; mail: Outlook finds its mailbox settings [ANY, EASTNET]',
+      'contoso.example.              3600 IN TXT   "v=spf1 include:spf.protection.partner.outlook.cn -all"    ; mail: SPF: Microsoft 365 may send for the domain (one SPF record only) [ANY, EASTNET]',
+      '',
+    ]);
+  });
+  it('octodnsZone: records by name, several of a type as one, sorted, ";" escaped in TXT', () => {
+    const r = recordsFor('Worldwide', ['verification', 'mail', 'auth', 'sfb', 'dmarc'], {
+      mxToken: 'contoso-example',
+      verification: 'ms1"2\\3',
+    });
+    expect(JSON.stringify(octodnsZone(r), null, 2)).toBe(
+      '{\n  "": [\n    {\n      "type": "MX",\n      "ttl": 3600,\n      "values": [\n        {\n          "exchange": "contoso-example.mail.protection.outlook.com.",\n          "preference": 0\n        }\n      ]\n    },\n    {\n      "type": "TXT",\n      "ttl": 3600,\n      "values": [\n        "MS=ms1\\"2\\\\3",\n        "v=spf1 include:spf.protection.outlook.com -all"\n      ]\n    }\n  ],\n  "_dmarc": {\n    "type": "TXT",\n    "ttl": 3600,\n    "values": [\n      "v=DMARC1\\\\; p=none"\n    ]\n  },\n  "_sip._tls": {\n    "type": "SRV",\n    "ttl": 3600,\n    "values": [\n      {\n        "port": 443,\n        "priority": 100,\n        "target": "sipdir.online.lync.com.",\n        "weight": 1\n      }\n    ]\n  },\n  "autodiscover": {\n    "type": "CNAME",\n    "ttl": 3600,\n    "value": "autodiscover.outlook.com."\n  },\n  "lyncdiscover": {\n    "type": "CNAME",\n    "ttl": 3600,\n    "value": "webdir.online.lync.com."\n  },\n  "sip": {\n    "type": "CNAME",\n    "ttl": 3600,\n    "value": "sipdir.online.lync.com."\n  }\n}',
+    );
   });
 });
