@@ -28,7 +28,10 @@ const FEED = [
 ];
 const model = (o: Parameters<typeof compile>[1] = {}): RuleModel =>
   compile(readFeed(FEED, { name: 'nft.json' }), { allowImplausible: ['all'], ...o });
-const BOTH = { direction: 'both', ingress: { local: ['192.0.2.25/32', '192.0.2.26/32'] } } as const;
+const BOTH: Parameters<typeof compile>[1] = {
+  direction: 'both',
+  ingress: { local: ['192.0.2.25/32', '192.0.2.26/32'] },
+};
 const parse = (raw: Record<string, unknown>) => nftables.parseOptions(raw);
 const text = (m: RuleModel, raw: Record<string, unknown> = {}): string => {
   const body = nftables.render(m, parse(raw), { provenance: [] }).files[0].body as Uint8Array[];

@@ -358,7 +358,7 @@ describe('what the file enforces and what it reports', () => {
       { kind: 'unenforced', target: 'pac', setIds: ['1'], entry: 'v4_tcp_443', detail: unused },
     ]);
     const two = render('2');
-    expect(two.enforces.names).toEqual([
+    expect(two.enforces?.names).toEqual([
       'outlook.example.com',
       'smtp.example.com',
       'autodiscover.*.onmicrosoft.example',
@@ -381,7 +381,7 @@ describe('what the file enforces and what it reports', () => {
       tenant: 'contoso',
     });
     const t = renderPac(tenant, { type: '2', proxy: PROXY });
-    expect(t.findings.filter((f) => f.kind === 'widened')).toEqual([]);
+    expect((t.findings ?? []).filter((f) => f.kind === 'widened')).toEqual([]);
     expect(t.files[0].body).toContain('"autodiscover.contoso.onmicrosoft.example": 1');
   });
 });

@@ -28,7 +28,8 @@ export const PANOS_LIMITS = {
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]*$/;
 const ZONE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,30}$/;
 const RULE_REF = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/;
-const SOURCE = /^(any|[A-Za-z0-9][A-Za-z0-9 _-]{0,62}|[0-9.]+\/[0-9]{1,2}|[0-9A-Fa-f:]+\/[0-9]{1,3})$/;
+const SOURCE =
+  /^(any|[A-Za-z0-9][A-Za-z0-9 _-]{0,62}|[0-9.]+\/[0-9]{1,2}|[0-9A-Fa-f:]+\/[0-9]{1,3})$/;
 
 /**
  * Where the objects and rules go (the locations of Palo Alto's specs): a firewall's vsys, a
