@@ -130,7 +130,7 @@ const verification = (source: string) => ({
   purpose: 'domain verification (the value from the admin center)',
   source,
 });
-const dmarc = {
+const dmarc = () => ({
   service: 'dmarc' as const,
   id: 'dmarc',
   name: '_dmarc',
@@ -139,7 +139,7 @@ const dmarc = {
   prefix: 'v=DMARC1',
   purpose: 'DMARC policy (rua/ruf optional)',
   source: 'DMARC',
-};
+});
 const dkim = (n: 1 | 2) => ({
   service: 'dkim' as const,
   id: `dkim${n}`,
@@ -229,7 +229,7 @@ const GOV = (sfb: 'gov' | 'dod', autodiscover: string, autoSource: string): Inst
       'device registration',
       'INTUNE',
     ),
-    dmarc,
+    dmarc(),
   ],
   notes: [
     noMsoid(
@@ -253,155 +253,163 @@ const GOV = (sfb: 'gov' | 'dod', autodiscover: string, autoSource: string): Inst
   mxHelp: 'the first part of your default tenant name (contoso for contoso.onmicrosoft.us)',
 });
 
-export const INSTANCE_TABLES: Record<DnsInstance, InstanceTable> = {
-  Worldwide: {
-    label: 'Microsoft 365 worldwide (commercial, GCC)',
-    records: [
-      verification('EXT, ANY'),
-      mx('mail.protection.outlook.com', 'EXT, ANY'),
-      cname(
-        'mail',
-        'autodiscover',
-        'autodiscover',
-        'autodiscover.outlook.com',
-        'Outlook finds its mailbox settings',
-        'EXT',
-      ),
-      spf('spf.protection.outlook.com', 'EXT'),
-      srv(
-        'teams-federation',
-        'sipfed-srv',
-        '_sipfederationtls._tcp',
-        5061,
-        'sipfed.online.lync.com',
-        'Teams federation (Teams-only tenants)',
-        'EXT',
-      ),
-      srv(
-        'sfb',
-        'sip-srv',
-        '_sip._tls',
-        443,
-        'sipdir.online.lync.com',
-        'Skype for Business (legacy)',
-        'EXT (2022), ANY',
-      ),
-      cname('sfb', 'sip', 'sip', 'sipdir.online.lync.com', 'Skype for Business (legacy)', 'ANY'),
-      cname(
-        'sfb',
-        'lyncdiscover',
-        'lyncdiscover',
-        'webdir.online.lync.com',
-        'Skype for Business / Teams PowerShell',
-        'EXT (2022), ANY',
-      ),
-      cname(
-        'mdm',
-        'enterpriseregistration',
-        'enterpriseregistration',
-        'enterpriseregistration.windows.net',
-        'Entra device registration',
-        'ANY, INTUNE',
-      ),
-      cname(
-        'mdm',
-        'enterpriseenrollment',
-        'enterpriseenrollment',
-        'enterpriseenrollment-s.manage.microsoft.com',
-        'Intune enrollment',
-        'INTUNE',
-      ),
-      dkim(1),
-      dkim(2),
-      dmarc,
-    ],
-    notes: [
-      noMsoid(
-        'no msoid record outside China: one pointing at the 21Vianet target makes sign-in fail ("custom domain isn\'t in our system")',
-        'EXT',
-      ),
-    ],
-    defaults: ['verification', 'mail', 'auth'],
-    mxHelp: 'your domain with dashes (contoso-com for contoso.com), shown in the admin center',
-  },
-  China: {
-    label: 'Office 365 operated by 21Vianet',
-    records: [
-      verification('EASTNET'),
-      mx('mail.protection.partner.outlook.cn', 'EASTNET'),
-      cname(
-        'mail',
-        'autodiscover',
-        'autodiscover',
-        'autodiscover.partner.outlook.cn',
-        'Outlook finds its mailbox settings',
-        'ANY, EASTNET',
-      ),
-      spf('spf.protection.partner.outlook.cn', 'ANY, EASTNET'),
-      cname(
-        'auth',
-        'msoid',
-        'msoid',
-        'clientconfig.partner.microsoftonline-p.net.cn',
-        'clients authenticate against the in-country endpoint (without it: a default endpoint in the US; with a typo: no sign-in)',
-        'CNAME-CN, EASTNET',
-      ),
-      cname(
-        'sfb',
-        'lyncdiscover',
-        'lyncdiscover',
-        'webdir.online.partner.lync.cn',
-        'Skype for Business',
-        'ANY, EASTNET',
-      ),
-      cname(
-        'sfb',
-        'sip',
-        'sip',
-        'sipdir.online.partner.lync.cn',
-        'Skype for Business',
-        'ANY, EASTNET',
-      ),
-      srv(
-        'sfb',
-        'sip-srv',
-        '_sip._tls',
-        443,
-        'sipdir.online.partner.lync.cn',
-        'Skype for Business',
-        'ANY',
-      ),
-      srv(
-        'teams-federation',
-        'sipfed-srv',
-        '_sipfederationtls._tcp',
-        5061,
-        'sipfed.online.partner.lync.cn',
-        'federation',
-        'ANY',
-      ),
-      dmarc,
-    ],
-    notes: [
-      unknown(
-        'mdm',
-        'enterpriseregistration',
-        'enterpriseregistration',
-        'no Microsoft source gives the MDM CNAMEs for 21Vianet',
-      ),
-      unknown(
-        'dkim',
-        'dkim',
-        'selector1._domainkey',
-        "no Microsoft source gives 21Vianet's DKIM selector records",
-      ),
-    ],
-    defaults: ['verification', 'mail', 'auth'],
-    mxHelp: 'the domain key shown in the 21Vianet admin center',
-  },
-  USGovGCCHigh: GOV('gov', 'autodiscover.office365.us', 'GCCH'),
-  USGovDoD: GOV('dod', 'autodiscover-dod.office365.us', 'DOD'),
-};
+/**
+ * The tables, built afresh on each call (a few dozen small objects): recordsFor and zoneLines read
+ * them so, and every value they compare or write is made by code a test runs (a table built once
+ * at load would be out of reach of npm run mutate). INSTANCE_TABLES is the same, built once.
+ */
+function instanceTables(): Record<DnsInstance, InstanceTable> {
+  return {
+    Worldwide: {
+      label: 'Microsoft 365 worldwide (commercial, GCC)',
+      records: [
+        verification('EXT, ANY'),
+        mx('mail.protection.outlook.com', 'EXT, ANY'),
+        cname(
+          'mail',
+          'autodiscover',
+          'autodiscover',
+          'autodiscover.outlook.com',
+          'Outlook finds its mailbox settings',
+          'EXT',
+        ),
+        spf('spf.protection.outlook.com', 'EXT'),
+        srv(
+          'teams-federation',
+          'sipfed-srv',
+          '_sipfederationtls._tcp',
+          5061,
+          'sipfed.online.lync.com',
+          'Teams federation (Teams-only tenants)',
+          'EXT',
+        ),
+        srv(
+          'sfb',
+          'sip-srv',
+          '_sip._tls',
+          443,
+          'sipdir.online.lync.com',
+          'Skype for Business (legacy)',
+          'EXT (2022), ANY',
+        ),
+        cname('sfb', 'sip', 'sip', 'sipdir.online.lync.com', 'Skype for Business (legacy)', 'ANY'),
+        cname(
+          'sfb',
+          'lyncdiscover',
+          'lyncdiscover',
+          'webdir.online.lync.com',
+          'Skype for Business / Teams PowerShell',
+          'EXT (2022), ANY',
+        ),
+        cname(
+          'mdm',
+          'enterpriseregistration',
+          'enterpriseregistration',
+          'enterpriseregistration.windows.net',
+          'Entra device registration',
+          'ANY, INTUNE',
+        ),
+        cname(
+          'mdm',
+          'enterpriseenrollment',
+          'enterpriseenrollment',
+          'enterpriseenrollment-s.manage.microsoft.com',
+          'Intune enrollment',
+          'INTUNE',
+        ),
+        dkim(1),
+        dkim(2),
+        dmarc(),
+      ],
+      notes: [
+        noMsoid(
+          'no msoid record outside China: one pointing at the 21Vianet target makes sign-in fail ("custom domain isn\'t in our system")',
+          'EXT',
+        ),
+      ],
+      defaults: ['verification', 'mail', 'auth'],
+      mxHelp: 'your domain with dashes (contoso-com for contoso.com), shown in the admin center',
+    },
+    China: {
+      label: 'Office 365 operated by 21Vianet',
+      records: [
+        verification('EASTNET'),
+        mx('mail.protection.partner.outlook.cn', 'EASTNET'),
+        cname(
+          'mail',
+          'autodiscover',
+          'autodiscover',
+          'autodiscover.partner.outlook.cn',
+          'Outlook finds its mailbox settings',
+          'ANY, EASTNET',
+        ),
+        spf('spf.protection.partner.outlook.cn', 'ANY, EASTNET'),
+        cname(
+          'auth',
+          'msoid',
+          'msoid',
+          'clientconfig.partner.microsoftonline-p.net.cn',
+          'clients authenticate against the in-country endpoint (without it: a default endpoint in the US; with a typo: no sign-in)',
+          'CNAME-CN, EASTNET',
+        ),
+        cname(
+          'sfb',
+          'lyncdiscover',
+          'lyncdiscover',
+          'webdir.online.partner.lync.cn',
+          'Skype for Business',
+          'ANY, EASTNET',
+        ),
+        cname(
+          'sfb',
+          'sip',
+          'sip',
+          'sipdir.online.partner.lync.cn',
+          'Skype for Business',
+          'ANY, EASTNET',
+        ),
+        srv(
+          'sfb',
+          'sip-srv',
+          '_sip._tls',
+          443,
+          'sipdir.online.partner.lync.cn',
+          'Skype for Business',
+          'ANY',
+        ),
+        srv(
+          'teams-federation',
+          'sipfed-srv',
+          '_sipfederationtls._tcp',
+          5061,
+          'sipfed.online.partner.lync.cn',
+          'federation',
+          'ANY',
+        ),
+        dmarc(),
+      ],
+      notes: [
+        unknown(
+          'mdm',
+          'enterpriseregistration',
+          'enterpriseregistration',
+          'no Microsoft source gives the MDM CNAMEs for 21Vianet',
+        ),
+        unknown(
+          'dkim',
+          'dkim',
+          'selector1._domainkey',
+          "no Microsoft source gives 21Vianet's DKIM selector records",
+        ),
+      ],
+      defaults: ['verification', 'mail', 'auth'],
+      mxHelp: 'the domain key shown in the 21Vianet admin center',
+    },
+    USGovGCCHigh: GOV('gov', 'autodiscover.office365.us', 'GCCH'),
+    USGovDoD: GOV('dod', 'autodiscover-dod.office365.us', 'DOD'),
+  };
+}
+export const INSTANCE_TABLES: Record<DnsInstance, InstanceTable> = instanceTables();
 
 /** Tenant values: given, or placeholders. */
 export interface TenantValues {
@@ -425,7 +433,7 @@ export function recordsFor(
   services: Service[],
   t: TenantValues = {},
 ): { records: DnsRecord[]; notes: DnsNote[] } {
-  const table = INSTANCE_TABLES[instance];
+  const table = instanceTables()[instance];
   const fill: Record<string, [string | undefined, string]> = {
     '{mx-token}': [t.mxToken, '--mx-token'],
     '{verification}': [t.verification, '--verification'],
@@ -455,7 +463,7 @@ export function zoneLines(
   instance: DnsInstance,
   r: { records: DnsRecord[]; notes: DnsNote[] },
 ): string {
-  const lines = [`; ${INSTANCE_TABLES[instance].label}: DNS records for ${domain}`, '$TTL 3600'];
+  const lines = [`; ${instanceTables()[instance].label}: DNS records for ${domain}`, '$TTL 3600'];
   for (const n of r.notes)
     lines.push(
       `; ${n.kind === 'must-not-exist' ? `no ${n.name} record` : `${n.service}: not known for ${instance}`}: ${n.detail}${n.source ? ` (${n.source})` : ''}`,
