@@ -5,6 +5,7 @@
  * (azure-nsg.test.ts checks whole templates against the ARM schema.)
  */
 import { describe, expect, it } from 'vitest';
+import { refusal } from './helpers/refusal.js';
 import { compile, readFeed, type RuleModel } from '../src/index.js';
 import {
   checkBudgets,
@@ -316,14 +317,6 @@ function synthetic(
   return rules;
 }
 const base = opts();
-const refusal = (f: () => void): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'accepted';
-};
 
 describe('the budgets, at the limit and one past', () => {
   it('1000 rules fit, 1001 do not', () => {

@@ -4,16 +4,8 @@
  * of a definition, at the edges of the name and flag grammars.
  */
 import { describe, expect, it } from 'vitest';
+import { refusal } from './helpers/refusal.js';
 import { defineTarget, option, optionKey } from '../targets/define.js';
-
-const refusal = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'accepted';
-};
 
 describe('option builders', () => {
   it('text: the default when not given, the value when given, a check naming flag and value', () => {

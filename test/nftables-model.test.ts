@@ -5,6 +5,7 @@
  * checks of hooks against the run's directions. (nftables.test.ts loads the files into nft.)
  */
 import { describe, expect, it } from 'vitest';
+import { refusal } from './helpers/refusal.js';
 import { compile, readFeed, type RuleModel } from '../src/index.js';
 import { nftables, nftOptions, nftRuleLine, RESERVED_TABLES } from '../targets/nftables/index.js';
 
@@ -36,14 +37,6 @@ const parse = (raw: Record<string, unknown>) => nftables.parseOptions(raw);
 const text = (m: RuleModel, raw: Record<string, unknown> = {}): string => {
   const body = nftables.render(m, parse(raw), { provenance: [] }).files[0].body as Uint8Array[];
   return Buffer.concat(body.map((b) => Buffer.from(b))).toString('utf8');
-};
-const refusal = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'accepted';
 };
 
 describe('the nft file', () => {

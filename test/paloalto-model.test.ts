@@ -6,6 +6,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { refusal } from './helpers/refusal.js';
 import {
   addressName,
   bucketOf,
@@ -46,14 +47,6 @@ const options = (o: Partial<Record<keyof typeof PANOS_OPTIONS, unknown>> = {}) =
       Object.fromEntries(Object.entries(o).map(([k, v]) => [KEYS[k as keyof typeof KEYS], v])),
     ) as never,
   );
-const refusal = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'accepted';
-};
 
 const VSYS1: PanosScope = { kind: 'vsys', name: 'vsys1' };
 const VSYS2: PanosScope = { kind: 'vsys', name: 'vsys2' };
