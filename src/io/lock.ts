@@ -4,11 +4,16 @@
  * fails when the name exists) holding the owner's pid and a random token. A lock whose pid is gone
  * (the owner was killed) is taken over: it is renamed aside first and its token checked, so two
  * waiters that both saw it stale cannot both remove a fresh one.
+ *
+ * The helper names carry their maker's pid (`.m365fw.lock.<pid>.<token>` and its `.stale` aside), so
+ * a run that was killed while it held one leaves a name the next lock holder can judge without
+ * reading it: a helper whose pid is gone is removed; one whose pid lives is another run at work.
  */
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   linkSync,
+  readdirSync,
   lstatSync,
   openSync,
   readFileSync,
@@ -68,7 +73,7 @@ export function lockDir(
 ): DirLock {
   const path = join(dir, LOCK_FILE);
   const token = randomBytes(16).toString('hex');
-  const tmp = join(dir, `.m365fw.lock.${token}`);
+  const tmp = join(dir, `${LOCK_FILE}.${process.pid}.${token}`);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, `${process.pid} ${token}\n`);
@@ -99,6 +104,7 @@ export function lockDir(
   } finally {
     rmSync(tmp, { force: true });
   }
+  removeOrphans(dir);
   let released = false;
   return {
     release() {
@@ -112,7 +118,7 @@ export function lockDir(
 
 /** Remove a stale lock, unless someone replaced it in the meantime (then put theirs back). */
 function takeOver(path: string, staleToken: string, mine: string): void {
-  const aside = `${path}.${mine}.stale`;
+  const aside = `${path}.${process.pid}.${mine}.stale`;
   try {
     renameSync(path, aside);
   } catch (e) {
@@ -128,4 +134,19 @@ function takeOver(path: string, staleToken: string, mine: string): void {
     }
   }
   rmSync(aside, { force: true });
+}
+
+const HELPER = /^\.m365fw\.lock\.([0-9]{1,10})\.[0-9a-f]{32}(?:\.stale)?$/;
+
+/** Remove the lock helpers of runs that died while they held them (called with the lock held). */
+function removeOrphans(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const m = HELPER.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      /* gone already, or not a file: not ours to force */
+    }
+  }
 }
