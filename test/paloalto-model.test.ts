@@ -269,6 +269,15 @@ describe('options', () => {
     expect(refusal(() => options(o))).toBe(msg);
   });
 
+  it.each(['xbefore:deny', 'before deny', 'Top', ' top', 'top:', 'top\n'])(
+    '--panos-move %j is refused (top or before:RULE, the whole text)',
+    (move) => {
+      expect(refusal(() => options({ move }))).toBe(
+        `--panos-move ${JSON.stringify(move)}: top, or before:RULE with the name of one of your rules (letters, digits, "_", "-", ".", space)`,
+      );
+    },
+  );
+
   it('zones of 31 characters, rules of 63, sources of 63 and every count from 1 are accepted', () => {
     expect(options({ fromZone: `z${'a'.repeat(30)}` }).fromZones).toEqual([`z${'a'.repeat(30)}`]);
     expect(options({ move: `before:${'r'.repeat(63)}` }).move).toEqual({

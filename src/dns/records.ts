@@ -256,7 +256,7 @@ const GOV = (sfb: 'gov' | 'dod', autodiscover: string, autoSource: string): Inst
 /**
  * The tables, built afresh on each call (a few dozen small objects): recordsFor and zoneLines read
  * them so, and every value they compare or write is made by code a test runs (a table built once
- * at load would be out of reach of npm run mutate). INSTANCE_TABLES is the same, built once.
+ * at load would be out of reach of npm run mutate). INSTANCE_TABLES reads them the same way.
  */
 function instanceTables(): Record<DnsInstance, InstanceTable> {
   return {
@@ -409,7 +409,15 @@ function instanceTables(): Record<DnsInstance, InstanceTable> {
     USGovDoD: GOV('dod', 'autodiscover-dod.office365.us', 'DOD'),
   };
 }
-export const INSTANCE_TABLES: Record<DnsInstance, InstanceTable> = instanceTables();
+/** The same tables, each built when it is read (nothing is built at load: see instanceTables). */
+export const INSTANCE_TABLES: Readonly<Record<DnsInstance, InstanceTable>> = Object.freeze(
+  Object.defineProperties(
+    {} as Record<DnsInstance, InstanceTable>,
+    Object.fromEntries(
+      DNS_INSTANCES.map((i) => [i, { enumerable: true, get: () => instanceTables()[i] }]),
+    ),
+  ),
+);
 
 /** Tenant values: given, or placeholders. */
 export interface TenantValues {
