@@ -12,11 +12,19 @@ import {
   editDistance,
   judgeDmarc,
   judgeSpf,
+  makeResolver,
   parseResolver,
   type CheckResult,
   type DnsLookups,
 } from '../src/dns/check.js';
-import { octodnsZone, recordsFor, zoneLines, type Service } from '../src/dns/records.js';
+import {
+  DNS_INSTANCES,
+  INSTANCE_TABLES,
+  octodnsZone,
+  recordsFor,
+  zoneLines,
+  type Service,
+} from '../src/dns/records.js';
 
 type Zone = {
   cname?: Record<string, string>;
@@ -32,7 +40,8 @@ function fake(z: Zone): DnsLookups & { asked: string[] } {
   const get = <T>(kind: string, table: Record<string, T> | undefined, name: string): Promise<T> => {
     asked.push(`${kind} ${name}`);
     const f = z.fail?.[`${kind} ${name}`];
-    if (f) return Promise.reject(err(f));
+    // "NOCODE": a failure without an error code (the lookup names it EUNKNOWN)
+    if (f) return Promise.reject(f === 'NOCODE' ? new Error('boom') : err(f));
     const v = table?.[name];
     return v === undefined ? Promise.reject(err('ENOTFOUND')) : Promise.resolve(v);
   };
@@ -668,5 +677,149 @@ describe('zone files in-process', () => {
     expect(JSON.stringify(octodnsZone(r), null, 2)).toBe(
       '{\n  "": [\n    {\n      "type": "MX",\n      "ttl": 3600,\n      "values": [\n        {\n          "exchange": "contoso-example.mail.protection.outlook.com.",\n          "preference": 0\n        }\n      ]\n    },\n    {\n      "type": "TXT",\n      "ttl": 3600,\n      "values": [\n        "MS=ms1\\"2\\\\3",\n        "v=spf1 include:spf.protection.outlook.com -all"\n      ]\n    }\n  ],\n  "_dmarc": {\n    "type": "TXT",\n    "ttl": 3600,\n    "values": [\n      "v=DMARC1\\\\; p=none"\n    ]\n  },\n  "_sip._tls": {\n    "type": "SRV",\n    "ttl": 3600,\n    "values": [\n      {\n        "port": 443,\n        "priority": 100,\n        "target": "sipdir.online.lync.com.",\n        "weight": 1\n      }\n    ]\n  },\n  "autodiscover": {\n    "type": "CNAME",\n    "ttl": 3600,\n    "value": "autodiscover.outlook.com."\n  },\n  "lyncdiscover": {\n    "type": "CNAME",\n    "ttl": 3600,\n    "value": "webdir.online.lync.com."\n  },\n  "sip": {\n    "type": "CNAME",\n    "ttl": 3600,\n    "value": "sipdir.online.lync.com."\n  }\n}',
     );
+  });
+});
+
+describe('edges', () => {
+  it('parseResolver: IPv4 with octets of one to three digits; makeResolver asks the given server or the system', () => {
+    expect(parseResolver('192.0.2.53')).toBe('192.0.2.53:53');
+    expect(parseResolver('198.51.100.254:5353')).toBe('198.51.100.254:5353');
+    expect(makeResolver('192.0.2.53:5353').getServers()).toEqual(['192.0.2.53:5353']);
+    expect(makeResolver('[2001:db8::53]:53').getServers()).toEqual(['2001:db8::53']);
+    // without --resolver: the system's servers, whatever they are, and no parse of nothing
+    expect(() => makeResolver().getServers()).not.toThrow();
+  });
+
+  it('SPF: only a TXT that starts with v=spf1 (alone or before a space) is an SPF record', async () => {
+    expect(
+      row(
+        await check({ txt: { [D]: [['x v=spf1 include:spf.protection.outlook.com -all']] } }, [
+          'mail',
+        ]),
+        'spf',
+      ).verdict,
+    ).toBe('missing');
+    expect(row(await check({ txt: { [D]: [['v=spf1']] } }, ['mail']), 'spf')).toMatchObject({
+      verdict: 'wrong',
+      found: ['v=spf1'],
+    });
+  });
+
+  it('MX without a token: one host of ours among others is ok', async () => {
+    const mx = (exchange: string, priority: number) => ({ exchange, priority });
+    expect(
+      row(
+        await check(
+          {
+            mx: {
+              [D]: [
+                mx('backup.example', 20),
+                mx('contoso-example.mail.protection.outlook.com', 10),
+              ],
+            },
+          },
+          ['mail'],
+        ),
+        'mx',
+      ),
+    ).toMatchObject({
+      verdict: 'ok',
+      found: ['contoso-example.mail.protection.outlook.com', 'backup.example'],
+    });
+  });
+
+  it('SRV: answers sorted, every differing field named, a failure named by its lookup', async () => {
+    const name = `_sip._tls.${D}`;
+    const srv = (o: Partial<{ name: string; port: number; priority: number; weight: number }>) => ({
+      name: 'sipdir.online.lync.com',
+      port: 443,
+      priority: 100,
+      weight: 1,
+      ...o,
+    });
+    const got = async (answers: ReturnType<typeof srv>[]) =>
+      row(await check({ srv: { [name]: answers } }, ['sfb']), 'sip-srv');
+    expect(
+      await got([srv({ weight: 5, port: 5061 }), srv({ priority: 1, name: 'a.example' })]),
+    ).toMatchObject({
+      verdict: 'wrong',
+      found: ['1 1 443 a.example', '100 5 5061 sipdir.online.lync.com'],
+      note: 'priority 1 (expected 100), target a.example',
+    });
+    expect(
+      row(await check({ fail: { [`SRV ${name}`]: 'EREFUSED' } }, ['sfb']), 'sip-srv'),
+    ).toMatchObject({
+      verdict: 'error',
+      note: `SRV ${name}: REFUSED`,
+    });
+  });
+
+  it('a failure without an error code is EUNKNOWN', async () => {
+    expect(row(await check({ fail: { [`MX ${D}`]: 'NOCODE' } }, ['mail']), 'mx')).toMatchObject({
+      verdict: 'error',
+      note: `MX ${D}: EUNKNOWN`,
+    });
+  });
+});
+
+describe('the tables', () => {
+  it('each instance: its own label and MX help, its defaults; every record a purpose, every note a detail', () => {
+    const labels = DNS_INSTANCES.map((i) => INSTANCE_TABLES[i].label);
+    expect(new Set(labels).size).toBe(4);
+    expect(labels).toEqual([
+      'Microsoft 365 worldwide (commercial, GCC)',
+      'Office 365 operated by 21Vianet',
+      'Microsoft 365 GCC High',
+      'Microsoft 365 DoD',
+    ]);
+    // what `records` and `check` use without --services: verification (where Microsoft gives it),
+    // mail, and auth (msoid: required in China, must not exist elsewhere)
+    expect(DNS_INSTANCES.map((i) => INSTANCE_TABLES[i].defaults)).toEqual([
+      ['verification', 'mail', 'auth'],
+      ['verification', 'mail', 'auth'],
+      ['mail', 'auth'],
+      ['mail', 'auth'],
+    ]);
+    for (const i of DNS_INSTANCES) {
+      const t = INSTANCE_TABLES[i];
+      expect(t.mxHelp, i).toMatch(/\w{5}/);
+      for (const r of t.records) expect(r.purpose, `${i} ${r.id}`).toMatch(/\w{5}/);
+      for (const n of t.notes) {
+        expect(n.detail, `${i} ${n.id}`).toMatch(/\w{5}/);
+        expect(n.id, i).toMatch(/^[a-z]/);
+        // a must-not-exist note cites its source; a not-known one has none to cite
+        expect(n.source === '', `${i} ${n.id}`).toBe(n.kind === 'not-known');
+      }
+      // every default service has something to check
+      for (const s of t.defaults)
+        expect(
+          [...t.records, ...t.notes].some((x) => x.service === s),
+          `${i} ${s}`,
+        ).toBe(true);
+    }
+    expect(INSTANCE_TABLES.USGovGCCHigh.mxHelp).toMatch(/first part of your default tenant name/);
+    expect(INSTANCE_TABLES.China.mxHelp).toMatch(/domain key/);
+  });
+
+  it('each tenant value missing is its own placeholder, naming its own flag', () => {
+    const { records } = recordsFor('Worldwide', ['verification', 'mail', 'dkim', 'dmarc']);
+    expect(records.map((r) => [r.id, r.placeholder ?? null, r.value])).toEqual([
+      ['verification', '--verification', 'MS=((REPLACE-ME;--verification))'],
+      ['mx', '--mx-token', '((REPLACE-ME;--mx-token)).mail.protection.outlook.com'],
+      ['autodiscover', null, 'autodiscover.outlook.com'],
+      ['spf', null, 'v=spf1 include:spf.protection.outlook.com -all'],
+      ['dkim1', '--dkim-selector1', '((REPLACE-ME;--dkim-selector1))'],
+      ['dkim2', '--dkim-selector2', '((REPLACE-ME;--dkim-selector2))'],
+      ['dmarc', null, 'v=DMARC1; p=none'],
+    ]);
+  });
+
+  it('octodnsZone: types in order under a name, whatever order the records come in', () => {
+    const z = octodnsZone(recordsFor('Worldwide', ['mail'], { mxToken: 't' })) as Record<
+      string,
+      { type: string }[]
+    >;
+    expect(Object.keys(z)).toEqual(['', 'autodiscover']);
+    expect(z[''].map((e) => e.type)).toEqual(['MX', 'TXT']);
   });
 });

@@ -32,7 +32,6 @@ class LookupError extends Error {
     super(msg);
   }
 }
-const MISSING = new Set(['ENOTFOUND', 'ENODATA']);
 
 /** Levenshtein distance, for "likely typo" (a near miss of the expected name). */
 export function editDistance(a: string, b: string): number {
@@ -86,7 +85,8 @@ async function lookup<T>(what: string, fn: () => Promise<T>): Promise<T | undefi
     return await fn();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
-    if (MISSING.has(code)) return undefined;
+    // no such name, or no record of the kind: the record is missing, not a failure
+    if (code === 'ENOTFOUND' || code === 'ENODATA') return undefined;
     const why: Record<string, string> = {
       ESERVFAIL: 'SERVFAIL',
       EREFUSED: 'REFUSED',
@@ -136,7 +136,7 @@ async function checkCname(
   rec: string,
   name: string,
   expected: string,
-  known = true,
+  known: boolean,
 ): Promise<CheckResult> {
   const { chain, error } = await cnameChain(r, name, known ? expected : undefined);
   const base = record(rec, name, expected);
