@@ -797,6 +797,24 @@ describe('the tables', () => {
           `${i} ${s}`,
         ).toBe(true);
     }
+    // the notes of each instance: what must not exist and what Microsoft does not document
+    expect(
+      DNS_INSTANCES.map((i) =>
+        INSTANCE_TABLES[i].notes.map((n) => `${n.kind} ${n.service} ${n.id} ${n.name}`),
+      ),
+    ).toEqual([
+      ['must-not-exist auth msoid msoid'],
+      [
+        'not-known mdm enterpriseregistration enterpriseregistration',
+        'not-known dkim dkim selector1._domainkey',
+      ],
+      ...['GCCH', 'DOD'].map(() => [
+        'must-not-exist auth msoid msoid',
+        'not-known verification verification @',
+        'not-known dkim dkim selector1._domainkey',
+      ]),
+    ]);
+    expect(Object.keys(INSTANCE_TABLES)).toEqual(DNS_INSTANCES);
     expect(INSTANCE_TABLES.USGovGCCHigh.mxHelp).toMatch(/first part of your default tenant name/);
     expect(INSTANCE_TABLES.China.mxHelp).toMatch(/domain key/);
   });
