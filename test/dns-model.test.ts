@@ -702,6 +702,7 @@ describe('edges', () => {
     expect(row(await check({ txt: { [D]: [['v=spf1']] } }, ['mail']), 'spf')).toMatchObject({
       verdict: 'wrong',
       found: ['v=spf1'],
+      note: 'no include:spf.protection.outlook.com',
     });
   });
 
