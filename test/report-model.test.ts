@@ -13,13 +13,14 @@ import {
   plan,
   planMarkdown,
   readFeed,
+  readPolicy,
   readPreviousReport,
   render,
   type CompiledRun,
   type Plan,
 } from '../src/index.js';
 import { checkReport, previousFiles } from '../src/report/previous.js';
-import { contentHash, reportPieces } from '../src/report/report.js';
+import { buildReport, contentHash, reportPieces } from '../src/report/report.js';
 import { crossCheck } from '../src/report/changes.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -342,6 +343,65 @@ describe('report.json of a run', () => {
     expect(formatSummary(version, [], 0).split('\n')[0]).toBe(
       `m365fw: feed.json (sha256 ${cr.report.input.sha256.slice(0, 12)}, instance Worldwide, version 2026120100)`,
     );
+  });
+});
+
+describe('report.json: findings in order, a policy set with its reason', () => {
+  it('findings sorted by target (the model first), kind, sets, entry and detail, whatever order they come in', () => {
+    const m = compile(readFeed(A, { name: 'feed.json' }), { allowImplausible: ['documentation'] });
+    const t = (o: Record<string, unknown>) => ({ kind: 'dropped', target: 't', detail: 'a', ...o });
+    const want = [
+      { kind: 'dropped', detail: 'a model finding' },
+      t({ kind: 'split', target: 's', detail: 'z' }),
+      t({ detail: 'no set' }),
+      t({ setIds: ['10'], entry: 'e' }),
+      t({ setIds: ['2'], detail: 'no entry' }),
+      t({ setIds: ['2'], entry: 'd' }),
+      t({ setIds: ['2'], entry: 'd', detail: 'b' }),
+      t({ setIds: ['2'], entry: 'e' }),
+      t({ setIds: ['2', '3'], entry: 'a' }),
+      t({ kind: 'widened', detail: 'w' }),
+    ];
+    const at = (order: number[]) =>
+      buildReport(
+        { ...m, findings: [want[0]] } as typeof m,
+        [
+          {
+            name: 't',
+            artifacts: [],
+            findings: order.map((i) => want[i]) as typeof m.findings,
+            enforces: { rules: [], names: [] },
+          },
+        ],
+        {},
+      );
+    for (const order of [
+      [9, 8, 7, 6, 5, 4, 3, 2, 1],
+      [5, 1, 8, 3, 9, 2, 7, 4, 6],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    ]) {
+      const r = at(order);
+      expect(r.findings).toEqual(want);
+      expect(r.summary.findings).toEqual({ dropped: 8, split: 1, widened: 1 });
+      expect(Object.keys(r.summary.findings)).toEqual(['dropped', 'split', 'widened']);
+    }
+  });
+
+  it("a policy's own set carries its reason; a feed set has none", () => {
+    const policy = readPolicy(
+      'endpointSets:\n  - id: corp-turn\n    serviceArea: Custom\n    category: Optimize\n    udpPorts: "3478"\n    ips: [198.51.100.64/26]\n    reason: "on-premises TURN relay"\n',
+    );
+    const m = compile(readFeed(A, { name: 'feed.json' }), {
+      allowImplausible: ['documentation'],
+      policy,
+    });
+    const sets = buildReport(m, [], {}).endpointSets;
+    expect(sets.map((x) => [x.id, x.origin, x.reason])).toEqual([
+      ['1', 'feed', undefined],
+      ['2', 'feed', undefined],
+      ['corp-turn', 'policy', 'on-premises TURN relay'],
+    ]);
+    expect(sets.filter((x) => 'reason' in x).map((x) => x.id)).toEqual(['corp-turn']);
   });
 });
 
