@@ -191,6 +191,6 @@ export { INSTANCES } from './sources/state.js';
 export type { Instance } from './sources/state.js';
 export { runUpdate } from './update.js';
 export { parseChoice, parseDecimal, text } from './values.js';
-export { PRESETS, presetNames, type Preset } from './compile/presets.js';
+export { presets, presetNames, type Preset } from './compile/presets.js';
 export { parseCidr } from './values.js';
 export { portsText } from './net/ports.js';

@@ -5,7 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile, readFeed, readPolicy, render, type RuleModel } from '../src/index.js';
+import {
+  compile,
+  presetNames,
+  presets,
+  readFeed,
+  readPolicy,
+  render,
+  type RuleModel,
+} from '../src/index.js';
+import { presetNamed } from '../src/compile/presets.js';
 import { intersectPorts } from '../src/net/ports.js';
 import { FIXTURES } from './helpers/env.js';
 
@@ -294,5 +303,49 @@ describe('each target renders ingress the right way round', () => {
       run.runs[0].findings.filter((f) => f.entry === 'in_v4_tcp_25').map((f) => f.kind),
     ).toEqual(['unenforced']);
     expect(run.runs[0].enforces.rules).not.toContain('in_v4_tcp_25');
+  });
+});
+
+describe('the ingress presets table', () => {
+  const endpointDocs = [
+    'Worldwide: https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges',
+    'China (21Vianet): https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges-21vianet',
+    'USGovDoD: https://learn.microsoft.com/microsoft-365/enterprise/microsoft-365-u-s-government-dod-endpoints',
+    'USGovGCCHigh: https://learn.microsoft.com/microsoft-365/enterprise/microsoft-365-u-s-government-gcc-high-endpoints',
+  ];
+  it('holds each preset whole: name, summary, service area, set ids per instance, ports and sources', () => {
+    expect(presets()).toEqual([
+      {
+        name: 'eop-inbound-smtp',
+        summary:
+          'Exchange Online Protection delivers mail to your mail hosts: TCP 25 from the prefixes of the *.mail.protection endpoint set',
+        serviceArea: 'Exchange',
+        sets: { Worldwide: ['10'], China: ['27'], USGovDoD: ['6'], USGovGCCHigh: ['6'] },
+        tcpPorts: [{ from: 25, to: 25 }],
+        docs: [
+          'https://learn.microsoft.com/exchange/mail-flow-best-practices/use-connectors-to-configure-mail-flow/set-up-connectors-to-route-mail (mail from Microsoft 365 to your own email servers)',
+          ...endpointDocs,
+        ],
+      },
+      {
+        name: 'exchange-hybrid-inbound',
+        summary:
+          'Exchange hybrid: Exchange Online reaches your hybrid servers on TCP 443 (Autodiscover, EWS, free/busy, MRS proxy for mailbox moves)',
+        serviceArea: 'Exchange',
+        sets: { Worldwide: ['1'], China: ['1'], USGovDoD: ['1'], USGovGCCHigh: ['1'] },
+        tcpPorts: [{ from: 443, to: 443 }],
+        docs: [
+          'https://learn.microsoft.com/exchange/hybrid-deployment-prerequisites#hybrid-deployment-protocols-ports-and-endpoints',
+          ...endpointDocs,
+        ],
+      },
+    ]);
+  });
+  it('finds a preset by its exact name only, and lists the names in order', () => {
+    expect(presetNames()).toEqual(['eop-inbound-smtp', 'exchange-hybrid-inbound']);
+    expect(presetNamed('exchange-hybrid-inbound')?.tcpPorts).toEqual([{ from: 443, to: 443 }]);
+    expect(presetNamed('eop-inbound-smtp')?.sets.China).toEqual(['27']);
+    for (const n of ['', 'eop', 'EOP-INBOUND-SMTP', 'eop-inbound-smtp '])
+      expect(presetNamed(n)).toBeUndefined();
   });
 });

@@ -1,9 +1,9 @@
-import { portsText, PRESETS } from '../../index.js';
+import { portsText, presets } from '../../index.js';
 
 /** `m365fw presets`: each preset's sets per instance, its ports and its documentation. */
 export function presetsCommand(o: { json?: boolean }): void {
   if (o.json) {
-    const out = PRESETS.map((p) => ({
+    const out = presets().map((p) => ({
       name: p.name,
       summary: p.summary,
       serviceArea: p.serviceArea,
@@ -15,7 +15,7 @@ export function presetsCommand(o: { json?: boolean }): void {
     return;
   }
   const lines: string[] = [];
-  for (const p of PRESETS) {
+  for (const p of presets()) {
     lines.push(`${p.name}`, `  ${p.summary}`);
     lines.push(
       `  ingress: TCP ${portsText(p.tcpPorts)} from the prefixes of ${p.serviceArea} endpoint sets`,
