@@ -294,4 +294,30 @@ describe('--max-removal', () => {
     // IPv6 gone entirely
     expect(() => run(all, '0', [])).toThrow(/nftables: 1 of 5/);
   });
+  it('a previous report from before targets recorded what they enforce: every rule counts, and for PAN-OS every URL entry', () => {
+    const old = { ...prev, targets: { nftables: {}, paloalto: {} } };
+    const runOld = (v4: string[], names: string[], extra: string[] = []) =>
+      guardMaxRemoval(
+        old,
+        [
+          { name: 'nftables', enforces: { rules: ['v4_tcp_443', 'v6_tcp_443'], names: [] } },
+          { name: 'paloalto', enforces: { rules: ['v4_tcp_443', 'v6_tcp_443'], names } },
+          ...extra.map((name) => ({ name, enforces: { rules: [], names: [] } })),
+        ],
+        next(v4),
+        '0',
+      );
+    expect(() => runOld(all, ['a.example tcp/443'])).not.toThrow();
+    // the URL entry comes from the previous urlRules (host, protocol/ports): dropping it is a removal
+    expect(() => runOld(all, [])).toThrow(
+      'refusing to write: paloalto: 1 of 6 previous prefixes and URL entries (16.7%) would disappear',
+    );
+    expect(() => runOld(all, ['a.example udp/443'])).toThrow(/paloalto: 1 of 6/);
+    // every previous rule counts for each target (nftables has no URL entries)
+    expect(() => runOld(['198.51.100.0/24', '203.0.113.0/24'], ['a.example tcp/443'])).toThrow(
+      'refusing to write: nftables: 1 of 5 previous prefixes and URL entries (20.0%); paloalto: 1 of 6 previous prefixes and URL entries (16.7%) would disappear',
+    );
+    // a target this run adds, which the previous report did not have, has removed nothing
+    expect(() => runOld(all, ['a.example tcp/443'], ['pac', 'azure-nsg'])).not.toThrow();
+  });
 });
