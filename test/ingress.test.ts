@@ -24,7 +24,7 @@ import { AZURE, azureValidators, codeChecks } from './helpers/azure.js';
 import { loadSpec, PANOS_SPECS } from './helpers/panos.js';
 import { compileHere, runHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
-import { presets } from '../src/compile/presets.js';
+import { presets, type Preset } from '../src/compile/presets.js';
 
 const FEED = join(FIXTURES, 'ingress-feed.json');
 const LOCAL = '192.0.2.25,2001:db8::25';
@@ -61,7 +61,7 @@ const fixture = (...extra: string[]) => [
   ...extra,
 ];
 
-const INSTANCE: Record<string, keyof ReturnType<typeof presets>[number]['sets']> = {
+const INSTANCE: Record<string, keyof Preset['sets']> = {
   worldwide: 'Worldwide',
   china: 'China',
   usgovdod: 'USGovDoD',
