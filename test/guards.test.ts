@@ -309,13 +309,15 @@ describe('--max-removal', () => {
       );
     expect(() => runOld(all, ['a.example tcp/443'])).not.toThrow();
     // the URL entry comes from the previous urlRules (host, protocol/ports): dropping it is a removal
+    const unrecorded =
+      ' (the previous report does not record what this target enforced, so every previous rule and URL entry counts; one run with --max-removal raised records it)';
     expect(() => runOld(all, [])).toThrow(
-      'refusing to write: paloalto: 1 of 6 previous prefixes and URL entries (16.7%) would disappear',
+      `refusing to write: paloalto: 1 of 6 previous prefixes and URL entries (16.7%)${unrecorded} would disappear`,
     );
     expect(() => runOld(all, ['a.example udp/443'])).toThrow(/paloalto: 1 of 6/);
     // every previous rule counts for each target (nftables has no URL entries)
     expect(() => runOld(['198.51.100.0/24', '203.0.113.0/24'], ['a.example tcp/443'])).toThrow(
-      'refusing to write: nftables: 1 of 5 previous prefixes and URL entries (20.0%); paloalto: 1 of 6 previous prefixes and URL entries (16.7%) would disappear',
+      `refusing to write: nftables: 1 of 5 previous prefixes and URL entries (20.0%)${unrecorded}; paloalto: 1 of 6 previous prefixes and URL entries (16.7%)${unrecorded} would disappear`,
     );
     // a target this run adds, which the previous report did not have, has removed nothing
     expect(() => runOld(all, ['a.example tcp/443'], ['pac', 'azure-nsg'])).not.toThrow();

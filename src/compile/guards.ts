@@ -351,7 +351,7 @@ export function guardMaxRemoval(
     const allowed = 'percent' in limit ? (total * limit.percent) / 100 : limit.count;
     if (removed > allowed)
       verdicts.push(
-        `${target}: ${removed} of ${total} previous prefixes and URL entries (${total ? ((100 * removed) / total).toFixed(1) : 0}%)${now.has(target) ? '' : ' (no longer generated)'}`,
+        `${target}: ${removed} of ${total} previous prefixes and URL entries (${total ? ((100 * removed) / total).toFixed(1) : 0}%)${now.has(target) ? '' : ' (no longer generated)'}${prev.targets[target].enforces ? '' : ' (the previous report does not record what this target enforced, so every previous rule and URL entry counts; one run with --max-removal raised records it)'}`,
       );
   }
   if (verdicts.length) {
