@@ -1,7 +1,8 @@
 /**
  * A run's files and its report appear together or not at all: under an injected rename failure
- * (strace fault injection and the writer's seam), a full disk (a tiny tmpfs), SIGKILL at random
- * moments, two runs racing, and links planted at the writer's names.
+ * (strace fault injection and the writer's seam), a full disk (a tiny tmpfs), SIGKILL at each
+ * file-changing system call (strace) and at random moments, two runs racing, and links planted at
+ * the writer's names.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -76,6 +77,33 @@ const leftovers = (out: string) =>
     (f) => f.startsWith('.m365fw-stage-') || f === '.m365fw-commit' || f.startsWith('.m365fw.lock'),
   );
 
+/** `m365fw compile --input feed --target nftables,iptables --out out` under strace, with `inject`
+ * (`error=EIO`, `signal=KILL`) applied at the `when`th call of `calls`. */
+const straced = (calls: string, inject: string, when: number, feed: string, out: string) =>
+  spawnSync(
+    'strace',
+    [
+      '-f',
+      '-qq',
+      '-o',
+      '/dev/null',
+      '-e',
+      `trace=${calls}`,
+      '-e',
+      `inject=${calls}:${inject}:when=${when}`,
+      process.execPath,
+      CLI,
+      'compile',
+      '--input',
+      feed,
+      '--target',
+      'nftables,iptables',
+      '--out',
+      out,
+    ],
+    { encoding: 'utf8' },
+  );
+
 describe('all-or-nothing writes', () => {
   it('a failed commit rename leaves the previous run in place and no staging directory', () => {
     const out = tmpDir('txn');
@@ -147,28 +175,12 @@ describe('all-or-nothing writes', () => {
       0,
     );
     for (let when = 1; when <= 5; when++) {
-      const r = spawnSync(
-        'strace',
-        [
-          '-f',
-          '-qq',
-          '-o',
-          '/dev/null',
-          '-e',
-          'trace=rename,renameat,renameat2',
-          '-e',
-          `inject=rename,renameat,renameat2:error=EIO:when=${when}`,
-          process.execPath,
-          CLI,
-          'compile',
-          '--input',
-          when % 2 ? OTHER : SAMPLE,
-          '--target',
-          'nftables,iptables',
-          '--out',
-          out,
-        ],
-        { encoding: 'utf8' },
+      const r = straced(
+        'rename,renameat,renameat2',
+        'error=EIO',
+        when,
+        when % 2 ? OTHER : SAMPLE,
+        out,
       );
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/EIO/);
@@ -181,6 +193,69 @@ describe('all-or-nothing writes', () => {
       expect(c.ok, `when=${when}: ${c.why}`).toBe(true);
       expect(leftovers(out)).toEqual([]);
     }
+  });
+
+  it('strace: SIGKILL at each file-changing system call of a run in turn (removing the commit included); the next run completes or drops it', (ctx) => {
+    if (!have('strace')) {
+      skipNote('strace kill injection', 'needs strace (apt-get install strace)');
+      ctx.skip();
+      return;
+    }
+    // strace counts `when` per system call, so each kind is walked on its own
+    const kinds = ['rename,renameat,renameat2', 'unlink,unlinkat', 'rmdir', 'link,linkat'];
+    const out = tmpDir('txn');
+    const killedAt: string[] = [];
+    for (const calls of kinds)
+      for (let when = 1; when < 100; when++) {
+        expect(
+          runCli(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out]).code,
+        ).toBe(0);
+        const r = straced(calls, 'signal=KILL', when, OTHER, out);
+        const at = `${calls.split(',')[0]} #${when}`;
+        if (r.status === 0) break; // the run made fewer such calls: none was killed
+        expect(r.status === null || r.status === 137, `${at}: ${r.stderr}`).toBe(true);
+        killedAt.push(at);
+        // before recovery: the previous run whole, or this one committed and marked unfinished
+        if (!existsSync(join(out, '.m365fw-commit'))) {
+          const c = consistent(out);
+          expect(c.ok, `${at}: ${c.why}`).toBe(true);
+        }
+        const p = runCli([
+          'plan',
+          '--input',
+          OTHER,
+          '--previous',
+          out,
+          '--target',
+          'nftables,iptables',
+        ]);
+        expect(p.code, `${at}: ${p.stderr}`).not.toBe(1);
+        const c = consistent(out);
+        expect(c.ok, `${at}: ${c.why}`).toBe(true);
+        expect(leftovers(out), at).toEqual([]);
+      }
+    // the lock, the commit, the six files put in place, the report removed first, the manifest,
+    // the commit retired and removed
+    expect(killedAt.length, killedAt.join(', ')).toBeGreaterThanOrEqual(14);
+  });
+
+  it('an empty .m365fw-commit (a run killed while an earlier version removed it) is removed by the next run', () => {
+    const out = tmpDir('txn');
+    expect(runCli(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out]).code).toBe(
+      0,
+    );
+    const before = consistent(out);
+    mkdirSync(join(out, '.m365fw-commit'));
+    const p = runCli(['plan', '--input', SAMPLE, '--previous', out, '--target', 'nftables']);
+    expect(p.code, p.stderr).toBe(0);
+    expect(consistent(out)).toEqual(before);
+    expect(leftovers(out)).toEqual([]);
+    // one that holds anything but a manifest is not guessed at
+    mkdirSync(join(out, '.m365fw-commit'));
+    writeFileSync(join(out, '.m365fw-commit', 'm365fw.nft'), '');
+    const q = runCli(['plan', '--input', SAMPLE, '--previous', out, '--target', 'nftables']);
+    expect(q.code).toBe(1);
+    expect(q.stderr).toMatch(/\.m365fw-commit has no readable manifest; remove it by hand/);
   });
 
   it('a full disk (a 200 KiB tmpfs): the run fails, the previous output stays whole', (ctx) => {

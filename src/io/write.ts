@@ -24,6 +24,7 @@ import {
   writeSync,
   writevSync,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Artifact } from '../model.js';
 import { artifactPieces, hasBomOrCrlf } from './pieces.js';
@@ -132,8 +133,18 @@ function rollForward(outDir: string): void {
     unlinkSync(p);
   }
   fsyncDir(outDir);
-  rmSync(commit, { recursive: true, force: true });
+  // Retire the commit in one step, then delete it: a run killed while deleting leaves a
+  // staging-named directory (dropped by the next run), never a commit without its manifest.
+  const done = join(outDir, `${STAGE_PREFIX}done-${randomBytes(8).toString('hex')}`);
+  try {
+    renameSync(commit, done);
+  } catch (e) {
+    throw new WriteError(
+      `${outDir}: could not retire ${COMMIT_DIR} (${(e as NodeJS.ErrnoException).code ?? 'error'}); the run is in place and the next m365fw run on this directory removes it`,
+    );
+  }
   fsyncDir(outDir);
+  rmSync(done, { recursive: true, force: true });
 }
 
 /**
@@ -152,7 +163,10 @@ export function recoverDir(dir: string): void {
   if (st) {
     if (!st.isDirectory() || st.isSymbolicLink())
       throw new WriteError(`${commit} is not a directory m365fw made; refusing to use ${dir}`);
-    rollForward(dir);
+    // Empty, it is a run carried out whose removal was cut short (earlier versions deleted the
+    // commit in place): its manifest is only ever removed after every step is done.
+    if (readdirSync(commit).length === 0) rmdirSync(commit);
+    else rollForward(dir);
   }
   for (const e of readdirSync(dir))
     if (e.startsWith(STAGE_PREFIX)) rmSync(join(dir, e), { recursive: true, force: true });
