@@ -2,7 +2,12 @@ import ipaddr from 'ipaddr.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runs } from './helpers/env.js';
-import { canonicalPrefix, parseIPv4Strict, PrefixSyntaxError } from '../src/net/prefix.js';
+import {
+  canonicalPrefix,
+  parseIPv4Strict,
+  parsePrefix,
+  PrefixSyntaxError,
+} from '../src/net/prefix.js';
 import { parsePortString, PortSyntaxError } from '../src/net/ports.js';
 import { classifyUrl, HostnameSyntaxError, substituteTenant } from '../src/net/hostname.js';
 
@@ -28,9 +33,30 @@ describe('strict prefixes', () => {
     ['fe80::1%eth0/128', /zone ids/],
     ['10.0.0.0', /missing \/length/],
     ['2603:1006::/129', /out of range/],
+    ['192.0.2.1.5/32', /four-part decimal/],
+    // every character but digits and dots, just either side of '0'..'9' included
+    ['192.0.2.-1/32', /four-part decimal/],
+    ['192.0.2.1;/32', /four-part decimal/],
+    ['192.0.2.a/32', /four-part decimal/],
+    ['192.0.2.1 /32', /four-part decimal/],
+    ['192.0.2.\u0663/32', /four-part decimal/],
+    ['/24', /four-part decimal/],
+    ['2001:db8::1/64', /^host bits set \(network is 2001:db8::\/64\)$/],
+    ['2001:db8::g/64', /^not a valid IPv4 or IPv6 address$/],
   ])('%s is refused (%s)', (input, msg) => {
     expect(() => canonicalPrefix(input)).toThrow(PrefixSyntaxError);
     expect(() => canonicalPrefix(input)).toThrow(msg);
+  });
+
+  it('parsePrefix wants a /length unless told a bare address is a host', () => {
+    expect(() => parsePrefix('192.0.2.1')).toThrow(/^missing \/length$/);
+    expect(() => parsePrefix('2001:db8::1')).toThrow(/^missing \/length$/);
+    expect(parsePrefix('192.0.2.1', true)).toEqual({ family: 4, addr: 0xc0000201, len: 32 });
+    expect(parsePrefix('2001:db8::1', true)).toEqual({
+      family: 6,
+      addr: 0x20010db8000000000000000000000001n,
+      len: 128,
+    });
   });
 
   it('the fast IPv4 parser agrees with ipaddr.js four-part decimal on any string of digits and dots', () => {
