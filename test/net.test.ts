@@ -163,6 +163,17 @@ describe('fast IPv6 path equals ipaddr.js', () => {
       'g::1',
       '1:2',
       '',
+      // two gaps, and each character just outside 0-9, a-f and A-F (the random texts hold none)
+      '1::2::3',
+      '::1::',
+      '/::1',
+      '.::1',
+      '::1:',
+      '@::1',
+      '`::1',
+      'G::1',
+      '[::1',
+      ' ::1',
     ];
     for (const t of cases) expect(fastParseV6(t) !== undefined, t).toBe(isIPv6(t));
     fc.assert(
