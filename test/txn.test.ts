@@ -77,29 +77,29 @@ const leftovers = (out: string) =>
     (f) => f.startsWith('.m365fw-stage-') || f === '.m365fw-commit' || f.startsWith('.m365fw.lock'),
   );
 
-/** `m365fw compile --input feed --target nftables,iptables --out out` under strace, with `inject`
- * (`error=EIO`, `signal=KILL`) applied at the `when`th call of `calls`. */
+/** The built CLI's `compile --input feed --target targets [extra…] --out out`, for spawning. */
+const compileArgv = (feed: string, targets: string, out: string, ...extra: string[]) => [
+  CLI,
+  'compile',
+  '--input',
+  feed,
+  '--target',
+  targets,
+  ...extra,
+  '--out',
+  out,
+];
+
+/** `compile --target nftables,iptables` under strace, with `inject` (`error=EIO`, `signal=KILL`)
+ * applied at the `when`th call of `calls`. */
 const straced = (calls: string, inject: string, when: number, feed: string, out: string) =>
   spawnSync(
     'strace',
     [
-      '-f',
-      '-qq',
-      '-o',
-      '/dev/null',
-      '-e',
-      `trace=${calls}`,
-      '-e',
+      ...['-f', '-qq', '-o', '/dev/null', '-e', `trace=${calls}`, '-e'],
       `inject=${calls}:${inject}:when=${when}`,
       process.execPath,
-      CLI,
-      'compile',
-      '--input',
-      feed,
-      '--target',
-      'nftables,iptables',
-      '--out',
-      out,
+      ...compileArgv(feed, 'nftables,iptables', out),
     ],
     { encoding: 'utf8' },
   );
@@ -291,18 +291,13 @@ ls -A "${mnt}/out"`;
       const feed = feeds[i % feeds.length];
       const p = spawn(
         process.execPath,
-        [
-          CLI,
-          'compile',
-          '--input',
+        compileArgv(
           feed,
-          '--target',
           i % 3 ? 'all' : 'nftables,paloalto',
+          out,
           '--pac-proxy',
           'PROXY p.example:8080',
-          '--out',
-          out,
-        ],
+        ),
         { stdio: 'ignore' },
       );
       const closed = new Promise<number | null>((resolve) => p.on('close', (c) => resolve(c)));
@@ -334,18 +329,7 @@ ls -A "${mnt}/out"`;
       new Promise<number | null>((resolve) => {
         spawn(
           process.execPath,
-          [
-            CLI,
-            'compile',
-            '--input',
-            feed,
-            '--target',
-            targets,
-            '--pac-proxy',
-            'PROXY p.example:8080',
-            '--out',
-            out,
-          ],
+          compileArgv(feed, targets, out, '--pac-proxy', 'PROXY p.example:8080'),
           { stdio: 'ignore' },
         ).on('close', resolve);
       });
