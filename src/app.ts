@@ -1,7 +1,8 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { portsText } from './net/ports.js';
 import { compileModel, type CompileRequest } from './compile/index.js';
 import { guardMaxRemoval, guardNotEmpty } from './compile/guards.js';
-import { GuardError } from './errors.js';
+import { GuardError, showValue } from './errors.js';
 import type { Artifact, RuleModel } from './model.js';
 import { piecesArtifact } from './io/pieces.js';
 import {
@@ -11,11 +12,11 @@ import {
   type Report,
   type TargetRun,
 } from './report/report.js';
-import { previousFiles } from './report/previous.js';
 import { TOOL_VERSION } from './version.js';
 import type { Target } from '../targets/define.js';
 import { renderTarget } from './render.js';
-import { pluginTargets } from '../targets/index.js';
+import { pluginTargets, TARGETS } from '../targets/index.js';
+import { defaultFiles } from '../targets/define.js';
 
 export { readPreviousReport } from './report/previous.js';
 
@@ -29,8 +30,12 @@ export interface RunOptions {
   plugins?: ReadonlySet<string>;
   allowEmpty?: boolean;
   maxRemoval?: string;
+  /** with maxRemoval: an output directory with m365fw files but no report.json is expected */
+  firstRun?: boolean;
   /** the report of the run whose output this one replaces (its --out): removals are computed from it */
   previousReport?: Report;
+  /** the file previousReport was read from ("out/report.json"): refusals name it */
+  previousReportFile?: string;
   timestamp?: string;
 }
 
@@ -101,6 +106,58 @@ export function recordedOptions(
   };
 }
 
+/** Whether `name` in --out is a file some target of this build (or report.json) writes. */
+export function ownedOutputName(name: string): boolean {
+  if (name === REPORT_FILE) return true;
+  for (const t of TARGETS.values()) if (t.files.test(name)) return true;
+  return false;
+}
+
+/**
+ * The files of the previous run that this one does not write, each one checked to be a name the
+ * target it is listed under writes: a report.json read back names nothing else for deletion.
+ */
+export function staleFiles(
+  prev: Report | undefined,
+  written: ReadonlySet<string>,
+  file = 'the previous report.json',
+): string[] {
+  if (!prev) return [];
+  const out = new Set<string>();
+  for (const [name, t] of Object.entries(prev.targets).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const files = TARGETS.get(name)?.files ?? defaultFiles(name);
+    t.artifacts.forEach((a, i) => {
+      if (!files.test(a.path))
+        throw new GuardError(
+          `${file}: /targets/${name.replace(/~/g, '~0').replace(/\//g, '~1')}/artifacts/${i}/path: ${showValue(a.path)} is not a file the ${name} target writes; refusing to delete it (restore report.json, or move it away to start without removals)`,
+        );
+      if (!written.has(a.path)) out.add(a.path);
+    });
+  }
+  if (!written.has(REPORT_FILE)) out.add(REPORT_FILE);
+  return [...out].sort();
+}
+
+/**
+ * --max-removal needs the previous report to judge against: an output directory that holds
+ * m365fw's files but no report.json (deleted, or never committed) is refused unless the user says
+ * it is a first run, so removing the report cannot switch the guard off.
+ */
+export function guardFirstRun(
+  dir: string,
+  prev: Report | undefined,
+  run: Pick<RunOptions, 'maxRemoval' | 'firstRun'>,
+): void {
+  if (prev || !run.maxRemoval || run.firstRun || !existsSync(dir)) return;
+  const ours = readdirSync(dir)
+    .filter((n) => n !== REPORT_FILE && ownedOutputName(n))
+    .sort();
+  if (ours.length)
+    throw new GuardError(
+      `--max-removal: ${dir} holds m365fw files (${ours.slice(0, 3).join(', ')}${ours.length > 3 ? `, +${ours.length - 3} more` : ''}) but no ${REPORT_FILE} to judge the removal against; restore it, or pass --first-run if this is a first run into that directory`,
+    );
+}
+
 /** Compile and render every requested target; guards judge the result before anything is written. */
 export function compileAndRender(req: CompileRequest, run: RunOptions): CompiledRun {
   return renderModel(compileModel(req), run);
@@ -125,6 +182,7 @@ export function renderModel(model: RuleModel, run: RunOptions): CompiledRun {
       options: run.targetOptions,
       provenance: header,
       ...(previousInventory ? { previousInventory } : {}),
+      ...(run.previousReportFile ? { previousReport: run.previousReportFile } : {}),
       ...(run.plugins?.has(t.name) || pluginTargets().has(t.name) ? { plugin: true } : {}),
     });
   });
@@ -145,6 +203,6 @@ export function renderModel(model: RuleModel, run: RunOptions): CompiledRun {
     piecesArtifact(REPORT_FILE, reportPieces(report)),
   ];
   const written = new Set(artifacts.map((a) => a.path));
-  const stale = previousFiles(prev).filter((f) => !written.has(f));
+  const stale = staleFiles(prev, written, run.previousReportFile);
   return { model, runs, report, artifacts, stale, ...(refusal ? { refusal } : {}) };
 }

@@ -21,7 +21,7 @@ export function showValue(v: unknown): string {
   }
   s = s.replace(
     // eslint-disable-next-line no-control-regex -- these are the characters being escaped
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;

@@ -18,6 +18,7 @@ import { diffReports, type Plan } from './report/plan.js';
 import { checkReport } from './report/previous.js';
 import { REPORT_FILE, type Report } from './report/report.js';
 import { writeArtifactsAtomically } from './io/write.js';
+import { ownedOutputName } from './app.js';
 import { resolveTargets, TARGETS } from '../targets/index.js';
 import { optionKey, type Target } from '../targets/define.js';
 
@@ -157,12 +158,22 @@ export function parseReport(text: string, where = REPORT_FILE): Report {
  */
 export function writeArtifacts(dir: string, run: CompiledRun): string[] {
   if (run.refusal) throw run.refusal;
-  return writeArtifactsAtomically(dir, run.artifacts, { remove: run.stale, marker: REPORT_FILE });
+  return writeArtifactsAtomically(dir, run.artifacts, {
+    remove: run.stale,
+    marker: REPORT_FILE,
+    owns: ownedOutputName,
+  });
 }
 
 // ---- what front ends (the CLI, scripts) use: path-based steps, parsers, escapers ----
 export { TARGETS, registerPlugin, pluginTargets } from '../targets/index.js';
-export { compileAndRender, readPreviousReport, renderModel } from './app.js';
+export {
+  compileAndRender,
+  guardFirstRun,
+  ownedOutputName,
+  readPreviousReport,
+  renderModel,
+} from './app.js';
 export { IMPLAUSIBLE_CLASSES, parseMaxRemoval } from './compile/guards.js';
 export type { CompileRequest } from './compile/index.js';
 export { resolveTargets } from '../targets/index.js';

@@ -21,6 +21,8 @@ export interface RenderInput {
   options: Readonly<Record<string, unknown>>;
   provenance: readonly string[];
   previousInventory?: Record<string, unknown>;
+  /** the file previousInventory came from, for refusals */
+  previousReport?: string;
   /** a plugin's errors become one clear line; a built-in target's bugs keep their stack */
   plugin?: boolean;
 }
@@ -111,6 +113,7 @@ export function renderTarget(t: Target, full: RuleModel, input: RenderInput): Ta
     result = t.render(model, options, {
       provenance: input.provenance,
       ...(input.previousInventory ? { previousInventory: input.previousInventory } : {}),
+      ...(input.previousReport ? { previousReport: input.previousReport } : {}),
     });
   } catch (e) {
     if (e instanceof TargetLimitError) throw e;
@@ -129,6 +132,10 @@ export function renderTarget(t: Target, full: RuleModel, input: RenderInput): Ta
     if (!f || typeof f.path !== 'string' || !FILE_NAME.test(f.path) || f.path === REPORT_FILE)
       return fail(
         `file name ${showValue(f?.path)}: a plain name inside --out ([A-Za-z0-9._-], no directory, not ${REPORT_FILE})`,
+      );
+    if (!t.files.test(f.path))
+      fail(
+        `file name ${showValue(f.path)} is not one of the names it declares (files: ${String(t.files)})`,
       );
     if (seen.has(f.path)) fail(`two files named ${f.path}`);
     seen.add(f.path);

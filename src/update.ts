@@ -6,7 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileAndRender, recordedOptions, type CompiledRun, type RunOptions } from './app.js';
+import {
+  compileAndRender,
+  guardFirstRun,
+  ownedOutputName,
+  recordedOptions,
+  type CompiledRun,
+  type RunOptions,
+} from './app.js';
 import type { CompileRequest } from './compile/index.js';
 import { openOutputDir, writeArtifactsAtomically } from './io/write.js';
 import { diffReports, planMarkdown, type Plan } from './report/plan.js';
@@ -82,11 +89,12 @@ function writePlan(o: UpdateOptions, plan: Plan): void {
 }
 
 export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
-  const outLock = openOutputDir(o.outDir);
+  const outLock = openOutputDir(o.outDir, 'output directory', { owns: ownedOutputName });
   try {
     const sd = openStateDir(o.stateDir);
     try {
       const prev = readPreviousReport(o.outDir);
+      guardFirstRun(o.outDir, prev, o.run);
       const client = openClient(sd, o.baseUrl, o.limits, o.log);
       const latest = await latestVersion(client, o.instance);
       const compiledFrom = prev?.input.instance === o.instance ? prev.input.version : undefined;
@@ -123,7 +131,7 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
       }
       const run = compileAndRender(
         { ...o.request, input: feed.path, format: 'o365', instance: o.instance },
-        { ...o.run, previousReport: prev },
+        { ...o.run, previousReport: prev, previousReportFile: join(o.outDir, REPORT_FILE) },
       );
       const plan = diffReports(prev, run.report, run.refusal?.message);
       const base = { version: latest, ...(compiledFrom ? { previousVersion: compiledFrom } : {}) };
@@ -162,6 +170,7 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
         remove: run.stale,
         locked: true,
         marker: REPORT_FILE,
+        owns: ownedOutputName,
       });
       const { unchanged: _drop, ...kept } = sd.state.instances[o.instance]!;
       sd.state.instances[o.instance] = kept;

@@ -177,6 +177,8 @@ export interface RenderResult {
 export interface RenderContext {
   /** the previous run's inventory of this target (report.json: untrusted, validate before use) */
   readonly previousInventory?: Record<string, unknown>;
+  /** where previousInventory was read from ("out/report.json"), for the messages that refuse it */
+  readonly previousReport?: string;
   /** the provenance lines (already safe in any comment), for formats that carry them as data */
   readonly provenance: readonly string[];
 }
@@ -197,6 +199,11 @@ export interface TargetDefinition<O extends OptionSpecs> {
   readonly options: O;
   /** options it cannot render without: named explicitly it fails; under `--target all` it is skipped */
   readonly requires?: readonly (keyof O & string)[];
+  /**
+   * The names of the files it writes. Only such names of an earlier run are ever removed from
+   * --out (what a report.json read back lists is untrusted). Default: NAME… or m365fw-NAME…
+   */
+  readonly files?: RegExp;
   render(model: RuleModel, options: OptionValues<O>, context: RenderContext): RenderResult;
 }
 
@@ -208,12 +215,18 @@ export interface Target {
   readonly limits: GenericLimits & Readonly<Record<string, number>>;
   readonly options: OptionSpecs;
   readonly requires?: readonly string[];
+  /** the names of the files it writes (render is held to them; stale files are removed only so) */
+  readonly files: RegExp;
   /** Raw options (by optionKey) → typed, or a ValueError naming the flag. */
   parseOptions(raw: Readonly<Record<string, unknown>>): Record<string, unknown>;
   render(model: RuleModel, options: Record<string, unknown>, context: RenderContext): RenderResult;
 }
 
 const TARGET_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** A target's file names unless it declares its own: "pf-….txt", "m365fw-pf.conf". */
+export const defaultFiles = (name: string): RegExp =>
+  new RegExp(`^(?:m365fw-)?${name.replace(/-/g, '\\-')}[._-][A-Za-z0-9._-]*$`);
 
 /** Check a definition and give it the erased shape the compiler, the CLI and plugins share. */
 export function defineTarget<O extends OptionSpecs>(def: TargetDefinition<O>): Target {
@@ -227,6 +240,8 @@ export function defineTarget<O extends OptionSpecs>(def: TargetDefinition<O>): T
     if (typeof spec.parse !== 'function')
       throw new Error(`target ${def.name}: option ${k} has no parse function`);
   }
+  if (def.files !== undefined && !(def.files instanceof RegExp))
+    throw new Error(`target ${def.name}: files must be a RegExp of the file names it writes`);
   for (const r of def.requires ?? [])
     if (!(r in def.options)) throw new Error(`target ${def.name}: requires unknown option ${r}`);
   return {
@@ -236,6 +251,7 @@ export function defineTarget<O extends OptionSpecs>(def: TargetDefinition<O>): T
     limits: def.limits,
     options: def.options,
     requires: def.requires,
+    files: def.files ?? defaultFiles(def.name),
     parseOptions(raw) {
       const out: Record<string, unknown> = {};
       for (const [k, spec] of Object.entries(def.options))

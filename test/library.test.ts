@@ -270,8 +270,13 @@ describe('target passes (src/render.ts): the same for every target', () => {
   });
 
   it('two files of one name, no files list, or a body that is not text are refused', () => {
-    const f = { path: 'a.txt', body: 'x\n', comment: { none: true } };
-    expect(() => run(mk(() => ({ files: [f, f] })))).toThrow(/two files named a\.txt/);
+    const f = { path: 'probe-a.txt', body: 'x\n', comment: { none: true } };
+    expect(() => run(mk(() => ({ files: [f, f] })))).toThrow(/two files named probe-a\.txt/);
+    // a name outside the ones it declares (default: probe… or m365fw-probe…)
+    expect(() => run(mk(() => ({ files: [{ ...f, path: 'a.txt' }] })))).toThrow(
+      'probe: file name "a.txt" is not one of the names it declares (files: /^(?:m365fw-)?probe[._-][A-Za-z0-9._-]*$/)',
+    );
+    expect(() => run(mk(() => ({ files: [{ ...f, path: 'm365fw-probe.conf' }] })))).not.toThrow();
     expect(() => run(mk(() => ({})))).toThrow(/no files list/);
     expect(() => run(mk(() => ({ files: [{ ...f, body: 7 }] })))).toThrow(/body is not text/);
   });

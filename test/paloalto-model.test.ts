@@ -353,8 +353,8 @@ const INV: PanosInventory = {
       from: ['trust'],
       to: ['untrust'],
       source: ['any'],
-      destination: ['m365-v4-tcp_443', 'm365-v6-tcp_443'],
-      service: ['m365-tcp_443'],
+      destination: ['m365-grp-v4-tcp_443', 'm365-grp-v6-tcp_443'],
+      service: ['m365-svc-tcp_443'],
       category: ['any'],
     },
     'm365-url-tcp_443': {
@@ -362,32 +362,34 @@ const INV: PanosInventory = {
       to: ['untrust'],
       source: ['any'],
       destination: ['any'],
-      service: ['m365-tcp_443'],
-      category: ['m365-tcp_443'],
+      service: ['m365-svc-tcp_443'],
+      category: ['m365-url-tcp_443'],
     },
   },
   groups: {
-    'm365-v4-tcp_443': ['m365-198_51_100_0-24', 'm365-203_0_113_0-24'],
-    'm365-v6-tcp_443': ['m365-2001_db8__-32'],
+    'm365-grp-v4-tcp_443': ['m365-198_51_100_0-24', 'm365-203_0_113_0-24'],
+    'm365-grp-v6-tcp_443': ['m365-2001_db8__-32'],
   },
-  urlCategories: { 'm365-tcp_443': ['outlook.example.com/', '*.example.org/'] },
+  urlCategories: { 'm365-url-tcp_443': ['outlook.example.com/', '*.example.org/'] },
   addresses: ['m365-198_51_100_0-24', 'm365-2001_db8__-32', 'm365-203_0_113_0-24'],
-  services: ['m365-tcp_443'],
+  services: ['m365-svc-tcp_443'],
   externalLists: [],
 };
 const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 describe("the previous run's inventory (untrusted)", () => {
-  const why = (w: string) =>
-    `the previous report.json's paloalto inventory is not usable (${w}); move report.json away to start without deletes`;
+  const WHERE = 'out/report.json: /targets/paloalto/inventory';
+  const why = (path: string, value: string, w: string) =>
+    `${WHERE}${path}: ${value} ${w}; refusing to delete from it (move report.json away to start without deletes)`;
   const tamper = (f: (x: Record<string, any>) => void) => {
     const x = copy(INV) as unknown as Record<string, any>;
     f(x);
-    return refusal(() => checkInventory(x));
+    return refusal(() => checkInventory(x, WHERE, { kind: 'vsys', name: 'vsys1' }));
   };
+  const NOT_WRITTEN = 'is not a name m365fw writes';
 
   it('a good one reads back as it was; a 0.2.0 report with a vsys name too', () => {
-    expect(checkInventory(copy(INV))).toEqual(INV);
+    expect(checkInventory(copy(INV), WHERE, { kind: 'vsys', name: 'vsys1' })).toEqual(INV);
     const old = copy(INV) as unknown as Record<string, unknown>;
     delete old.scope;
     old.vsys = 'vsys2';
@@ -399,43 +401,145 @@ describe("the previous run's inventory (untrusted)", () => {
   });
 
   it.each<[string, (x: Record<string, any>) => void]>([
-    ['scope', (x) => (x.scope = 'vsys:a;b')],
-    ['scope', (x) => (x.scope = 7)],
-    ['scope', (x) => delete x.scope],
-    ['scope', (x) => (x.scope = 'device-group:shared:pre-rulebase')],
-    ['rules', (x) => (x.rules = [])],
-    ['rules', (x) => (x.rules = null)],
-    ['rules', (x) => (x.rules = { 'bad"name': {} })],
-    ['rule m365-tcp_443', (x) => (x.rules['m365-tcp_443'] = 'x')],
-    ['rule m365-tcp_443 destination', (x) => (x.rules['m365-tcp_443'].destination = 'any')],
-    ['rule m365-tcp_443 from', (x) => (x.rules['m365-tcp_443'].from = ['trust"; delete'])],
-    ['rule m365-tcp_443 service', (x) => (x.rules['m365-tcp_443'].service = [7])],
-    ['rule m365-tcp_443 category', (x) => (x.rules['m365-tcp_443'].category = [''])],
-    ['rule m365-tcp_443 to', (x) => (x.rules['m365-tcp_443'].to = ['a\nb'])],
-    ['rule m365-tcp_443 source', (x) => (x.rules['m365-tcp_443'].source = ['x'.repeat(256)])],
-    ['groups', (x) => (x.groups = undefined)],
-    ['groups m365-v4-tcp_443', (x) => (x.groups['m365-v4-tcp_443'] = {})],
-    ['groups', (x) => (x.groups = { "it's": [] })],
-    ['urlCategories', (x) => (x.urlCategories = 'x')],
-    ['urlCategories m365-tcp_443', (x) => (x.urlCategories['m365-tcp_443'] = ['<a>'])],
-    ['addresses', (x) => (x.addresses = { a: 1 })],
-    ['addresses', (x) => (x.addresses = ["m365-a']"])],
-    ['services', (x) => delete x.services],
-    ['externalLists', (x) => (x.externalLists = ['a\u0000'])],
-  ])('refused, naming %s', (what, f) => {
-    expect(tamper(f)).toBe(why(what));
+    [why('/scope', '"vsys:a;b"', 'is not a scope'), (x) => (x.scope = 'vsys:a;b')],
+    [why('/scope', '7', 'is not a scope'), (x) => (x.scope = 7)],
+    [why('/scope', 'undefined', 'is not a scope'), (x) => delete x.scope],
+    [
+      why('/scope', '"device-group:shared:pre-rulebase"', 'is not a scope'),
+      (x) => (x.scope = 'device-group:shared:pre-rulebase'),
+    ],
+    [why('/rules', '[]', 'is not an object'), (x) => (x.rules = [])],
+    [why('/rules', 'null', 'is not an object'), (x) => (x.rules = null)],
+    [why('/rules/bad"name', '"bad\\"name"', NOT_WRITTEN), (x) => (x.rules = { 'bad"name': {} })],
+    [why('/rules/m365-tcp_443', '"x"', 'is not an object'), (x) => (x.rules['m365-tcp_443'] = 'x')],
+    [
+      why('/rules/m365-tcp_443/destination', '"any"', 'is not a list'),
+      (x) => (x.rules['m365-tcp_443'].destination = 'any'),
+    ],
+    [
+      why('/rules/m365-tcp_443/from/0', '"trust\\"; delete"', NOT_WRITTEN),
+      (x) => (x.rules['m365-tcp_443'].from = ['trust"; delete']),
+    ],
+    [
+      why('/rules/m365-tcp_443/service/0', '7', NOT_WRITTEN),
+      (x) => (x.rules['m365-tcp_443'].service = [7]),
+    ],
+    [
+      why('/rules/m365-tcp_443/category/0', '""', NOT_WRITTEN),
+      (x) => (x.rules['m365-tcp_443'].category = ['']),
+    ],
+    [
+      why('/rules/m365-tcp_443/to/0', '"a\\nb"', NOT_WRITTEN),
+      (x) => (x.rules['m365-tcp_443'].to = ['a\nb']),
+    ],
+    [
+      why('/rules/m365-tcp_443/source/0', `"${'x'.repeat(116)}...`, NOT_WRITTEN),
+      (x) => (x.rules['m365-tcp_443'].source = ['x'.repeat(256)]),
+    ],
+    [why('/groups', 'undefined', 'is not an object'), (x) => (x.groups = undefined)],
+    [
+      why('/groups/m365-grp-v4-tcp_443', '{}', 'is not a list'),
+      (x) => (x.groups['m365-grp-v4-tcp_443'] = {}),
+    ],
+    [why("/groups/it's", '"it\'s"', NOT_WRITTEN), (x) => (x.groups = { "it's": [] })],
+    [why('/urlCategories', '"x"', 'is not an object'), (x) => (x.urlCategories = 'x')],
+    [
+      why('/urlCategories/m365-url-tcp_443/0', '"<a>"', NOT_WRITTEN),
+      (x) => (x.urlCategories['m365-url-tcp_443'] = ['<a>']),
+    ],
+    [why('/addresses', '{"a":1}', 'is not a list'), (x) => (x.addresses = { a: 1 })],
+    [why('/addresses/0', '"m365-a\']"', NOT_WRITTEN), (x) => (x.addresses = ["m365-a']"])],
+    [why('/services', 'undefined', 'is not a list'), (x) => delete x.services],
+    [why('/externalLists/0', '"a\\u0000"', NOT_WRITTEN), (x) => (x.externalLists = ['a\u0000'])],
+    // a JSON Pointer escapes "/" and "~" in a name
+    [why('/groups/a~1b~0c', '"a/b~c"', NOT_WRITTEN), (x) => (x.groups = { 'a/b~c': [] })],
+  ])('refused: %s', (message, f) => {
+    expect(tamper(f)).toBe(message);
   });
+
+  // what m365fw never made: an operator's objects of every kind, and objects in other scopes
+  it.each<[string, string, (x: Record<string, any>) => void]>([
+    ['/rules/deny-all', 'm365-…', (x) => (x.rules['deny-all'] = x.rules['m365-tcp_443'])],
+    ['/groups/branch-servers', 'm365-grp-…', (x) => (x.groups['branch-servers'] = [])],
+    ['/groups/m365-tcp_443', 'm365-grp-…', (x) => (x.groups['m365-tcp_443'] = [])],
+    [
+      '/groups/m365-grp-v4-tcp_443/2',
+      'm365-ADDRESS or m365-fqdn-…',
+      (x) => x.groups['m365-grp-v4-tcp_443'].push('corp-dns'),
+    ],
+    [
+      '/groups/m365-grp-v4-tcp_443/2',
+      'm365-ADDRESS or m365-fqdn-…',
+      (x) => x.groups['m365-grp-v4-tcp_443'].push('m365-grp-nested'),
+    ],
+    ['/urlCategories/allowed-sites', 'm365-url-…', (x) => (x.urlCategories['allowed-sites'] = [])],
+    [
+      '/urlCategories/m365-url-' + 'x'.repeat(23),
+      'm365-url-…',
+      (x) => (x.urlCategories['m365-url-' + 'x'.repeat(23)] = []),
+    ],
+    ['/addresses/3', 'm365-ADDRESS or m365-fqdn-…', (x) => x.addresses.push('dns-server')],
+    ['/addresses/3', 'm365-ADDRESS or m365-fqdn-…', (x) => x.addresses.push('m365-svc-tcp_443')],
+    ['/services/1', 'm365-svc-…', (x) => x.services.push('service-https')],
+    ['/externalLists/0', 'm365-edl-…', (x) => x.externalLists.push('panw-bulletproof-ip-list')],
+    ['/externalLists/0', 'm365-edl-…', (x) => x.externalLists.push('m365-edl-' + 'x'.repeat(24))],
+  ])('a foreign name at %s is refused (m365fw names them %s)', (path, form, f) => {
+    const x = copy(INV) as unknown as Record<string, any>;
+    f(x);
+    expect(refusal(() => checkInventory(x, WHERE, { kind: 'vsys', name: 'vsys1' }))).toMatch(
+      new RegExp(
+        `^${WHERE}${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ".*" is not a name m365fw gives \\(${form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\); refusing to delete from it`,
+      ),
+    );
+  });
+
+  it('the longest names m365fw gives each kind pass; one more character does not', () => {
+    const x = copy(INV);
+    x.urlCategories = { ['m365-url-' + 'x'.repeat(22)]: [] };
+    x.externalLists = ['m365-edl-' + 'x'.repeat(23)];
+    x.addresses = ['m365-' + '1'.repeat(58)];
+    x.rules = { ['m365-' + 'a'.repeat(58)]: x.rules['m365-tcp_443'] };
+    expect(() => checkInventory(x, WHERE, { kind: 'vsys', name: 'vsys1' })).not.toThrow();
+    x.addresses = ['m365-' + '1'.repeat(59)];
+    expect(() => checkInventory(x, WHERE, { kind: 'vsys', name: 'vsys1' })).toThrow(/addresses\/0/);
+  });
+
+  it.each<[string, string, string]>([
+    ['another vsys', 'vsys:vsys2', 'vsys:vsys1'],
+    ['a device group', 'device-group:dg1:pre-rulebase', 'vsys:vsys1'],
+    ['the other rulebase', 'device-group:dg1:post-rulebase', 'device-group:dg1:pre-rulebase'],
+    ['shared', 'shared:pre-rulebase', 'device-group:dg1:pre-rulebase'],
+  ])(
+    'objects in %s are not deleted from a run in another scope; --panos-previous-scope names it',
+    (_w, prev, now) => {
+      const x = copy(INV);
+      x.scope = prev;
+      const scope = parseScopeText(now)!;
+      expect(refusal(() => checkInventory(x, WHERE, scope))).toBe(
+        why(
+          '/scope',
+          JSON.stringify(prev),
+          `is not this run's scope (${now}); m365fw deletes only inside the scope it writes to: say --panos-previous-scope ${prev} to remove the previous run's objects there`,
+        ),
+      );
+      expect(checkInventory(x, WHERE, scope, parseScopeText(prev)).scope).toBe(prev);
+      // naming another scope than the previous one does not open it
+      expect(() => checkInventory(x, WHERE, scope, parseScopeText('vsys:vsys9'))).toThrow(
+        /is not this run's scope/,
+      );
+    },
+  );
 
   it('refuses what is not an object at all', () => {
     for (const x of [null, undefined, 'x', 7, [], [INV]])
       expect(
-        refusal(() => checkInventory(x)),
+        refusal(() => checkInventory(x, WHERE)),
         JSON.stringify(x),
-      ).toBe(why('not an object'));
-    // 255 characters is a token, 256 is not
+      ).toMatch(new RegExp(`^${WHERE}: .* is not an object; refusing to delete from it`));
+    // 255 characters is a token, 256 is not (for the lists of m365fw's own rules)
     const long = copy(INV);
-    long.addresses = ['a'.repeat(255)];
-    expect(checkInventory(long).addresses).toEqual(['a'.repeat(255)]);
+    long.rules['m365-tcp_443'].from = ['a'.repeat(255)];
+    expect(checkInventory(long).rules['m365-tcp_443'].from).toEqual(['a'.repeat(255)]);
   });
 });
 
@@ -447,28 +551,28 @@ describe('deletes and moves', () => {
   it('what left goes: rules and their members first, then categories, groups, objects', () => {
     const cur = copy(INV);
     delete cur.rules['m365-url-tcp_443'];
-    cur.rules['m365-tcp_443'].destination = ['m365-v4-tcp_443'];
-    delete cur.groups['m365-v6-tcp_443'];
-    cur.groups['m365-v4-tcp_443'] = ['m365-198_51_100_0-24'];
-    cur.urlCategories['m365-tcp_443'] = ['outlook.example.com/'];
+    cur.rules['m365-tcp_443'].destination = ['m365-grp-v4-tcp_443'];
+    delete cur.groups['m365-grp-v6-tcp_443'];
+    cur.groups['m365-grp-v4-tcp_443'] = ['m365-198_51_100_0-24'];
+    cur.urlCategories['m365-url-tcp_443'] = ['outlook.example.com/'];
     cur.addresses = ['m365-198_51_100_0-24'];
     cur.services = [];
     const d = panosDeletes(INV, cur);
     expect(d.map(deleteCommand)).toEqual([
-      'delete rulebase security rules m365-tcp_443 destination m365-v6-tcp_443',
+      'delete rulebase security rules m365-tcp_443 destination m365-grp-v6-tcp_443',
       'delete rulebase security rules m365-url-tcp_443',
-      'delete profiles custom-url-category m365-tcp_443 list *.example.org/',
-      'delete address-group m365-v4-tcp_443 static m365-203_0_113_0-24',
-      'delete address-group m365-v6-tcp_443',
+      'delete profiles custom-url-category m365-url-tcp_443 list *.example.org/',
+      'delete address-group m365-grp-v4-tcp_443 static m365-203_0_113_0-24',
+      'delete address-group m365-grp-v6-tcp_443',
       'delete address m365-2001_db8__-32',
       'delete address m365-203_0_113_0-24',
-      'delete service m365-tcp_443',
+      'delete service m365-svc-tcp_443',
     ]);
     const x = "/config/devices/entry[@name='localhost.localdomain']/vsys/entry[@name='vsys1']";
     expect(d.map(deleteXpath).slice(0, 3)).toEqual([
-      `${x}/rulebase/security/rules/entry[@name='m365-tcp_443']/destination/member[text()='m365-v6-tcp_443']`,
+      `${x}/rulebase/security/rules/entry[@name='m365-tcp_443']/destination/member[text()='m365-grp-v6-tcp_443']`,
       `${x}/rulebase/security/rules/entry[@name='m365-url-tcp_443']`,
-      `${x}/profiles/custom-url-category/entry[@name='m365-tcp_443']/list/member[text()='*.example.org/']`,
+      `${x}/profiles/custom-url-category/entry[@name='m365-url-tcp_443']/list/member[text()='*.example.org/']`,
     ]);
   });
 
@@ -478,13 +582,13 @@ describe('deletes and moves', () => {
     expect(d.map(deleteCommand)).toEqual([
       'delete vsys vsys2 rulebase security rules m365-tcp_443',
       'delete vsys vsys2 rulebase security rules m365-url-tcp_443',
-      'delete vsys vsys2 profiles custom-url-category m365-tcp_443',
-      'delete vsys vsys2 address-group m365-v4-tcp_443',
-      'delete vsys vsys2 address-group m365-v6-tcp_443',
+      'delete vsys vsys2 profiles custom-url-category m365-url-tcp_443',
+      'delete vsys vsys2 address-group m365-grp-v4-tcp_443',
+      'delete vsys vsys2 address-group m365-grp-v6-tcp_443',
       'delete vsys vsys2 address m365-198_51_100_0-24',
       'delete vsys vsys2 address m365-2001_db8__-32',
       'delete vsys vsys2 address m365-203_0_113_0-24',
-      'delete vsys vsys2 service m365-tcp_443',
+      'delete vsys vsys2 service m365-svc-tcp_443',
       'delete vsys vsys2 tag m365fw',
     ]);
     const dg = panosDeletes(
@@ -939,7 +1043,7 @@ describe('the files', () => {
   ];
   const PREV = {
     scope: 'device-group:br:pre-rulebase',
-    rules: { 'm365-old rule': {} },
+    rules: { 'm365-old_rule': {} },
     groups: {},
     urlCategories: {},
     addresses: ['m365-a'],
@@ -965,7 +1069,7 @@ describe('the files', () => {
     expect((set.body as string).split('\n')).toEqual([
       "# paste in Panorama's configure mode, review, commit, then push: commit-all shared-policy device-group br",
       '# 2 deletes: what the previous run (its report.json) put on the firewall and this run drops',
-      'delete device-group br pre-rulebase security rules "m365-old rule"',
+      'delete device-group br pre-rulebase security rules m365-old_rule',
       'delete device-group br address m365-a',
       "# this run's objects",
       'set device-group br tag m365fw color color3',
@@ -1146,7 +1250,7 @@ describe('the files', () => {
     // the next run with this inventory deletes nothing
     expect(run(DG_RAW, r.inventory).files[1].body as string).not.toContain('delete');
     expect(refusal(() => run(DG_RAW, { ...PREV, addresses: 'x' }))).toBe(
-      "paloalto: the previous report.json's paloalto inventory is not usable (addresses); move report.json away to start without deletes",
+      `paloalto: the previous report.json: /targets/paloalto/inventory/addresses: "x" is not a list; refusing to delete from it (move report.json away to start without deletes)`,
     );
   });
 });

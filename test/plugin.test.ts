@@ -172,8 +172,13 @@ describe('a plugin that misbehaves is one clear error, nothing written', () => {
     ['returns report.json', `return { files: [${f('report.json')}] };`, /not report\.json/],
     [
       'returns a duplicate path',
-      `return { files: [${f('a.txt')}, ${f('a.txt')}] };`,
-      /bad: two files named a\.txt/,
+      `return { files: [${f('bad-a.txt')}, ${f('bad-a.txt')}] };`,
+      /bad: two files named bad-a\.txt/,
+    ],
+    [
+      'returns a file name outside the ones it declares',
+      `return { files: [${f('a.txt')}] };`,
+      /bad: file name "a\.txt" is not one of the names it declares/,
     ],
     ['returns no files list', `return {};`, /bad: render returned no files list/],
   ])('one that %s', (_n, body, msg) => {

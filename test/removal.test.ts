@@ -3,7 +3,7 @@
  * of A is left), PAN-OS deletes played on a simulated candidate config (it ends exactly at the new
  * run's XML), and the NSG's closing deny rule (schema-validated).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
@@ -341,7 +341,18 @@ describe.skipIf(!haveShared)(
       );
       playSetCommands(second, device);
       expect(comparable(device)).toEqual(comparable(xmlOf()));
-      // the post-rulebase is another place: every rule and object of the pre-rulebase run goes
+      // the post-rulebase is another place: m365fw deletes there only when told the old scope
+      const moved = paloalto(out, [
+        '--panos-scope',
+        'device-group:dg1',
+        '--panos-rulebase',
+        'post',
+      ]);
+      expect(moved.code).toBe(1);
+      expect(moved.stderr).toContain(
+        `report.json: /targets/paloalto/inventory/scope: "device-group:dg1:pre-rulebase" is not this run's scope (device-group:dg1:post-rulebase); m365fw deletes only inside the scope it writes to: say --panos-previous-scope device-group:dg1:pre-rulebase`,
+      );
+      // told, every rule and object of the pre-rulebase run goes
       compileInto(out, CHINA_B, [
         '--target',
         'paloalto',
@@ -349,6 +360,8 @@ describe.skipIf(!haveShared)(
         'device-group:dg1',
         '--panos-rulebase',
         'post',
+        '--panos-previous-scope',
+        'device-group:dg1:pre-rulebase',
       ]);
       const third = setOf();
       expect(third).toMatch(/^delete device-group dg1 pre-rulebase security rules /m);
@@ -356,7 +369,14 @@ describe.skipIf(!haveShared)(
       playSetCommands(third, device);
       expect(comparable(device)).toEqual(comparable(xmlOf()));
       apiStep();
-      compileInto(out, CHINA_B, ['--target', 'paloalto', '--panos-scope', 'shared']);
+      compileInto(out, CHINA_B, [
+        '--target',
+        'paloalto',
+        '--panos-scope',
+        'shared',
+        '--panos-previous-scope',
+        'device-group:dg1:post-rulebase',
+      ]);
       const fourth = setOf();
       expect(fourth).toMatch(/^delete device-group dg1 address /m);
       expect(fourth).toMatch(/^set shared pre-rulebase security rules /m);
@@ -370,7 +390,7 @@ describe.skipIf(!haveShared)(
       delete rep.targets.paloalto.inventory.scope;
       rep.targets.paloalto.inventory.vsys = 'vsys3';
       writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
-      compileInto(out, CHINA_B, ['--target', 'paloalto']);
+      compileInto(out, CHINA_B, ['--target', 'paloalto', '--panos-previous-scope', 'vsys:vsys3']);
       expect(setOf()).toMatch(/^delete vsys vsys3 rulebase security rules m365-/m);
     });
 
@@ -399,7 +419,75 @@ describe.skipIf(!haveShared)(
       writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
       const r = compileHere(['--input', SAMPLE, '--target', 'paloalto', '--out', out]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/paloalto inventory is not usable/);
+      expect(r.stderr).toContain(
+        '/targets/paloalto/inventory/addresses/' +
+          (rep.targets.paloalto.inventory.addresses.length - 1) +
+          ': "x\\ncommit force" is not a name m365fw writes',
+      );
+    });
+
+    // an operator's object of every kind, and m365fw's own objects in another scope, planted
+    // into a real previous report: never a delete line or an xpath, always a refusal
+    it.each<[string, (inv: Record<string, any>) => string]>([
+      [
+        'a rule',
+        (inv) => ((inv.rules['deny-all'] = Object.values(inv.rules)[0]), '/rules/deny-all'),
+      ],
+      ['an address group', (inv) => ((inv.groups['corp-servers'] = []), '/groups/corp-servers')],
+      [
+        "a member of m365fw's group",
+        (inv) => {
+          const [g, m] = Object.entries(inv.groups)[0] as [string, string[]];
+          m.push('corp-dns');
+          return `/groups/${g}/${m.length - 1}`;
+        },
+      ],
+      [
+        'a service',
+        (inv) => (inv.services.push('service-https'), `/services/${inv.services.length - 1}`),
+      ],
+      [
+        'an address',
+        (inv) => (inv.addresses.push('corp-proxy'), `/addresses/${inv.addresses.length - 1}`),
+      ],
+      [
+        'a URL category',
+        (inv) => (
+          (inv.urlCategories['allowed-sites'] = ['x.example/']),
+          '/urlCategories/allowed-sites'
+        ),
+      ],
+      [
+        'an external list',
+        (inv) => (
+          inv.externalLists.push('panw-known-ip-list'),
+          `/externalLists/${inv.externalLists.length - 1}`
+        ),
+      ],
+      ['another vsys', (inv) => ((inv.scope = 'vsys:vsys2'), '/scope')],
+      ['a device group', (inv) => ((inv.scope = 'device-group:dg1:pre-rulebase'), '/scope')],
+      ['shared', (inv) => ((inv.scope = 'shared:pre-rulebase'), '/scope')],
+    ])('%s m365fw never made: refused naming the JSON path, nothing written', (_what, plant) => {
+      const out = tmpDir('pa-foreign');
+      compileInto(out, CHINA_A, ['--target', 'paloalto']);
+      const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+      const path = plant(rep.targets.paloalto.inventory);
+      writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
+      const before = readdirSync(out)
+        .sort()
+        .map((n) => [n, readFileSync(join(out, n), 'utf8')]);
+      const r = compileHere(['--input', CHINA_B, '--target', 'paloalto', '--out', out]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(
+        `paloalto: ${join(out, 'report.json')}: /targets/paloalto/inventory${path}: `,
+      );
+      expect(r.stderr).toMatch(/refusing to delete from it/);
+      expect(
+        readdirSync(out)
+          .sort()
+          .map((n) => [n, readFileSync(join(out, n), 'utf8')]),
+      ).toEqual(before);
     });
   },
 );

@@ -35,6 +35,8 @@ export const mibArg = strictly((v) => parseDecimal('--max-body', v, 1, 4096));
 let takenError: Error | undefined;
 export const optionsError = (): Error | undefined => takenError;
 
+export const firstRunHelp =
+  'with --max-removal: the output directory holds m365fw files but no report.json, and that is expected (a first run into it)';
 export const maxRemovalHelp =
   'refuse when, for a target, more than this share (10%) or count of what it enforced before would disappear';
 
@@ -43,6 +45,7 @@ export function addPlanCommandOptions(cmd: Command): Command {
   addCompileOptions(cmd);
   cmd.requiredOption('--previous <dir>', 'directory of the previous run (its report.json)');
   cmd.option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg);
+  cmd.option('--first-run', firstRunHelp);
   cmd.option('--json', 'print the JSON plan instead of Markdown');
   cmd.option('--plan-out <dir>', 'also write plan.json and plan.md here');
   return cmd;
@@ -53,6 +56,7 @@ export function addCompileCommandOptions(cmd: Command): Command {
   addCompileOptions(cmd);
   cmd.requiredOption('--out <dir>', 'output directory (created if missing)');
   cmd.option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg);
+  cmd.option('--first-run', firstRunHelp);
   return cmd;
 }
 

@@ -10,6 +10,7 @@ import {
   instanceArg,
   maxRemovalArg,
   maxRemovalHelp,
+  firstRunHelp,
   mibArg,
   optionsError,
   secondsArg,
@@ -135,6 +136,7 @@ update
     'write plan.json and plan.md here (on changes, and with the verdict when refused)',
   )
   .option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg)
+  .option('--first-run', firstRunHelp)
   .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
   .option(
     '--force',

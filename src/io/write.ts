@@ -24,7 +24,7 @@ import {
   writeSync,
   writevSync,
 } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Artifact } from '../model.js';
 import { artifactPieces, hasBomOrCrlf } from './pieces.js';
@@ -37,8 +37,22 @@ const MANIFEST = '.manifest.json';
 
 export class WriteError extends Error {}
 
+/**
+ * Which file names in a directory are m365fw's own: a planted commit may install or remove only
+ * those. The default knows the names of the state and plan directories and report.json; the
+ * output directory's callers pass the names their targets write.
+ */
+export type OwnedName = (name: string) => boolean;
+const FIXED_NAMES =
+  /^(report\.json|state\.json|plan\.json|plan\.md|endpoints-[A-Za-z]+\.json|changes-[A-Za-z]+\.json)$/;
+export const fixedOwnedName: OwnedName = (n) => FIXED_NAMES.test(n);
+
+const sha256Hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
 interface Manifest {
   install: string[];
+  /** sha256 of every installed file as staged: a commit whose files differ is not carried out */
+  sha256: Record<string, string>;
   remove: string[];
   /** the run's report: the old one goes first and the new one comes last, so none describes a mix */
   marker?: string;
@@ -81,7 +95,7 @@ function writeNewFile(path: string, pieces: readonly Uint8Array[]): void {
   }
 }
 
-function readManifest(dir: string): Manifest {
+function readManifest(dir: string, owns: OwnedName): Manifest {
   let m: unknown;
   try {
     m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
@@ -93,15 +107,72 @@ function readManifest(dir: string): Manifest {
   const ok = (xs: unknown): xs is string[] =>
     Array.isArray(xs) && xs.every((x) => typeof x === 'string' && SAFE_NAME.test(x));
   const mm = m as Partial<Manifest> | null;
+  const where = join(dir, MANIFEST);
   if (!mm || !ok(mm.install) || !ok(mm.remove) || (mm.marker !== undefined && !ok([mm.marker])))
-    throw new WriteError(`${join(dir, MANIFEST)} is not an m365fw manifest`);
-  return { install: mm.install, remove: mm.remove, ...(mm.marker ? { marker: mm.marker } : {}) };
+    throw new WriteError(
+      `${where} is not an m365fw manifest; remove ${dir} by hand after checking the output directory`,
+    );
+  const sums = mm.sha256;
+  if (!sums || typeof sums !== 'object' || Array.isArray(sums))
+    throw new WriteError(
+      `${where}: /sha256 is missing; refusing to complete a commit whose files cannot be checked (remove ${dir} by hand)`,
+    );
+  for (const [field, names] of [
+    ['install', mm.install],
+    ['remove', mm.remove],
+  ] as const)
+    names.forEach((n, i) => {
+      if (!owns(n))
+        throw new WriteError(
+          `${where}: /${field}/${i}: ${showName(n)} is not a file m365fw writes here; refusing to complete the commit (remove ${dir} by hand)`,
+        );
+    });
+  for (const n of mm.install)
+    if (
+      typeof (sums as Record<string, unknown>)[n] !== 'string' ||
+      !/^[0-9a-f]{64}$/.test((sums as Record<string, string>)[n])
+    )
+      throw new WriteError(
+        `${where}: /sha256/${n}: missing or not a sha256; refusing to complete the commit (remove ${dir} by hand)`,
+      );
+  return {
+    install: mm.install,
+    sha256: sums as Record<string, string>,
+    remove: mm.remove,
+    ...(mm.marker ? { marker: mm.marker } : {}),
+  };
+}
+
+/** A name read back from a manifest, for a message: JSON-quoted, controls escaped. */
+const showName = (n: string) =>
+  JSON.stringify(n).replace(
+    // eslint-disable-next-line no-control-regex -- these are the characters being escaped
+    /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+/** Every staged file of a commit must be the bytes its manifest names (none swapped in or cut). */
+function checkStaged(commit: string, m: Manifest): void {
+  for (const name of m.install) {
+    const p = join(commit, name);
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue; // already put in place by the run that died
+    }
+    if (!st.isFile() || sha256Hex(readFileSync(p)) !== m.sha256[name])
+      throw new WriteError(
+        `${join(commit, name)} does not match the sha256 its manifest records; refusing to complete the commit (remove ${commit} by hand after checking the output directory)`,
+      );
+  }
 }
 
 /** Carry out a committed manifest; every step can be repeated (a file already moved is skipped). */
-function rollForward(outDir: string): void {
+function rollForward(outDir: string, owns: OwnedName): void {
   const commit = join(outDir, COMMIT_DIR);
-  const m = readManifest(commit);
+  const m = readManifest(commit, owns);
+  checkStaged(commit, m);
   let renames = 0;
   const order =
     m.marker && m.install.includes(m.marker)
@@ -151,7 +222,7 @@ function rollForward(outDir: string): void {
  * Bring a directory to a consistent state before it is read or written: finish a committed run,
  * drop uncommitted staging directories. Call it holding the directory's lock.
  */
-export function recoverDir(dir: string): void {
+export function recoverDir(dir: string, owns: OwnedName = fixedOwnedName): void {
   if (!existsSync(dir)) return;
   const commit = join(dir, COMMIT_DIR);
   let st;
@@ -166,7 +237,7 @@ export function recoverDir(dir: string): void {
     // Empty, it is a run carried out whose removal was cut short (earlier versions deleted the
     // commit in place): its manifest is only ever removed after every step is done.
     if (readdirSync(commit).length === 0) rmdirSync(commit);
-    else rollForward(dir);
+    else rollForward(dir, owns);
   }
   for (const e of readdirSync(dir))
     if (e.startsWith(STAGE_PREFIX)) rmSync(join(dir, e), { recursive: true, force: true });
@@ -181,12 +252,29 @@ export function removeIfEmpty(dir: string): void {
   }
 }
 
+/** How a directory is opened: for a run that writes it, or for reading only. */
+export interface OpenOptions {
+  /** the names m365fw writes there (a planted commit may touch only those) */
+  owns?: OwnedName;
+  /** read only (plan): an unfinished commit is an error, never completed; nothing is removed */
+  readOnly?: boolean;
+}
+
 /** Create `dir` if needed and take its lock (finishing whatever an earlier run left committed). */
-export function openOutputDir(dir: string, what = 'output directory'): DirLock {
-  mkdirSync(dir, { recursive: true });
+export function openOutputDir(
+  dir: string,
+  what = 'output directory',
+  opts: OpenOptions = {},
+): DirLock {
+  if (!opts.readOnly) mkdirSync(dir, { recursive: true });
   const lock = lockDir(dir, what);
   try {
-    recoverDir(dir);
+    if (opts.readOnly) {
+      if (existsSync(join(dir, COMMIT_DIR)))
+        throw new WriteError(
+          `${what} ${dir} holds an unfinished m365fw write (${COMMIT_DIR}); a read-only command does not complete it: run compile or update on it first`,
+        );
+    } else recoverDir(dir, opts.owns);
   } catch (e) {
     lock.release();
     throw e;
@@ -201,6 +289,8 @@ export interface WriteOptions {
   locked?: boolean;
   /** the artifact that describes the run (report.json): removed first, put in place last */
   marker?: string;
+  /** the names m365fw writes in outDir: `remove` is limited to them (and recovery too) */
+  owns?: OwnedName;
 }
 
 /**
@@ -220,16 +310,33 @@ export function writeArtifactsAtomically(
   }
   const names = new Set(artifacts.map((a) => a.path));
   if (names.size !== artifacts.length) throw new WriteError('two artifacts share a path');
-  const remove = [...new Set(opts.remove ?? [])]
-    .filter((n) => SAFE_NAME.test(n) && !names.has(n))
-    .sort();
-  const lock = opts.locked ? undefined : openOutputDir(outDir);
+  const owns = opts.owns ?? fixedOwnedName;
+  for (const a of artifacts)
+    if (!owns(a.path))
+      throw new WriteError(
+        `refusing artifact path ${showName(a.path)}: not a name m365fw writes in ${outDir}`,
+      );
+  const foreign = (opts.remove ?? []).find((n) => !SAFE_NAME.test(n) || !owns(n));
+  if (foreign !== undefined)
+    throw new WriteError(
+      `refusing to remove ${showName(foreign)} from ${outDir}: not a file m365fw writes there`,
+    );
+  const remove = [...new Set(opts.remove ?? [])].filter((n) => !names.has(n)).sort();
+  const lock = opts.locked ? undefined : openOutputDir(outDir, 'output directory', { owns });
   try {
     const stage = mkdtempSync(join(outDir, STAGE_PREFIX));
     try {
-      for (const a of artifacts) writeNewFile(join(stage, a.path), artifactPieces(a));
+      const sums: Record<string, string> = {};
+      for (const a of artifacts) {
+        const pieces = artifactPieces(a);
+        writeNewFile(join(stage, a.path), pieces);
+        const h = createHash('sha256');
+        for (const p of pieces) h.update(p);
+        sums[a.path] = h.digest('hex');
+      }
       const manifest: Manifest = {
         install: artifacts.map((a) => a.path),
+        sha256: sums,
         remove,
         ...(opts.marker && names.has(opts.marker) ? { marker: opts.marker } : {}),
       };
@@ -252,7 +359,7 @@ export function writeArtifactsAtomically(
       );
     }
     fsyncDir(outDir);
-    rollForward(outDir);
+    rollForward(outDir, owns);
   } finally {
     lock?.release();
   }

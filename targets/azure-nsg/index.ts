@@ -306,6 +306,7 @@ export function renderNsg(
 
 export const azureNsg = defineTarget({
   name: 'azure-nsg',
+  files: /^azure-nsg\.json$/,
   summary: 'an ARM template with one NSG whose augmented rules hold the merged prefixes',
   capabilities: {
     fqdn: false,

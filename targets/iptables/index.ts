@@ -328,6 +328,7 @@ export function renderIptables(
 
 export const iptables = defineTarget({
   name: 'iptables',
+  files: /^(?:m365fw\.(?:ipset|v4|v6)|m365fw-iptables-apply\.sh)$/,
   summary:
     'iptables-restore/ip6tables-restore files (--noflush) with a chain of their own, plus one ipset restore file',
   capabilities: {

@@ -291,6 +291,7 @@ export function renderNftPieces(model: RuleModel, o: NftOptions): Uint8Array[] {
 
 export const nftables = defineTarget({
   name: 'nftables',
+  files: /^m365fw\.nft$/,
   summary: 'one nft -f file: an inet table with one interval set per family and bucket',
   capabilities: {
     fqdn: false,

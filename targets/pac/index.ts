@@ -183,6 +183,7 @@ export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>)
 
 export const pac = defineTarget({
   name: 'pac',
+  files: /^m365fw\.pac$/,
   summary: 'a proxy auto-config file (ES3) sending Microsoft 365 host names DIRECT',
   capabilities: { fqdn: true, wildcard: true, mixedFamilies: true, portRanges: false },
   limits: PAC_LIMITS,

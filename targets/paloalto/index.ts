@@ -3,6 +3,7 @@ import { defineTarget } from '../define.js';
 import { buildPanos, panosOptions, PANOS_LIMITS, PANOS_OPTIONS } from './model.js';
 import {
   checkInventory,
+  InventoryError,
   deleteCommand,
   deleteXpath,
   panosDeletes,
@@ -41,6 +42,7 @@ function apiCalls(config: Parameters<typeof panosElement>[0], deletes: PanosDele
 
 export const paloalto = defineTarget({
   name: 'paloalto',
+  files: /^(?:panos-(?:config\.xml|set\.txt|api\.json)|edl-[A-Za-z0-9._-]+\.txt)$/,
   summary:
     'PAN-OS config XML and set commands for a vsys, a Panorama device group or shared (addresses, groups, services, URL categories, rules) plus EDL files',
   capabilities: {
@@ -59,9 +61,12 @@ export const paloalto = defineTarget({
     let deletes: PanosDelete[] = [];
     if (ctx.previousInventory) {
       try {
-        deletes = panosDeletes(checkInventory(ctx.previousInventory), inventory);
+        const where = `${ctx.previousReport ?? 'the previous report.json'}: /targets/paloalto/inventory`;
+        const prev = checkInventory(ctx.previousInventory, where, config.scope, o.previousScope);
+        deletes = panosDeletes(prev, inventory);
       } catch (e) {
-        throw new TargetLimitError('paloalto', (e as Error).message);
+        if (!(e instanceof InventoryError)) throw e;
+        throw new TargetLimitError('paloalto', e.message);
       }
     }
     const moves = panosMoves(config, o.move);

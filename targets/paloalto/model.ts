@@ -101,6 +101,8 @@ export interface PanosOptions {
   maxAddressObjects: number;
   /** each rule's prefixes in an EDL of its own instead of address objects */
   ipEdl: boolean;
+  /** a previous scope the user named: the previous run's objects may be deleted there too */
+  previousScope?: PanosScope;
   /** where the rules go in the rulebase: left where `set` puts them (the bottom), the top, or before a rule */
   move?: { where: 'top' } | { where: 'before'; rule: string };
 }
@@ -204,6 +206,14 @@ export const PANOS_OPTIONS = {
         ? undefined
         : 'top, or before:RULE with the name of one of your rules (letters, digits, "_", "-", ".", space)',
   ),
+  previousScope: option.optionalText(
+    '--panos-previous-scope <scope>',
+    'the scope the previous run wrote to, as its report.json records it (vsys:NAME, device-group:NAME:pre-rulebase, shared:post-rulebase, …): its objects are deleted there; without it a previous run in another scope is refused',
+    (t) =>
+      parseScopeText(t)
+        ? undefined
+        : 'vsys:NAME, device-group:NAME:pre-rulebase|post-rulebase or shared:pre-rulebase|post-rulebase',
+  ),
   ipEdl: option.flag(
     '--panos-ip-edl',
     "each rule's prefixes in an EDL of its own (edl-v4-<ports>.txt) instead of address objects; for large lists, needs --panos-edl-url-base",
@@ -225,8 +235,10 @@ export function panosOptions(o: OptionValues<typeof PANOS_OPTIONS>): PanosOption
       '--panos-ip-edl needs --panos-edl-url-base: the rules name the lists, the firewall fetches them from there',
     );
   const move = o.move === undefined ? undefined : moveOf(o.move);
+  const previousScope = o.previousScope === undefined ? undefined : parseScopeText(o.previousScope);
   return {
     ...(move ? { move } : {}),
+    ...(previousScope ? { previousScope } : {}),
     scope,
     fromZones: list(o.fromZone, '--panos-from-zone'),
     toZones: list(o.toZone, '--panos-to-zone'),

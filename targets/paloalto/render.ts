@@ -160,51 +160,114 @@ export function panosInventory(c: PanosConfig): PanosInventory {
 /** A value m365fw could have written: names, members and URL entries (no quotes, no controls). */
 const TOKEN = /^[A-Za-z0-9 _.:/*-]{1,255}$/;
 
-/** Check a previous run's inventory (from report.json: untrusted) or say why it is unusable. */
-export function checkInventory(x: unknown): PanosInventory {
-  const bad = (why: string): never => {
-    throw new Error(
-      `the previous report.json's paloalto inventory is not usable (${why}); move report.json away to start without deletes`,
+/**
+ * The names m365fw itself gives each kind of object (model.ts: `m365-…` plus the kind's word, cut
+ * by fitName to the kind's length). A previous inventory may only name these: whatever else it
+ * lists (an operator's rule, another tool's object) is never m365fw's to delete.
+ */
+const OWN = {
+  rules: { re: /^m365-[A-Za-z0-9_.-]+$/, max: 63, form: 'm365-…' },
+  groups: { re: /^m365-grp-[A-Za-z0-9_.-]+$/, max: 63, form: 'm365-grp-…' },
+  urlCategories: { re: /^m365-url-[A-Za-z0-9_.-]+$/, max: 31, form: 'm365-url-…' },
+  addresses: {
+    re: /^m365-(?!grp-|svc-|url-|edl-|in-)[A-Za-z0-9_.-]+$/,
+    max: 63,
+    form: 'm365-ADDRESS or m365-fqdn-…',
+  },
+  services: { re: /^m365-svc-[A-Za-z0-9_.-]+$/, max: 63, form: 'm365-svc-…' },
+  externalLists: { re: /^m365-edl-[A-Za-z0-9_.-]+$/, max: 32, form: 'm365-edl-…' },
+} as const;
+type OwnKind = keyof typeof OWN;
+
+/** A previous inventory that names something m365fw does not own, or is not one at all. */
+export class InventoryError extends Error {}
+
+/** JSON Pointer escaping of one path segment (RFC 6901). */
+const seg = (k: string | number) => String(k).replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * Check a previous run's inventory (from report.json: untrusted). `where` names the file and the
+ * JSON path of the inventory in it; every refusal names the path and the value below it.
+ * `scope` is this run's scope (and `also`, one previous scope the user named with
+ * --panos-previous-scope): deletes never leave them.
+ */
+export function checkInventory(
+  x: unknown,
+  where = "the previous report.json's paloalto inventory",
+  scope?: PanosScope,
+  also?: PanosScope,
+): PanosInventory {
+  const bad = (path: (string | number)[], v: unknown, why: string): never => {
+    let shown: string;
+    try {
+      shown = JSON.stringify(v) ?? String(v);
+    } catch {
+      shown = String(v);
+    }
+    throw new InventoryError(
+      `${where}${path.map((p) => `/${seg(p)}`).join('')}: ${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown} ${why}; refusing to delete from it (move report.json away to start without deletes)`,
     );
   };
-  const tokens = (v: unknown, what: string): string[] =>
-    Array.isArray(v) && v.every((t) => typeof t === 'string' && TOKEN.test(t))
-      ? (v as string[])
-      : bad(what);
-  const map = (v: unknown, what: string): Record<string, unknown> =>
-    v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).every((k) => TOKEN.test(k))
-      ? (v as Record<string, unknown>)
-      : bad(what);
-  const o = map(x, 'not an object');
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    !!v && typeof v === 'object' && !Array.isArray(v);
+  const map = (v: unknown, path: (string | number)[]): Record<string, unknown> =>
+    isMap(v) ? v : bad(path, v, 'is not an object');
+  const tokens = (v: unknown, path: (string | number)[], own?: OwnKind): string[] => {
+    if (!Array.isArray(v)) return bad(path, v, 'is not a list');
+    v.forEach((t, i) => token(t, [...path, i], own));
+    return v as string[];
+  };
+  const token = (t: unknown, path: (string | number)[], own?: OwnKind): string => {
+    if (typeof t !== 'string' || !TOKEN.test(t)) return bad(path, t, 'is not a name m365fw writes');
+    if (own && (!OWN[own].re.test(t) || t.length > OWN[own].max))
+      return bad(path, t, `is not a name m365fw gives (${OWN[own].form})`);
+    return t;
+  };
+  const o = map(x, []);
   // reports of 0.2.0 recorded a vsys name only
-  const scope =
-    typeof o.scope === 'string'
-      ? parseScopeText(o.scope)
+  const prevScope =
+    o.scope !== undefined
+      ? typeof o.scope === 'string'
+        ? parseScopeText(o.scope)
+        : undefined
       : typeof o.vsys === 'string'
         ? parseScopeText(`vsys:${o.vsys}`)
         : undefined;
-  if (!scope) bad('scope');
+  const scopeAt: [string[], unknown] =
+    o.scope !== undefined || o.vsys === undefined ? [['scope'], o.scope] : [['vsys'], o.vsys];
+  if (!prevScope) bad(scopeAt[0], scopeAt[1], 'is not a scope');
+  const text = scopeText(prevScope!);
+  if (scope && text !== scopeText(scope) && !(also && text === scopeText(also)))
+    bad(
+      scopeAt[0],
+      scopeAt[1],
+      `is not this run's scope (${scopeText(scope)}); m365fw deletes only inside the scope it writes to: say --panos-previous-scope ${text} to remove the previous run's objects there`,
+    );
   const rules = Object.fromEntries(
-    Object.entries(map(o.rules, 'rules')).map(([k, v]) => {
-      const r = map(v, `rule ${k}`);
+    Object.entries(map(o.rules, ['rules'])).map(([k, v]) => {
+      token(k, ['rules', k], 'rules');
+      const r = map(v, ['rules', k]);
       return [
         k,
-        Object.fromEntries(RULE_LISTS.map((f) => [f, tokens(r[f] ?? [], `rule ${k} ${f}`)])),
+        Object.fromEntries(RULE_LISTS.map((f) => [f, tokens(r[f] ?? [], ['rules', k, f])])),
       ];
     }),
   ) as PanosInventory['rules'];
-  const lists = (v: unknown, what: string) =>
+  const lists = (field: 'groups' | 'urlCategories', member?: OwnKind) =>
     Object.fromEntries(
-      Object.entries(map(v, what)).map(([k, m]) => [k, tokens(m, `${what} ${k}`)]),
+      Object.entries(map(o[field], [field])).map(([k, m]) => {
+        token(k, [field, k], field);
+        return [k, tokens(m, [field, k], member)];
+      }),
     );
   return {
-    scope: scopeText(scope!),
+    scope: text,
     rules,
-    groups: lists(o.groups, 'groups'),
-    urlCategories: lists(o.urlCategories, 'urlCategories'),
-    addresses: tokens(o.addresses, 'addresses'),
-    services: tokens(o.services, 'services'),
-    externalLists: tokens(o.externalLists, 'externalLists'),
+    groups: lists('groups', 'addresses'),
+    urlCategories: lists('urlCategories'),
+    addresses: tokens(o.addresses, ['addresses'], 'addresses'),
+    services: tokens(o.services, ['services'], 'services'),
+    externalLists: tokens(o.externalLists, ['externalLists'], 'externalLists'),
   };
 }
 

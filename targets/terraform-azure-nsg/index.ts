@@ -98,6 +98,7 @@ export function renderTerraform(model: RuleModel, options: OptionValues<typeof N
 
 export const terraformAzureNsg = defineTarget({
   name: 'terraform-azure-nsg',
+  files: /^m365fw\.nsg\.tf\.json$/,
   summary:
     'Terraform JSON: the azure-nsg rules as azurerm_network_security_rule resources for an NSG named by variables',
   capabilities: azureNsg.capabilities,

@@ -203,7 +203,10 @@ export function allowImplausibleFrom(v: unknown): string[] | undefined {
 /** What compile, plan and update share of a run: the targets, their options and the guards. */
 export function runOptionsFrom(
   o: Record<string, unknown>,
-): Pick<RunOptions, 'targets' | 'skipped' | 'targetOptions' | 'allowEmpty' | 'maxRemoval'> {
+): Pick<
+  RunOptions,
+  'targets' | 'skipped' | 'targetOptions' | 'allowEmpty' | 'maxRemoval' | 'firstRun'
+> {
   const { targets, skipped } = targetsFrom(o);
   return {
     targets,
@@ -211,5 +214,6 @@ export function runOptionsFrom(
     targetOptions: targetOptionsFrom(o, targets),
     allowEmpty: !!o.allowEmpty,
     maxRemoval: o.maxRemoval as string | undefined,
+    firstRun: !!o.firstRun,
   };
 }

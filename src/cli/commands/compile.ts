@@ -1,5 +1,11 @@
-import { compileAndRender, readPreviousReport } from '../../index.js';
+import {
+  compileAndRender,
+  guardFirstRun,
+  ownedOutputName,
+  readPreviousReport,
+} from '../../index.js';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { openOutputDir, removeIfEmpty, writeArtifactsAtomically } from '../../index.js';
 import { formatSummary } from '../../index.js';
 import { REPORT_FILE } from '../../index.js';
@@ -14,12 +20,15 @@ export function compileCommand(o: Record<string, unknown>): void {
   // a directory this run creates is removed again if the run writes nothing into it
   const created = !existsSync(out);
   // the lock spans reading the previous run's report and replacing its files
-  const lock = openOutputDir(out);
+  const lock = openOutputDir(out, 'output directory', { owns: ownedOutputName });
   let ok = false;
   try {
+    const previousReport = readPreviousReport(out);
+    guardFirstRun(out, previousReport, runOptions);
     const run = compileAndRender(req, {
       ...runOptions,
-      previousReport: readPreviousReport(out),
+      previousReport,
+      previousReportFile: join(out, REPORT_FILE),
       timestamp: o.timestamp ? new Date().toISOString() : undefined,
     });
     if (run.refusal) throw run.refusal;
@@ -28,6 +37,7 @@ export function compileCommand(o: Record<string, unknown>): void {
       remove: run.stale,
       locked: true,
       marker: REPORT_FILE,
+      owns: ownedOutputName,
     });
     process.stdout.write(formatSummary(run, written, Number(process.hrtime.bigint() - t0) / 1e6));
     ok = true;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { compileAndRender, readPreviousReport } from '../../index.js';
+import { join } from 'node:path';
+import { compileAndRender, guardFirstRun, readPreviousReport } from '../../index.js';
 import { openOutputDir, writeArtifactsAtomically } from '../../index.js';
 import { diffReports, planMarkdown } from '../../index.js';
 import { compileRequestFrom, runOptionsFrom } from './common.js';
@@ -14,9 +15,10 @@ export function planCommand(o: Record<string, unknown>): void {
   const dir = String(o.previous);
   let previous;
   if (existsSync(dir)) {
-    const lock = openOutputDir(dir, 'previous output directory');
+    const lock = openOutputDir(dir, 'previous output directory', { readOnly: true });
     try {
       previous = readPreviousReport(dir);
+      guardFirstRun(dir, previous, runOptions);
     } finally {
       lock.release();
     }
@@ -24,6 +26,7 @@ export function planCommand(o: Record<string, unknown>): void {
   const run = compileAndRender(req, {
     ...runOptions,
     previousReport: previous,
+    previousReportFile: join(dir, 'report.json'),
   });
   // a refused change is exactly what a reviewer must see: the plan is written with the verdict
   const plan = diffReports(previous, run.report, run.refusal?.message);
