@@ -1,4 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { portsText } from './net/ports.js';
 import { compileModel, type CompileRequest } from './compile/index.js';
 import { guardMaxRemoval, guardNotEmpty } from './compile/guards.js';
@@ -156,6 +158,25 @@ export function guardFirstRun(
     throw new GuardError(
       `--max-removal: ${dir} holds m365fw files (${ours.slice(0, 3).join(', ')}${ours.length > 3 ? `, +${ours.length - 3} more` : ''}) but no ${REPORT_FILE} to judge the removal against; restore it, or pass --first-run if this is a first run into that directory`,
     );
+}
+
+/** The artifacts of the previous run whose bytes are no longer what its report.json records. */
+export function editedArtifacts(dir: string, prev: Report): string[] {
+  const out: string[] = [];
+  for (const t of Object.values(prev.targets))
+    for (const a of t.artifacts) {
+      const p = join(dir, a.path);
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        out.push(a.path);
+        continue;
+      }
+      if (!st.isFile() || createHash('sha256').update(readFileSync(p)).digest('hex') !== a.sha256)
+        out.push(a.path);
+    }
+  return [...new Set(out)].sort();
 }
 
 /** Compile and render every requested target; guards judge the result before anything is written. */

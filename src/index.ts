@@ -169,6 +169,7 @@ export function writeArtifacts(dir: string, run: CompiledRun): string[] {
 export { TARGETS, registerPlugin, pluginTargets } from '../targets/index.js';
 export {
   compileAndRender,
+  editedArtifacts,
   guardFirstRun,
   ownedOutputName,
   readPreviousReport,

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   compileAndRender,
+  editedArtifacts,
   guardFirstRun,
   ownedOutputName,
   recordedOptions,
@@ -16,19 +17,27 @@ import {
 } from './app.js';
 import type { CompileRequest } from './compile/index.js';
 import { openOutputDir, writeArtifactsAtomically } from './io/write.js';
-import { diffReports, planMarkdown, type Plan } from './report/plan.js';
+import { diffReports, planMarkdown, type Plan, type PlanChanges } from './report/plan.js';
 import { readPreviousReport } from './report/previous.js';
 import { REPORT_FILE, type Report } from './report/report.js';
 import { crossCheck } from './report/changes.js';
 import {
   changesFor,
   checkNotOlder,
-  downloadFeed,
+  getFeed,
   latestVersion,
   openClient,
+  recordFeed,
+  type Client,
   type FetchLimits,
 } from './sources/fetch.js';
-import { openStateDir, sha256, type Instance } from './sources/state.js';
+import {
+  feedFileName,
+  openStateDir,
+  sha256,
+  type Instance,
+  type StateDir,
+} from './sources/state.js';
 import { TOOL_VERSION } from './version.js';
 
 export interface UpdateOptions {
@@ -88,6 +97,52 @@ function writePlan(o: UpdateOptions, plan: Plan): void {
   ]);
 }
 
+/** How long an "unchanged" marker in the state directory is believed without a download. */
+export const UNCHANGED_TRUST_MS = 24 * 3600 * 1000;
+
+/**
+ * Microsoft's records for compiledFrom → latest, cross-checked against the plan. Kept records are
+ * a cache: when they leave the diff unexplained they are asked for again. With no version to
+ * start from (a report of compile) or the same version (--force on new content), nothing can
+ * explain a change: every one is listed, and the plan says what it was compared against.
+ */
+async function explainChanges(
+  client: Client,
+  sd: StateDir,
+  o: UpdateOptions,
+  compiledFrom: string | undefined,
+  latest: string,
+  plan: Plan,
+): Promise<PlanChanges> {
+  if (!compiledFrom)
+    return crossCheck(
+      plan,
+      '0000000000',
+      latest,
+      [],
+      undefined,
+      `no change records: ${o.outDir}/report.json names no version of the service (it was not written by update)`,
+    );
+  if (compiledFrom === latest)
+    return crossCheck(
+      plan,
+      compiledFrom,
+      latest,
+      [],
+      undefined,
+      `no change records: the feed changed within version ${latest}`,
+    );
+  let ch = await changesFor(client, sd, o.stateDir, o.instance, compiledFrom, latest);
+  let c = crossCheck(plan, compiledFrom, latest, ch.records, ch.unavailable);
+  if (ch.cached && c.unexplained.length) {
+    o.log?.('the kept change records do not explain the diff; asking for them again');
+    ch = await changesFor(client, sd, o.stateDir, o.instance, compiledFrom, latest, true);
+    c = crossCheck(plan, compiledFrom, latest, ch.records, ch.unavailable);
+  }
+  if (ch.unavailable) o.log?.(`change records not available: ${ch.unavailable}`);
+  return c;
+}
+
 export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
   const outLock = openOutputDir(o.outDir, 'output directory', { owns: ownedOutputName });
   try {
@@ -103,49 +158,56 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
       checkNotOlder(latest, rec?.version, 'recorded in the state directory', o.force);
       const recipe = !!prev && sameRecipe(prev, o);
       const reportSha = prev ? sha256(readFileSync(join(o.outDir, REPORT_FILE))) : undefined;
-      if (!o.force && prev && recipe) {
+      // an artifact edited by hand is not what report.json says: it is rewritten, never "current"
+      const edited = prev ? editedArtifacts(o.outDir, prev) : [];
+      for (const f of edited)
+        o.log?.(`${join(o.outDir, f)} differs from the sha256 report.json records; rewriting it`);
+      if (!o.force && prev && recipe && !edited.length) {
         if (compiledFrom === latest)
           return {
             status: 'current',
             version: latest,
             reason: `${o.outDir} was compiled from version ${latest}`,
           };
-        if (rec?.unchanged?.version === latest && rec.unchanged.report === reportSha) {
+        // the state is a cache: a marker is believed for the report and version it was made for, for a day
+        const u = rec?.unchanged;
+        const now = Date.now();
+        if (
+          u?.version === latest &&
+          u.report === reportSha &&
+          u.at <= now &&
+          now - u.at < UNCHANGED_TRUST_MS
+        )
           return {
             status: 'current',
             version: latest,
             reason: `version ${latest} compiles to what ${o.outDir} already holds (checked before)`,
           };
-        }
       }
-      let feed =
-        rec && rec.version === latest && rec.query === '' ? sd.savedFeed(o.instance) : undefined;
-      if (!feed || o.force) {
-        await downloadFeed(client, sd, o.instance, latest, '', o.allowImplausible);
-        feed = sd.savedFeed(o.instance);
-        if (!feed) throw new Error('the saved feed does not match what was downloaded');
-      } else {
-        o.log?.(
-          `version ${latest} is already downloaded in ${o.stateDir}; not downloading it again`,
-        );
-      }
+      // compiled from what was downloaded now: a feed in the state directory is never an input
+      const got = await getFeed(client, o.instance, latest, '', o.allowImplausible);
       const run = compileAndRender(
-        { ...o.request, input: feed.path, format: 'o365', instance: o.instance },
+        {
+          ...o.request,
+          input: feedFileName(o.instance),
+          inputBytes: Buffer.from(got.content),
+          version: latest,
+          format: 'o365',
+          instance: o.instance,
+        },
         { ...o.run, previousReport: prev, previousReportFile: join(o.outDir, REPORT_FILE) },
       );
       const plan = diffReports(prev, run.report, run.refusal?.message);
       const base = { version: latest, ...(compiledFrom ? { previousVersion: compiledFrom } : {}) };
       // Microsoft's own account of the change, cross-checked against the diff
       let unexplained: string | undefined;
-      if (compiledFrom && compiledFrom !== latest && plan.changed) {
-        const ch = await changesFor(client, sd, o.stateDir, o.instance, compiledFrom, latest);
-        if (ch.unavailable) o.log?.(`change records not available: ${ch.unavailable}`);
-        const c = crossCheck(plan, compiledFrom, latest, ch.records, ch.unavailable);
+      if (prev && plan.changed) {
+        const c = await explainChanges(client, sd, o, compiledFrom, latest, plan);
         plan.microsoftChanges = c;
         if (o.requireExplainedChanges && (c.unavailable || c.unexplained.length))
           unexplained = c.unavailable
             ? `--require-explained-changes: the change records are not available, so the diff cannot be cross-checked (${c.unavailable})`
-            : `--require-explained-changes: ${c.unexplained.length} added or removed entries are explained by no change record (first: set ${c.unexplained[0].setId} ${c.unexplained[0].change} ${c.unexplained[0].entry})`;
+            : `--require-explained-changes: ${c.unexplained.length} changes are explained by no change record (first: set ${c.unexplained[0].setId} ${c.unexplained[0].change} ${c.unexplained[0].entry})${c.basis ? `; compared against ${c.basis}` : ''}`;
       }
       if (unexplained && !run.refusal) {
         plan.refused = unexplained;
@@ -156,26 +218,33 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
         writePlan(o, plan);
         return { status: 'refused', ...base, plan, reason: run.refusal.message };
       }
-      if (!plan.changed && recipe && !o.force) {
+      if (!plan.changed && recipe && !edited.length) {
         // nothing to deploy: out/ stays byte-identical; remember the check so the next run is one request
-        sd.state.instances[o.instance] = {
-          ...sd.state.instances[o.instance]!,
-          unchanged: { version: latest, report: reportSha! },
-        };
-        sd.save();
         writePlan(o, plan);
+        sd.state.instances[o.instance] = {
+          version: latest,
+          sha256: sha256(got.content),
+          query: '',
+          unchanged: {
+            version: latest,
+            report: reportSha!,
+            feed: sha256(got.content),
+            at: Date.now(),
+          },
+        };
+        sd.save([{ path: feedFileName(o.instance), content: got.content }]);
         return { status: 'unchanged', ...base, plan };
       }
+      // the plan first: a plan that cannot be written leaves out/ as it was
+      writePlan(o, plan);
       const written = writeArtifactsAtomically(o.outDir, run.artifacts, {
         remove: run.stale,
         locked: true,
         marker: REPORT_FILE,
         owns: ownedOutputName,
       });
-      const { unchanged: _drop, ...kept } = sd.state.instances[o.instance]!;
-      sd.state.instances[o.instance] = kept;
-      sd.save();
-      writePlan(o, plan);
+      // recorded only once out/ holds it: a refused or failed version is never the state's version
+      recordFeed(sd, o.instance, latest, '', got.content);
       return { status: 'written', ...base, plan, run, written };
     } finally {
       sd.release();

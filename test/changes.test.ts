@@ -228,7 +228,7 @@ describe('update with /changes from a loopback stand-in', () => {
     expect(p.md).toMatch(
       /\| 1 \| 1001 \| change \| AddedIpAndUrl \| 2026120200 \| 20261231 \*\*\(not yet in effect\)\*\* \| 2 \| 0 \|/,
     );
-    expect(p.md).toMatch(/Every added and removed address and URL is explained by a record/);
+    expect(p.md).toMatch(/Every added and removed address and URL, and every port and flag change, is explained by a record/);
     const kept = JSON.parse(readFileSync(join(state, 'changes-Worldwide.json'), 'utf8'));
     expect(kept).toMatchObject({
       instance: 'Worldwide',
@@ -246,7 +246,7 @@ describe('update with /changes from a loopback stand-in', () => {
     const refused = await update(state, out, plan, '--require-explained-changes');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /1 added or removed entries are explained by no change record \(first: set 11 removed 52\.122\.0\.0\/15\)/,
+      /1 changes are explained by no change record \(first: set 11 removed 52\.122\.0\.0\/15\)/,
     );
     expect(readFileSync(join(out, 'report.json'), 'utf8')).toBe(before);
     expect(planOf(plan).md).toMatch(/^## m365fw plan: refused/);

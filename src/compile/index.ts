@@ -5,12 +5,16 @@ import type { CompileOptions, EndpointSet, InputInfo, RuleModel } from '../model
 import type { PortRange } from '../net/ports.js';
 import { parseO365Feed } from '../sources/o365json.js';
 import { readPrefixListFile } from '../sources/prefixlist.js';
-import { readInput } from '../sources/read.js';
+import { inputFromBytes, readInput } from '../sources/read.js';
 import { loadPolicy, type Policy } from '../sources/policy.js';
 import { runPasses, type CompileState } from './passes.js';
 
 export interface CompileRequest {
   input: string;
+  /** the input's bytes when they are in memory (a download): `input` then only names it */
+  inputBytes?: Buffer;
+  /** the service's version of an input in memory (update knows it from /version) */
+  version?: string;
   format?: 'o365' | 'prefixes';
   policy?: string;
   options: CompileOptions;
@@ -56,10 +60,10 @@ export function readSources(req: CompileRequest): SourceInput {
       ...(req.policy ? { policy: loadPolicy(req.policy) } : {}),
     };
   }
-  const file = readInput(req.input);
+  const file = req.inputBytes ? inputFromBytes(req.input, req.inputBytes) : readInput(req.input);
   const feed = parseO365Feed(file);
   const input: InputInfo = { file: file.name, sha256: file.sha256, format: 'o365-json' };
-  const fetched = fetchedMeta(req.input, file.sha256);
+  const fetched = req.inputBytes ? { version: req.version } : fetchedMeta(req.input, file.sha256);
   const instance = req.instance ?? feed.meta.instance ?? fetched.instance;
   const version = feed.meta.version ?? fetched.version;
   if (instance) input.instance = instance;

@@ -5,6 +5,7 @@
  * that no record explains (a sign of a truncated or tampered feed).
  */
 import { canonicalPrefix } from '../net/prefix.js';
+import { parsePortString, portsText } from '../net/ports.js';
 import type { ChangeRecord } from '../sources/changes.js';
 import type { Plan, PlanChanges } from './plan.js';
 
@@ -18,32 +19,73 @@ const norm = (entry: string): string => {
   }
 };
 
-/** Attach the records to a plan and cross-check them against its set changes. */
+/** A port list as the report writes it ("80,443"), or the text itself when it is not one. */
+const portsNorm = (t: string): string => {
+  try {
+    return portsText(parsePortString(t));
+  } catch {
+    return t;
+  }
+};
+
+/**
+ * Attach the records to a plan and cross-check them against its set changes: every address and
+ * URL added or removed, and every change of what enforcement depends on (TCP and UDP ports,
+ * category, required, expressRoute, service area) must be explained by a record of that set in
+ * the range. Linear in the records and the changes.
+ */
 export function crossCheck(
   plan: Plan,
   since: string,
   version: string,
   records: readonly ChangeRecord[] | undefined,
   unavailable?: string,
+  basis?: string,
 ): PlanChanges {
-  const inRange = (records ?? []).filter((r) => r.version > since && r.version <= version);
+  const inRange = (records ?? []).filter(
+    (r) => Number(r.version) > Number(since) && Number(r.version) <= Number(version),
+  );
   const day = version.slice(0, 8);
   const bySet = new Map<string, ChangeRecord[]>();
-  for (const r of inRange) bySet.set(r.endpointSetId, [...(bySet.get(r.endpointSetId) ?? []), r]);
+  for (const r of inRange) {
+    const list = bySet.get(r.endpointSetId);
+    if (list) list.push(r);
+    else bySet.set(r.endpointSetId, [r]);
+  }
   const unexplained: PlanChanges['unexplained'] = [];
   // without records nothing can be cross-checked: the plan says so instead of listing everything
   for (const s of records ? plan.sets : []) {
     const recs = bySet.get(s.id) ?? [];
-    const added = new Set(
-      recs.flatMap((r) => [...(r.add?.ips ?? []), ...(r.add?.urls ?? [])]).map(norm),
-    );
-    const removed = new Set(
-      recs.flatMap((r) => [...(r.remove?.ips ?? []), ...(r.remove?.urls ?? [])]).map(norm),
-    );
+    const added = new Set<string>(),
+      removed = new Set<string>();
+    const current = new Map<string, Set<string>>();
+    for (const r of recs) {
+      for (const e of [...(r.add?.ips ?? []), ...(r.add?.urls ?? [])]) added.add(norm(e));
+      for (const e of [...(r.remove?.ips ?? []), ...(r.remove?.urls ?? [])]) removed.add(norm(e));
+      for (const [k, v] of Object.entries(r.current ?? {})) {
+        const t = k.endsWith('Ports') ? portsNorm(String(v)) : String(v);
+        const set = current.get(k);
+        if (set) set.add(t);
+        else current.set(k, new Set([t]));
+      }
+    }
     for (const e of [...s.added.ips, ...s.added.urls])
       if (!added.has(norm(e))) unexplained.push({ setId: s.id, change: 'added', entry: e });
     for (const e of [...s.removed.ips, ...s.removed.urls])
       if (!removed.has(norm(e))) unexplained.push({ setId: s.id, change: 'removed', entry: e });
+    const attr = (field: string, before: string, after: string) => {
+      if (!current.get(field)?.has(after))
+        unexplained.push({
+          setId: s.id,
+          change: 'changed',
+          entry: `${field}: ${before} → ${after}`,
+        });
+    };
+    if (s.ports) {
+      if (s.ports.tcp[0] !== s.ports.tcp[1]) attr('tcpPorts', s.ports.tcp[0], s.ports.tcp[1]);
+      if (s.ports.udp[0] !== s.ports.udp[1]) attr('udpPorts', s.ports.udp[0], s.ports.udp[1]);
+    }
+    for (const f of s.attributes ?? []) attr(f.field, f.before, f.after);
   }
   const sets = [...bySet.entries()]
     .sort(([a], [b]) =>
@@ -66,5 +108,12 @@ export function crossCheck(
           removed: (r.remove?.ips.length ?? 0) + (r.remove?.urls.length ?? 0),
         })),
     }));
-  return { since, version, ...(unavailable ? { unavailable } : {}), sets, unexplained };
+  return {
+    since,
+    version,
+    ...(unavailable ? { unavailable } : {}),
+    ...(basis ? { basis } : {}),
+    sets,
+    unexplained,
+  };
 }

@@ -59,7 +59,9 @@ export interface PlanChanges {
       removed: number;
     }[];
   }[];
-  unexplained: { setId: string; change: 'added' | 'removed'; entry: string }[];
+  /** what the diff was compared against when it is not the records since the previous version */
+  basis?: string;
+  unexplained: { setId: string; change: 'added' | 'removed' | 'changed'; entry: string }[];
 }
 
 export interface SetChange {
@@ -71,6 +73,8 @@ export interface SetChange {
   removed: { ips: string[]; urls: string[] };
   ports?: { tcp: [string, string]; udp: [string, string] };
   flags?: string[];
+  /** the attributes behind flags, for the cross-check (not in plan.json) */
+  attributes?: { field: string; before: string; after: string }[];
 }
 export interface RuleChange {
   key: string;
@@ -142,7 +146,15 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
     const flags = (['serviceArea', 'category', 'required', 'expressRoute'] as const)
       .filter((k) => a[k] !== b[k])
       .map((k) => `${k}: ${String(a[k])} → ${String(b[k])}`);
-    if (flags.length) c.flags = flags;
+    if (flags.length) {
+      c.flags = flags;
+      Object.defineProperty(c, 'attributes', {
+        enumerable: false,
+        value: (['serviceArea', 'category', 'required', 'expressRoute'] as const)
+          .filter((k) => a[k] !== b[k])
+          .map((k) => ({ field: k, before: String(a[k]), after: String(b[k]) })),
+      });
+    }
     if (
       c.added.ips.length ||
       c.added.urls.length ||
@@ -380,6 +392,7 @@ function changesMarkdown(c: PlanChanges | undefined): string[] {
   const out = [`### Microsoft's change records (${md(c.since)} → ${md(c.version)})`, ''];
   if (c.unavailable)
     return [...out, `Not available: ${md(c.unavailable)}; the diff was not cross-checked.`, ''];
+  if (c.basis) out.push(`Compared against: ${md(c.basis)}.`, '');
   if (c.sets.length) {
     out.push(
       '| set | record | disposition | impact | version | effective | + | − |',
@@ -404,6 +417,10 @@ function changesMarkdown(c: PlanChanges | undefined): string[] {
         : []),
       '',
     );
-  } else out.push('Every added and removed address and URL is explained by a record.', '');
+  } else
+    out.push(
+      'Every added and removed address and URL, and every port and flag change, is explained by a record.',
+      '',
+    );
   return out;
 }

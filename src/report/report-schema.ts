@@ -31,7 +31,7 @@ export const REPORT_SCHEMA = {
         sha256: hex64,
         format: { enum: ['o365-json', 'prefixes'] },
         instance: { type: 'string', pattern: '^[A-Za-z0-9]{1,32}$' },
-        version: { type: 'string', pattern: '^[0-9]{1,16}$' },
+        version: { type: 'string', pattern: '^[0-9]{10}$' },
       },
     },
     options: { type: 'object' },

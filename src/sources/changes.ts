@@ -17,6 +17,18 @@ export interface ChangeRecord {
   version: string;
   add?: { effectiveDate?: string; ips: string[]; urls: string[] };
   remove?: { ips: string[]; urls: string[] };
+  /** the set's attributes after the change, as far as the record says (what explains a port or flag change) */
+  current?: SetAttributes;
+}
+
+/** The attributes of an endpoint set a record's `current` may carry (what enforcement depends on). */
+export interface SetAttributes {
+  serviceArea?: string;
+  category?: string;
+  required?: boolean;
+  expressRoute?: boolean;
+  tcpPorts?: string;
+  udpPorts?: string;
 }
 
 export const CHANGES_LIMITS = { maxRecords: 200_000 } as const;
@@ -95,6 +107,30 @@ function parseRecord(where: string, raw: unknown, i: number): ChangeRecord {
     out.add = add;
   }
   if (r.remove !== undefined) out.remove = lists('remove', r.remove);
+  if (r.current !== undefined) {
+    if (!r.current || typeof r.current !== 'object' || Array.isArray(r.current))
+      bad('current', 'must be an object', r.current);
+    const c = r.current as Rec;
+    const cur: SetAttributes = {};
+    for (const k of ['serviceArea', 'category'] as const)
+      if (c[k] !== undefined) {
+        if (typeof c[k] !== 'string' || !/^[A-Za-z0-9 _.-]{1,64}$/.test(c[k]))
+          bad(`current.${k}`, 'must be a name', c[k]);
+        cur[k] = c[k] as string;
+      }
+    for (const k of ['required', 'expressRoute'] as const)
+      if (c[k] !== undefined) {
+        if (typeof c[k] !== 'boolean') bad(`current.${k}`, 'must be true or false', c[k]);
+        cur[k] = c[k] as boolean;
+      }
+    for (const k of ['tcpPorts', 'udpPorts'] as const)
+      if (c[k] !== undefined && c[k] !== null) {
+        if (typeof c[k] !== 'string' || !/^[0-9, -]{0,1000}$/.test(c[k]))
+          bad(`current.${k}`, 'must be a port list such as 80,443', c[k]);
+        cur[k] = (c[k] as string).replace(/ /g, '');
+      }
+    out.current = cur;
+  }
   return out;
 }
 

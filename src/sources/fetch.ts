@@ -7,19 +7,15 @@
  */
 import { createRequire } from 'node:module';
 import { terminalText, redactUrl } from '../escape.js';
+import { InputError, showValue } from '../errors.js';
+import { parseExactJson } from './json.js';
+import { compareVersions, versionProblem } from './versions.js';
 import { guardImplausible, guardPublicSuffix } from '../compile/guards.js';
 import { parseO365Feed } from './o365json.js';
 import { parseChanges, type ChangeRecord } from './changes.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  feedFileName,
-  openStateDir,
-  sha256,
-  VERSION,
-  type Instance,
-  type StateDir,
-} from './state.js';
+import { feedFileName, openStateDir, sha256, type Instance, type StateDir } from './state.js';
 
 export { INSTANCES, type Instance } from './state.js';
 export const DEFAULT_BASE_URL = 'https://endpoints.office.com';
@@ -229,15 +225,22 @@ export async function latestVersion(c: Client, instance: Instance): Promise<stri
   );
   let v: { latest?: unknown; instance?: unknown };
   try {
-    v = JSON.parse(text) as typeof v;
-  } catch {
-    throw new FetchError(`/version/${instance}: the answer is not JSON`);
+    // duplicate keys are an error: {"latest": A, "latest": B} is two answers in one
+    v = parseExactJson(`/version/${instance}`, text) as typeof v;
+  } catch (e) {
+    throw new FetchError(
+      e instanceof InputError ? e.message : `/version/${instance}: the answer is not JSON`,
+    );
   }
-  if (typeof v?.latest !== 'string' || !VERSION.test(v.latest))
+  if (!v || typeof v !== 'object' || Array.isArray(v) || v.latest === undefined)
     throw new FetchError(`/version/${instance}: no valid "latest" version in the answer`);
+  const why = versionProblem(v.latest);
+  if (why) throw new FetchError(`/version/${instance}: "latest" ${why}; nothing recorded`);
   if (v.instance !== undefined && v.instance !== instance)
-    throw new FetchError(`/version/${instance}: the answer is for another instance`);
-  return v.latest;
+    throw new FetchError(
+      `/version/${instance}: the answer is for another instance (${showValue(v.instance)})`,
+    );
+  return v.latest as string;
 }
 
 export interface FeedQuery {
@@ -265,6 +268,31 @@ export async function downloadFeed(
   query: string,
   allowImplausible?: string[],
 ): Promise<{ sets: number }> {
+  const got = await getFeed(c, instance, latest, query, allowImplausible);
+  recordFeed(sd, instance, latest, query, got.content);
+  return { sets: got.sets };
+}
+
+/** The version is recorded with the data it names, in the same transaction, never before. */
+export function recordFeed(
+  sd: StateDir,
+  instance: Instance,
+  version: string,
+  query: string,
+  content: string,
+): void {
+  sd.state.instances[instance] = { version, sha256: sha256(content), query };
+  sd.save([{ path: feedFileName(instance), content }]);
+}
+
+/** Download /endpoints and validate it completely; nothing is recorded. The text as it is saved. */
+export async function getFeed(
+  c: Client,
+  instance: Instance,
+  latest: string,
+  query: string,
+  allowImplausible?: string[],
+): Promise<{ sets: number; content: string }> {
   const body = await getText(
     c,
     `/endpoints/${instance}?clientrequestid=${encodeURIComponent(c.clientRequestId)}${query ? `&${query}` : ''}`,
@@ -279,15 +307,21 @@ export async function downloadFeed(
   });
   if (parsed.sets.length === 0)
     throw new FetchError(`/endpoints/${instance}: the service returned no endpoint sets`);
+  // a wrapped answer names its instance and version: both must be the ones /version said
+  if (parsed.meta.instance !== undefined && parsed.meta.instance !== instance)
+    throw new FetchError(
+      `/endpoints/${instance}: the answer's instance ${showValue(parsed.meta.instance)} is not ${instance}; nothing recorded`,
+    );
+  if (parsed.meta.version !== undefined && parsed.meta.version !== latest)
+    throw new FetchError(
+      `/endpoints/${instance}: the answer's version ${showValue(parsed.meta.version)} is not ${latest}, the one /version/${instance} reported; nothing recorded`,
+    );
   guardImplausible(`/endpoints/${instance}`, parsed.sets, allowImplausible);
   guardPublicSuffix(`/endpoints/${instance}`, parsed.sets, allowImplausible);
   // JSON strings hold no raw newlines, so CRLF and a BOM are only framing: store LF, no BOM
   const lf = body.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
   const content = lf.endsWith('\n') ? lf : lf + '\n';
-  // the version is recorded with the data it names, in the same transaction, never before
-  sd.state.instances[instance] = { version: latest, sha256: sha256(content), query };
-  sd.save([{ path: feedFileName(instance), content }]);
-  return { sets: parsed.sets.length };
+  return { sets: parsed.sets.length, content };
 }
 
 export const changesFileName = (instance: string) => `changes-${instance}.json`;
@@ -346,9 +380,10 @@ export async function changesFor(
   instance: Instance,
   since: string,
   latest: string,
-): Promise<{ records?: ChangeRecord[]; unavailable?: string }> {
-  const kept = savedChanges(dir, instance, since, latest);
-  if (kept) return { records: kept };
+  again = false,
+): Promise<{ records?: ChangeRecord[]; unavailable?: string; cached?: boolean }> {
+  const kept = again ? undefined : savedChanges(dir, instance, since, latest);
+  if (kept) return { records: kept, cached: true };
   try {
     return { records: await downloadChanges(c, sd, instance, since, latest) };
   } catch (e) {
@@ -400,7 +435,14 @@ export function checkNotOlder(
   what: string,
   force?: boolean,
 ): void {
-  if (!force && recorded && latest < recorded) {
+  if (recorded === undefined) return;
+  // a version read back is believed only when the service could have published it
+  const why = versionProblem(recorded);
+  if (why)
+    throw new FetchError(
+      `the version ${what} is not one to compare against: ${why}; fix or remove it (it was not written by the service)`,
+    );
+  if (!force && compareVersions(latest, recorded) < 0) {
     throw new FetchError(
       `the service reports version ${latest}, older than ${recorded} ${what}; refusing (a stale mirror or a replay?); pass --force if this is deliberate`,
     );

@@ -6,6 +6,7 @@ import { canonicalPrefix, parsePrefix, PrefixSyntaxError } from '../net/prefix.j
 import { PrefixSet } from '../net/prefixset.js';
 import { INPUT_LIMITS, type InputFile } from './read.js';
 import { parseExactJson } from './json.js';
+import { versionProblem } from './versions.js';
 
 /** Characters allowed in a service area name: they end up in comments and object names. */
 export const SERVICE_AREA = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
@@ -40,15 +41,15 @@ export function parseO365Feed(file: InputFile): { sets: EndpointSet[]; meta: Fee
       meta.instance = w.instance;
     }
     if (w.version !== undefined) {
-      if (typeof w.version !== 'string' || !/^[0-9]{1,16}$/.test(w.version))
+      if (versionProblem(w.version, Infinity))
         throw new InputError(
           file.name,
-          'wrapped feed: field version must be digits such as 2026081400',
+          "wrapped feed: field version must be the service's ten digits YYYYMMDDNN, such as 2026081400",
           undefined,
           undefined,
           w.version,
         );
-      meta.version = w.version;
+      meta.version = w.version as string;
     }
     doc = w.endpoints;
   }

@@ -35,8 +35,13 @@ export const STATE_SCHEMA = {
               unchanged: {
                 type: 'object',
                 additionalProperties: false,
-                required: ['version', 'report'],
-                properties: { version, report: hex64 },
+                required: ['version', 'report', 'feed', 'at'],
+                properties: {
+                  version,
+                  report: hex64,
+                  feed: hex64,
+                  at: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000 },
+                },
               },
             },
           },

@@ -26,8 +26,11 @@ export interface InstanceState {
   version: string;
   sha256: string;
   query: string;
-  /** update: this version was compiled against the output whose report has this sha256, with no change */
-  unchanged?: { version: string; report: string };
+  /**
+   * update: this version (its feed's sha256) was compiled against the output whose report has
+   * this sha256, with no change, at this time (ms). A cache, not an authority: believed for a day.
+   */
+  unchanged?: { version: string; report: string; feed: string; at: number };
 }
 export interface FetchState {
   clientRequestId: string;

@@ -1,5 +1,6 @@
 import {
   compileAndRender,
+  editedArtifacts,
   guardFirstRun,
   ownedOutputName,
   readPreviousReport,
@@ -8,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openOutputDir, removeIfEmpty, writeArtifactsAtomically } from '../../index.js';
 import { formatSummary } from '../../index.js';
-import { REPORT_FILE } from '../../index.js';
+import { REPORT_FILE, terminalText } from '../../index.js';
 import { compileRequestFrom, runOptionsFrom } from './common.js';
 
 /** m365fw compile: write the targets' files and report.json, or nothing (exit 1). */
@@ -25,6 +26,11 @@ export function compileCommand(o: Record<string, unknown>): void {
   try {
     const previousReport = readPreviousReport(out);
     guardFirstRun(out, previousReport, runOptions);
+    if (previousReport)
+      for (const f of editedArtifacts(out, previousReport))
+        process.stderr.write(
+          `m365fw: ${terminalText(join(out, f))} differs from the sha256 report.json records (edited by hand?); rewriting it\n`,
+        );
     const run = compileAndRender(req, {
       ...runOptions,
       previousReport,
