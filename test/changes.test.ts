@@ -228,7 +228,9 @@ describe('update with /changes from a loopback stand-in', () => {
     expect(p.md).toMatch(
       /\| 1 \| 1001 \| change \| AddedIpAndUrl \| 2026120200 \| 20261231 \*\*\(not yet in effect\)\*\* \| 2 \| 0 \|/,
     );
-    expect(p.md).toMatch(/Every added and removed address and URL, and every port and flag change, is explained by a record/);
+    expect(p.md).toMatch(
+      /Every added and removed address and URL, and every port and flag change, is explained by a record/,
+    );
     const kept = JSON.parse(readFileSync(join(state, 'changes-Worldwide.json'), 'utf8'));
     expect(kept).toMatchObject({
       instance: 'Worldwide',

@@ -12,7 +12,10 @@ import type { PortRange } from '../src/net/ports.js';
 import {
   iptables,
   IPT_LIMITS,
+  ipsetName,
   multiportChunks,
+  ownSetPattern,
+  setIdentity,
   renderIptables,
   type IptOptions,
 } from '../targets/iptables/index.js';
@@ -301,11 +304,10 @@ describe('the ipset restore file', () => {
     return 'accepted';
   };
 
-  it('set names: 31 characters with "-tmp" fit, 32 are refused', () => {
-    expect(refusal(withRules([fake('v4_tcp_' + 'x'.repeat(15), 1)]))).toBe('accepted');
-    expect(refusal(withRules([fake('v4_tcp_' + 'x'.repeat(16), 1)]))).toBe(
-      `iptables: ipset name m365_v4_tcp_${'x'.repeat(16)}-tmp is longer than 31`,
-    );
+  it('set names: 31 characters with "-tmp" keep the key, a longer key is hashed to fit', () => {
+    expect(ipsetName({ key: 'v4_tcp_' + 'x'.repeat(15) })).toBe(`m365_v4_tcp_${'x'.repeat(15)}`);
+    expect(ipsetName({ key: 'v4_tcp_' + 'x'.repeat(16) })).toMatch(/^m365_h[0-9a-f]{21}$/);
+    expect(refusal(withRules([fake('v4_tcp_' + 'x'.repeat(16), 1)]))).toBe('accepted');
   });
 
   it('a set holds at most maxelem entries: exactly that fits, one more is refused', () => {
@@ -416,5 +418,68 @@ describe('options', () => {
     expect(refusal({ inHook: 'OUTPUT' })).toBe(
       '--ipt-in-hook "OUTPUT": one of INPUT, FORWARD, none',
     );
+  });
+});
+
+describe("set names carry the output's identity (its --ipt-chain)", () => {
+  it('the default chain keeps the plain names; another chain adds c + six hex digits of its sha256', () => {
+    expect(setIdentity('M365FW')).toBe('');
+    expect(ipsetName({ key: 'v4_tcp_80_443' })).toBe('m365_v4_tcp_80_443');
+    expect(setIdentity('M365CN')).toMatch(/^c[0-9a-f]{6}_$/);
+    expect(setIdentity('M365CN')).not.toBe(setIdentity('M365CN2'));
+    expect(ipsetName({ key: 'v4_tcp_80_443' }, 'M365CN')).toBe(
+      `m365_${setIdentity('M365CN')}v4_tcp_80_443`,
+    );
+  });
+
+  it('a key that leaves no room is hashed: at 27 characters plain, one more hashed, never past 27', () => {
+    const id = setIdentity('M365CN');
+    const room = 27 - 5 - id.length; // 14
+    const fits = 'v4_tcp_' + '1'.repeat(room - 7);
+    expect(ipsetName({ key: fits }, 'M365CN')).toBe(`m365_${id}${fits}`);
+    const over = fits + '2';
+    const name = ipsetName({ key: over }, 'M365CN');
+    expect(name).toMatch(new RegExp(`^m365_${id}h[0-9a-f]{${room - 1}}$`));
+    expect(name.length).toBe(27);
+    expect(ipsetName({ key: over + '3' }, 'M365CN')).not.toBe(name);
+  });
+
+  it("the apply script's pattern matches its own sets and their -tmp, never another output's or the user's", () => {
+    const own = (chain: string) => new RegExp(ownSetPattern(chain));
+    const def = own('M365FW'),
+      cn = own('M365CN');
+    const cnName = ipsetName({ key: 'v4_tcp_443' }, 'M365CN');
+    for (const n of ['m365_v4_tcp_443', 'm365_v6_udp_3478to3481-tmp', 'm365_in_v4_tcp_25'])
+      expect(def.test(n), n).toBe(true);
+    for (const n of [
+      'm365_custom',
+      'm365_',
+      'm365_v4',
+      'x_m365_v4_tcp_443',
+      cnName,
+      'm365_v4_tcp_443 ',
+    ])
+      expect(def.test(n), n).toBe(false);
+    expect(cn.test(cnName)).toBe(true);
+    expect(cn.test(`${cnName}-tmp`)).toBe(true);
+    for (const n of ['m365_v4_tcp_443', 'm365_custom', ipsetName({ key: 'v4_tcp_443' }, 'M365XX')])
+      expect(cn.test(n), n).toBe(false);
+  });
+
+  it('the script destroys by that pattern and keeps what is in use, saying so', () => {
+    const list = parsePrefixList('list.txt', Buffer.from('198.51.100.0/24\n'), {
+      tcpPorts: [{ from: 443, to: 443 }],
+      udpPorts: [],
+    });
+    const feed = readFeed(FEED, { name: 'ipt.json' });
+    const m = compile({ ...feed, sets: [list] }, { allowImplausible: ['all'] });
+    const script = files(m, opts({ chain: 'M365CN', inChain: 'M365CN_IN' }))[
+      'm365fw-iptables-apply.sh'
+    ];
+    expect(script).toContain(`grep -E '${ownSetPattern('M365CN')}' || true`);
+    expect(script).toContain(
+      'ipset destroy "$s" 2>/dev/null || echo "m365fw-iptables-apply.sh: kept set $s: a rule outside chain M365CN still uses it" >&2',
+    );
+    expect(script).toContain(`keep=' ${ipsetName({ key: 'v4_tcp_443' }, 'M365CN')} '`);
   });
 });

@@ -11,11 +11,35 @@ import { FIXTURES, inNetns, missing, O365_DATA, sharedFeeds, skipNote } from './
 import { azureValidators, codeChecks } from './helpers/azure.js';
 import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
+import { intervalsOfCidrs, parseIpsetList, parseIptablesSave } from './helpers/ipt.js';
+import { ipsetName } from '../targets/iptables/index.js';
 
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
 const haveShared = sharedFeeds().length > 0;
 const CHINA_A = join(O365_DATA, 'china-endpoints-2025-11-14.json');
 const CHINA_B = join(O365_DATA, 'china-endpoints-2025-12-01.json');
+const WORLDWIDE = join(O365_DATA, 'worldwide-endpoints-2026-08-14.wrapped.json');
+
+/** Whether two prefix lists cover the same addresses (ipset lists a /32 without its length). */
+function sameCover(a: string[], b: string[]): boolean {
+  const norm = (xs: string[]) =>
+    intervalsOfCidrs(
+      xs.map((x) => (x.includes('/') ? x : x.includes(':') ? `${x}/128` : `${x}/32`)),
+    ).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const x = norm(a),
+    y = norm(b);
+  const merge = (l: [bigint, bigint][]) =>
+    l.reduce<[bigint, bigint][]>((acc, [s, e]) => {
+      const last = acc[acc.length - 1];
+      if (last && s <= last[1] + 1n) last[1] = e > last[1] ? e : last[1];
+      else acc.push([s, e]);
+      return acc;
+    }, []);
+  return (
+    JSON.stringify(merge(x), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) ===
+    JSON.stringify(merge(y), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))
+  );
+}
 
 function compileInto(out: string, feed: string, extra: string[]) {
   const r = compileHere(['--input', feed, '--out', out, ...extra]);
@@ -51,6 +75,73 @@ describe('iptables: the apply script removes what a new run dropped', () => {
       const jumps = afterB.split('\n').filter((l) => l === '-A OUTPUT -j M365FW');
       expect(jumps.length).toBe(2); // once per family, however often it ran
       expect(setsB.some((s) => s.endsWith('-tmp'))).toBe(false);
+    },
+  );
+
+  it.skipIf(!!why || !haveShared)(
+    'two outputs on one host (Worldwide in M365FW, China in M365CN) each hold exactly their feed; a set of the user is left alone',
+    () => {
+      const ww = tmpDir('apply-ww'),
+        cn = tmpDir('apply-cn');
+      compileInto(ww, WORLDWIDE, ['--target', 'iptables']);
+      compileInto(cn, CHINA_B, [
+        '--target',
+        'iptables',
+        '--ipt-chain',
+        'M365CN',
+        '--ipt-in-chain',
+        'M365CN_IN',
+      ]);
+      const read = `echo '### sets'; ipset list; echo '### v4'; iptables-save -t filter; echo '### v6'; ip6tables-save -t filter`;
+      const out = inNetns(
+        [
+          // the user's own sets: one unused, one of m365fw's old default names in use by a rule of theirs
+          'ipset create m365_custom hash:net',
+          // a stale set of m365fw whose name is a prefix of a live one: it goes, the live one stays
+          'ipset create m365_v4_tcp_8 hash:net',
+          'ipset create m365_v4_tcp_1 hash:net',
+          'iptables -A INPUT -m set --match-set m365_v4_tcp_1 src -j ACCEPT',
+          `sh ${ww}/m365fw-iptables-apply.sh >/dev/null`,
+          `sh ${cn}/m365fw-iptables-apply.sh >/dev/null`,
+          // again in the other order: neither destroys nor swaps the other's sets
+          `sh ${cn}/m365fw-iptables-apply.sh >/dev/null`,
+          `sh ${ww}/m365fw-iptables-apply.sh 2>&1 >/dev/null`,
+          read,
+        ].join('\n'),
+      );
+      // the set in use by the user's rule is kept and said so, not a failed apply
+      expect(out).toMatch(/kept set m365_v4_tcp_1: a rule outside chain M365FW still uses it/);
+      const [, sets, v4, v6] = out.split(/### (?:sets|v4|v6)\n/);
+      const ipsets = parseIpsetList(sets);
+      expect(ipsets.has('m365_custom')).toBe(true);
+      expect(ipsets.has('m365_v4_tcp_8')).toBe(false);
+      expect(ipsets.has('m365_v4_tcp_80_443')).toBe(true);
+      for (const [dir, chain] of [
+        [ww, 'M365FW'],
+        [cn, 'M365CN'],
+      ] as const) {
+        const rep = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+          rules: { key: string; family: number; prefixes: string[]; direction?: string }[];
+        };
+        const saved = [...parseIptablesSave(v4, chain), ...parseIptablesSave(v6, chain)];
+        const used = new Set(saved.map((r) => r.set));
+        const egress = rep.rules.filter((r) => r.direction !== 'ingress');
+        expect(used.size).toBe(egress.length);
+        for (const r of egress) {
+          const name = ipsetName(r, chain);
+          expect(used.has(name), `${chain} uses ${name}`).toBe(true);
+          const members = ipsets.get(name)!.members;
+          expect(sameCover(members, r.prefixes), `${chain} ${name}`).toBe(true);
+        }
+      }
+      // no set is shared between the two outputs
+      const names = (d: string) =>
+        readFileSync(join(d, 'm365fw.ipset'), 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('create ') && !l.includes('-tmp '))
+          .map((l) => l.split(' ')[1]);
+      const a = new Set(names(ww));
+      expect(names(cn).filter((n) => a.has(n))).toEqual([]);
     },
   );
 

@@ -69,7 +69,44 @@ export const RESERVED_CHAINS = [
   'TEE',
 ] as const;
 
-export const ipsetName = (r: Rule): string => `${SET_PREFIX}${r.key}`;
+/** The chain whose sets keep their plain names (m365_<rule key>): the default output's identity. */
+export const DEFAULT_CHAIN = 'M365FW';
+
+/**
+ * The identity an output's sets carry, from its --ipt-chain: none for the default chain (its sets
+ * are named as before), else "c" and six hex digits of the chain's sha256. Two outputs on one host
+ * (Worldwide in M365FW, China in M365CN) then never share a set, and each apply script destroys
+ * only sets of its own identity.
+ */
+export const setIdentity = (chain: string): string =>
+  chain === DEFAULT_CHAIN
+    ? ''
+    : `c${createHash('sha256').update(chain).digest('hex').slice(0, 6)}_`;
+
+/** The longest set name: room for "-tmp" in ipset's 31. */
+const SET_NAME_MAX = IPT_LIMITS.ipsetNameLength - TMP_SUFFIX.length;
+
+/** A rule's set: m365_[identity]<rule key>, the key hashed when the identity leaves it no room. */
+export function ipsetName(r: Pick<Rule, 'key'>, chain = DEFAULT_CHAIN): string {
+  const head = `${SET_PREFIX}${setIdentity(chain)}`;
+  const full = `${head}${r.key}`;
+  if (full.length <= SET_NAME_MAX) return full;
+  return `${head}h${createHash('sha256')
+    .update(r.key)
+    .digest('hex')
+    .slice(0, SET_NAME_MAX - head.length - 1)}`;
+}
+
+/**
+ * The sets an output owns on the host, as an extended regex for `grep -E` over `ipset list -n`:
+ * its identity's names (and the -tmp sets an interrupted load leaves), nothing else named m365_.
+ */
+export function ownSetPattern(chain: string): string {
+  const id = setIdentity(chain);
+  return id
+    ? `^${SET_PREFIX}${id}[a-z0-9_]+(${TMP_SUFFIX})?$`
+    : `^${SET_PREFIX}(in_)?v[46]_[a-z0-9_]+(${TMP_SUFFIX})?$`;
+}
 
 /** hash:net cannot hold a /0: store it as its two /1 halves (same addresses). */
 export function ipsetEntries(r: Rule): string[] {
@@ -191,11 +228,13 @@ function applyScript(
     `ip6tables-restore -w --noflush ${V6_FILE}`,
     ...hook('iptables'),
     ...hook('ip6tables'),
-    "# destroy m365fw's sets that this run no longer uses (and -tmp sets an interrupted load left)",
+    `# destroy this output's sets (chain ${o.chain}) that this run no longer uses, and -tmp sets an`,
+    '# interrupted load left; sets of other outputs and your own m365_ sets are never touched',
     `keep=' ${sets.join(' ')} '`,
-    'for s in $(ipset list -n); do',
-    '  case "$s" in',
-    `    ${SET_PREFIX}*) case "$keep" in *" $s "*) ;; *) ipset destroy "$s" ;; esac ;;`,
+    `for s in $(ipset list -n | grep -E '${ownSetPattern(o.chain)}' || true); do`,
+    '  case "$keep" in',
+    '    *" $s "*) ;;',
+    `    *) ipset destroy "$s" 2>/dev/null || echo "${APPLY_FILE}: kept set $s: a rule outside chain ${o.chain} still uses it" >&2 ;;`,
     '  esac',
     'done',
     `echo "${APPLY_FILE}: chain ${o.chain} loaded with ${sets.length} sets${o.hook === 'none' ? '' : `, jumped to from ${o.hook}`}${ingress ? `; chain ${o.inChain}${o.inHook === 'none' ? '' : `, jumped to from ${o.inHook}`}` : ''}"`,
@@ -226,7 +265,7 @@ function restoreFile(rules: readonly Rule[], family: 4 | 6, o: IptOptions): stri
       for (const pm of portMatches(r)) {
         if (o.ipset)
           lines.push(
-            `-A ${chain}${to}${pm} -m set --match-set ${ipsetName(r)} ${ingress ? 'src' : 'dst'}${comment} -j ACCEPT`,
+            `-A ${chain}${to}${pm} -m set --match-set ${ipsetName(r, o.chain)} ${ingress ? 'src' : 'dst'}${comment} -j ACCEPT`,
           );
         else
           for (const p of r.prefixes)
@@ -245,16 +284,11 @@ const hasSlash0 = (r: Rule): boolean =>
  * One `ipset restore` input: every set replaced atomically (create, fill a temp set, swap). The
  * `add` lines of a large set are written from the rule's prefixes as bytes (pieces).
  */
-function ipsetFile(rules: readonly Rule[]): Uint8Array[] {
+function ipsetFile(rules: readonly Rule[], chain: string): Uint8Array[] {
   const out = new Pieces().add(`# load with: ipset restore -f ${IPSET_FILE}\n`);
   for (const r of rules) {
-    const name = ipsetName(r),
+    const name = ipsetName(r, chain),
       tmp = `${name}${TMP_SUFFIX}`;
-    if (tmp.length > IPT_LIMITS.ipsetNameLength)
-      throw new TargetLimitError(
-        'iptables',
-        `ipset name ${tmp} is longer than ${IPT_LIMITS.ipsetNameLength}`,
-      );
     const count = r.prefixes.count + (hasSlash0(r) ? 1 : 0);
     if (count > IPT_LIMITS.maxelem)
       throw new TargetLimitError(
@@ -287,11 +321,11 @@ export function renderIptables(
   const ingress = model.rules.some((r) => r.direction === 'ingress');
   const comment = { line: '#' } as const;
   const files: TargetFile[] = [
-    ...(o.ipset ? [{ path: IPSET_FILE, body: ipsetFile(model.rules), comment }] : []),
+    ...(o.ipset ? [{ path: IPSET_FILE, body: ipsetFile(model.rules, o.chain), comment }] : []),
     { path: V4_FILE, body: restoreFile(model.rules, 4, o), comment },
     { path: V6_FILE, body: restoreFile(model.rules, 6, o), comment },
   ];
-  const sets = o.ipset ? model.rules.map(ipsetName).sort() : [];
+  const sets = o.ipset ? model.rules.map((r) => ipsetName(r, o.chain)).sort() : [];
   // the sums are of the files as written, provenance included: the writer's own function says so
   const written = files.map((f) => ({
     path: f.path,
