@@ -384,6 +384,86 @@ ls -A "${mnt}/out"`;
     expect(leftovers(out).sort()).toEqual([...live, ...unlike].sort());
   });
 
+  it.each([
+    ['empty', '', 'empty'],
+    ['unparsable', 'not a lock\n', 'unparsable'],
+    ['pid 0', `0 ${'d'.repeat(32)}\n`, 'unparsable'],
+  ])('a lock file that is %s is waited for, then taken over with a message', (_w, body, said) => {
+    const out = tmpDir('lock');
+    writeFileSync(join(out, '.m365fw.lock'), body);
+    const r = runCli(['compile', '--input', SAMPLE, '--out', out], {
+      env: { M365FW_LOCK_WAIT_MS: '300' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `\\.m365fw\\.lock names no m365fw run \\(${said}\\); taking it over after waiting 0 s`,
+      ),
+    );
+    expect(existsSync(join(out, '.m365fw.lock'))).toBe(false);
+  });
+
+  it.skipIf(!isRoot)(
+    'a lock owned by a live process the kernel answers EPERM for is a live lock',
+    () => {
+      const out = tmpDir('lock');
+      // pid 1 lives and, for an unprivileged sender, answers EPERM; as root, a process of nobody's does
+      const sleeper = spawn(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', 'sleep', '30'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      try {
+        writeFileSync(join(out, '.m365fw.lock'), `${sleeper.pid} ${'e'.repeat(32)}\n`);
+        const r = runCli(['compile', '--input', SAMPLE, '--out', out], {
+          env: { M365FW_LOCK_WAIT_MS: '200' },
+        });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`in use by another m365fw run \\(pid ${sleeper.pid}`));
+        // the same check as an unprivileged user (EPERM from kill(pid, 0)): still alive
+        const asNobody = spawnSync(
+          'setpriv',
+          [
+            '--reuid=65533',
+            '--regid=65533',
+            '--clear-groups',
+            process.execPath,
+            '-e',
+            `try { process.kill(${sleeper.pid}, 0); console.log('ok') } catch (e) { console.log(e.code) }`,
+          ],
+          { encoding: 'utf8' },
+        );
+        expect(asNobody.stdout.trim()).toBe('EPERM');
+      } finally {
+        sleeper.kill('SIGKILL');
+      }
+    },
+  );
+
+  it('two runs waiting on one stale lock: both complete, one after the other', async () => {
+    const out = tmpDir('lock');
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    }).stdout;
+    expect(runCli(['compile', '--input', SAMPLE, '--out', out]).code).toBe(0);
+    writeFileSync(join(out, '.m365fw.lock'), `${dead} ${'f'.repeat(32)}\n`);
+    const run = (feed: string) =>
+      new Promise<number | null>((resolve) =>
+        spawn(
+          process.execPath,
+          [CLI, 'compile', '--input', feed, '--target', 'nftables', '--out', out],
+          {
+            stdio: 'ignore',
+          },
+        ).on('close', resolve),
+      );
+    expect(await Promise.all([run(SAMPLE), run(OTHER)])).toEqual([0, 0]);
+    expect(consistent(out).ok).toBe(true);
+    expect(leftovers(out)).toEqual([]);
+  });
+
   it('links planted at every name the writer uses are never followed', () => {
     const out = tmpDir('links');
     const victim = join(tmpDir('victim'), 'precious');

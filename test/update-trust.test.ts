@@ -13,7 +13,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FIXTURES, isRoot, runCliAsync } from './helpers/env.js';
+import { CLI, FIXTURES, isRoot, runCliAsync } from './helpers/env.js';
+import { spawn } from 'node:child_process';
 import { json, startService, type StandIn } from './helpers/service.js';
 import { tmpDir } from './helpers/tmp.js';
 import { compareVersions, versionProblem } from '../src/sources/versions.js';
@@ -232,6 +233,42 @@ describe('the state directory is a cache, not an authority', () => {
 });
 
 describe('order and hand edits', () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    '%s while the download stalls releases both locks and leaves nothing behind',
+    async (sig, code) => {
+      const state = tmpDir('state'),
+        out = tmpDir('out');
+      expect((await cli(updateArgs(state, out))).code).toBe(2);
+      svc.version = V2;
+      let stalled!: () => void;
+      const asked = new Promise<void>((r) => (stalled = r));
+      svc.override = (req, res, url) => {
+        if (url.pathname.startsWith('/version/'))
+          return json(res, { instance: 'Worldwide', latest: V2 });
+        stalled(); // never answered: the run waits here holding --out's and --state's locks
+      };
+      const p = spawn(process.execPath, [CLI, ...updateArgs(state, out)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((r) => p.on('close', r));
+      await asked;
+      expect(existsSync(join(out, '.m365fw.lock'))).toBe(true);
+      expect(existsSync(join(state, '.m365fw.lock'))).toBe(true);
+      p.kill(sig);
+      expect(await closed).toBe(code);
+      expect(stderr).toMatch(
+        new RegExp(`interrupted \\(${sig}\\); locks released, staging removed`),
+      );
+      for (const d of [out, state])
+        expect(readdirSync(d).filter((n) => n.startsWith('.'))).toEqual([]);
+    },
+  );
+
   it.skipIf(isRoot)(
     'an unwritable --plan-out is exit 1 with out/ untouched (as non-root)',
     async () => {

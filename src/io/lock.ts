@@ -57,8 +57,47 @@ function readLock(path: string): { pid: number; token: string } | undefined {
     return undefined;
   }
   const m = /^([0-9]{1,10}) ([0-9a-f]{32})\n$/.exec(text);
-  // a lock that is not ours in form is treated as stale: only m365fw writes this name
-  return m ? { pid: Number(m[1]), token: m[2] } : { pid: 0, token: text.slice(0, 64) };
+  // a lock that is not ours in form (empty, foreign, pid 0) names no owner: see lockDir
+  return m && Number(m[1]) > 0
+    ? { pid: Number(m[1]), token: m[2] }
+    : { pid: 0, token: text.slice(0, 64) };
+}
+
+/**
+ * What a run must undo when it is interrupted (SIGINT, SIGTERM): its locks and staging
+ * directories. The handlers are installed while something is registered, so a run that holds
+ * nothing dies the default way.
+ */
+const onInterrupt = new Map<symbol, () => void>();
+const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+const handlers = Object.fromEntries(
+  Object.entries(SIGNALS).map(([sig, code]) => [
+    sig,
+    () => {
+      for (const undo of [...onInterrupt.values()].reverse())
+        try {
+          undo();
+        } catch {
+          /* best effort: the next run recovers the rest */
+        }
+      process.stderr.write(`m365fw: interrupted (${sig}); locks released, staging removed\n`);
+      process.exit(code);
+    },
+  ]),
+) as unknown as Record<keyof typeof SIGNALS, () => void>;
+
+/** Register cleanup for an interruption; the returned function unregisters it. */
+export function whileInterruptible(undo: () => void): () => void {
+  const key = Symbol('undo');
+  if (onInterrupt.size === 0)
+    for (const sig of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[])
+      process.on(sig, handlers[sig]);
+  onInterrupt.set(key, undo);
+  return () => {
+    if (!onInterrupt.delete(key) || onInterrupt.size) return;
+    for (const sig of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[])
+      process.off(sig, handlers[sig]);
+  };
 }
 
 export interface DirLock {
@@ -90,7 +129,16 @@ export function lockDir(
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       const held = readLock(path);
-      if (held && !alive(held.pid)) {
+      if (held && held.pid > 0 && !alive(held.pid)) {
+        takeOver(path, held.token, token);
+        continue;
+      }
+      // a lock naming no owner (empty, unparsable, pid 0) is not m365fw's own writing: it is
+      // waited for like a live one, in case another tool is at work, then taken over, saying so
+      if (held && held.pid === 0 && Date.now() >= deadline) {
+        process.stderr.write(
+          `m365fw: ${path} names no m365fw run (${held.token ? 'unparsable' : 'empty'}); taking it over after waiting ${Math.round(waitMs / 1000)} s\n`,
+        );
         takeOver(path, held.token, token);
         continue;
       }
@@ -106,12 +154,17 @@ export function lockDir(
   }
   removeOrphans(dir);
   let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    const now = readLock(path);
+    if (now?.token === token) unlinkSync(path);
+  };
+  const done = whileInterruptible(release);
   return {
     release() {
-      if (released) return;
-      released = true;
-      const now = readLock(path);
-      if (now?.token === token) unlinkSync(path);
+      release();
+      done();
     },
   };
 }

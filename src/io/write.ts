@@ -28,7 +28,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Artifact } from '../model.js';
 import { artifactPieces, hasBomOrCrlf } from './pieces.js';
-import { lockDir, type DirLock } from './lock.js';
+import { lockDir, whileInterruptible, type DirLock } from './lock.js';
 
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const COMMIT_DIR = '.m365fw-commit';
@@ -325,6 +325,8 @@ export function writeArtifactsAtomically(
   const lock = opts.locked ? undefined : openOutputDir(outDir, 'output directory', { owns });
   try {
     const stage = mkdtempSync(join(outDir, STAGE_PREFIX));
+    // interrupted before the commit point, the staging directory goes with the run
+    const staged = whileInterruptible(() => rmSync(stage, { recursive: true, force: true }));
     try {
       const sums: Record<string, string> = {};
       for (const a of artifacts) {
@@ -350,7 +352,9 @@ export function writeArtifactsAtomically(
       fsyncDir(stage);
       testRenameFault(1);
       renameSync(stage, join(outDir, COMMIT_DIR));
+      staged();
     } catch (e) {
+      staged();
       rmSync(stage, { recursive: true, force: true });
       if (e instanceof WriteError) throw e;
       const err = e as NodeJS.ErrnoException;
