@@ -153,7 +153,17 @@ describe('guardPublicSuffix and wildcardBase', () => {
     [['*.com'], 'set 1 *.com (over the public suffix com)'],
     [['x*.cn'], 'set 1 x*.cn (over the public suffix cn)'],
     [['*.co.uk'], 'set 1 *.co.uk (over the public suffix co.uk)'],
-    [['*.github.io'], ''],
+    // the private section of the list counts: every name below these is someone else's
+    [['*.github.io'], 'set 1 *.github.io (over the public suffix github.io)'],
+    [['*.herokuapp.com'], 'set 1 *.herokuapp.com (over the public suffix herokuapp.com)'],
+    [['*.s3.amazonaws.com'], 'set 1 *.s3.amazonaws.com (over the public suffix s3.amazonaws.com)'],
+    [['*.cloudfront.net'], 'set 1 *.cloudfront.net (over the public suffix cloudfront.net)'],
+    [
+      ['*.blob.core.windows.net'],
+      'set 1 *.blob.core.windows.net (over the public suffix blob.core.windows.net)',
+    ],
+    // one label more is one owner's name again
+    [['*.mine.github.io', '*.app.herokuapp.com'], ''],
   ])('%j', (hosts, bad) => {
     const f = () => guardPublicSuffix('feed.json', [set('1', [], [], { urls: urls(...hosts) })]);
     if (!bad) return expect(f).not.toThrow();

@@ -2,7 +2,9 @@
  * Ingress in-process, through the library API (src/index.ts): the selection, the ports, the local
  * side and each target's rendering, table-driven, so that a mutant in any of them is seen.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { compileHere } from './helpers/here.js';
+import { tmpDir } from './helpers/tmp.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -347,5 +349,50 @@ describe('the ingress presets table', () => {
     expect(presetNamed('eop-inbound-smtp')?.sets.China).toEqual(['27']);
     for (const n of ['', 'eop', 'EOP-INBOUND-SMTP', 'eop-inbound-smtp '])
       expect(presetNamed(n)).toBeUndefined();
+  });
+});
+
+describe('an empty local side is a mistake, never "any local address"', () => {
+  it.each(['', ',', '192.0.2.0/24,', ',192.0.2.0/24', '192.0.2.0/24,,198.51.100.0/24', ' '])(
+    '--local %j is refused, nothing written',
+    (local) => {
+      const out = tmpDir('local');
+      const r = compileHere([
+        '--input',
+        join(FIXTURES, 'sample-feed.json'),
+        '--direction',
+        'ingress',
+        '--local',
+        local,
+        '--target',
+        'nftables',
+        '--out',
+        out,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/--local .*: an empty item; give CIDRs separated by commas/);
+      expect(readdirSync(out)).toEqual([]);
+    },
+  );
+
+  it('the library refuses local: [] (leaving it out means any)', () => {
+    const feed = readFeed(
+      JSON.stringify([
+        {
+          id: 1,
+          serviceArea: 'Exchange',
+          category: 'Allow',
+          required: true,
+          tcpPorts: '25',
+          ips: ['198.51.100.0/24'],
+        },
+      ]),
+      { name: 'f.json' },
+    );
+    expect(() =>
+      compile(feed, { direction: 'ingress', ingress: { local: [] }, allowImplausible: ['all'] }),
+    ).toThrow(
+      /ingress local: an empty list; give the local prefixes, or leave local out for any local address/,
+    );
   });
 });

@@ -177,3 +177,43 @@ describe('YAML policy: own endpoint sets and audited excludes', () => {
     expect(readdirSync(r.out)).toEqual([]);
   });
 });
+
+describe('a policy says what a reviewer reads: decimal ports, YAML 1.2, core tags', () => {
+  const base = (ports: string, head = '') =>
+    `${head}endpointSets:\n  - id: corp-a\n    serviceArea: Corp\n    category: Allow\n    required: true\n    tcpPorts: ${ports}\n    ips: [198.51.100.0/24]\n    reason: test\n`;
+  it.each([
+    [
+      '0x1BB',
+      /corp\.yaml:6:15: the number "0x1BB": numbers in a policy are plain decimal integers/,
+    ],
+    ['0o673', /the number "0o673"/],
+    ['443.0', /the number "443\.0"/],
+    ['4.43e2', /the number "4\.43e2"/],
+    ['[443, 0x50]', /corp\.yaml:6:21: the number "0x50"/],
+    ['!foo 443', /corp\.yaml:6:15: YAML: Unresolved tag: !foo; refusing it/],
+    ['!!binary aGk=', /YAML tag "tag:yaml\.org,2002:binary" is not one a policy may use/],
+  ])('tcpPorts: %s is refused with file:line:column', (ports, why) => {
+    const r = compile(['--input', SAMPLE, '--policy', policy(base(ports)), '--target', 'nftables']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(why);
+    expect(readdirSync(r.out)).toEqual([]);
+  });
+
+  it('%YAML 1.1 (where 7:23 is 443) is refused; plain 443 and "443" are read', () => {
+    const r = compile([
+      '--input',
+      SAMPLE,
+      '--policy',
+      policy(base('7:23', '%YAML 1.1\n---\n')),
+      '--target',
+      'nftables',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/%YAML 1\.1: a policy is YAML 1\.2/);
+    for (const ok of ['443', '"443"', '[443, 80]', '!!int 443'])
+      expect(
+        compile(['--input', SAMPLE, '--policy', policy(base(ok)), '--target', 'nftables']).code,
+        ok,
+      ).toBe(0);
+  });
+});

@@ -201,10 +201,13 @@ export function guardImplausible(file: string, sets: EndpointSet[], allow: strin
   }
 }
 
-type Tldts = { getDomain(host: string): string | null };
+type Tldts = {
+  getDomain(host: string, opts?: { allowPrivateDomains?: boolean }): string | null;
+};
 let tldts: Tldts | undefined;
-// the Public Suffix List (ICANN section) through tldts-icann, loaded on first use
-const psl = (): Tldts => (tldts ??= createRequire(import.meta.url)('tldts-icann') as Tldts);
+// the whole Public Suffix List, its private section included (github.io, s3.amazonaws.com,
+// blob.core.windows.net: every name below one is someone else's), through tldts, loaded on first use
+const psl = (): Tldts => (tldts ??= createRequire(import.meta.url)('tldts') as Tldts);
 
 /**
  * The fixed part under a URL entry's last wildcard label ("*.office.com" → office.com,
@@ -222,7 +225,7 @@ export function wildcardBase(host: string): string | undefined {
 
 /** Whether a name is itself a public suffix (com, co.uk, cn): nothing below it is one owner's. */
 export function isPublicSuffix(name: string): boolean {
-  return psl().getDomain(name) === null;
+  return psl().getDomain(name, { allowPrivateDomains: true }) === null;
 }
 
 /**

@@ -148,6 +148,15 @@ export function selectDirections(
           "ingress rules match the source address; the set's URLs name destinations and are not rendered for ingress",
       });
   }
+  // an empty list is not "any local address": leaving local out says that
+  if (o.ingress?.local !== undefined && o.ingress.local.length === 0)
+    throw new InputError(
+      name,
+      'ingress local: an empty list; give the local prefixes, or leave local out for any local address',
+      undefined,
+      'local',
+      [],
+    );
   const local = o.ingress?.local?.length ? localPrefixes(name, o.ingress.local) : undefined;
   return {
     direction,

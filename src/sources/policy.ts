@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { InputError } from '../errors.js';
+import { InputError, showValue } from '../errors.js';
 import type { EndpointSet, Finding, IngressOptions } from '../model.js';
 import { classifyUrl, HostnameSyntaxError } from '../net/hostname.js';
 import { excludeCidr, overlapCidr } from 'cidr-tools';
@@ -59,6 +59,13 @@ export function parsePolicy(f: InputFile): Policy {
     const e = doc.errors[0];
     throw new InputError(at(e.pos[0]), `YAML syntax: ${e.message.split('\n')[0]}`);
   }
+  // YAML 1.1 reads 7:23 as 443 and yes as true: the policy is YAML 1.2 (the core schema) only
+  if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2')
+    throw new InputError(
+      f.name,
+      `%YAML ${doc.directives.yaml.version}: a policy is YAML 1.2 (remove the directive)`,
+    );
+  checkScalars(f, doc, at);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: POLICY_LIMITS.maxAliasCount });
@@ -150,6 +157,46 @@ export function parsePolicy(f: InputFile): Policy {
     ...(ingress ? { ingress } : {}),
     ...(d.ingress?.reason ? { ingressReason: d.ingress.reason } : {}),
   };
+}
+
+/** The tags a policy may name: the YAML 1.2 core schema's. Anything else is refused, never a string. */
+const CORE_TAGS = new Set(
+  ['str', 'int', 'float', 'bool', 'null', 'seq', 'map'].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
+/**
+ * Every number written as a plain decimal integer (443, not 0x1BB, 0o673, 443.0, 4.43e2), and no
+ * tag outside the core schema: what a reviewer reads is what the policy says.
+ */
+function checkScalars(
+  f: InputFile,
+  doc: import('yaml').Document,
+  at: (offset: number | undefined) => string,
+): void {
+  const YAML = require('yaml') as typeof import('yaml');
+  for (const w of doc.warnings)
+    throw new InputError(at(w.pos[0]), `YAML: ${w.message.split('\n')[0]}; refusing it`);
+  const tagged = (n: { tag?: string; range?: [number, number, number] | null }) => {
+    if (n.tag !== undefined && !CORE_TAGS.has(n.tag))
+      throw new InputError(
+        at(n.range?.[0]),
+        `YAML tag ${showValue(n.tag)} is not one a policy may use (the core schema's: !!str, !!int, …)`,
+      );
+  };
+  YAML.visit(doc, {
+    Map: (_k, n) => tagged(n),
+    Seq: (_k, n) => tagged(n),
+    Scalar(_k, n) {
+      tagged(n);
+      if (typeof n.value !== 'number') return;
+      const src = n.range ? f.text.slice(n.range[0], n.range[1]) : String(n.value);
+      if (!/^(0|[1-9][0-9]{0,15})$/.test(src))
+        throw new InputError(
+          at(n.range?.[0]),
+          `the number ${showValue(src)}: numbers in a policy are plain decimal integers (443, not 0x1BB, 443.0 or 4.43e2)`,
+        );
+    },
+  });
 }
 
 /** The policy's ingress section: local prefixes (canonical) and ports, checked like the feed's. */

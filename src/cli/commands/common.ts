@@ -85,6 +85,16 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
       throw new UsageError(
         `--preset ${showValue(p)}: one of ${presetNames().join(', ')} (m365fw presets)`,
       );
+  // an empty item is not "any local address": --local "" or "a,,b" is a mistake, not a widening
+  if (
+    o.local !== undefined &&
+    text(o.local)
+      .split(',')
+      .some((x) => x.trim() === '')
+  )
+    throw new UsageError(
+      `--local ${showValue(o.local)}: an empty item; give CIDRs separated by commas (leave --local out for any local address)`,
+    );
   const local = list(o.local as string | undefined)?.map((p) => {
     try {
       return parseCidr('--local', p).text;
