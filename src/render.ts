@@ -3,7 +3,7 @@
  * fit (the generic limits), render, files (names checked), provenance (the writer's header in each
  * file's comment style) and unenforced (URL entries the target's capabilities cannot enforce).
  */
-import type { Finding, RuleModel } from './model.js';
+import type { CommentStyle, Finding, FindingKind, RuleModel } from './model.js';
 import { withProvenance } from './io/provenance.js';
 import type { TargetRun } from './report/report.js';
 import { REPORT_FILE } from './report/report.js';
@@ -94,6 +94,120 @@ export function directionPass(
   };
 }
 
+const FINDING_KINDS: ReadonlySet<string> = new Set<FindingKind>([
+  'dropped',
+  'widened',
+  'unenforced',
+  'excluded',
+  'override',
+  'unmatched-exclude',
+  'split',
+]);
+const SHORT = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+
+function isCommentStyle(c: unknown): c is CommentStyle {
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return false;
+  const o = c as Record<string, unknown>;
+  const keys = Object.keys(o).sort().join(',');
+  return (
+    (keys === 'line' && (o.line === '#' || o.line === '//')) ||
+    (keys === 'xml' && o.xml === true) ||
+    (keys === 'none' && o.none === true) ||
+    ((keys === 'json' || keys === 'join,json') &&
+      Array.isArray(o.json) &&
+      o.json.every((k) => SHORT(k, 64) && /^[\x20-\x7e]+$/.test(k)) &&
+      (o.join === undefined || SHORT(o.join, 8)))
+  );
+}
+
+/** A target's own findings, checked like untrusted input: they go into report.json. */
+function checkFindings(t: Target, raw: unknown, fail: (m: string) => never): Finding[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) return fail(`findings ${showValue(raw)} is not a list`);
+  return raw.map((f: unknown, i) => {
+    const at = `findings[${i}]`;
+    if (!f || typeof f !== 'object' || Array.isArray(f))
+      return fail(`${at} ${showValue(f)} is not an object`);
+    const x = f as Record<string, unknown>;
+    if (typeof x.kind !== 'string' || !FINDING_KINDS.has(x.kind))
+      fail(`${at}.kind ${showValue(x.kind)} is not one of ${[...FINDING_KINDS].join(', ')}`);
+    if (!SHORT(x.detail, 2000) || x.detail === '')
+      fail(`${at}.detail ${showValue(x.detail)} is not a text of 1 to 2000 characters`);
+    if (x.target !== undefined && x.target !== t.name)
+      fail(`${at}.target ${showValue(x.target)} is not ${t.name}`);
+    if (x.entry !== undefined && !SHORT(x.entry, 1000))
+      fail(`${at}.entry ${showValue(x.entry)} is not a text of at most 1000 characters`);
+    if (
+      x.setIds !== undefined &&
+      !(Array.isArray(x.setIds) && x.setIds.every((id) => SHORT(id, 64)))
+    )
+      fail(`${at}.setIds ${showValue(x.setIds)} is not a list of set ids`);
+    return {
+      kind: x.kind as FindingKind,
+      ...(x.target !== undefined ? { target: t.name } : {}),
+      ...(x.setIds !== undefined ? { setIds: [...(x.setIds as string[])] } : {}),
+      ...(x.entry !== undefined ? { entry: x.entry as string } : {}),
+      detail: x.detail as string,
+    };
+  });
+}
+
+/** What a target says it enforces may only narrow the model: rule keys it has, URL entries as text. */
+function checkEnforces(
+  model: RuleModel,
+  raw: unknown,
+  fail: (m: string) => never,
+): { rules: string[]; names: string[] } {
+  if (raw === undefined) return { rules: model.rules.map((r) => r.key), names: [] };
+  const o = raw as { rules?: unknown; names?: unknown } | null;
+  if (!o || typeof o !== 'object' || !Array.isArray(o.rules) || !Array.isArray(o.names))
+    return fail(`enforces ${showValue(raw)} is not { rules: [rule keys], names: [URL entries] }`);
+  const keys = new Set(model.rules.map((r) => r.key));
+  o.rules.forEach((k, i) => {
+    if (typeof k !== 'string' || !keys.has(k))
+      fail(`enforces.rules[${i}] ${showValue(k)} is not a rule of the model`);
+  });
+  o.names.forEach((n, i) => {
+    if (!SHORT(n, 600)) fail(`enforces.names[${i}] ${showValue(n)} is not a URL entry`);
+  });
+  return { rules: [...(o.rules as string[])], names: [...(o.names as string[])] };
+}
+
+/** An inventory goes into report.json as JSON: plain data, bounded, read back by the next run. */
+function checkInventoryShape(raw: unknown, fail: (m: string) => never): Record<string, unknown> {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    return fail(`inventory ${showValue(raw)} is not an object`);
+  let text: string;
+  try {
+    text = JSON.stringify(raw);
+  } catch (e) {
+    return fail(`inventory is not JSON data (${showValue((e as Error).message)})`);
+  }
+  if (text.length > 64 << 20) fail(`inventory is larger than ${64 << 20} bytes as JSON`);
+  const copy = JSON.parse(text) as Record<string, unknown>;
+  // what JSON.stringify drops silently (functions, undefined, symbols) would not read back the same
+  const deep = (a: unknown, b: unknown, path: string, depth: number): void => {
+    if (depth > 64) fail(`inventory nests deeper than 64 levels`);
+    if (a === null || typeof a === 'string' || typeof a === 'boolean') return;
+    if (typeof a === 'number') {
+      if (!Number.isFinite(a))
+        fail(`inventory${path} ${showValue(String(a))} is not a JSON number`);
+      return;
+    }
+    if (typeof a !== 'object' || b === undefined)
+      fail(`inventory${path} is not JSON data (${typeof a})`);
+    for (const k of Object.keys(a as object))
+      deep(
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+        `${path}.${k}`,
+        depth + 1,
+      );
+  };
+  deep(raw, copy, '', 0);
+  return copy;
+}
+
 /** Every pass for one target: what it writes, what it found, what it enforces. */
 export function renderTarget(t: Target, full: RuleModel, input: RenderInput): TargetRun {
   const { model, findings: withheld } = directionPass(t, full);
@@ -139,17 +253,32 @@ export function renderTarget(t: Target, full: RuleModel, input: RenderInput): Ta
       );
     if (seen.has(f.path)) fail(`two files named ${f.path}`);
     seen.add(f.path);
-    if (typeof f.body !== 'string' && !Array.isArray(f.body)) fail(`${f.path}: body is not text`);
-    if (!f.comment || typeof f.comment !== 'object') fail(`${f.path}: no comment style`);
+    for (const [field, body] of [
+      ['body', f.body],
+      ['stableBody', f.stableBody],
+    ] as const) {
+      if (field === 'stableBody' && body === undefined) continue;
+      if (
+        typeof body !== 'string' &&
+        !(Array.isArray(body) && body.every((p) => p instanceof Uint8Array))
+      )
+        fail(`${f.path}: ${field} is not text (a string, or a list of Uint8Array pieces)`);
+    }
+    if (!isCommentStyle(f.comment))
+      fail(
+        `${f.path}: comment ${showValue(f.comment)} is not a comment style ({line: "#"|"//"}, {xml: true}, {json: [keys]}, {none: true})`,
+      );
   }
   const artifacts = (files as TargetFile[]).map((f) => withProvenance(f, input.provenance));
-  const own = [...(result.findings ?? [])];
+  const own = checkFindings(t, result.findings, fail);
   const findings = [...withheld, ...own, ...unenforcedPass(t, model, own)];
   return {
     name: t.name,
     artifacts,
     findings,
-    enforces: result.enforces ?? { rules: model.rules.map((r) => r.key), names: [] },
-    ...(result.inventory ? { inventory: result.inventory } : {}),
+    enforces: checkEnforces(model, result.enforces, fail),
+    ...(result.inventory !== undefined
+      ? { inventory: checkInventoryShape(result.inventory, fail) }
+      : {}),
   };
 }

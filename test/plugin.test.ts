@@ -3,6 +3,7 @@
  * guards, findings, provenance and atomic writes as a built-in one, and every way a plugin can
  * misbehave is one error line, exit 1, nothing written.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -150,6 +151,70 @@ export default defineTarget({
   return file;
 }
 
+describe('--target-module is for the commands that render, and only regular files', () => {
+  it.each([
+    ['dns', ['dns', 'records', '--instance', 'China', 'example.com']],
+    ['fetch', ['fetch', '--instance', 'China', '--state', '/nonexistent']],
+    ['targets', ['targets']],
+  ])('%s: the module is not loaded, the option refused', (_c, args) => {
+    const dir = tmpDir('plugin-cmd');
+    const marker = join(dir, 'ran');
+    const mod = join(dir, 'p.mjs');
+    writeFileSync(
+      mod,
+      `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x');`,
+    );
+    const r = runCli([...args, '--target-module', mod]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown option '--target-module'/);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a FIFO or a directory is refused at once, not read', () => {
+    const dir = tmpDir('plugin-fifo');
+    const fifo = join(dir, 'p.mjs');
+    execFileSync('mkfifo', [fifo]);
+    for (const m of [fifo, dir]) {
+      const r = runCli([
+        'compile',
+        '--input',
+        SAMPLE,
+        '--out',
+        join(dir, 'out'),
+        '--target-module',
+        m,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^error: --target-module .*: not a regular file$/);
+    }
+  });
+
+  it('a plugin flag that clashes with a built-in option is one line at load, no stack', () => {
+    const dir = tmpDir('plugin-clash');
+    for (const flag of ['--nft-table <name>', '--out <dir>', '--max-removal <limit>']) {
+      const mod = join(dir, `c${flag.length}.mjs`);
+      writeFileSync(
+        mod,
+        `import { defineTarget, option } from ${JSON.stringify(LIB)};
+export default defineTarget({ name: 'clash', summary: 's', capabilities: { fqdn: false, wildcard: false, mixedFamilies: true, portRanges: true }, limits: {}, options: { x: option.optionalText(${JSON.stringify(flag)}, 'x') }, render() { return { files: [] }; } });`,
+      );
+      const r = runCli([
+        'compile',
+        '--input',
+        SAMPLE,
+        '--out',
+        join(dir, 'out'),
+        '--target-module',
+        mod,
+      ]);
+      expect(r.code, flag).toBe(1);
+      expect(r.stderr.trim(), flag).toBe(
+        `error: target clash: option ${flag.split(' ')[0]} is already taken`,
+      );
+    }
+  });
+});
+
 describe('a plugin that misbehaves is one clear error, nothing written', () => {
   const f = (path: string) =>
     `{ path: ${JSON.stringify(path)}, body: 'x\\n', comment: { line: '#' } }`;
@@ -181,6 +246,66 @@ describe('a plugin that misbehaves is one clear error, nothing written', () => {
       /bad: file name "a\.txt" is not one of the names it declares/,
     ],
     ['returns no files list', `return {};`, /bad: render returned no files list/],
+    [
+      'returns a body that is a list of numbers',
+      `return { files: [{ path: 'bad-a.txt', body: [1, 2], comment: { line: '#' } }] };`,
+      /bad: bad-a\.txt: body is not text \(a string, or a list of Uint8Array pieces\)/,
+    ],
+    [
+      'returns a stableBody that is not text',
+      `return { files: [{ path: 'bad-a.txt', body: 'x\\n', stableBody: 7, comment: { line: '#' } }] };`,
+      /bad: bad-a\.txt: stableBody is not text/,
+    ],
+    [
+      'returns a comment style of its own',
+      `return { files: [{ path: 'bad-a.txt', body: 'x\\n', comment: { line: ';' } }] };`,
+      /bad: bad-a\.txt: comment \{"line":";"\} is not a comment style/,
+    ],
+    [
+      'returns a finding of an unknown kind',
+      `return { files: [${f('bad-a.txt')}], findings: [{ kind: 'bogus', detail: 'x' }] };`,
+      /bad: findings\[0\]\.kind "bogus" is not one of dropped, widened, unenforced/,
+    ],
+    [
+      'returns a finding without its text',
+      `return { files: [${f('bad-a.txt')}], findings: [{ kind: 'widened', detail: 7 }] };`,
+      /bad: findings\[0\]\.detail 7 is not a text of 1 to 2000 characters/,
+    ],
+    [
+      "returns a finding under another target's name",
+      `return { files: [${f('bad-a.txt')}], findings: [{ kind: 'widened', target: 'nftables', detail: 'x' }] };`,
+      /bad: findings\[0\]\.target "nftables" is not bad/,
+    ],
+    [
+      'returns findings that are not a list',
+      `return { files: [${f('bad-a.txt')}], findings: 'none' };`,
+      /bad: findings "none" is not a list/,
+    ],
+    [
+      'says it enforces everything',
+      `return { files: [${f('bad-a.txt')}], enforces: 'all' };`,
+      /bad: enforces "all" is not \{ rules: \[rule keys\], names: \[URL entries\] \}/,
+    ],
+    [
+      'says it enforces a rule the model does not have',
+      `return { files: [${f('bad-a.txt')}], enforces: { rules: ['v4_any'], names: [] } };`,
+      /bad: enforces\.rules\[0\] "v4_any" is not a rule of the model/,
+    ],
+    [
+      'returns an inventory that is not JSON',
+      `return { files: [${f('bad-a.txt')}], inventory: { a: 1n } };`,
+      /bad: inventory is not JSON data/,
+    ],
+    [
+      'returns an inventory with a function in it',
+      `return { files: [${f('bad-a.txt')}], inventory: { a: { b: () => 1 } } };`,
+      /bad: inventory\.a\.b is not JSON data \(function\)/,
+    ],
+    [
+      'returns an inventory 200k levels deep',
+      `let x = {}; for (let i = 0; i < 200000; i++) x = { x }; return { files: [${f('bad-a.txt')}], inventory: x };`,
+      /bad: inventory is not JSON data|bad: inventory nests deeper than 64 levels/,
+    ],
   ])('one that %s', (_n, body, msg) => {
     const dir = tmpDir('plugin-bad');
     const out = join(dir, 'out');

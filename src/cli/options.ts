@@ -48,6 +48,7 @@ export function addPlanCommandOptions(cmd: Command): Command {
   cmd.option('--first-run', firstRunHelp);
   cmd.option('--json', 'print the JSON plan instead of Markdown');
   cmd.option('--plan-out <dir>', 'also write plan.json and plan.md here');
+  addTargetOptions(cmd, [...TARGETS.values()]);
   return cmd;
 }
 
@@ -57,6 +58,7 @@ export function addCompileCommandOptions(cmd: Command): Command {
   cmd.requiredOption('--out <dir>', 'output directory (created if missing)');
   cmd.option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg);
   cmd.option('--first-run', firstRunHelp);
+  addTargetOptions(cmd, [...TARGETS.values()]);
   return cmd;
 }
 
@@ -129,8 +131,7 @@ export function addCompileOptions(cmd: Command, input = true): Command {
       'load plugin targets from this ES module (made with defineTarget from the m365fw package); repeatable',
       (v: string, prev: string[] = []) => [...prev, v],
     );
-  // an option several targets share (azure-nsg and terraform-azure-nsg) is registered once
-  addTargetOptions(cmd, [...TARGETS.values()]);
+  // the targets' options come last (addTargetOptions), once the command's own flags are known
   return cmd;
 }
 
@@ -141,7 +142,8 @@ export function addCompileOptions(cmd: Command, input = true): Command {
  */
 export function addTargetOptions(cmd: Command, targets: readonly Target[]): void {
   const owners = new Map<OptionSpec<unknown>, string[]>();
-  const core = new Set(cmd.options.map((o) => o.long));
+  // every flag of the command, and commander's own: a target option must not shadow any of them
+  const core = new Set([...cmd.options.map((o) => o.long), '--help', '--version']);
   const byFlag = new Map<string, OptionSpec<unknown>>();
   for (const t of targets)
     for (const o of Object.values(t.options)) {

@@ -1,11 +1,13 @@
 import { Command } from 'commander';
 import { pathToFileURL } from 'node:url';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { registerPlugin, TARGETS, terminalText, TOOL_VERSION } from '../index.js';
 import { fail, tolerateClosedPipes } from './commands/fail.js';
 import {
   addCompileCommandOptions,
   addCompileOptions,
+  addTargetOptions,
   addPlanCommandOptions,
   instanceArg,
   maxRemovalArg,
@@ -22,7 +24,13 @@ tolerateClosedPipes();
  * --target-module FILE (repeatable): plugin targets, loaded before the options are parsed so that
  * their flags exist. A module exports one target (default export) or a list of them.
  */
+/** The commands that render targets: the only ones a plugin module is loaded for. */
+const RENDERING = new Set(['compile', 'plan', 'update']);
+
 async function loadPlugins(argv: readonly string[]): Promise<void> {
+  // the command is the first word after the script: any other command never runs a plugin's code
+  // (commander then refuses --target-module as an option it does not have)
+  if (!RENDERING.has(argv[2] ?? '')) return;
   const files: string[] = [];
   argv.forEach((a, i) => {
     if (a === '--target-module' && argv[i + 1] !== undefined) files.push(argv[i + 1]);
@@ -31,6 +39,16 @@ async function loadPlugins(argv: readonly string[]): Promise<void> {
   for (const file of files) {
     const shown = terminalText(file, 200);
     let mod: { default?: unknown };
+    // a FIFO or a device would block or stream forever: a module is a regular file
+    let st;
+    try {
+      st = statSync(resolve(file));
+    } catch (e) {
+      throw new Error(
+        `--target-module ${shown}: cannot read it (${terminalText((e as NodeJS.ErrnoException).code ?? String(e), 60)})`,
+      );
+    }
+    if (!st.isFile()) throw new Error(`--target-module ${shown}: not a regular file`);
     try {
       mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
     } catch (e) {
@@ -151,6 +169,7 @@ update
   .action((o: Record<string, unknown>) =>
     import('./commands/update.js').then((m) => m.updateCommand(o)).catch(fail),
   );
+addTargetOptions(update, [...TARGETS.values()]);
 
 const dns = program
   .command('dns')
