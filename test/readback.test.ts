@@ -255,3 +255,64 @@ describe('a missing report.json does not switch --max-removal off', () => {
     expect(compile(out, '--max-removal', '10%').code).toBe(0);
   });
 });
+
+describe('no internal messages: special places and sizes are one clear line', () => {
+  it.each([
+    [
+      '/proc/self/m365fw-out',
+      /is on a proc filesystem \("\/proc\/self"\); m365fw writes only to a real filesystem/,
+    ],
+    ['/sys/kernel/m365fw-out', /is on a sysfs filesystem/],
+    ['/dev/null', /output directory "\/dev\/null" is not a directory/],
+    [
+      join(FIXTURES, 'sample-feed.json', 'x'),
+      /cannot create it: a part of the path is not a directory/,
+    ],
+  ])('--out %s', (out, why) => {
+    const r = compile(out);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(why);
+  });
+
+  it('a previous PAN-OS run of 200k objects becomes 200k deletes, not a stack overflow', () => {
+    const out = tmpDir('readback');
+    const pa = (o: string) =>
+      runHere(['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', o]);
+    expect(pa(out).code).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    const inv = rep.targets.paloalto.inventory;
+    for (let i = 0; i < 200_000; i++) inv.addresses.push(`m365-10_${i}-32`);
+    inv.groups['m365-grp-big'] = inv.addresses.slice(0, 150_000);
+    writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
+    const r = pa(out);
+    expect(r.code, r.stderr).toBe(0);
+    const set = readFileSync(join(out, 'panos-set.txt'), 'utf8');
+    expect(set.split('\n').filter((l) => l.startsWith('delete ')).length).toBe(200_001);
+  });
+
+  it.each([
+    ['flow', `endpointSets: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`],
+    ['block', `endpointSets:\n  ${'- '.repeat(100_000)}x\n`],
+    ['just past the bound', `endpointSets:\n  ${'- '.repeat(32)}x\n`],
+  ])('a policy nested too deep (%s) is refused with its place', (_w, text) => {
+    const dir = tmpDir('readback');
+    const p = join(dir, 'deep.yaml');
+    writeFileSync(p, text);
+    const r = runHere(['compile', '--input', SAMPLE, '--policy', p, '--out', join(dir, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /deep\.yaml:[0-9]+:[0-9]+: YAML nested deeper than 32 levels; refusing it/,
+    );
+  });
+
+  it('at the bound the policy is read (and judged on its content)', () => {
+    const dir = tmpDir('readback');
+    const p = join(dir, 'deep.yaml');
+    // the top mapping and 31 sequences: 32 levels
+    writeFileSync(p, `endpointSets:\n  ${'- '.repeat(31)}x\n`);
+    const r = runHere(['compile', '--input', SAMPLE, '--policy', p, '--out', join(dir, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/endpointSets\[0\]: must be object/);
+  });
+});

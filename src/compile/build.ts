@@ -82,7 +82,8 @@ export function bucketSets(
 } {
   const buckets: Buckets = { ip: new Map(), url: new Map() };
   const findings: Finding[] = [];
-  if (ingress) findings.push(...bucketIngress(ingress.sets, ingress.local, buckets));
+  if (ingress)
+    for (const f of bucketIngress(ingress.sets, ingress.local, buckets)) findings.push(f);
   for (const s of sets) {
     const of = bucketsOf(s);
     const nIps = s.prefixes.v4.given + s.prefixes.v6.given;

@@ -170,7 +170,8 @@ export function guardImplausible(file: string, sets: EndpointSet[], allow: strin
         if (!ports.length) continue;
         const key = `${fam} ${proto} ${portsText(ports)}`;
         const b = buckets.get(key) ?? { fam, prefixes: [], ids: new Set<string>() };
-        b.prefixes.push(...list);
+        // a loop, not push(...list): a spread of a 200k-entry list overflows the call stack
+        for (const x of list) b.prefixes.push(x);
         b.ids.add(s.id);
         buckets.set(key, b);
       }

@@ -11,6 +11,8 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  statfsSync,
+  statSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -25,7 +27,7 @@ import {
   writevSync,
 } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Artifact } from '../model.js';
 import { artifactPieces, hasBomOrCrlf } from './pieces.js';
 import { lockDir, whileInterruptible, type DirLock } from './lock.js';
@@ -260,13 +262,88 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
+/** Kernel filesystems (statfs f_type) whose files are not files: nothing is written there. */
+const SPECIAL_FS: Readonly<Record<number, string>> = {
+  0x9fa0: 'proc',
+  0x62656572: 'sysfs',
+  0x1cd1: 'devpts',
+  0x64626720: 'debugfs',
+  0x74726163: 'tracefs',
+  0x73636673: 'securityfs',
+  0x27e0eb: 'cgroup',
+  0x63677270: 'cgroup2',
+  0xcafe4a11: 'bpf',
+  0x62656570: 'configfs',
+  0x6165676c: 'pstore',
+  0x42494e4d: 'binfmt_misc',
+};
+
+/** A system error as a person reads it: what failed, on which path, and why. */
+export function systemErrorText(e: unknown, path: string, doing: string): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const why: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only filesystem',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    ENOTDIR: 'a part of the path is not a directory',
+    ENOENT: 'a part of the path does not exist',
+    EEXIST: 'is not a directory',
+    ELOOP: 'too many symbolic links',
+    ENAMETOOLONG: 'the name is too long',
+  };
+  return `${showName(path)}: cannot ${doing}: ${(code && why[code]) ?? (code || String((e as Error)?.message ?? e))}`;
+}
+
+/**
+ * Check where a directory will be before anything is created there: not on a kernel filesystem
+ * (/proc, /sys: a write there is not a file, and can block), and a directory if it exists.
+ */
+export function checkDirPlace(dir: string, what: string): void {
+  let probe = resolve(dir);
+  for (;;) {
+    let st;
+    try {
+      st = statSync(probe);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(probe) !== probe) {
+        probe = dirname(probe);
+        continue;
+      }
+      throw new WriteError(`${what} ${systemErrorText(e, dir, 'use it')}`);
+    }
+    if (probe === resolve(dir) && !st.isDirectory())
+      throw new WriteError(`${what} ${showName(dir)} is not a directory`);
+    let type: number | undefined;
+    try {
+      type = statfsSync(probe).type;
+    } catch {
+      type = undefined;
+    }
+    const fs = type === undefined ? undefined : SPECIAL_FS[type];
+    if (fs)
+      throw new WriteError(
+        `${what} ${showName(dir)} is on a ${fs} filesystem (${showName(probe)}); m365fw writes only to a real filesystem`,
+      );
+    return;
+  }
+}
+
 /** Create `dir` if needed and take its lock (finishing whatever an earlier run left committed). */
 export function openOutputDir(
   dir: string,
   what = 'output directory',
   opts: OpenOptions = {},
 ): DirLock {
-  if (!opts.readOnly) mkdirSync(dir, { recursive: true });
+  checkDirPlace(dir, what);
+  if (!opts.readOnly)
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new WriteError(`${what} ${systemErrorText(e, dir, 'create it')}`);
+    }
   const lock = lockDir(dir, what);
   try {
     if (opts.readOnly) {

@@ -11,7 +11,7 @@ import validate from '../generated/policy-validator.js';
 import { readInput, type InputFile } from './read.js';
 
 /** Aliases a policy may use: enough for reuse, far from a billion laughs. */
-export const POLICY_LIMITS = { maxAliasCount: 50, maxBytes: 4 << 20 } as const;
+export const POLICY_LIMITS = { maxAliasCount: 50, maxBytes: 4 << 20, maxDepth: 32 } as const;
 
 export interface Exclude {
   prefix?: { family: 4 | 6; text: string };
@@ -57,6 +57,12 @@ export function parsePolicy(f: InputFile): Policy {
   };
   if (doc.errors.length) {
     const e = doc.errors[0];
+    // the parser recurses per level: a document nested past what the stack holds is not a policy
+    if (/Maximum call stack/.test(e.message))
+      throw new InputError(
+        at(e.pos[0]),
+        `YAML nested deeper than ${POLICY_LIMITS.maxDepth} levels; refusing it`,
+      );
     throw new InputError(at(e.pos[0]), `YAML syntax: ${e.message.split('\n')[0]}`);
   }
   // YAML 1.1 reads 7:23 as 443 and yes as true: the policy is YAML 1.2 (the core schema) only
@@ -183,9 +189,24 @@ function checkScalars(
         `YAML tag ${showValue(n.tag)} is not one a policy may use (the core schema's: !!str, !!int, …)`,
       );
   };
+  const deep = (n: { range?: [number, number, number] | null }, path: readonly unknown[]) => {
+    // the collections around this one (the path also holds the document and pairs), and itself
+    const depth = path.filter((p) => YAML.isCollection(p)).length + 1;
+    if (depth > POLICY_LIMITS.maxDepth)
+      throw new InputError(
+        at(n.range?.[0]),
+        `YAML nested deeper than ${POLICY_LIMITS.maxDepth} levels; refusing it`,
+      );
+  };
   YAML.visit(doc, {
-    Map: (_k, n) => tagged(n),
-    Seq: (_k, n) => tagged(n),
+    Map: (_k, n, path) => {
+      tagged(n);
+      deep(n, path);
+    },
+    Seq: (_k, n, path) => {
+      tagged(n);
+      deep(n, path);
+    },
     Scalar(_k, n) {
       tagged(n);
       if (typeof n.value !== 'number') return;

@@ -384,7 +384,7 @@ export function panosSet(c: PanosConfig, deletes: string[] = [], moves: string[]
     out.push(
       `# ${deletes.length} deletes: what the previous run (its report.json) put on the firewall and this run drops`,
     );
-    out.push(...deletes);
+    for (const d of deletes) out.push(d); // not push(...deletes): 100k+ deletes overflow the stack
     out.push("# this run's objects");
   }
   out.push(`${pre} tag ${v(c.tag)} color color3`);
@@ -423,8 +423,8 @@ export function panosSet(c: PanosConfig, deletes: string[] = [], moves: string[]
     );
     out.push(`${base} description ${v(r.description)}`, `${base} tag ${vl([c.tag])}`);
   }
-  if (moves.length)
-    out.push('# place the rules (set appends them at the bottom of the rulebase)', ...moves);
+  if (moves.length) out.push('# place the rules (set appends them at the bottom of the rulebase)');
+  for (const m of moves) out.push(m);
   return out.join('\n') + '\n';
 }
 
