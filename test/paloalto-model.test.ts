@@ -28,7 +28,9 @@ import {
   deleteCommand,
   deleteXpath,
   panosDeletes,
+  panosElement,
   panosMoves,
+  panosXml,
   scopeXpath,
   type PanosInventory,
 } from '../targets/paloalto/render.js';
@@ -1252,5 +1254,60 @@ describe('the files', () => {
     expect(refusal(() => run(DG_RAW, { ...PREV, addresses: 'x' }))).toBe(
       `paloalto: the previous report.json: /targets/paloalto/inventory/addresses: "x" is not a list; refusing to delete from it (move report.json away to start without deletes)`,
     );
+  });
+});
+
+describe('the XML serializer itself escapes every XML-special character', () => {
+  const HOSTILE = `a<b>&c"d'e]]><!--x--><?pi?>&amp;&#x41;`;
+  const config: PanosConfig = {
+    scope: { kind: 'vsys', name: 'vsys1' },
+    tag: 'm365fw',
+    addresses: [{ name: 'm365-a', kind: 'fqdn', value: HOSTILE }],
+    groups: [{ name: 'm365-grp-a', members: ['m365-a'], description: HOSTILE }],
+    services: [{ name: 'm365-svc-a', protocol: 'tcp', port: '443' }],
+    urlCategories: [{ name: 'm365-url-a', members: [HOSTILE], description: HOSTILE }],
+    externalLists: [
+      { name: 'm365-edl-a', type: 'ip', url: 'https://edl.example/a', description: HOSTILE },
+    ],
+    rules: [
+      {
+        name: 'm365-a',
+        from: ['any'],
+        to: ['any'],
+        source: ['any'],
+        destination: ['m365-grp-a'],
+        service: ['m365-svc-a'],
+        category: ['any'],
+        description: HOSTILE,
+      },
+    ],
+    edl: { ipv4: [], ipv6: [], urls: [] },
+    ruleEdls: [],
+  };
+  const parse = (xml: string) =>
+    new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '@_',
+      processEntities: true,
+      htmlEntities: false,
+      isArray: () => true,
+    }).parse(xml);
+
+  it('reads back exactly what was given, in the file and in the API element', () => {
+    for (const xml of [panosXml(config), `<r>${panosElement(config)}</r>`]) {
+      expect(xml).not.toContain('<!--x-->');
+      expect(xml).not.toContain('<?pi?>');
+      expect(xml).not.toContain(']]>');
+      const texts: string[] = [];
+      const walk = (n: unknown): void => {
+        if (typeof n === 'string') texts.push(n);
+        else if (Array.isArray(n)) n.forEach(walk);
+        else if (n && typeof n === 'object') Object.values(n).forEach(walk);
+      };
+      walk(parse(xml));
+      // description ×4, the fqdn and the URL member: each the same text, nothing else made of it
+      expect(texts.filter((t) => t === HOSTILE).length).toBe(6);
+      expect(texts.filter((t) => t !== HOSTILE && t.includes('<')).length).toBe(0);
+    }
   });
 });

@@ -464,6 +464,38 @@ ls -A "${mnt}/out"`;
     expect(leftovers(out)).toEqual([]);
   });
 
+  it('strace: every file a run creates in --out is opened O_CREAT|O_EXCL (never through a planted name)', (ctx) => {
+    if (!have('strace')) {
+      skipNote('strace open flags', 'needs strace (apt-get install strace)');
+      ctx.skip();
+      return;
+    }
+    const out = tmpDir('flags');
+    const log = join(tmpDir('flags-log'), 'strace.txt');
+    const r = spawnSync(
+      'strace',
+      [
+        '-f',
+        '-e',
+        'trace=open,openat,creat',
+        '-o',
+        log,
+        process.execPath,
+        ...compileArgv(SAMPLE, 'nftables,iptables', out),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const opens = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`"${out}/`) && /O_WRONLY|O_RDWR|O_CREAT/.test(l));
+    // the lock helper, seven staged files and the manifest
+    expect(opens.length).toBeGreaterThanOrEqual(8);
+    for (const l of opens) expect(l, l).toMatch(/O_CREAT\|O_EXCL/);
+    expect(opens.filter((l) => l.includes('.m365fw-stage-')).length).toBeGreaterThanOrEqual(6);
+    expect(readFileSync(log, 'utf8')).not.toMatch(/\bcreat\(/);
+  });
+
   it('links planted at every name the writer uses are never followed', () => {
     const out = tmpDir('links');
     const victim = join(tmpDir('victim'), 'precious');

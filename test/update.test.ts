@@ -309,6 +309,24 @@ describe('the client keeps its bounds', () => {
     let r = await cli(fetchArgs(state));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/refusing a redirect to another origin \(https:\/\/other\.example\)/);
+    // the same host and port on another scheme, or the same host on another port: another origin
+    const { host } = new URL(svc.base);
+    for (const location of [
+      `https://${host}/version/Worldwide`,
+      `http://${host.split(':')[0]}:1/version/Worldwide`,
+      `//other.example/version/Worldwide`,
+    ]) {
+      svc.override = (req, res, url) => {
+        if (url.pathname === '/version/Worldwide') {
+          res.writeHead(302, { location });
+          return res.end();
+        }
+        json(res, {}, 404);
+      };
+      r = await cli(fetchArgs(state));
+      expect(r.code, location).toBe(1);
+      expect(r.stderr, location).toMatch(/refusing a redirect to another origin/);
+    }
     svc.override = (req, res, url) => {
       if (url.pathname === '/version/Worldwide') {
         res.writeHead(301, { location: '/v2/version/Worldwide' });
