@@ -145,9 +145,9 @@ function checkFindings(t: Target, raw: unknown, fail: (m: string) => never): Fin
     return {
       kind: x.kind as FindingKind,
       ...(x.target !== undefined ? { target: t.name } : {}),
-      ...(x.setIds !== undefined ? { setIds: [...(x.setIds as string[])] } : {}),
-      ...(x.entry !== undefined ? { entry: x.entry as string } : {}),
-      detail: x.detail as string,
+      ...(x.setIds !== undefined ? { setIds: [...x.setIds] } : {}),
+      ...(x.entry !== undefined ? { entry: x.entry } : {}),
+      detail: x.detail,
     };
   });
 }
@@ -159,18 +159,20 @@ function checkEnforces(
   fail: (m: string) => never,
 ): { rules: string[]; names: string[] } {
   if (raw === undefined) return { rules: model.rules.map((r) => r.key), names: [] };
-  const o = raw as { rules?: unknown; names?: unknown } | null;
-  if (!o || typeof o !== 'object' || !Array.isArray(o.rules) || !Array.isArray(o.names))
-    return fail(`enforces ${showValue(raw)} is not { rules: [rule keys], names: [URL entries] }`);
+  const bad = () =>
+    fail(`enforces ${showValue(raw)} is not { rules: [rule keys], names: [URL entries] }`);
+  if (!raw || typeof raw !== 'object') return bad();
+  const { rules, names } = raw as Record<string, unknown>;
+  if (!Array.isArray(rules) || !Array.isArray(names)) return bad();
   const keys = new Set(model.rules.map((r) => r.key));
-  o.rules.forEach((k, i) => {
+  rules.forEach((k: unknown, i: number) => {
     if (typeof k !== 'string' || !keys.has(k))
       fail(`enforces.rules[${i}] ${showValue(k)} is not a rule of the model`);
   });
-  o.names.forEach((n, i) => {
+  names.forEach((n: unknown, i: number) => {
     if (!SHORT(n, 600)) fail(`enforces.names[${i}] ${showValue(n)} is not a URL entry`);
   });
-  return { rules: [...(o.rules as string[])], names: [...(o.names as string[])] };
+  return { rules: [...(rules as string[])], names: [...(names as string[])] };
 }
 
 /** An inventory goes into report.json as JSON: plain data, bounded, read back by the next run. */
@@ -196,7 +198,7 @@ function checkInventoryShape(raw: unknown, fail: (m: string) => never): Record<s
     }
     if (typeof a !== 'object' || b === undefined)
       fail(`inventory${path} is not JSON data (${typeof a})`);
-    for (const k of Object.keys(a as object))
+    for (const k of Object.keys(a))
       deep(
         (a as Record<string, unknown>)[k],
         (b as Record<string, unknown>)[k],

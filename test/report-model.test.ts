@@ -771,7 +771,9 @@ describe('plan: each kind of change alone', () => {
       '| 1 | r2 | Change | AddedIp | 2026020100 | 20260301 **(not yet in effect)** | 1 | 0 |',
     );
     expect(md).toContain('| 1 | r1 | Change | RemovedIp | 2026013000 |  | 0 | 1 |');
-    expect(md).toContain('Every added and removed address and URL is explained by a record.');
+    expect(md).toContain(
+      'Every added and removed address and URL, and every port and flag change, is explained by a record.',
+    );
     p.microsoftChanges = crossCheck(p, '2026010100', '2026020100', undefined, 'HTTP 503');
     expect(p.microsoftChanges.unexplained).toEqual([]);
     expect(planMarkdown(p)).toContain('Not available: HTTP 503; the diff was not cross-checked.');
@@ -861,9 +863,10 @@ describe('planMarkdown, whole', () => {
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
       '| 1 | 77 | add | AddedIp | 2026010200 | 20260301 **(not yet in effect)** | 1 | 0 |',
       '',
-      '**4 changes no record explains** (a truncated or tampered feed shows this way):',
+      '**5 changes no record explains** (a truncated or tampered feed shows this way):',
       '',
       '- set 1 added `moved.example.com`',
+      '- set 2 changed `udpPorts: 3478 → 3479`',
       '- set 3 removed `203.0.113.0/24`',
       '- set 3 removed `moved.example.com`',
       '- set 4 added `203.0.113.0/25`',

@@ -46,6 +46,7 @@ async function loadPlugins(argv: readonly string[]): Promise<void> {
     } catch (e) {
       throw new Error(
         `--target-module ${shown}: cannot read it (${terminalText((e as NodeJS.ErrnoException).code ?? String(e), 60)})`,
+        { cause: e },
       );
     }
     if (!st.isFile()) throw new Error(`--target-module ${shown}: not a regular file`);

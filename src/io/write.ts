@@ -130,16 +130,13 @@ function readManifest(dir: string, owns: OwnedName): Manifest {
         );
     });
   for (const n of mm.install)
-    if (
-      typeof (sums as Record<string, unknown>)[n] !== 'string' ||
-      !/^[0-9a-f]{64}$/.test((sums as Record<string, string>)[n])
-    )
+    if (typeof (sums as Record<string, unknown>)[n] !== 'string' || !/^[0-9a-f]{64}$/.test(sums[n]))
       throw new WriteError(
         `${where}: /sha256/${n}: missing or not a sha256; refusing to complete the commit (remove ${dir} by hand)`,
       );
   return {
     install: mm.install,
-    sha256: sums as Record<string, string>,
+    sha256: sums,
     remove: mm.remove,
     ...(mm.marker ? { marker: mm.marker } : {}),
   };
