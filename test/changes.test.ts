@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FIXTURES, runCliAsync } from './helpers/env.js';
-import { json, startService, type StandIn } from './helpers/service.js';
+import { json, startService, type StandIn, updateArgv } from './helpers/service.js';
 import { tmpDir } from './helpers/tmp.js';
 import { parseChanges } from '../src/sources/changes.js';
 import { crossCheck } from '../src/report/changes.js';
@@ -181,23 +181,19 @@ describe('update with /changes from a loopback stand-in', () => {
     svc.log.length = 0;
   });
   const update = (state: string, out: string, plan: string, ...more: string[]) =>
-    runCliAsync([
-      'update',
-      '--instance',
-      'Worldwide',
-      '--state',
-      state,
-      '--out',
-      out,
-      '--plan-out',
-      plan,
-      '--base-url',
-      svc.base,
-      '--allow-implausible',
-      'documentation',
-      '--no-progress',
-      ...more,
-    ]);
+    runCliAsync(
+      updateArgv(
+        svc.base,
+        state,
+        out,
+        '--plan-out',
+        plan,
+        '--allow-implausible',
+        'documentation',
+        '--no-progress',
+        ...more,
+      ),
+    );
   const fresh = async () => {
     const dir = tmpDir('changes');
     const [state, out, plan] = ['state', 'out', 'plan'].map((d) => join(dir, d));

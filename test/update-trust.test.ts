@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, FIXTURES, runCliAsync } from './helpers/env.js';
 import { spawn } from 'node:child_process';
-import { json, startService, type StandIn } from './helpers/service.js';
+import { json, startService, updateArgv, type StandIn } from './helpers/service.js';
 import { tmpDir } from './helpers/tmp.js';
 import { compareVersions, versionProblem } from '../src/sources/versions.js';
 import { crossCheck } from '../src/report/changes.js';
@@ -37,18 +37,8 @@ beforeEach(() => {
   svc.log.length = 0;
 });
 
-const updateArgs = (state: string, out: string, ...more: string[]) => [
-  'update',
-  '--instance',
-  'Worldwide',
-  '--state',
-  state,
-  '--out',
-  out,
-  '--base-url',
-  svc.base,
-  ...more,
-];
+const updateArgs = (state: string, out: string, ...more: string[]) =>
+  updateArgv(svc.base, state, out, ...more);
 const listing = (dir: string) =>
   readdirSync(dir)
     .sort()

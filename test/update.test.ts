@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, FIXTURES, runCli, runCliAsync } from './helpers/env.js';
-import { json, startService, type StandIn } from './helpers/service.js';
+import { json, startService, updateArgv, type StandIn } from './helpers/service.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
@@ -41,18 +41,8 @@ const fetchArgs = (state: string, ...more: string[]) => [
   svc.base,
   ...more,
 ];
-const updateArgs = (state: string, out: string, ...more: string[]) => [
-  'update',
-  '--instance',
-  'Worldwide',
-  '--state',
-  state,
-  '--out',
-  out,
-  '--base-url',
-  svc.base,
-  ...more,
-];
+const updateArgs = (state: string, out: string, ...more: string[]) =>
+  updateArgv(svc.base, state, out, ...more);
 
 describe('streams are never cut', () => {
   it("plan --json of ~250 KB through a slow reader parses whole; the exit code is the plan's", () => {

@@ -55,3 +55,17 @@ export async function startService(version: string, feed: string): Promise<Stand
   s.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return s;
 }
+
+/** `m365fw update` of Worldwide against a stand-in, with more arguments after. */
+export const updateArgv = (base: string, state: string, out: string, ...more: string[]) => [
+  'update',
+  '--instance',
+  'Worldwide',
+  '--state',
+  state,
+  '--out',
+  out,
+  '--base-url',
+  base,
+  ...more,
+];
