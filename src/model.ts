@@ -153,7 +153,25 @@ export interface UrlRule {
 }
 
 export type FindingKind =
-  'dropped' | 'widened' | 'unenforced' | 'excluded' | 'override' | 'unmatched-exclude' | 'split';
+  | 'dropped'
+  | 'widened'
+  | 'unenforced'
+  | 'excluded'
+  | 'override'
+  | 'unmatched-exclude'
+  | 'split'
+  /** the output enforces nothing by itself (no default deny, no hook): said, never silent */
+  | 'inert';
+
+/**
+ * What a target's output enforces once loaded as documented: its mode and one sentence. "inert"
+ * says it restricts nothing by itself (allow rules under an accept policy, a chain nothing jumps to).
+ */
+export interface Enforcement {
+  mode: 'default-deny' | 'service' | 'allow-only' | 'integration' | 'routing' | 'unstated';
+  text: string;
+  inert: boolean;
+}
 
 /** Something the user must know: nothing is dropped, widened or left unenforced silently. */
 export interface Finding {

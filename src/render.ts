@@ -3,7 +3,7 @@
  * fit (the generic limits), render, files (names checked), provenance (the writer's header in each
  * file's comment style) and unenforced (URL entries the target's capabilities cannot enforce).
  */
-import type { CommentStyle, Finding, FindingKind, RuleModel } from './model.js';
+import type { CommentStyle, Enforcement, Finding, FindingKind, RuleModel } from './model.js';
 import { withProvenance } from './io/provenance.js';
 import type { TargetRun } from './report/report.js';
 import { REPORT_FILE } from './report/report.js';
@@ -102,6 +102,7 @@ const FINDING_KINDS: ReadonlySet<string> = new Set<FindingKind>([
   'override',
   'unmatched-exclude',
   'split',
+  'inert',
 ]);
 const SHORT = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
 
@@ -150,6 +151,33 @@ function checkFindings(t: Target, raw: unknown, fail: (m: string) => never): Fin
       detail: x.detail,
     };
   });
+}
+
+const MODES: ReadonlySet<string> = new Set<Enforcement['mode']>([
+  'default-deny',
+  'service',
+  'allow-only',
+  'integration',
+  'routing',
+  'unstated',
+]);
+
+/** The target's statement of what its output enforces; a plugin that makes none is "unstated". */
+function checkEnforcement(t: Target, raw: unknown, fail: (m: string) => never): Enforcement {
+  if (raw === undefined)
+    return {
+      mode: 'unstated',
+      text: `${t.name} does not state what its output enforces; check its documentation`,
+      inert: false,
+    };
+  const o = raw as Partial<Enforcement> | null;
+  if (!o || typeof o !== 'object' || typeof o.mode !== 'string' || !MODES.has(o.mode))
+    return fail(`enforcement ${showValue(raw)}: mode is not one of ${[...MODES].join(', ')}`);
+  if (!SHORT(o.text, 1000) || o.text === '' || /[\u0000-\u001f]/.test(o.text))
+    fail(`enforcement.text ${showValue(o.text)} is not one line of 1 to 1000 characters`);
+  if (typeof o.inert !== 'boolean')
+    fail(`enforcement.inert ${showValue(o.inert)} is not true or false`);
+  return { mode: o.mode, text: o.text as string, inert: o.inert as boolean };
 }
 
 /** What a target says it enforces may only narrow the model: rule keys it has, URL entries as text. */
@@ -273,12 +301,22 @@ export function renderTarget(t: Target, full: RuleModel, input: RenderInput): Ta
   }
   const artifacts = (files as TargetFile[]).map((f) => withProvenance(f, input.provenance));
   const own = checkFindings(t, result.findings, fail);
-  const findings = [...withheld, ...own, ...unenforcedPass(t, model, own)];
+  const enforcement = checkEnforcement(t, result.enforcement, fail);
+  const findings = [
+    ...withheld,
+    ...own,
+    ...unenforcedPass(t, model, own),
+    // an output that enforces nothing by itself is said once, in the report and the summary
+    ...(enforcement.inert
+      ? [{ kind: 'inert' as const, target: t.name, detail: enforcement.text }]
+      : []),
+  ];
   return {
     name: t.name,
     artifacts,
     findings,
     enforces: checkEnforces(model, result.enforces, fail),
+    enforcement,
     ...(result.inventory !== undefined
       ? { inventory: checkInventoryShape(result.inventory, fail) }
       : {}),

@@ -8,7 +8,9 @@
  * file's comment style, the content hash of the body, URL entries its capabilities cannot
  * enforce, the generic limits), so a plugin target gets the same guarantees as a built-in one.
  */
-import type { CommentStyle, Finding, RuleModel } from '../src/model.js';
+import type { CommentStyle, Enforcement, Finding, RuleModel } from '../src/model.js';
+
+export type { Enforcement };
 
 export type { CommentStyle };
 import { showValue } from '../src/errors.js';
@@ -172,6 +174,8 @@ export interface RenderResult {
    * Absent: every rule, and the URL entries its capabilities say it enforces.
    */
   enforces?: Enforced;
+  /** what the output enforces once loaded (its mode, one sentence, and whether it is inert) */
+  enforcement?: Enforcement;
 }
 
 export interface RenderContext {

@@ -74,6 +74,24 @@ describe('--nsg-source', () => {
     expect(opts({ nsgSource: '10.20.0.0/16' }).sources?.[6]).toBeUndefined();
   });
 
+  it('service tags as Azure documents them, in any case; a name Azure does not know is refused now, not at deploy', () => {
+    expect(opts({ nsgSource: 'virtualnetwork' }).source).toBe('VirtualNetwork');
+    expect(opts({ nsgSource: 'INTERNET' }).source).toBe('Internet');
+    expect(opts({ nsgSource: 'azureloadbalancer' }).source).toBe('AzureLoadBalancer');
+    expect(opts({ nsgSource: 'storage.westeurope' }).source).toBe('Storage.westeurope');
+    for (const bad of [
+      'Foo',
+      'VirtualNetwork.WestEurope',
+      'Internet.x',
+      'Storage.',
+      'AzureCloud.West-Europe',
+    ])
+      expect(() => opts({ nsgSource: bad }), bad).toThrow(
+        `azure-nsg: --nsg-source ${JSON.stringify(bad)}: `,
+      );
+    expect(() => opts({ nsgSource: 'Foo' })).toThrow(/not a service tag Azure knows/);
+  });
+
   it.each([
     [
       '10.0.0.0/8,10.1.0.0/16',
@@ -199,8 +217,8 @@ describe('the rules', () => {
       ),
       { allowImplausible: ['documentation'], direction: 'ingress' },
     );
-    expect(nsgRules(any.rules, opts({ nsgSource: 'Sub1' }))[0].properties).toMatchObject({
-      destinationAddressPrefix: 'Sub1',
+    expect(nsgRules(any.rules, opts({ nsgSource: 'AzureCloud' }))[0].properties).toMatchObject({
+      destinationAddressPrefix: 'AzureCloud',
     });
   });
 });

@@ -230,15 +230,32 @@ describe('each target renders ingress the right way round', () => {
       'ip saddr @m365_in_v4_tcp_25 ip daddr { 192.0.2.25/32, 192.0.2.26/32 } tcp dport 25 accept comment "sets 10 Exchange Allow required"',
     );
     expect(nft).toContain('ip daddr @m365_v4_tcp_443 tcp dport 443 accept');
-    expect(nft).toMatch(
-      /chain input \{\n\t\ttype filter hook input priority filter; policy drop;\n\t\tct state established,related accept\n\t\tct state invalid drop\n\t\tiifname "lo" accept\n\t\ticmpv6 type \{ nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert \} accept\n\t\tjump m365_allow_in\n\t\}/,
+    // no drop policy unless asked: the service's port is closed to everyone else, nothing more
+    expect(nft).toContain(
+      [
+        'chain input {',
+        '\t\ttype filter hook input priority filter; policy accept;',
+        '\t\tct state established,related accept',
+        '\t\tiifname "lo" accept',
+        '\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept',
+        '\t\tjump m365_allow_in',
+        '\t\tip daddr { 192.0.2.25/32, 192.0.2.26/32 } tcp dport 25 drop comment "ingress: others on these ports"',
+        '\t}',
+      ].join('\n'),
+    );
+    const closed = fileOf(m, 'nftables', 'm365fw.nft', {
+      nftHook: 'output,input',
+      nftPolicy: 'drop',
+    });
+    expect(closed).toMatch(
+      /chain input \{\n\t\ttype filter hook input priority filter; policy drop;\n\t\tct state established,related accept\n\t\tct state invalid drop\n\t\tiifname "lo" accept\n\t\ticmpv6 type \{ [a-z0-9, -]+ \} accept\n\t\tjump m365_allow_in\n\t\}/,
     );
     expect(nft).toMatch(
       /chain output \{[^}]*oifname "lo" accept[^}]*\} accept\n\t\tjump m365_allow\n\t\}/,
     );
     const fwd = fileOf(m, 'nftables', 'm365fw.nft', { nftHook: 'forward', nftPolicy: 'accept' });
     expect(fwd).toMatch(
-      /chain forward \{\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state established,related accept\n\t\tct state invalid drop\n\t\tjump m365_allow\n\t\tjump m365_allow_in\n\t\}/,
+      /chain forward \{\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state established,related accept\n\t\tjump m365_allow\n\t\tjump m365_allow_in\n\t\tip daddr [^\n]+ tcp dport 25 drop comment "ingress: others on these ports"\n\t\}/,
     );
     // the IPv6 ingress rule has no local destination of its family: not rendered
     expect(nft).not.toContain('m365_in_v6');
@@ -249,12 +266,16 @@ describe('each target renders ingress the right way round', () => {
     expect(v4.split('\n').filter((l) => l.startsWith('-A M365FW_IN'))).toEqual([
       '-A M365FW_IN -d 192.0.2.25/32 -p tcp --dport 25 -m set --match-set m365_in_v4_tcp_25 src -m comment --comment "sets 10 Exchange Allow required" -j ACCEPT',
       '-A M365FW_IN -d 192.0.2.26/32 -p tcp --dport 25 -m set --match-set m365_in_v4_tcp_25 src -m comment --comment "sets 10 Exchange Allow required" -j ACCEPT',
+      '-A M365FW_IN -d 192.0.2.25/32 -p tcp --dport 25 -m comment --comment "ingress: others on these ports" -j DROP',
+      '-A M365FW_IN -d 192.0.2.26/32 -p tcp --dport 25 -m comment --comment "ingress: others on these ports" -j DROP',
     ]);
     expect(v4).toMatch(/-A M365FW -p tcp --dport 443 -m set --match-set m365_v4_tcp_443 dst /);
     const plain = fileOf(m, 'iptables', 'm365fw.v4', { ipset: false });
     expect(plain.split('\n').filter((l) => l.startsWith('-A M365FW_IN'))).toEqual([
       '-A M365FW_IN -s 198.51.100.0/25 -d 192.0.2.25/32 -p tcp --dport 25 -m comment --comment "sets 10 Exchange Allow required" -j ACCEPT',
       '-A M365FW_IN -s 198.51.100.0/25 -d 192.0.2.26/32 -p tcp --dport 25 -m comment --comment "sets 10 Exchange Allow required" -j ACCEPT',
+      '-A M365FW_IN -d 192.0.2.25/32 -p tcp --dport 25 -m comment --comment "ingress: others on these ports" -j DROP',
+      '-A M365FW_IN -d 192.0.2.26/32 -p tcp --dport 25 -m comment --comment "ingress: others on these ports" -j DROP',
     ]);
     expect(fileOf(m, 'iptables', 'm365fw.ipset')).toContain(
       'add m365_in_v4_tcp_25-tmp 198.51.100.0/25\n',

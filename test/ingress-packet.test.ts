@@ -68,6 +68,29 @@ const TABLE: (Probe & { why: string; ok: boolean })[] = [
 const probes = () => TABLE.map(({ proto, host, port, from }) => ({ proto, host, port, from }));
 const expected = () => TABLE.map((t) => `${t.why}: ${t.ok}`);
 
+/**
+ * Without --nft-policy drop (and with iptables' apply script as it is) ingress restricts the
+ * service, not the host: TCP 25 of the local side only from set 10; every other port, protocol
+ * and local address answers as before (SSH from a stranger included).
+ */
+const SERVICE: (Probe & { why: string; ok: boolean })[] = [
+  SMTP('198.51.100.10', '192.0.2.25', true, 'set 10 source to the mail host on TCP 25'),
+  SMTP('198.51.100.127', '192.0.2.25', true, 'last address of the merged set-10 prefix'),
+  SMTP('198.51.100.128', '192.0.2.25', false, 'first address past it: dropped on TCP 25'),
+  SMTP('198.51.100.200', '192.0.2.25', false, 'a stranger on TCP 25: dropped'),
+  SMTP('203.0.113.5', '192.0.2.25', false, 'the hybrid set on TCP 25 (not in this preset)'),
+  SMTP('198.51.100.200', '192.0.2.25', true, 'the stranger on SSH: still answered', 22),
+  SMTP('198.51.100.200', '192.0.2.25', true, 'the stranger on 443: untouched', 443),
+  SMTP('198.51.100.200', '192.0.2.25', true, 'the stranger on UDP 25: untouched', 25, 'udp'),
+  SMTP('198.51.100.200', '192.0.2.26', true, 'TCP 25 of another local host: untouched'),
+  SMTP('2001:db8:10::10', '2001:db8::25', true, 'IPv6 set 10 source'),
+  SMTP('2001:db8:99::1', '2001:db8::25', false, 'an IPv6 stranger on TCP 25: dropped'),
+  SMTP('2001:db8:99::1', '2001:db8::25', true, 'the IPv6 stranger on SSH: still answered', 22),
+];
+const serviceProbes = () =>
+  SERVICE.map(({ proto, host, port, from }) => ({ proto, host, port, from }));
+const serviceExpected = () => SERVICE.map((t) => `${t.why}: ${t.ok}`);
+
 function compile(target: string, extra: string[]): string {
   const out = tmpDir('ingress-pkt');
   const r = compileHere([
@@ -96,7 +119,7 @@ function compile(target: string, extra: string[]): string {
 describe.skipIf(!!why)('packet-level proof of ingress rules (eop-inbound-smtp)', () => {
   let lab: Lab;
   beforeAll(async () => {
-    lab = await createLab([25, 443], [25], TOPOLOGY);
+    lab = await createLab([22, 25, 443], [25], TOPOLOGY);
   }, 30000);
   afterAll(() => lab?.destroy());
 
@@ -113,6 +136,32 @@ describe.skipIf(!!why)('packet-level proof of ingress rules (eop-inbound-smtp)',
       expect(res.map((r, i) => `${TABLE[i].why}: ${r.ok}`)).toEqual(expected());
     } finally {
       lab.exec(lab.server, 'nft flush ruleset');
+    }
+  }, 30000);
+
+  it('nftables --nft-hook input without --nft-policy: only TCP 25 of the mail host is restricted; SSH stays', () => {
+    const dir = compile('nftables', ['--nft-hook', 'input']);
+    lab.exec(lab.server, 'ip -6 neigh flush all; ip neigh flush all');
+    lab.exec(lab.server, `nft -f ${dir}/m365fw.nft`);
+    try {
+      const res = lab.probe(serviceProbes());
+      expect(res.map((r, i) => `${SERVICE[i].why}: ${r.ok}`)).toEqual(serviceExpected());
+    } finally {
+      lab.exec(lab.server, 'nft flush ruleset');
+    }
+  }, 30000);
+
+  it('iptables through its apply script alone (INPUT policy ACCEPT): the same service restriction', () => {
+    const dir = compile('iptables', []);
+    lab.exec(lab.server, `sh ${dir}/m365fw-iptables-apply.sh`);
+    try {
+      const res = lab.probe(serviceProbes());
+      expect(res.map((r, i) => `${SERVICE[i].why}: ${r.ok}`)).toEqual(serviceExpected());
+    } finally {
+      lab.exec(
+        lab.server,
+        'for t in iptables ip6tables; do $t -F INPUT; $t -F OUTPUT; for c in M365FW M365FW_IN; do $t -F $c; $t -X $c; done; done; ipset destroy',
+      );
     }
   }, 30000);
 

@@ -180,10 +180,12 @@ describe.skipIf(!!nftWhy)('nftables: ingress read back from the kernel', () => {
       rules.filter((x) => x.chain === c && x.verdict.startsWith('jump')).map((x) => x.verdict);
     expect(jumps('output')).toEqual(['jump m365_allow']);
     expect(jumps('input')).toEqual(['jump m365_allow_in']);
+    // no drop policy unless asked: the ingress port is closed to everyone else instead
     expect(chains.find((c: any) => c.name === 'input')).toMatchObject({
       hook: 'input',
-      policy: 'drop',
+      policy: 'accept',
     });
+    expect(rules.filter((x) => x.chain === 'input' && x.verdict === 'drop')).toHaveLength(2);
   });
 
   it('--nft-hook forward carries both directions', () => {
@@ -240,7 +242,8 @@ sh ${egress.out}/m365fw-iptables-apply.sh >/dev/null
 echo '### after'; iptables-save -t filter; echo '### sets'; ipset list -n`);
       const [, v4, ipset, after, setsAfter] = text.split(/### (?:v4|ipset|after|sets)\n/);
       const inRules = parseIptablesSave(v4, 'M365FW_IN');
-      expect(inRules).toHaveLength(1);
+      // the accept from the set, then the drop of everyone else on that port of the local side
+      expect(inRules.map((r) => r.target)).toEqual(['ACCEPT', 'DROP']);
       expect(v4).toMatch(
         /-A M365FW_IN -d 192\.0\.2\.25\/32 -p tcp -m tcp --dport 25 -m set --match-set m365_in_v4_tcp_25 src/,
       );

@@ -173,11 +173,16 @@ describe('the restore files', () => {
     expect(f['m365fw.v4'].split('\n').filter((l) => l.startsWith('-A'))).toEqual([
       `-A M365FW_IN -d 192.0.2.25/32 -p tcp --dport 25 -m set --match-set m365_in_v4_tcp_25 src ${COMMENT('sets 10 Exchange Allow required')} -j ACCEPT`,
       `-A M365FW_IN -d 192.0.2.26/32 -p tcp --dport 25 -m set --match-set m365_in_v4_tcp_25 src ${COMMENT('sets 10 Exchange Allow required')} -j ACCEPT`,
+      // everyone else is dropped on that port of the local side only
+      `-A M365FW_IN -d 192.0.2.25/32 -p tcp --dport 25 ${COMMENT('ingress: others on these ports')} -j DROP`,
+      `-A M365FW_IN -d 192.0.2.26/32 -p tcp --dport 25 ${COMMENT('ingress: others on these ports')} -j DROP`,
     ]);
     const noSet = files(m, opts({ ipset: false }));
     expect(noSet['m365fw.v4'].split('\n').filter((l) => l.startsWith('-A'))).toEqual([
       `-A M365FW_IN -s 198.51.100.0/25 -d 192.0.2.25/32 -p tcp --dport 25 ${COMMENT('sets 10 Exchange Allow required')} -j ACCEPT`,
       `-A M365FW_IN -s 198.51.100.0/25 -d 192.0.2.26/32 -p tcp --dport 25 ${COMMENT('sets 10 Exchange Allow required')} -j ACCEPT`,
+      `-A M365FW_IN -d 192.0.2.25/32 -p tcp --dport 25 ${COMMENT('ingress: others on these ports')} -j DROP`,
+      `-A M365FW_IN -d 192.0.2.26/32 -p tcp --dport 25 ${COMMENT('ingress: others on these ports')} -j DROP`,
     ]);
     // no local prefixes: from the set to any address
     const any = files(

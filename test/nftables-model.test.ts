@@ -105,19 +105,20 @@ describe('the nft file', () => {
       '\tchain output {',
       '\t\ttype filter hook output priority filter; policy accept;',
       '\t\tct state established,related accept',
-      '\t\tct state invalid drop',
       '\t\toifname "lo" accept',
-      '\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept',
+      '\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept',
       '\t\tjump m365_allow',
       '\t}',
       '',
       '\tchain input {',
       '\t\ttype filter hook input priority filter; policy accept;',
       '\t\tct state established,related accept',
-      '\t\tct state invalid drop',
       '\t\tiifname "lo" accept',
-      '\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept',
+      '\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept',
       '\t\tjump m365_allow_in',
+      // policy accept: the ingress ports are closed to everyone else, nothing more
+      '\t\tip daddr { 192.0.2.25/32, 192.0.2.26/32 } tcp dport { 80, 443 } drop comment "ingress: others on these ports"',
+      '\t\tip daddr { 192.0.2.25/32, 192.0.2.26/32 } udp dport 3478-3481 drop comment "ingress: others on these ports"',
       '\t}',
       '}',
       '',
@@ -157,11 +158,25 @@ describe('the nft file', () => {
     expect(t.endsWith('\t}\n}\n')).toBe(true);
   });
 
-  it('the forward hook jumps to both chains and lets no loopback or ND through; drop is the default policy', () => {
+  it('the forward hook jumps to both chains and lets no loopback or ND through; accept unless drop is asked', () => {
     const t = text(model(BOTH), { nftHook: 'forward' });
     expect(t).toContain(
       [
         '\tchain forward {',
+        '\t\ttype filter hook forward priority filter; policy accept;',
+        '\t\tct state established,related accept',
+        '\t\tjump m365_allow',
+        '\t\tjump m365_allow_in',
+        '\t\tip daddr { 192.0.2.25/32, 192.0.2.26/32 } tcp dport { 80, 443 } drop comment "ingress: others on these ports"',
+        '\t\tip daddr { 192.0.2.25/32, 192.0.2.26/32 } udp dport 3478-3481 drop comment "ingress: others on these ports"',
+        '\t}',
+      ].join('\n'),
+    );
+    expect(t).not.toContain('ifname "lo"');
+    // --nft-policy drop: the policy closes everything else, so no service drops are needed
+    const drop = text(model(BOTH), { nftHook: 'forward', nftPolicy: 'drop' });
+    expect(drop).toContain(
+      [
         '\t\ttype filter hook forward priority filter; policy drop;',
         '\t\tct state established,related accept',
         '\t\tct state invalid drop',
@@ -170,8 +185,7 @@ describe('the nft file', () => {
         '\t}',
       ].join('\n'),
     );
-    expect(t).not.toContain('ifname "lo"');
-    const egress = text(model(), { nftHook: 'forward' });
+    const egress = text(model(), { nftHook: 'forward', nftPolicy: 'drop' });
     expect(egress).toContain('\t\tct state invalid drop\n\t\tjump m365_allow\n\t}');
     expect(egress).not.toContain('jump m365_allow_in');
     // hooks are written in one order whatever the order given
@@ -180,6 +194,41 @@ describe('the nft file', () => {
         (x) => x[1],
       );
     expect(order('forward,input,output')).toEqual(['output', 'input', 'forward']);
+  });
+
+  it('--allow-also: accepted in the egress hook chains before the jump, never on input', () => {
+    const t = text(model(BOTH), {
+      nftHook: 'output,input',
+      nftPolicy: 'drop',
+      allowAlso: '192.0.2.53:53/udp,[2001:db8::53]:53/tcp,198.51.100.0/24',
+    });
+    const out = t.slice(t.indexOf('chain output'), t.indexOf('chain input'));
+    expect(out).toContain(
+      [
+        '\t\tip daddr 192.0.2.53/32 udp dport 53 accept comment "allow-also"',
+        '\t\tip6 daddr 2001:db8::53/128 tcp dport 53 accept comment "allow-also"',
+        '\t\tip daddr 198.51.100.0/24 accept comment "allow-also"',
+        '\t\tjump m365_allow',
+      ].join('\n'),
+    );
+    expect(t.slice(t.indexOf('chain input'))).not.toContain('allow-also');
+    expect(refusal(() => text(model(), { allowAlso: '192.0.2.53:53/udp' }))).toBe(
+      'nftables: --allow-also goes in the egress hook chains: it needs --nft-hook output or forward',
+    );
+  });
+
+  it.each([
+    ['192.0.2.53:53', 'ADDRESS[/LEN][:PORT/tcp|udp]'],
+    ['192.0.2.53:0/udp', 'port 0 is not 1-65535'],
+    ['192.0.2.53:65536/udp', 'port 65536 is not 1-65535'],
+    ['192.0.2.53:053/udp', 'port 053 is not 1-65535'],
+    ['2001:db8::53:53/udp', 'ADDRESS[/LEN][:PORT/tcp|udp]'],
+    ['0.0.0.0/0', 'every address is not a flow a host needs'],
+    ['::/0:443/tcp', 'ADDRESS[/LEN][:PORT/tcp|udp]'],
+    ['192.0.2.1/24', 'host bits'],
+    ['', 'ADDRESS[/LEN][:PORT/tcp|udp]'],
+  ])('--allow-also %j is refused (%s)', (v, why) => {
+    expect(refusal(() => parse({ allowAlso: v }))).toContain(why);
   });
 
   it('rule lines: one port bare, several in braces, ingress to any address without local prefixes', () => {
@@ -246,7 +295,13 @@ describe('options', () => {
         refusal(() => parse({ nftHook: bad })),
         bad,
       ).toBe(`--nft-hook ${JSON.stringify(bad)}: ${why}`);
-    expect(parse({})).toEqual({ table: 'm365fw', hook: undefined, policy: 'drop', mode: 'table' });
+    expect(parse({})).toEqual({
+      table: 'm365fw',
+      hook: undefined,
+      policy: undefined,
+      allowAlso: undefined,
+      mode: 'table',
+    });
     expect(refusal(() => parse({ nftPolicy: 'reject' }))).toBe(
       '--nft-policy "reject": one of accept, drop',
     );
@@ -271,8 +326,9 @@ describe('options', () => {
     expect(nftOptions(parse({}) as never, egress)).toEqual({
       table: 'm365fw',
       hooks: [],
-      policy: 'drop',
+      policy: 'accept',
       mode: 'table',
+      allowAlso: [],
     });
     expect(refusal(() => nftOptions(o('output', 'include'), egress))).toBe(
       'nftables: --nft-hook needs the table mode: in include mode your own table holds the base chain',

@@ -71,9 +71,15 @@ describe.skipIf(!!why)('nftables output loaded by nft in a network namespace', (
     expect(twice).toBe(once);
   });
 
-  it('--nft-hook output adds a drop-policy base chain that jumps to the rules', () => {
-    const file = join(
+  it('--nft-hook output adds a base chain that jumps to the rules: accept unless --nft-policy drop', () => {
+    const plain = join(
       compile(feeds[0], ['--nft-hook', 'output', '--nft-table', 'egress']),
+      'm365fw.nft',
+    );
+    const open = parseNftJson(inNetns(`nft -f ${plain}\nnft -j list ruleset`));
+    expect(open.chains.find((c) => c.name === 'output')).toMatchObject({ policy: 'accept' });
+    const file = join(
+      compile(feeds[0], ['--nft-hook', 'output', '--nft-table', 'egress', '--nft-policy', 'drop']),
       'm365fw.nft',
     );
     const { chains, rules } = parseNftJson(inNetns(`nft -f ${file}\nnft -j list ruleset`));

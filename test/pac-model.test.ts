@@ -95,18 +95,12 @@ describe('--pac-proxy', () => {
 
 describe('entryRegex', () => {
   it('one pattern per wildcard kind, anchored, dots escaped', () => {
-    expect(entryRegex('*.sp.example.com', 'wildcard')).toBe(
-      '^(?:[a-z0-9-]+\\.)+sp\\.example\\.com$',
-    );
+    expect(entryRegex('*.sp.example.com', 'wildcard')).toBe('^(?:[^.]+\\.)+sp\\.example\\.com$');
     expect(entryRegex('autodiscover.*.onmicrosoft.example', 'tenant')).toBe(
-      '^autodiscover\\.[a-z0-9-]+\\.onmicrosoft\\.example$',
+      '^autodiscover\\.[^.]+\\.onmicrosoft\\.example$',
     );
-    expect(entryRegex('*cdn.example.org', 'partial-wildcard')).toBe(
-      '^[a-z0-9-]*cdn\\.example\\.org$',
-    );
-    expect(entryRegex('a*b.example.org', 'partial-wildcard')).toBe(
-      '^a[a-z0-9-]*b\\.example\\.org$',
-    );
+    expect(entryRegex('*cdn.example.org', 'partial-wildcard')).toBe('^[^.]*cdn\\.example\\.org$');
+    expect(entryRegex('a*b.example.org', 'partial-wildcard')).toBe('^a[^.]*b\\.example\\.org$');
     expect(() => entryRegex('outlook.example.com', 'fqdn')).toThrow('exact names are not patterns');
   });
 
@@ -116,7 +110,10 @@ describe('entryRegex', () => {
     ['*.sp.example.com', 'wildcard', 'sp.example.com', false],
     ['*.sp.example.com', 'wildcard', 'asp.example.com', false],
     ['*.sp.example.com', 'wildcard', 'a.sp.example.com.evil', false],
-    ['*.sp.example.com', 'wildcard', 'a_b.sp.example.com', false],
+    // the browser passes any label through (Chromium: foo_bar.sharepoint.com), as shExpMatch matches it
+    ['*.sp.example.com', 'wildcard', 'a_b.sp.example.com', true],
+    ['*.sp.example.com', 'wildcard', 'a_b.sp.example.com.evil', false],
+    ['*.sp.example.com', 'wildcard', 'sp.example.com', false],
     ['*.sp.example.com', 'wildcard', 'a.spxexample.com', false],
     [
       'autodiscover.*.onmicrosoft.example',
@@ -215,8 +212,8 @@ describe('the PAC file', () => {
       '',
       '// wildcard entries, most specific first: [pattern, 1 = DIRECT / 0 = proxy]',
       'var M365_WILD = [',
-      '  [/^(?:[a-z0-9-]+\\.)+files\\.sp\\.example\\.com$/, 0], // *.files.sp.example.com (Default)',
-      '  [/^(?:[a-z0-9-]+\\.)+sp\\.example\\.com$/, 1] // *.sp.example.com (Optimize)',
+      '  [/^(?:[^.]+\\.)+files\\.sp\\.example\\.com$/, 0], // *.files.sp.example.com (Default)',
+      '  [/^(?:[^.]+\\.)+sp\\.example\\.com$/, 1] // *.sp.example.com (Optimize)',
       '];',
       '',
       ...TAIL,
@@ -233,10 +230,10 @@ describe('the PAC file', () => {
       '',
       '// wildcard entries, most specific first: [pattern, 1 = DIRECT / 0 = proxy]',
       'var M365_WILD = [',
-      '  [/^autodiscover\\.[a-z0-9-]+\\.onmicrosoft\\.example$/, 1], // autodiscover.*.onmicrosoft.example (Allow)',
-      '  [/^(?:[a-z0-9-]+\\.)+files\\.sp\\.example\\.com$/, 0], // *.files.sp.example.com (Default)',
-      '  [/^(?:[a-z0-9-]+\\.)+sp\\.example\\.com$/, 1], // *.sp.example.com (Optimize)',
-      '  [/^[a-z0-9-]*cdn\\.example\\.org$/, 1] // *cdn.example.org (Allow)',
+      '  [/^autodiscover\\.[^.]+\\.onmicrosoft\\.example$/, 1], // autodiscover.*.onmicrosoft.example (Allow)',
+      '  [/^(?:[^.]+\\.)+files\\.sp\\.example\\.com$/, 0], // *.files.sp.example.com (Default)',
+      '  [/^(?:[^.]+\\.)+sp\\.example\\.com$/, 1], // *.sp.example.com (Optimize)',
+      '  [/^[^.]*cdn\\.example\\.org$/, 1] // *cdn.example.org (Allow)',
       '];',
       '',
       ...TAIL,
@@ -293,7 +290,7 @@ describe('the PAC file', () => {
     const text = body('1', m);
     expect(text).toContain('var M365_EXACT = {\n  "b.example": 1\n};');
     expect(text).toContain(
-      'var M365_WILD = [\n  [/^(?:[a-z0-9-]+\\.)+a\\.example$/, 1] // *.a.example (Optimize)\n];',
+      'var M365_WILD = [\n  [/^(?:[^.]+\\.)+a\\.example$/, 1] // *.a.example (Optimize)\n];',
     );
   });
 });

@@ -56,6 +56,15 @@ export const REPORT_SCHEMA = {
             },
           },
           inventory: { type: 'object' },
+          enforcement: {
+            type: 'object',
+            required: ['mode', 'text', 'inert'],
+            properties: {
+              mode: { type: 'string', pattern: '^[a-z-]{1,32}$' },
+              text: { type: 'string', maxLength: 1000 },
+              inert: { type: 'boolean' },
+            },
+          },
           enforces: {
             type: 'object',
             required: ['rules', 'names'],

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Artifact, Finding, RuleModel } from '../model.js';
+import type { Artifact, Enforcement, Finding, RuleModel } from '../model.js';
 import { portsText } from '../net/ports.js';
 import { artifactPieces, indexOfInPieces, Pieces, piecesLength } from '../io/pieces.js';
 import { PrefixSet } from '../net/prefixset.js';
@@ -13,6 +13,7 @@ export interface TargetRun {
   findings: Finding[];
   inventory?: Record<string, unknown>;
   enforces: { rules: string[]; names: string[] };
+  enforcement: Enforcement;
 }
 
 export interface Report {
@@ -33,6 +34,8 @@ export interface Report {
     {
       artifacts: { path: string; sha256: string; contentSha256: string; bytes: number }[];
       enforces?: { rules: string[]; names: string[] };
+      /** what the output enforces once loaded (absent in reports before 0.4.0) */
+      enforcement?: Enforcement;
       inventory?: Record<string, unknown>;
     }
   >;
@@ -157,6 +160,7 @@ export function buildReport(
             };
           }),
           enforces: { rules: [...r.enforces.rules].sort(), names: [...r.enforces.names].sort() },
+          enforcement: r.enforcement,
           ...(r.inventory ? { inventory: r.inventory } : {}),
         },
       ]),

@@ -1,3 +1,4 @@
+import { terminalText } from '../escape.js';
 import type { CompiledRun } from '../app.js';
 
 /** The short human summary compile prints (timings live here, never in artifacts). */
@@ -11,6 +12,11 @@ export function formatSummary(run: CompiledRun, written: string[], ms: number): 
     `  IPv6 prefixes: ${s.prefixesIn.v6} in the kept sets, ${s.prefixesMerged.v6} in the rules after merging per rule`,
     `  rules: ${s.rules} (${run.runs.map((t) => t.name).join(', ')}); URL entries: ${s.urlEntries}`,
   ];
+  // what each output enforces once loaded: the line a reader must not miss
+  for (const t of run.runs)
+    lines.push(
+      `  ${t.name} enforces: ${terminalText(t.enforcement.text)}${t.enforcement.inert ? ' (inert)' : ''}`,
+    );
   for (const f of r.findings)
     if (f.kind === 'dropped' && f.target && f.detail.startsWith('not generated'))
       lines.push(`  target ${f.target} skipped: ${f.detail}`);

@@ -1,7 +1,13 @@
 import type { Rule, RuleModel } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
 import { provenanceText } from '../common.js';
-import { defineTarget, option, type OptionValues, type RenderResult } from '../define.js';
+import {
+  defineTarget,
+  option,
+  type Enforcement,
+  type OptionValues,
+  type RenderResult,
+} from '../define.js';
 import { TargetLimitError } from '../types.js';
 import { looksLikeAddress, parseCidr, ValueError } from '../../src/values.js';
 
@@ -22,6 +28,111 @@ const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
 /** A service tag (VirtualNetwork, Internet, AzureCloud.WestEurope) or a CIDR prefix. */
 const ENDPOINT =
   /^(?:[A-Za-z][A-Za-z0-9.]{0,79}|\*|[0-9.]+\/[0-9]{1,2}|[0-9A-Fa-f:]+\/[0-9]{1,3})$/;
+
+/**
+ * The service tags an NSG rule takes as an address (Microsoft Learn, "Virtual network service
+ * tags": the table of tags for network security groups). The virtual tags stand alone; the others
+ * also take a region (Storage.WestEurope). Azure reads them in any case; written as listed here.
+ */
+export const SERVICE_TAGS = [
+  'VirtualNetwork',
+  'AzureLoadBalancer',
+  'Internet',
+  'ActionGroup',
+  'ApiManagement',
+  'AppConfiguration',
+  'AppService',
+  'AppServiceManagement',
+  'AzureActiveDirectory',
+  'AzureActiveDirectoryDomainServices',
+  'AzureAdvancedThreatProtection',
+  'AzureArcInfrastructure',
+  'AzureAttestation',
+  'AzureBackup',
+  'AzureBotService',
+  'AzureCloud',
+  'AzureCognitiveSearch',
+  'AzureConnectors',
+  'AzureContainerAppsService',
+  'AzureContainerRegistry',
+  'AzureCosmosDB',
+  'AzureDatabricks',
+  'AzureDataExplorerManagement',
+  'AzureDataLake',
+  'AzureDevOps',
+  'AzureDigitalTwins',
+  'AzureEventGrid',
+  'AzureFrontDoor.Backend',
+  'AzureFrontDoor.FirstParty',
+  'AzureFrontDoor.Frontend',
+  'AzureHealthcareAPIs',
+  'AzureInformationProtection',
+  'AzureIoTHub',
+  'AzureKeyVault',
+  'AzureMachineLearning',
+  'AzureMonitor',
+  'AzureOpenDatasets',
+  'AzurePlatformDNS',
+  'AzurePlatformIMDS',
+  'AzurePlatformLKM',
+  'AzureResourceManager',
+  'AzureSignalR',
+  'AzureSiteRecovery',
+  'AzureSphere',
+  'AzureSpringCloud',
+  'AzureStack',
+  'AzureTrafficManager',
+  'AzureUpdateDelivery',
+  'BatchNodeManagement',
+  'ChaosStudio',
+  'CognitiveServicesFrontend',
+  'CognitiveServicesManagement',
+  'DataFactory',
+  'DataFactoryManagement',
+  'Dynamics365ForMarketingEmail',
+  'Dynamics365BusinessCentral',
+  'EOPExternalPublishedIPs',
+  'EventHub',
+  'GatewayManager',
+  'GuestAndHybridManagement',
+  'HDInsight',
+  'LogicApps',
+  'LogicAppsManagement',
+  'M365ManagementActivityApi',
+  'M365ManagementActivityApiWebhook',
+  'MicrosoftAzureFluidRelay',
+  'MicrosoftCloudAppSecurity',
+  'MicrosoftContainerRegistry',
+  'MicrosoftDefenderForEndpoint',
+  'MicrosoftPurviewPolicyDistribution',
+  'PowerBI',
+  'PowerPlatformInfra',
+  'PowerPlatformPlex',
+  'PowerQueryOnline',
+  'Scuba',
+  'SerialConsole',
+  'ServiceBus',
+  'ServiceFabric',
+  'Sql',
+  'SqlManagement',
+  'Storage',
+  'StorageSyncService',
+  'StorageMover',
+  'WindowsAdminCenter',
+  'WindowsVirtualDesktop',
+] as const;
+const VIRTUAL_TAGS = new Set(['virtualnetwork', 'azureloadbalancer', 'internet']);
+const TAG_BY_LOWER = new Map(SERVICE_TAGS.map((t) => [t.toLowerCase(), t]));
+
+/** A service tag as Azure takes it ("virtualnetwork" → VirtualNetwork, "Storage.WestEurope"), or undefined. */
+export function serviceTag(text: string): string | undefined {
+  if (text === '*') return '*';
+  const exact = TAG_BY_LOWER.get(text.toLowerCase());
+  if (exact) return exact;
+  const m = /^(.+)\.([A-Za-z][A-Za-z0-9]{1,39})$/.exec(text);
+  const base = m && TAG_BY_LOWER.get(m[1].toLowerCase());
+  return base && !VIRTUAL_TAGS.has(m[1].toLowerCase()) ? `${base}.${m[2]}` : undefined;
+}
 
 export interface NsgOptions {
   name: string;
@@ -93,11 +204,11 @@ export function nsgOptions(o: OptionValues<typeof NSG_OPTIONS>): NsgOptions {
           `--nsg-source: two IPv${p.family} prefixes; give at most one per family`,
         );
       sources[p.family] = p.text;
-    } else if (ENDPOINT.test(item) && tag === undefined) tag = item;
+    } else if (serviceTag(item) !== undefined && tag === undefined) tag = serviceTag(item);
     else
       throw new TargetLimitError(
         'azure-nsg',
-        `--nsg-source ${JSON.stringify(item)}: a service tag such as VirtualNetwork or a CIDR prefix (one per family, comma-separated)`,
+        `--nsg-source ${JSON.stringify(item)}: ${tag === undefined && ENDPOINT.test(item) ? 'not a service tag Azure knows (VirtualNetwork, AzureLoadBalancer, Internet, AzureCloud, Storage.WestEurope, …: see Microsoft Learn, Virtual network service tags)' : 'a service tag such as VirtualNetwork or a CIDR prefix (one per family, comma-separated)'}`,
       );
   }
   if (tag && (sources[4] || sources[6]))
@@ -269,6 +380,25 @@ export function nsgRuleSet(
   return { o, rules };
 }
 
+/** What the rules enforce in the NSG: with --nsg-deny an allowlist, else nothing beside Azure's defaults. */
+export function nsgEnforcement(model: RuleModel, o: NsgOptions): Enforcement {
+  const egress = model.rules.some((r) => r.direction !== 'ingress');
+  const ingress = model.rules.some((r) => r.direction === 'ingress');
+  if (egress && !o.deny)
+    return {
+      mode: 'allow-only',
+      text: `allow rules above AllowInternetOutBound: restricts nothing without --nsg-deny${ingress ? ' (inbound, DenyAllInBound drops what the ingress rules do not allow)' : ''}`,
+      inert: true,
+    };
+  return {
+    mode: 'default-deny',
+    text: egress
+      ? `allowlist, default deny: the --nsg-deny ${o.deny} rule at priority ${NSG_LIMITS.priorityMax} closes ${o.direction}`
+      : "allowlist: Azure's DenyAllInBound drops what the ingress rules do not allow",
+    inert: false,
+  };
+}
+
 export function renderNsg(
   model: RuleModel,
   options: OptionValues<typeof NSG_OPTIONS>,
@@ -301,6 +431,7 @@ export function renderNsg(
         comment: { json: ['metadata', 'provenance'] },
       },
     ],
+    enforcement: nsgEnforcement(model, o),
   };
 }
 

@@ -3,11 +3,12 @@ import type { Finding, Rule, RuleModel } from '../../src/model.js';
 import { artifactPieces, Pieces } from '../../src/io/pieces.js';
 import { withProvenance } from '../../src/io/provenance.js';
 import type { PortRange } from '../../src/net/ports.js';
-import { provenanceText } from '../common.js';
+import { ALLOW_ALSO, provenanceText, type AllowAlso } from '../common.js';
 import {
   defineTarget,
   option,
   type OptionValues,
+  type Enforcement,
   type RenderContext,
   type TargetFile,
 } from '../define.js';
@@ -175,6 +176,12 @@ export const IPT_OPTIONS = {
     ['OUTPUT', 'FORWARD', 'none'] as const,
     'OUTPUT',
   ),
+  final: option.optionalChoice(
+    '--ipt-final <action>',
+    'end the egress chain with drop or reject: an allowlist (loopback, established, NDP, MLD and --allow-also pass first); without it the chain only accepts and your OUTPUT policy decides',
+    ['drop', 'reject'] as const,
+  ),
+  allowAlso: ALLOW_ALSO,
   inHook: option.choice(
     '--ipt-in-hook <chain>',
     'built-in chain the apply script jumps to the ingress rules from (once, when there are any), or none',
@@ -242,6 +249,76 @@ function applyScript(
   ].join('\n');
 }
 
+/** Loopback, established flows, NDP and MLD, and the --allow-also flows: accepted before a final deny. */
+function hostEssentials(family: 4 | 6, chain: string, also: readonly AllowAlso[]): string[] {
+  const c = (s: string) => `-A ${chain} ${s}`;
+  const out = [c('-o lo -j ACCEPT'), c('-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT')];
+  if (family === 6)
+    for (const t of [133, 135, 136, 130, 131, 132, 143])
+      out.push(c(`-p ipv6-icmp -m icmp6 --icmpv6-type ${t} -j ACCEPT`));
+  for (const a of also.filter((x) => x.family === family))
+    out.push(
+      c(
+        `-d ${a.prefix}${a.protocol ? ` -p ${a.protocol} --dport ${a.port}` : ''} -m comment --comment "allow-also" -j ACCEPT`,
+      ),
+    );
+  return out;
+}
+
+/** The drops closing the ingress ports to all but the accepted sources (match part of each rule). */
+function serviceDrops(ingress: readonly Rule[]): string[] {
+  const out = new Set<string>();
+  for (const r of ingress) {
+    const locals = r.local ? r.local.toArray().map((l) => ` -d ${l}`) : [''];
+    if (r.bucket.protocol === 'any') {
+      if (r.local)
+        for (const to of locals)
+          out.add(`${to} -m comment --comment "ingress: others to the local side"`);
+      continue;
+    }
+    for (const to of locals)
+      for (const pm of portMatches(r))
+        out.add(`${to}${pm} -m comment --comment "ingress: others on these ports"`);
+  }
+  return [...out];
+}
+
+/** What the files enforce once applied with the apply script. */
+export function iptEnforcement(rules: readonly Rule[], o: IptOptions): Enforcement {
+  const egress = rules.some((r) => r.direction !== 'ingress'),
+    ingress = rules.some((r) => r.direction === 'ingress');
+  const parts: string[] = [];
+  let mode: Enforcement['mode'] = 'allow-only';
+  let inert = true;
+  if (egress) {
+    if (o.hook === 'none')
+      parts.push(`integration: enforces nothing until your chain jumps to ${o.chain}`);
+    else if (o.final) {
+      parts.push(
+        `allowlist, default ${o.final} in ${o.chain} (jumped to from ${o.hook}; loopback, established, NDP, MLD${o.allowAlso?.length ? ' and --allow-also' : ''} pass)`,
+      );
+      mode = 'default-deny';
+      inert = false;
+    } else
+      parts.push(
+        `allow rules only: traffic outside them is decided by your ${o.hook} policy (--ipt-final drop makes it an allowlist)`,
+      );
+    if (o.hook === 'none') mode = 'integration';
+  }
+  if (ingress) {
+    if (o.inHook === 'none')
+      parts.push(`ingress: enforces nothing until your chain jumps to ${o.inChain}`);
+    else {
+      parts.push(
+        `ingress: only the feed's sources reach the ingress ports; other ports are untouched`,
+      );
+      if (mode !== 'default-deny') mode = 'service';
+      inert = false;
+    }
+  }
+  return { mode, text: parts.length ? parts.join('; ') : 'nothing: this run has no IP rules', inert };
+}
+
 /**
  * One restore file: both chains declared and flushed on every load (an ingress rule a later run
  * no longer has goes from the kernel too), egress rules to the sets, ingress rules from them.
@@ -255,6 +332,8 @@ function restoreFile(rules: readonly Rule[], family: 4 | 6, o: IptOptions): stri
     `-F ${o.chain}`,
     `-F ${o.inChain}`,
   ];
+  // with --ipt-final the egress chain is an allowlist: what a host needs passes first
+  if (o.final) lines.push(...hostEssentials(family, o.chain, o.allowAlso ?? []));
   for (const r of rules.filter((x) => x.family === family)) {
     const comment = ` -m comment --comment "${provenanceText(r, IPT_LIMITS.commentLength)}"`;
     const ingress = r.direction === 'ingress';
@@ -272,6 +351,16 @@ function restoreFile(rules: readonly Rule[], family: 4 | 6, o: IptOptions): stri
             lines.push(`-A ${chain} ${ingress ? '-s' : '-d'} ${p}${to}${pm}${comment} -j ACCEPT`);
       }
   }
+  if (o.final)
+    lines.push(
+      `-A ${o.chain} -m comment --comment "m365fw: default deny" -j ${o.final === 'drop' ? 'DROP' : family === 4 ? 'REJECT --reject-with icmp-port-unreachable' : 'REJECT --reject-with icmp6-port-unreachable'}`,
+    );
+  // ingress restricts the service, not the host: others on the ingress ports are dropped here,
+  // every other port returns to your INPUT chain untouched
+  for (const l of serviceDrops(
+    rules.filter((x) => x.family === family && x.direction === 'ingress'),
+  ))
+    lines.push(`-A ${o.inChain}${l} -j DROP`);
   lines.push('COMMIT');
   return lines.join('\n') + '\n';
 }
@@ -312,11 +401,16 @@ export function renderIptables(
   model: RuleModel,
   o: IptOptions,
   ctx: RenderContext,
-): { files: TargetFile[]; findings: Finding[] } {
+): { files: TargetFile[]; findings: Finding[]; enforcement: Enforcement } {
   if (o.inChain === o.chain)
     throw new TargetLimitError(
       'iptables',
       `--ipt-in-chain and --ipt-chain are both ${o.inChain}: each direction needs a chain of its own`,
+    );
+  if (o.allowAlso && !o.final)
+    throw new TargetLimitError(
+      'iptables',
+      '--allow-also opens flows in front of the final deny: it needs --ipt-final drop or reject',
     );
   const ingress = model.rules.some((r) => r.direction === 'ingress');
   const comment = { line: '#' } as const;
@@ -357,7 +451,7 @@ export function renderIptables(
         detail: `port set needs ${multiportChunks(r.bucket.ports).length} rules (multiport takes 15 slots)`,
       });
   }
-  return { files, findings };
+  return { files, findings, enforcement: iptEnforcement(model.rules, o) };
 }
 
 export const iptables = defineTarget({

@@ -1,8 +1,8 @@
 import type { Rule, RuleModel } from '../../src/model.js';
 import { portsText } from '../../src/net/ports.js';
 import { Pieces } from '../../src/io/pieces.js';
-import { provenanceText } from '../common.js';
-import { defineTarget, option, type OptionValues } from '../define.js';
+import { ALLOW_ALSO, provenanceText, type AllowAlso } from '../common.js';
+import { defineTarget, option, type Enforcement, type OptionValues } from '../define.js';
 import { TargetLimitError } from '../types.js';
 
 /** nftables limits we render within. */
@@ -114,8 +114,11 @@ export interface NftOptions {
   table: string;
   /** base chains, each in this order: output, input, forward */
   hooks: NftHook[];
+  /** the hook chains' policy: accept unless --nft-policy drop was given */
   policy: 'accept' | 'drop';
   mode: 'table' | 'include';
+  /** flows the host needs beside Microsoft 365, accepted in the egress hook chains */
+  allowAlso: AllowAlso[];
 }
 
 const TABLE = option.text('--nft-table <name>', 'nftables table name', 'm365fw', (t) =>
@@ -139,12 +142,12 @@ export const NFT_OPTIONS = {
         : `hooks from ${NFT_HOOKS.join(', ')}, comma-separated, each once`;
     },
   ),
-  policy: option.choice(
+  policy: option.optionalChoice(
     '--nft-policy <policy>',
-    'policy of the --nft-hook base chain',
+    'policy of the --nft-hook base chains: accept (the default: ingress drops only the others on its ports, egress enforces nothing) or drop (an allowlist: loopback, established, NDP, MLD and --allow-also pass)',
     ['accept', 'drop'] as const,
-    'drop',
   ),
+  allowAlso: ALLOW_ALSO,
   mode: option.choice(
     '--nft-mode <mode>',
     'table: a table of its own; include: sets and chain for your table',
@@ -181,7 +184,15 @@ export function nftOptions(
     if (ingress && !hooks.some((h) => h !== 'output'))
       fail('--nft-hook: the ingress rules need input or forward');
   }
-  return { table: o.table, hooks, policy: o.policy, mode: o.mode };
+  if (o.allowAlso && !hooks.some((h) => h !== 'input'))
+    fail('--allow-also goes in the egress hook chains: it needs --nft-hook output or forward');
+  return {
+    table: o.table,
+    hooks,
+    policy: o.policy ?? 'accept',
+    mode: o.mode,
+    allowAlso: o.allowAlso ?? [],
+  };
 }
 
 export const setName = (r: Rule): string => `m365_${r.key}`;
@@ -203,6 +214,68 @@ export function nftRuleLine(r: Rule): string {
     return `${ip} daddr @${setName(r)}${portMatch(r)} accept comment "${comment}"`;
   const to = r.local ? ` ${ip} daddr { ${r.local.toArray().join(', ')} }` : '';
   return `${ip} saddr @${setName(r)}${to}${portMatch(r)} accept comment "${comment}"`;
+}
+
+const ND_OUT = 'nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert';
+const ND_IN = 'nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert';
+/** multicast listener discovery: without it a switch with MLD snooping stops forwarding to the host */
+const MLD = 'mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report';
+
+/** An --allow-also flow as an accept rule. */
+export function allowAlsoLine(a: AllowAlso): string {
+  const ip = a.family === 4 ? 'ip' : 'ip6';
+  const port = a.protocol ? ` ${a.protocol} dport ${a.port}` : '';
+  return `${ip} daddr ${a.prefix}${port} accept comment "allow-also"`;
+}
+
+/**
+ * The drops that close the ingress ports to everyone the ingress rules did not accept: per family,
+ * local side and protocol, the ports of the ingress rules (an address-only rule closes the local
+ * side whole; without a local side it closes nothing, so the host stays reachable).
+ */
+export function serviceDrops(ingress: readonly Rule[]): string[] {
+  const lines = new Set<string>();
+  for (const r of ingress) {
+    const ip = r.family === 4 ? 'ip' : 'ip6';
+    const to = r.local
+      ? `${ip} daddr { ${r.local.toArray().join(', ')} } `
+      : `meta nfproto ${r.family === 4 ? 'ipv4' : 'ipv6'} `;
+    if (r.bucket.protocol === 'any') {
+      if (r.local) lines.add(`${to}drop comment "ingress: others to the local side"`);
+      continue;
+    }
+    lines.add(`${to}${portMatch(r).trim()} drop comment "ingress: others on these ports"`);
+  }
+  return [...lines];
+}
+
+/** What the file enforces once loaded with nft -f, per direction. */
+export function nftEnforcement(rules: readonly Rule[], o: NftOptions): Enforcement {
+  const egress = rules.some((r) => r.direction !== 'ingress'),
+    ingress = rules.some((r) => r.direction === 'ingress');
+  if (!o.hooks.length)
+    return {
+      mode: 'integration',
+      text: `integration: enforces nothing until your chain jumps to ${[...(egress ? [RULE_CHAIN] : []), ...(ingress ? [INGRESS_CHAIN] : [])].join(' and ')}`,
+      inert: true,
+    };
+  if (o.policy === 'drop')
+    return {
+      mode: 'default-deny',
+      text: `allowlist, default deny on the ${o.hooks.join(', ')} hook${o.hooks.length > 1 ? 's' : ''} (loopback, established, NDP, MLD${o.allowAlso.length ? ' and --allow-also' : ''} pass)`,
+      inert: false,
+    };
+  if (ingress)
+    return {
+      mode: 'service',
+      text: `only the feed's sources reach the ingress ports; other ports and protocols are untouched${egress ? '; egress: allow rules only, traffic outside them is decided by your ruleset' : ''}`,
+      inert: false,
+    };
+  return {
+    mode: 'allow-only',
+    text: 'allow rules only: traffic outside them is decided by your ruleset (policy accept; --nft-policy drop makes it an allowlist)',
+    inert: true,
+  };
 }
 
 /** One interval set; its elements come from the rule's prefixes as bytes (no string per prefix). */
@@ -239,32 +312,37 @@ function body(out: Pieces, rules: Rule[], indent: string, o: NftOptions): void {
   out.add(chain(RULE_CHAIN, egress));
   if (ingress.length) out.add('\n\n' + chain(INGRESS_CHAIN, ingress));
   for (const hook of o.hooks) {
-    // loopback and IPv6 neighbour discovery must pass or the host loses IPv6 altogether
+    // loopback, IPv6 neighbour discovery and multicast listener discovery must pass or the host
+    // loses IPv6 (and its own local services) altogether
     const lo =
       hook === 'output'
-        ? [
-            `${indent}\toifname "lo" accept`,
-            `${indent}\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept`,
-          ]
+        ? [`${indent}\toifname "lo" accept`, `${indent}\ticmpv6 type { ${ND_OUT}, ${MLD} } accept`]
         : hook === 'input'
-          ? [
-              `${indent}\tiifname "lo" accept`,
-              `${indent}\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept`,
-            ]
+          ? [`${indent}\tiifname "lo" accept`, `${indent}\ticmpv6 type { ${ND_IN}, ${MLD} } accept`]
           : [];
     const jumps = [
       ...(hook !== 'input' && egress.length ? [RULE_CHAIN] : []),
       ...(hook !== 'output' && ingress.length ? [INGRESS_CHAIN] : []),
     ];
+    const also = hook === 'input' ? [] : o.allowAlso.map((a) => `${indent}\t${allowAlsoLine(a)}`);
+    // ingress restricts the service, not the host: the feed's sources were accepted above, everyone
+    // else is dropped on the ingress ports of the local side only (with policy drop, by the policy)
+    const service =
+      hook !== 'output' && o.policy === 'accept'
+        ? serviceDrops(ingress).map((l) => `${indent}\t${l}`)
+        : [];
     out.add(
       '\n\n' +
         [
           `${indent}chain ${hook} {`,
           `${indent}\ttype filter hook ${hook} priority filter; policy ${o.policy};`,
           `${indent}\tct state established,related accept`,
-          `${indent}\tct state invalid drop`,
+          // with policy accept every other packet is untouched, invalid ones too
+          ...(o.policy === 'drop' ? [`${indent}\tct state invalid drop`] : []),
           ...lo,
+          ...also,
           ...jumps.map((j) => `${indent}\tjump ${j}`),
+          ...service,
           `${indent}}`,
         ].join('\n'),
     );
@@ -302,13 +380,11 @@ export const nftables = defineTarget({
   },
   limits: NFT_LIMITS,
   options: NFT_OPTIONS,
-  render: (model, o) => ({
-    files: [
-      {
-        path: NFT_FILE,
-        body: renderNftPieces(model, nftOptions(o, model.rules)),
-        comment: { line: '#' },
-      },
-    ],
-  }),
+  render: (model, raw) => {
+    const o = nftOptions(raw, model.rules);
+    return {
+      files: [{ path: NFT_FILE, body: renderNftPieces(model, o), comment: { line: '#' } }],
+      enforcement: nftEnforcement(model.rules, o),
+    };
+  },
 });

@@ -42,13 +42,15 @@ export function pacEntries(model: RuleModel, type: 1 | 2): PacEntry[] {
 export function entryRegex(host: string, kind: UrlKind): string {
   if (kind === 'fqdn') throw new Error('exact names are not patterns');
   const labels = host.split('.');
+  // a label is whatever the browser passes between dots (Chromium sends foo_bar.sharepoint.com
+  // as it is), as Microsoft's own PAC generator matches with shExpMatch: never [a-z0-9-] alone
   const part = (l: string) =>
     l === '*'
-      ? '[a-z0-9-]+' /* tenant placeholder: one label */
-      : l.replace('*', '[a-z0-9-]*'); /* *cdn: within a label */
+      ? '[^.]+' /* tenant placeholder: one label */
+      : l.replace('*', '[^.]*'); /* *cdn: within a label */
   // "*.d": one or more labels, then ".d"; other kinds: label by label
   return labels[0] === '*'
-    ? `^(?:[a-z0-9-]+\\.)+${labels.slice(1).map(part).join('\\.')}$`
+    ? `^(?:[^.]+\\.)+${labels.slice(1).map(part).join('\\.')}$`
     : `^${labels.map(part).join('\\.')}$`;
 }
 
@@ -170,6 +172,11 @@ export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>)
   };
   return {
     enforces,
+    enforcement: {
+      mode: 'routing',
+      text: `proxy routing for browsers that use the file: the listed hosts go DIRECT, everything else to ${proxy}; it allows or blocks nothing`,
+      inert: false,
+    },
     files: [
       {
         path: PAC_FILE,

@@ -76,6 +76,11 @@ export const paloalto = defineTarget({
     return {
       inventory: inventory as unknown as Record<string, unknown>,
       enforces,
+      enforcement: {
+        mode: 'allow-only',
+        text: `allow rules${o.move ? (o.move.where === 'top' ? ' at the top of the rulebase' : ` before ${o.move.rule}`) : ' at the bottom of the rulebase (set appends; see --panos-move)'}: traffic outside them is decided by your rules and the interzone default deny`,
+        inert: false,
+      },
       files: [
         { path: PANOS_XML, body: panosXml(config), comment: { xml: true } },
         // compared without its deletes: the same model against another previous run is no change

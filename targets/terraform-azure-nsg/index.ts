@@ -4,7 +4,15 @@
  * The rules, priorities, deny rules and budgets are the ARM target's (nsgRuleSet), field for field.
  */
 import type { RuleModel } from '../../src/model.js';
-import { azureNsg, NSG_LIMITS, NSG_OPTIONS, nsgRuleSet, type NsgRule } from '../azure-nsg/index.js';
+import {
+  azureNsg,
+  NSG_LIMITS,
+  NSG_OPTIONS,
+  nsgEnforcement,
+  nsgOptions,
+  nsgRuleSet,
+  type NsgRule,
+} from '../azure-nsg/index.js';
 import { defineTarget, type OptionValues } from '../define.js';
 import { TargetLimitError } from '../types.js';
 
@@ -113,5 +121,6 @@ export const terraformAzureNsg = defineTarget({
         comment: { json: ['//'], join: ' | ' },
       },
     ],
+    enforcement: nsgEnforcement(model, nsgOptions(o)),
   }),
 });
