@@ -170,14 +170,17 @@ function checkEnforcement(t: Target, raw: unknown, fail: (m: string) => never): 
       text: `${t.name} does not state what its output enforces; check its documentation`,
       inert: false,
     };
-  const o = raw as Partial<Enforcement> | null;
-  if (!o || typeof o !== 'object' || typeof o.mode !== 'string' || !MODES.has(o.mode))
+  if (!raw || typeof raw !== 'object')
     return fail(`enforcement ${showValue(raw)}: mode is not one of ${[...MODES].join(', ')}`);
-  if (!SHORT(o.text, 1000) || o.text === '' || /[\u0000-\u001f]/.test(o.text))
-    fail(`enforcement.text ${showValue(o.text)} is not one line of 1 to 1000 characters`);
-  if (typeof o.inert !== 'boolean')
-    fail(`enforcement.inert ${showValue(o.inert)} is not true or false`);
-  return { mode: o.mode, text: o.text as string, inert: o.inert as boolean };
+  const { mode, text, inert } = raw as Record<string, unknown>;
+  if (typeof mode !== 'string' || !MODES.has(mode))
+    return fail(`enforcement ${showValue(raw)}: mode is not one of ${[...MODES].join(', ')}`);
+  // one line: no C0 control (a line break would forge a summary line)
+  if (!SHORT(text, 1000) || text === '' || [...text].some((c) => c.charCodeAt(0) < 0x20))
+    return fail(`enforcement.text ${showValue(text)} is not one line of 1 to 1000 characters`);
+  if (typeof inert !== 'boolean')
+    return fail(`enforcement.inert ${showValue(inert)} is not true or false`);
+  return { mode: mode as Enforcement['mode'], text, inert };
 }
 
 /** What a target says it enforces may only narrow the model: rule keys it has, URL entries as text. */

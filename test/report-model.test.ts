@@ -371,6 +371,7 @@ describe('report.json: findings in order, a policy set with its reason', () => {
             artifacts: [],
             findings: order.map((i) => want[i]) as typeof m.findings,
             enforces: { rules: [], names: [] },
+            enforcement: { mode: 'unstated', text: 'x', inert: false },
           },
         ],
         {},

@@ -316,7 +316,11 @@ export function iptEnforcement(rules: readonly Rule[], o: IptOptions): Enforceme
       inert = false;
     }
   }
-  return { mode, text: parts.length ? parts.join('; ') : 'nothing: this run has no IP rules', inert };
+  return {
+    mode,
+    text: parts.length ? parts.join('; ') : 'nothing: this run has no IP rules',
+    inert,
+  };
 }
 
 /**
