@@ -122,4 +122,94 @@ ip6tables -I OUTPUT -p icmpv6 -j ACCEPT`,
       );
     }
   }, 30000);
+
+  /**
+   * A default deny on the host itself keeps the host alive: loopback, established flows, neighbour
+   * discovery (a cold cache) and multicast listener discovery pass, and the --allow-also flows;
+   * anything else is dropped. MLD is observed on the server's side of the link by a netdev counter
+   * (reports the client sends when it takes a new address and joins its solicited-node group).
+   */
+  const ALSO = [
+    ...TABLE,
+    {
+      proto: 'tcp' as const,
+      host: '192.0.2.2',
+      port: 443,
+      ok: true,
+      why: '--allow-also 192.0.2.2:443/tcp',
+    },
+    {
+      proto: 'tcp' as const,
+      host: '192.0.2.2',
+      port: 80,
+      ok: false,
+      why: 'the same host on another port',
+    },
+    {
+      proto: 'tcp' as const,
+      host: '198.51.100.192',
+      port: 8080,
+      ok: false,
+      why: 'an unrelated destination',
+    },
+  ].filter((t) => !(t.host === '192.0.2.2' && t.port === 443 && !t.ok));
+  const alsoProbes = () => ALSO.map(({ proto, host, port }) => ({ proto, host, port }));
+  const mldSeen = (load: string, unload: string): number => {
+    const id = lab.client.slice('m365c'.length);
+    lab.exec(
+      lab.server,
+      `nft add table netdev obs
+nft add chain netdev obs c "{ type filter hook ingress device vs${id} priority 0; }"
+nft add rule netdev obs c icmpv6 type mld2-listener-report counter`,
+    );
+    try {
+      lab.exec(lab.client, load);
+      lab.exec(lab.client, `ip -6 addr add 2001:db8::77/64 dev vc${id} nodad; sleep 2`);
+      const n = /counter packets ([0-9]+)/.exec(lab.exec(lab.server, 'nft list table netdev obs'));
+      return Number(n?.[1] ?? -1);
+    } finally {
+      lab.exec(lab.client, `ip -6 addr del 2001:db8::77/64 dev vc${id} || true`);
+      lab.exec(lab.client, unload);
+      lab.exec(lab.server, 'nft delete table netdev obs');
+    }
+  };
+
+  it('nftables --nft-policy drop with --allow-also: exactly the feed and the extra flow; NDP and MLD pass', () => {
+    const dir = compile('nftables', [
+      '--nft-hook',
+      'output',
+      '--nft-policy',
+      'drop',
+      '--allow-also',
+      '192.0.2.2:443/tcp',
+    ]);
+    lab.exec(lab.client, 'ip -6 neigh flush all; ip neigh flush all');
+    lab.exec(lab.client, `nft -f ${dir}/m365fw.nft`);
+    try {
+      const res = lab.probe(alsoProbes());
+      expect(res.map((r, i) => `${ALSO[i].why}: ${r.ok}`)).toEqual(
+        ALSO.map((t) => `${t.why}: ${t.ok}`),
+      );
+    } finally {
+      lab.exec(lab.client, 'nft flush ruleset');
+    }
+    expect(mldSeen(`nft -f ${dir}/m365fw.nft`, 'nft flush ruleset')).toBeGreaterThan(0);
+  }, 30000);
+
+  it('iptables --ipt-final drop through the apply script alone: the same, NDP and MLD pass', () => {
+    const dir = compile('iptables', ['--ipt-final', 'drop', '--allow-also', '192.0.2.2:443/tcp']);
+    const unload =
+      'for t in iptables ip6tables; do $t -F OUTPUT; $t -F M365FW; $t -X M365FW; $t -F M365FW_IN; $t -X M365FW_IN; done; ipset destroy';
+    lab.exec(lab.client, 'ip -6 neigh flush all; ip neigh flush all');
+    lab.exec(lab.client, `sh ${dir}/m365fw-iptables-apply.sh`);
+    try {
+      const res = lab.probe(alsoProbes());
+      expect(res.map((r, i) => `${ALSO[i].why}: ${r.ok}`)).toEqual(
+        ALSO.map((t) => `${t.why}: ${t.ok}`),
+      );
+    } finally {
+      lab.exec(lab.client, unload);
+    }
+    expect(mldSeen(`sh ${dir}/m365fw-iptables-apply.sh >/dev/null`, unload)).toBeGreaterThan(0);
+  }, 30000);
 });
