@@ -191,6 +191,14 @@ export type { DnsInstance, Service, TenantValues } from './dns/records.js';
 export { showValue } from './errors.js';
 export { terminalText } from './escape.js';
 export { openOutputDir, removeIfEmpty, writeArtifactsAtomically } from './io/write.js';
+export {
+  applyOutput,
+  APPLY_TARGETS,
+  confirmNow,
+  type ApplyOptions,
+  type ApplyOutcome,
+  type ApplyTarget,
+} from './run/apply.js';
 export { isDnsLabel, isDomainName } from './net/hostname.js';
 export { parsePortString } from './net/ports.js';
 export { diffReports } from './report/plan.js';

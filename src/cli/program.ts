@@ -219,6 +219,26 @@ dnsCommon(
   );
 
 program
+  .command('apply')
+  .description(
+    'load an output on this host (root) with a health check and a confirmation window; anything short of both restores the ruleset before (exit 0 applied, 1 rolled back, 2 nothing to apply)',
+  )
+  .requiredOption('--out <dir>', 'the output directory (its report.json and files)')
+  .option('--target <name>', 'nftables or iptables')
+  .option('--check-cmd <command>', 'a shell command that exits 0 when the host still works')
+  .option('--check-connect <host:port>', 'a TCP connection that must succeed after loading')
+  .option('--check-timeout <seconds>', 'how long the check may take', '5')
+  .option(
+    '--confirm <seconds>',
+    'after the check, wait this long for `m365fw apply --confirm-now`; no confirmation rolls back',
+  )
+  .option('--confirm-now', 'confirm the apply waiting on --out (from a second session)')
+  .option('--confirm-dir <dir>', 'where apply and --confirm-now meet', '/run/m365fw')
+  .action((o: Record<string, unknown>) =>
+    import('./commands/apply.js').then((m) => m.applyCommand(o)).catch(fail),
+  );
+
+program
   .command('targets')
   .description('list the targets and their capabilities')
   .action(() => {
