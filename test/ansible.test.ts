@@ -4,8 +4,8 @@
  * nft and ipset, compared with the raw feed), a second run changes nothing, and a new compile's
  * removals reach the host.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -95,6 +95,69 @@ describe.skipIf(!!why)('Ansible: examples/ansible/m365fw-push.yml', () => {
     },
     180000,
   );
+});
+
+describe.skipIf(!!why)('Ansible: the inventory decides, per host', () => {
+  it('two hosts of one inventory (one network namespace each): edge-01 gets nftables, edge-02 iptables, each exactly its feed', () => {
+    const work = tmpDir('ansible-fleet');
+    const out = join(work, 'out');
+    mkdirSync(out);
+    compileInto(out, A);
+    const id = `${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;
+    const ns = [`m365a${id}`, `m365b${id}`];
+    // a local connection whose Python runs inside the host's own namespace: every module and
+    // command of that host (nft, iptables, ipset) acts there
+    const host = (name: string, n: string, backend: string) =>
+      `${name} ansible_connection=local ansible_python_interpreter="ip netns exec ${n} /usr/bin/python3" m365fw_backend=${backend} m365fw_dest=${work}/${name} m365fw_become=false`;
+    writeFileSync(
+      join(work, 'inventory.ini'),
+      `[m365fw_linux]\n${host('edge-01', ns[0], 'nftables')}\n${host('edge-02', ns[1], 'iptables')}\n`,
+    );
+    try {
+      execFileSync('sh', ['-ec', ns.map((n) => `ip netns add ${n}`).join('\n')]);
+      const [log] = session(work, [
+        `ansible-playbook -i ${work}/inventory.ini ${PLAYBOOK} -e m365fw_out=${out}`,
+      ]);
+      expect(log).toMatch(/^edge-01\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/m);
+      expect(log).toMatch(/^edge-02\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/m);
+      const inNs = (n: string, cmd: string) =>
+        execFileSync('ip', ['netns', 'exec', n, 'sh', '-c', cmd], { encoding: 'utf8' });
+      // edge-01: the nftables table, and no set of the iptables output
+      expectLoaded('nftables', inNs(ns[0], 'nft -j list table inet m365fw'), A);
+      expect(inNs(ns[0], 'ipset list -n').trim()).toBe('');
+      // edge-02: the ipset sets and the chain, and no nftables table of m365fw
+      expectLoaded('iptables', inNs(ns[1], 'ipset list'), A);
+      expect(inNs(ns[1], 'iptables -S OUTPUT')).toContain('-A OUTPUT -j M365FW');
+      expect(inNs(ns[1], 'nft list tables')).not.toContain('inet m365fw');
+    } finally {
+      for (const n of ns) spawnSync('ip', ['netns', 'del', n]);
+    }
+  }, 180000);
+
+  it('a report.json naming a path outside m365fw_dest stops the play before anything is copied', () => {
+    const work = tmpDir('ansible-path');
+    const out = join(work, 'out');
+    mkdirSync(out);
+    compileInto(out, A);
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    rep.targets.iptables.artifacts.push({
+      ...rep.targets.iptables.artifacts[0],
+      path: '../../etc/cron.d/x',
+    });
+    writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
+    writeFileSync(
+      join(work, 'inventory.ini'),
+      `[m365fw_linux]\nlocalhost ansible_connection=local m365fw_backend=iptables m365fw_dest=${work}/dest m365fw_become=false\n`,
+    );
+    const [log] = session(work, [
+      `ansible-playbook -i ${work}/inventory.ini ${PLAYBOOK} -e m365fw_out=${out} || true`,
+    ]);
+    expect(log).toMatch(
+      /report\.json names \\?"\.\.\/\.\.\/etc\/cron\.d\/x\\?": not a plain file name; refusing/,
+    );
+    expect(log).toMatch(/^localhost\s+: .*failed=1/m);
+    expect(existsSync(join(work, 'dest'))).toBe(false);
+  }, 120000);
 });
 
 /** Every bucket of the raw feed is loaded exactly, and nothing else is. */
