@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, FIXTURES, isRoot, missing, skipNote } from './helpers/env.js';
+import { CLI, FIXTURES, isRoot, missing, ROOT, skipNote } from './helpers/env.js';
 import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -147,5 +147,67 @@ apply --target nftables --out ${nftOnly}; echo "rc=$?"`);
     expect(r).toMatch(/has no iptables output: nothing to apply\nrc=2\n/);
     expect(r).toMatch(/rc=1\nuntouched\n/);
     expect(r).toMatch(/rc=1\n$/);
+  });
+});
+
+describe.skipIf(!!why)('docs/deploying.md: the rollback commands, run verbatim', () => {
+  const doc = readFileSync(join(ROOT, 'docs/deploying.md'), 'utf8');
+  /** The sh block right after the paragraph that starts with `lead`. */
+  const blockAfter = (lead: string) => {
+    const at = doc.indexOf(lead);
+    expect(at, lead).toBeGreaterThan(-1);
+    const m = /```sh\n([\s\S]*?)```/.exec(doc.slice(at));
+    return m![1];
+  };
+
+  it('iptables: both chains, both families, every hook and the sets go; a set of the user stays', () => {
+    const out = tmpDir('apply-out');
+    const r = compileHere([
+      '--input',
+      join(FIXTURES, 'ingress-feed.json'),
+      '--instance',
+      'Worldwide',
+      '--preset',
+      'eop-inbound-smtp',
+      '--direction',
+      'both',
+      '--local',
+      '192.0.2.25,2001:db8::25',
+      '--allow-implausible',
+      'documentation',
+      '--target',
+      'iptables',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const state = `{ iptables-save | grep -v '^#'; ip6tables-save | grep -v '^#'; ipset list -n | sort; }`;
+    // a host with rules of its own in both families (an empty table iptables-nft creates on the
+    // way stays as an empty table: the same rules, not the same listing)
+    const text = inNs(`ipset create m365_custom hash:net
+iptables -A INPUT -p tcp --dport 22 -j ACCEPT
+ip6tables -A INPUT -p tcp --dport 22 -j ACCEPT
+${state} > before.txt
+sh ${out}/m365fw-iptables-apply.sh >/dev/null
+iptables -A FORWARD -j M365FW
+iptables-save | grep -c M365FW_IN
+${blockAfter('Roll back completely (both chains')}
+${state} > after.txt
+diff before.txt after.txt && echo identical`);
+    expect(text).toMatch(/identical\n$/);
+  });
+
+  it('nftables: the table goes, nothing else', () => {
+    const out = output();
+    const block = doc.slice(doc.indexOf('## nftables'));
+    const rollback = /# roll back completely\n(.*)\n/.exec(block)![1];
+    expect(rollback).toBe('nft delete table inet m365fw');
+    const text = inNs(`${USER}
+nft list ruleset > before.txt
+nft -f ${out}/m365fw.nft
+${rollback}
+nft list ruleset > after.txt
+cmp -s before.txt after.txt && echo identical`);
+    expect(text).toMatch(/identical\n$/);
   });
 });

@@ -148,6 +148,9 @@ describe('examples/github-actions/m365fw-update.yml, its shell steps run verbati
       'm365fw.v6',
       'report.json',
     ]);
+    // the NSG it deploys restricts: --nsg-deny internet closes the rule list, it is not inert
+    const nsg = JSON.parse(first['report.json'].toString('utf8')).targets['azure-nsg'];
+    expect(nsg.enforcement).toMatchObject({ mode: 'default-deny', inert: false });
 
     // 2. again, same version: nothing to do, one request
     svc.log.length = 0;
