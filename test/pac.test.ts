@@ -56,6 +56,11 @@ describe('PAC file evaluated in a PAC sandbox (pac-resolver, QuickJS)', () => {
     ['example.com', P, P, 'unrelated host'],
     ['outlook.office.com.evil.example', P, P, 'a suffix of ours inside another name'],
     ['evilsharepoint.com', P, P, 'not a subdomain'],
+    // what Chromium passes through as the host: an underscore in a label is still a label
+    ['foo_bar.sharepoint.com', D, D, 'any label under a wildcard, as shExpMatch matches it'],
+    ['a_b.c_d.sharepoint.com', D, D, 'at any depth'],
+    ['x_cdn.onenote.net', D, D, '*cdn with an underscore before it'],
+    ['foo_bar.sharepoint.com.evil.example', P, P, 'still not a suffix inside another name'],
   ])('%s → type 1 %s, type 2 %s (%s)', async (host, t1, t2) => {
     const [a, b] = await Promise.all([
       pacFor(['--pac-type', '1', '--tenant', 'contoso']),
