@@ -175,12 +175,14 @@ describe('report.json of a run', () => {
       prefixesMerged: { v4: 3, v6: 1 },
       rules: 4,
       urlEntries: 3,
-      findings: { unenforced: 3 },
+      // nftables without a hook enforces nothing by itself: said as a finding
+      findings: { inert: 1, unenforced: 3 },
     });
     // findings sorted by target, kind, sets, entry
     expect(
       r.findings.map((f) => `${f.target} ${f.kind} ${f.setIds?.join(',')} ${f.entry}`),
     ).toEqual([
+      'nftables inert undefined undefined',
       'nftables unenforced 1 a.example.com tcp/443',
       'nftables unenforced 2 *.b.example.com tcp/80,443',
       'nftables unenforced 2 *.b.example.com udp/3478',
@@ -280,7 +282,10 @@ describe('report.json of a run', () => {
         '  IPv4 prefixes: 2 in the kept sets, 3 in the rules after merging per rule',
         '  IPv6 prefixes: 1 in the kept sets, 1 in the rules after merging per rule',
         '  rules: 4 (nftables, pac); URL entries: 3',
+        '  nftables enforces: integration: enforces nothing until your chain jumps to m365_allow (inert)',
+        '  pac enforces: proxy routing for browsers that use the file: the listed hosts go DIRECT, everything else to PROXY proxy.example:8080; it allows or blocks nothing',
         '  findings (see report.json):',
+        '    nftables inert: 1',
         '    nftables unenforced: 3',
         ...Object.entries(
           cr.report.findings
@@ -318,6 +323,7 @@ describe('report.json of a run', () => {
     const with_ = { ...cr, report: { ...cr.report, findings } } as unknown as CompiledRun;
     const lines = formatSummary(with_, ['/o/x/report.json'], 0.4).split('\n');
     expect(lines.slice(5)).toEqual([
+      '  nftables enforces: integration: enforces nothing until your chain jumps to m365_allow (inert)',
       '  target pac skipped: not generated: --pac-proxy not given',
       '  findings (see report.json):',
       '    azure-nsg dropped: 1',
@@ -330,6 +336,7 @@ describe('report.json of a run', () => {
     ]);
     const none = { ...cr, report: { ...cr.report, findings: [] } } as unknown as CompiledRun;
     expect(formatSummary(none, [], 1.6).split('\n').slice(5)).toEqual([
+      '  nftables enforces: integration: enforces nothing until your chain jumps to m365_allow (inert)',
       '  wrote 0 files in 2 ms: ',
       '',
     ]);
@@ -484,7 +491,13 @@ describe('plan: each kind of change alone', () => {
       removed: false,
       contentChanged: false,
     });
-    expect(p.targets.nftables.findingsAdded).toHaveLength(3);
+    // three URL entries not enforced, and the output enforces nothing by itself (no hook)
+    expect(p.targets.nftables.findingsAdded.map((f) => f.kind).sort()).toEqual([
+      'inert',
+      'unenforced',
+      'unenforced',
+      'unenforced',
+    ]);
     expect(planMarkdown(p)).toContain('; no previous report.json: everything is new.');
   });
 
@@ -854,7 +867,7 @@ describe('planMarkdown, whole', () => {
       '',
       '| target | output | findings |',
       '| --- | --- | --- |',
-      '| iptables | no longer generated | −5 unenforced |',
+      '| iptables | no longer generated | −1 inert, −5 unenforced |',
       '| nftables | changed | +2 unenforced; −3 unenforced |',
       '| pac | new target | +4 unenforced |',
       '',
