@@ -65,7 +65,7 @@ describe.skipIf(!!why)('the PAC file in headless Chromium', () => {
    */
   const visit = async (host: string) => {
     const before = seen.length;
-    let dom = '';
+    let dom: string;
     try {
       const r = await promisify(execFile)(
         CHROMIUM!,
