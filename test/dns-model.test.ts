@@ -452,6 +452,25 @@ describe('TXT, MX and SRV records', () => {
     });
   });
 
+  it('verification: needed once; without --verification its absence is not checked, with it missing', async () => {
+    const none = row(
+      await check({ txt: { [D]: [['v=spf1 -all']] } }, ['verification']),
+      'verification',
+    );
+    expect(none).toMatchObject({
+      verdict: 'not-checked',
+      note: 'needed once, to verify the domain in the admin center; pass --verification to check it',
+    });
+    expect(
+      row(
+        await check({ txt: { [D]: [['v=spf1 -all']] } }, ['verification'], {
+          verification: 'ms5678',
+        }),
+        'verification',
+      ),
+    ).toMatchObject({ verdict: 'missing' });
+  });
+
   it('verification: any MS= without the value; the exact value with it; a near miss a typo', async () => {
     expect(
       row(await check({ txt: { [D]: [['MS=ms1234']] } }, ['verification']), 'verification'),

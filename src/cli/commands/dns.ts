@@ -131,7 +131,7 @@ export async function dnsCheckCommand(domain: string, o: Record<string, unknown>
         ? ` found ${r.found.map((f) => terminalText(f, 300)).join(' → ')}`
         : '';
       process.stdout.write(
-        `${r.verdict.padEnd(10)} ${r.record.padEnd(22)} ${r.name}: expected ${terminalText(r.expected, 300)};${found}${r.note ? ` (${terminalText(r.note, 300)})` : ''}\n`,
+        `${r.verdict.padEnd(11)} ${r.record.padEnd(22)} ${r.name}: expected ${terminalText(r.expected, 300)};${found}${r.note ? ` (${terminalText(r.note, 300)})` : ''}\n`,
       );
     }
   }
@@ -141,5 +141,11 @@ export async function dnsCheckCommand(domain: string, o: Record<string, unknown>
       `error: ${e.record} ${e.name}: ${terminalText(e.note ?? 'lookup failed')}\n`,
     );
   if (errors.length) return finish(1);
-  finish(results.every((r) => r.verdict === 'ok' || r.verdict === 'not-known') ? 0 : 2);
+  finish(
+    results.every(
+      (r) => r.verdict === 'ok' || r.verdict === 'not-known' || r.verdict === 'not-checked',
+    )
+      ? 0
+      : 2,
+  );
 }
