@@ -250,3 +250,23 @@ describe('compile: deterministic and free of paths, hosts and times', () => {
     expect(out.trim()).toMatch(/^[0-9]+\.[0-9]+\.[0-9]+$/);
   });
 });
+
+describe('the front door: help', () => {
+  it('m365fw alone prints the help and exits 1; --help and --version exit 0', () => {
+    const bare = runCli([]);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toMatch(/^Usage: m365fw \[options\] \[command\]/);
+    expect(runCli(['--help']).code).toBe(0);
+    expect(runCli(['--version']).code).toBe(0);
+  });
+
+  it('required options are marked; update --help lists what an hourly run needs first', () => {
+    const help = runCli(['update', '--help']).stdout;
+    const flags = [...help.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
+    expect(flags.slice(0, 4)).toEqual(['--instance', '--state', '--out', '--plan-out']);
+    expect(help).toMatch(/--instance <name> +\(required\) /);
+    expect(help).toMatch(/--out <dir> +\(required\) /);
+    expect(help).not.toMatch(/--plan-out <dir> +\(required\)/);
+    expect(runCli(['compile', '--help']).stdout).toMatch(/--input <file> +\(required\) /);
+  });
+});

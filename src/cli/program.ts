@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Help } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -91,7 +91,12 @@ program.exitOverride((err) => {
     err.code === 'commander.helpDisplayed' ||
     err.code === 'commander.version' ||
     err.code === 'commander.help';
-  throw new CommanderExit(ok ? 0 : 1);
+  // `m365fw` alone shows the help as an error (exit 1); --help and --version exit 0
+  throw new CommanderExit(ok ? err.exitCode : 1);
+});
+// required options say so in every command's help
+program.configureHelp({
+  optionDescription: (o) => `${o.mandatory ? '(required) ' : ''}${new Help().optionDescription(o)}`,
 });
 
 const compile = program
@@ -142,7 +147,6 @@ const update = program
   .description(
     'version check, download, plan, guards and write as one step (exit 0 current, 2 rewritten, 1 error or refused)',
   );
-addCompileOptions(update, false);
 update
   .requiredOption('--instance <name>', 'Worldwide, China, USGovDoD or USGovGCCHigh', instanceArg)
   .requiredOption(
@@ -165,11 +169,13 @@ update
   .option('--max-body <MiB>', 'largest response body accepted, after decompression', mibArg, '64')
   .option(
     '--require-explained-changes',
-    "refuse (exit 1, nothing written) when an added or removed address or URL is explained by none of Microsoft's /changes records, or the records cannot be fetched",
-  )
-  .action((o: Record<string, unknown>) =>
-    import('./commands/update.js').then((m) => m.updateCommand(o)).catch(fail),
+    "refuse (exit 1, nothing written) when a change that affects enforcement (addresses, URLs, ports, category, required, expressRoute, service area) is explained by none of Microsoft's /changes records, or the records cannot be fetched",
   );
+// the options an hourly run needs come first in its help; the filters and targets after them
+addCompileOptions(update, false);
+update.action((o: Record<string, unknown>) =>
+  import('./commands/update.js').then((m) => m.updateCommand(o)).catch(fail),
+);
 addTargetOptions(update, [...TARGETS.values()]);
 
 const dns = program
