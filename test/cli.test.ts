@@ -270,3 +270,19 @@ describe('the front door: help', () => {
     expect(runCli(['compile', '--help']).stdout).toMatch(/--input <file> +\(required\) /);
   });
 });
+
+describe('a prefix list given as a feed', () => {
+  it('says what to pass instead of only "malformed JSON"', () => {
+    const dir = tmpDir('pl-hint');
+    writeFileSync(join(dir, 'list.txt'), '# corp ranges\n192.0.2.0/24\n2001:db8::/32\n');
+    const r = runCli(['compile', '--input', join(dir, 'list.txt'), '--out', join(dir, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /malformed JSON .*; it looks like a prefix list: pass --input-format prefixes \(with --tcp-ports or --udp-ports\)$/m,
+    );
+    writeFileSync(join(dir, 'broken.json'), '[{"id": 1,]');
+    expect(
+      runCli(['compile', '--input', join(dir, 'broken.json'), '--out', join(dir, 'o2')]).stderr,
+    ).not.toMatch(/prefix list/);
+  });
+});

@@ -140,7 +140,7 @@ describe('YAML policy: own endpoint sets and audited excludes', () => {
     [
       'id clash',
       'endpointSets:\n  - id: "1"\n    serviceArea: Custom\n    category: Allow\n    reason: r\n',
-      /^error: corp\.yaml: endpoint set 1: field id: id clashes with an existing endpoint set: "1"$/,
+      /^error: corp\.yaml:2:9: endpoint set 1: field id: id clashes with an existing endpoint set: "1"$/,
     ],
     [
       'number id',
@@ -215,5 +215,30 @@ describe('a policy says what a reviewer reads: decimal ports, YAML 1.2, core tag
         compile(['--input', SAMPLE, '--policy', policy(base(ok)), '--target', 'nftables']).code,
         ok,
       ).toBe(0);
+  });
+});
+
+describe('policy errors a person understands', () => {
+  it('a value outside a list names the allowed values; an id clash names its line and column', () => {
+    const bad = compile([
+      '--input',
+      SAMPLE,
+      '--policy',
+      policy('endpointSets:\n  - id: a\n    serviceArea: X\n    category: Bogus\n    reason: r\n'),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /corp\.yaml:4:15: endpointSets\[0\]\.category: must be one of Optimize, Allow, Default/,
+    );
+    const clash = compile([
+      '--input',
+      SAMPLE,
+      '--policy',
+      policy(
+        'endpointSets:\n  - id: "1"\n    serviceArea: X\n    category: Allow\n    reason: r\n    ips: [192.0.2.0/24]\n',
+      ),
+    ]);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toMatch(/corp\.yaml:2:9: .*id clashes with an existing endpoint set: "1"/);
   });
 });

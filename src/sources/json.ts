@@ -75,7 +75,10 @@ export function parseExactJson(
   try {
     doc = momoa.parse(text, { mode: 'json', ranges: false, tokens: false });
   } catch (e) {
-    throw new InputError(name, `malformed JSON (${(e as Error).message.split('\n')[0]})`);
+    throw new InputError(
+      name,
+      `malformed JSON (${(e as Error).message.split('\n')[0]})${prefixListHint(text)}`,
+    );
   }
   const walk = (n: Node, path: string) => {
     if (n.type === 'Object') {
@@ -97,9 +100,25 @@ export function parseExactJson(
       (n.elements ?? []).forEach((e, i) => walk(e.value, `${path}[${i}]`));
   };
   walk(doc.body, '');
-  if (malformed) throw new InputError(name, `malformed JSON (${malformed.message.split('\n')[0]})`);
+  if (malformed)
+    throw new InputError(
+      name,
+      `malformed JSON (${malformed.message.split('\n')[0]})${prefixListHint(text)}`,
+    );
   // no two keys are equal: the value as momoa read it (JSON.parse's was wrong or is not trusted)
   return momoa.evaluate(doc.body);
+}
+
+/** A text whose first line is an address or prefix is a prefix list given as a feed: say so. */
+function prefixListHint(text: string): string {
+  const first = text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l && !l.startsWith('#'));
+  return first && /^[0-9A-Fa-f:.]+(\/[0-9]{1,3})?$/.test(first) && /[.:]/.test(first)
+    ? '; it looks like a prefix list: pass --input-format prefixes (with --tcp-ports or --udp-ports)'
+    : '';
 }
 
 /** Own keys of every object in a parsed JSON value. */

@@ -29,6 +29,8 @@ export interface Policy {
   ingress?: IngressOptions;
   /** why (reported with the ingress section) */
   ingressReason?: string;
+  /** where each own endpoint set's id is written (file:line:column), for errors about it */
+  idAt?: Record<string, string>;
 }
 
 const require = createRequire(import.meta.url);
@@ -104,7 +106,9 @@ export function parsePolicy(f: InputFile): Policy {
       ? `unknown key ${JSON.stringify(extra)}`
       : err.keyword === 'oneOf' && path.includes('exclude')
         ? 'give exactly one of prefix or url'
-        : (err.message ?? 'invalid');
+        : err.keyword === 'enum'
+          ? `must be one of ${((err.params as { allowedValues?: unknown[] }).allowedValues ?? []).map((v) => String(v)).join(', ')}`
+          : (err.message ?? 'invalid');
     throw new InputError(
       where,
       `${
@@ -129,9 +133,11 @@ export function parsePolicy(f: InputFile): Policy {
     exclude?: { prefix?: string; url?: string; ids?: (string | number)[]; reason: string }[];
   };
   // the feed's own checks, with errors located at the set's line
+  const idAt: Record<string, string> = {};
   const endpointSets = (d.endpointSets ?? []).map((rec, i) => {
     const s = parseRecord(at(nodeAt(['endpointSets', i])), rec, i, 'policy');
     s.reason = String(rec.reason);
+    idAt[s.id] = at(nodeAt(['endpointSets', i, 'id']));
     return s;
   });
   const exclude: Exclude[] = (d.exclude ?? []).map((x, i) => {
@@ -160,6 +166,7 @@ export function parsePolicy(f: InputFile): Policy {
     sha256: f.sha256,
     endpointSets,
     exclude,
+    idAt,
     ...(ingress ? { ingress } : {}),
     ...(d.ingress?.reason ? { ingressReason: d.ingress.reason } : {}),
   };
@@ -275,7 +282,13 @@ export function applyPolicy(
   const ids = new Set(sets.map((s) => s.id));
   for (const s of p.endpointSets) {
     if (ids.has(s.id))
-      throw new InputError(p.file, `id clashes with an existing endpoint set`, s.id, 'id', s.id);
+      throw new InputError(
+        p.idAt?.[s.id] ?? p.file,
+        `id clashes with an existing endpoint set`,
+        s.id,
+        'id',
+        s.id,
+      );
     ids.add(s.id);
     findings.push({
       kind: 'override',
