@@ -476,6 +476,39 @@ describe('proxies from the environment', () => {
     expect(r.stderr + r.stdout).not.toContain('pr0xy-secret');
   });
 
+  it('a proxy that wants credentials (407 to the tunnel): one clear line, no retries', async () => {
+    const tries: string[] = [];
+    const strict = createServer((req, res) => {
+      tries.push(req.method!);
+      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="corp"' });
+      res.end();
+    });
+    strict.on('connect', (req, client: Socket) => {
+      tries.push('CONNECT');
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\n\r\n',
+      );
+    });
+    await new Promise<void>((r) => strict.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(strict.address() as AddressInfo).port}`;
+    try {
+      const r = await cli(fetchArgs(tmpDir('state')), {
+        HTTP_PROXY: url,
+        HTTPS_PROXY: url,
+        NO_PROXY: '',
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^error: \/version\/Worldwide: the proxy requires authentication \(HTTP 407\); set credentials in HTTPS_PROXY \(http:\/\/user:password@proxy:port\)$/m,
+      );
+      expect(r.stderr).not.toMatch(/retry/);
+      expect(tries).toHaveLength(1);
+    } finally {
+      strict.closeAllConnections();
+      await new Promise<void>((r) => strict.close(() => r()));
+    }
+  });
+
   it('NO_PROXY naming the service: direct, the proxy sees nothing', async () => {
     const r = await cli(fetchArgs(tmpDir('state')), {
       HTTP_PROXY: proxyUrl,

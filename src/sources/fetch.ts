@@ -142,6 +142,19 @@ async function boundedText(
   return buf.toString('utf8');
 }
 
+const PROXY_407 = (what: string) =>
+  `${what}: the proxy requires authentication (HTTP 407); set credentials in HTTPS_PROXY (http://user:password@proxy:port)`;
+
+/** The status a proxy answered a tunnel with, from undici's error chain ("Proxy response (407) …"). */
+function proxyStatus(e: unknown): number | undefined {
+  for (let c = e as { message?: unknown; cause?: unknown } | undefined, i = 0; c && i < 8; i++) {
+    const m = /^Proxy response \(([0-9]{3})\)/.exec(String(c.message ?? ''));
+    if (m) return Number(m[1]);
+    c = c.cause as typeof c;
+  }
+  return undefined;
+}
+
 /** GET with timeout, bounded retries, backoff, Retry-After and same-origin redirects; the body text. */
 export async function getText(c: Client, path: string, what: string): Promise<string> {
   const { mod, dispatcher: agent } = http();
@@ -190,6 +203,7 @@ export async function getText(c: Client, path: string, what: string): Promise<st
       }
       lastError = `HTTP ${res.status}`;
       await res.body?.cancel();
+      if (res.status === 407) throw new FetchError(PROXY_407(what));
       if (res.status === 429 || res.status === 503) {
         const ra = res.headers.get('retry-after');
         const ms =
@@ -200,6 +214,8 @@ export async function getText(c: Client, path: string, what: string): Promise<st
       }
     } catch (e) {
       if (e instanceof FetchError) throw e;
+      // a proxy that wants credentials answers the tunnel with 407: final, and said plainly
+      if (proxyStatus(e) === 407) throw new FetchError(PROXY_407(what));
       const err = e as Error;
       lastError =
         err instanceof Retryable
