@@ -148,7 +148,7 @@ const PROXY_407 = (what: string) =>
 /** The status a proxy answered a tunnel with, from undici's error chain ("Proxy response (407) …"). */
 function proxyStatus(e: unknown): number | undefined {
   for (let c = e as { message?: unknown; cause?: unknown } | undefined, i = 0; c && i < 8; i++) {
-    const m = /^Proxy response \(([0-9]{3})\)/.exec(String(c.message ?? ''));
+    const m = /^Proxy response \(([0-9]{3})\)/.exec(typeof c.message === 'string' ? c.message : '');
     if (m) return Number(m[1]);
     c = c.cause as typeof c;
   }
