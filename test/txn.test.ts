@@ -146,7 +146,9 @@ describe('all-or-nothing writes', () => {
       { env: { M365FW_TEST_FAIL_RENAME: '1' } },
     );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/writing failed \(EIO\); the previous output is unchanged/);
+    expect(r.stderr).toMatch(
+      /writing failed \(EIO: input\/output error\); the previous output is unchanged/,
+    );
     expect(consistent(out)).toEqual(before);
     expect(leftovers(out)).toEqual([]);
   });
@@ -272,6 +274,28 @@ describe('all-or-nothing writes', () => {
     expect(q.stderr).toMatch(/\.m365fw-commit has no readable manifest; remove it by hand/);
   });
 
+  it('a read-only filesystem: one line naming the directory and the cause, exit 1', (ctx) => {
+    if (!isRoot || spawnSync('unshare', ['-m', 'true']).status !== 0) {
+      skipNote('read-only filesystem test', 'needs root and mount namespaces');
+      ctx.skip();
+      return;
+    }
+    const mnt = tmpDir('ro');
+    const run = (out: string) =>
+      `"${process.execPath}" "${CLI}" compile --input "${SAMPLE}" --out "${out}"; echo "rc=$?"`;
+    const script = `mount -t tmpfs -o size=1m tmpfs "${mnt}"
+mkdir "${mnt}/out"
+mount -o remount,ro "${mnt}"
+${run(`${mnt}/out`)}
+${run(`${mnt}/new/out`)}`;
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', script], { encoding: 'utf8' });
+    expect(r.stdout).toBe('rc=1\nrc=1\n');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `error: output directory ${mnt}/out: cannot take its lock (read-only filesystem)`,
+      `error: output directory "${mnt}/new/out": cannot create it: read-only filesystem`,
+    ]);
+  });
+
   it('a full disk (a 200 KiB tmpfs): the run fails, the previous output stays whole', (ctx) => {
     if (!isRoot || spawnSync('unshare', ['-m', 'true']).status !== 0) {
       skipNote('full-disk write test', 'needs root and mount namespaces');
@@ -292,7 +316,9 @@ ls -A "${mnt}/out"`;
     }
     const r = spawnSync('unshare', ['-m', 'sh', '-ec', script], { encoding: 'utf8' });
     expect(r.status, r.stderr + r.stdout).toBe(0);
-    expect(r.stderr).toMatch(/writing failed \(ENOSPC\); the previous output is unchanged/);
+    expect(r.stderr).toMatch(
+      /writing failed \(ENOSPC: no space left on the device\); the previous output is unchanged/,
+    );
     expect(r.stdout.trim().split('\n').sort()).toEqual(['m365fw.nft', 'report.json']);
   });
 

@@ -176,7 +176,7 @@ describe('state you can trust', () => {
     let r = await cli(fetchArgs(state), { M365FW_TEST_FAIL_RENAME: '1' });
     expect(r.code).toBe(1);
     expect(svc.log).toEqual(['/version/Worldwide', '/endpoints/Worldwide']);
-    expect(r.stderr).toMatch(/writing failed \(EIO\)/);
+    expect(r.stderr).toMatch(/writing failed \(EIO: input\/output error\)/);
     expect(readFileSync(join(state, 'state.json'), 'utf8')).toBe(before);
     svc.log.length = 0;
     r = await cli(fetchArgs(state));

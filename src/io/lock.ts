@@ -113,7 +113,21 @@ export function lockDir(
   const path = join(dir, LOCK_FILE);
   const token = randomBytes(16).toString('hex');
   const tmp = join(dir, `${LOCK_FILE}.${process.pid}.${token}`);
-  const fd = openSync(tmp, 'wx', 0o600);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx', 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const cause =
+      code === 'EROFS'
+        ? 'read-only filesystem'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOSPC'
+            ? 'no space left on the device'
+            : (code ?? 'error');
+    throw new LockError(`${what} ${dir}: cannot take its lock (${cause})`);
+  }
   try {
     writeSync(fd, `${process.pid} ${token}\n`);
   } finally {

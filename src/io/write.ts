@@ -275,21 +275,24 @@ const SPECIAL_FS: Readonly<Record<number, string>> = {
   0x42494e4d: 'binfmt_misc',
 };
 
+/** What a system error code means, as a person reads it. */
+export const CAUSES: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only filesystem',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOENT: 'a part of the path does not exist',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+};
+
 /** A system error as a person reads it: what failed, on which path, and why. */
 export function systemErrorText(e: unknown, path: string, doing: string): string {
   const code = (e as NodeJS.ErrnoException)?.code;
-  const why: Record<string, string> = {
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    EROFS: 'read-only filesystem',
-    ENOSPC: 'no space left on the device',
-    EDQUOT: 'disk quota exceeded',
-    ENOTDIR: 'a part of the path is not a directory',
-    ENOENT: 'a part of the path does not exist',
-    EEXIST: 'is not a directory',
-    ELOOP: 'too many symbolic links',
-    ENAMETOOLONG: 'the name is too long',
-  };
+  const why: Record<string, string> = { ...CAUSES, EEXIST: 'is not a directory' };
   return `${showName(path)}: cannot ${doing}: ${(code && why[code]) ?? (code || String((e as Error)?.message ?? e))}`;
 }
 
@@ -328,6 +331,23 @@ export function checkDirPlace(dir: string, what: string): void {
   }
 }
 
+/**
+ * A recursive mkdir reports ENOENT where the first missing directory could not be made (on a
+ * read-only filesystem, say): making that one alone gives the real cause.
+ */
+function trueCause(dir: string, e: unknown): unknown {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return e;
+  let child = resolve(dir);
+  while (dirname(child) !== child && !existsSync(dirname(child))) child = dirname(child);
+  try {
+    mkdirSync(child);
+    rmdirSync(child);
+  } catch (inner) {
+    return inner;
+  }
+  return e;
+}
+
 /** Create `dir` if needed and take its lock (finishing whatever an earlier run left committed). */
 export function openOutputDir(
   dir: string,
@@ -339,7 +359,7 @@ export function openOutputDir(
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
-      throw new WriteError(`${what} ${systemErrorText(e, dir, 'create it')}`);
+      throw new WriteError(`${what} ${systemErrorText(trueCause(dir, e), dir, 'create it')}`);
     }
   const lock = lockDir(dir, what);
   try {
@@ -433,7 +453,7 @@ export function writeArtifactsAtomically(
       if (e instanceof WriteError) throw e;
       const err = e as NodeJS.ErrnoException;
       throw new WriteError(
-        `${outDir}: writing failed (${err.code ?? err.message}); the previous output is unchanged`,
+        `${outDir}: writing failed (${err.code ?? err.message}${err.code && CAUSES[err.code] ? `: ${CAUSES[err.code]}` : ''}); the previous output is unchanged`,
       );
     }
     fsyncDir(outDir);
