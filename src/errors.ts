@@ -1,3 +1,5 @@
+import { terminalText } from './escape.js';
+
 /** A user-facing error: one line naming the file, endpoint-set id, field and value. */
 export class InputError extends Error {
   constructor(
@@ -19,11 +21,8 @@ export function showValue(v: unknown): string {
   } catch {
     s = String(v);
   }
-  s = s.replace(
-    // eslint-disable-next-line no-control-regex -- these are the characters being escaped
-    /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  // the terminal's escaper: every control, bidi and invisible character as \uXXXX
+  s = terminalText(s, Infinity);
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 

@@ -28,6 +28,20 @@ const snapshot = (dir: string): Record<string, unknown> =>
       ]),
   );
 
+/** The next run writes another target (pac): every earlier file would be stale. */
+const compilePac = (out: string) =>
+  runHere([
+    'compile',
+    '--input',
+    SAMPLE,
+    '--target',
+    'pac',
+    '--pac-proxy',
+    'PROXY p.example:8080',
+    '--out',
+    out,
+  ]);
+
 const compile = (out: string, ...extra: string[]) =>
   runHere(['compile', '--input', SAMPLE, '--target', 'nftables', '--out', out, ...extra]);
 
@@ -179,17 +193,7 @@ describe("report.json's artifact lists name only what its targets write", () => 
     writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
     const before = snapshot(out);
     // the next run writes another target: every earlier file would be stale
-    const r = runHere([
-      'compile',
-      '--input',
-      SAMPLE,
-      '--target',
-      'pac',
-      '--pac-proxy',
-      'PROXY p.example:8080',
-      '--out',
-      out,
-    ]);
+    const r = compilePac(out);
     expect(r.code).toBe(1);
     if (name.includes('/') || name.includes('\u202e'))
       expect(r.stderr).toMatch(/report\.json is not an m365fw report/);
@@ -204,19 +208,7 @@ describe("report.json's artifact lists name only what its targets write", () => 
 
   it('its own stale files still go (a target dropped from --target)', () => {
     const out = outWithRun();
-    expect(
-      runHere([
-        'compile',
-        '--input',
-        SAMPLE,
-        '--target',
-        'pac',
-        '--pac-proxy',
-        'PROXY p.example:8080',
-        '--out',
-        out,
-      ]).code,
-    ).toBe(0);
+    expect(compilePac(out).code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['README.md', 'm365fw.pac', 'report.json']);
   });
 });

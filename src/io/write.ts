@@ -30,6 +30,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import type { Artifact } from '../model.js';
 import { artifactPieces, hasBomOrCrlf } from './pieces.js';
+import { terminalText } from '../escape.js';
 import { lockDir, whileInterruptible, type DirLock } from './lock.js';
 
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -143,12 +144,7 @@ function readManifest(dir: string, owns: OwnedName): Manifest {
 }
 
 /** A name read back from a manifest, for a message: JSON-quoted, controls escaped. */
-const showName = (n: string) =>
-  JSON.stringify(n).replace(
-    // eslint-disable-next-line no-control-regex -- these are the characters being escaped
-    /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+const showName = (n: string) => terminalText(JSON.stringify(n), Infinity);
 
 /** Every staged file of a commit must be the bytes its manifest names (none swapped in or cut). */
 function checkStaged(commit: string, m: Manifest): void {
