@@ -286,3 +286,30 @@ describe('a prefix list given as a feed', () => {
     ).not.toMatch(/prefix list/);
   });
 });
+
+describe('an older Node started by hand', () => {
+  // the machine's own Node (20 on this project's machines), not the pinned runtime npm scripts use
+  const old = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => {
+    if (!existsSync(p)) return false;
+    const v = execFileSync(p, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+    return Number(v.split('.')[0]) < 22;
+  });
+  it.skipIf(!old)('says it needs Node 22 in one line and exits 1', () => {
+    let code = 0,
+      stderr = '';
+    try {
+      execFileSync(old!, [join(ROOT, 'dist/src/cli/bin.js'), '--version'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      code = (e as { status: number }).status;
+      stderr = String((e as { stderr: string }).stderr);
+    }
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^m365fw: needs Node\.js 22 or newer; this is v[0-9.]+ \(.*\)\n$/);
+  });
+  it('the tests themselves run on the pinned runtime (>= 22)', () => {
+    expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(22);
+  });
+});

@@ -8,6 +8,16 @@ import module from 'node:module';
 // readline for its module facade, on every run
 const { existsSync } = module.createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
 
+// engines says >= 22 (npm scripts run the pinned runtime, the node devDependency): an older
+// Node started by hand is one line, not a stack trace later on
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  process.stderr.write(
+    `m365fw: needs Node.js 22 or newer; this is ${process.version} (${process.execPath})\n`,
+  );
+  process.exit(1);
+}
+
 try {
   module.enableCompileCache?.();
 } catch {
