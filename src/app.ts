@@ -34,6 +34,8 @@ export interface RunOptions {
   maxRemoval?: string;
   /** with maxRemoval: an output directory with m365fw files but no report.json is expected */
   firstRun?: boolean;
+  /** a target whose previous output was a default deny may now enforce less */
+  allowWeaker?: boolean;
   /** the report of the run whose output this one replaces (its --out): removals are computed from it */
   previousReport?: Report;
   /** the file previousReport was read from ("out/report.json"): refusals name it */
@@ -179,6 +181,37 @@ export function editedArtifacts(dir: string, prev: Report): string[] {
   return [...new Set(out)].sort();
 }
 
+/**
+ * What a previous output enforced, as its report says, or (reports before 0.4.0 have no
+ * enforcement) as its options said: a hook with policy drop, a closing NSG deny.
+ */
+function previousMode(prev: Report, target: string): string | undefined {
+  const stated = prev.targets[target]?.enforcement?.mode;
+  if (stated) return stated;
+  const o = prev.options;
+  if (target === 'nftables' && typeof o.nftHook === 'string' && o.nftPolicy === 'drop')
+    return 'default-deny';
+  if ((target === 'azure-nsg' || target === 'terraform-azure-nsg') && typeof o.nsgDeny === 'string')
+    return 'default-deny';
+  return undefined;
+}
+
+/**
+ * An output that was a default deny must not quietly become one that is not (a changed default,
+ * a dropped option): that widens what the device lets through. Refused unless allowed.
+ */
+export function guardNotWeaker(prev: Report, runs: readonly TargetRun[]): void {
+  for (const r of runs)
+    if (
+      prev.targets[r.name] &&
+      previousMode(prev, r.name) === 'default-deny' &&
+      r.enforcement.mode !== 'default-deny'
+    )
+      throw new GuardError(
+        `${r.name}: the previous output was an allowlist with a default deny; this one is "${r.enforcement.text}" — it would let more through. Keep the deny (--nft-policy drop, --ipt-final, --nsg-deny), or pass --allow-weaker-enforcement if this is deliberate`,
+      );
+}
+
 /** Compile and render every requested target; guards judge the result before anything is written. */
 export function compileAndRender(req: CompileRequest, run: RunOptions): CompiledRun {
   return renderModel(compileModel(req), run);
@@ -212,6 +245,7 @@ export function renderModel(model: RuleModel, run: RunOptions): CompiledRun {
     // judged per target, on what each one enforces after merging
     for (const r of runs) guardNotEmpty(r.name, r.enforces, model, !!run.allowEmpty);
     if (run.maxRemoval && prev) guardMaxRemoval(prev, runs, model.rules, run.maxRemoval);
+    if (prev && !run.allowWeaker) guardNotWeaker(prev, runs);
   } catch (e) {
     if (!(e instanceof GuardError)) throw e;
     refusal = e;

@@ -308,3 +308,56 @@ describe('no internal messages: special places and sizes are one clear line', ()
     expect(r.stderr).toMatch(/endpointSets\[0\]: must be object/);
   });
 });
+
+describe('an output that was a default deny does not quietly become one that is not', () => {
+  const nft = (out: string, ...extra: string[]) =>
+    runHere([
+      'compile',
+      '--input',
+      SAMPLE,
+      '--target',
+      'nftables',
+      '--nft-hook',
+      'output',
+      '--out',
+      out,
+      ...extra,
+    ]);
+  it('nftables: policy drop, then the same run without it, is refused; --allow-weaker-enforcement lets it', () => {
+    const out = tmpDir('readback');
+    expect(nft(out, '--nft-policy', 'drop').code).toBe(0);
+    const before = snapshot(out);
+    const r = nft(out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /nftables: the previous output was an allowlist with a default deny; this one is "allow rules only: .*" — it would let more through/,
+    );
+    expect(snapshot(out)).toEqual(before);
+    expect(nft(out, '--nft-policy', 'drop').code).toBe(0); // the same again is fine
+    expect(nft(out, '--allow-weaker-enforcement').code).toBe(0);
+  });
+
+  it('a report of 0.3.0 (no enforcement recorded) is judged by its options', () => {
+    const out = tmpDir('readback');
+    expect(nft(out, '--nft-policy', 'drop').code).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    delete rep.targets.nftables.enforcement;
+    rep.options.nftPolicy = 'drop';
+    writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
+    expect(nft(out).code).toBe(1);
+    // without a hook it was never a default deny
+    delete rep.options.nftHook;
+    writeFileSync(join(out, 'report.json'), JSON.stringify(rep));
+    expect(nft(out).code).toBe(0);
+  });
+
+  it('azure-nsg: --nsg-deny dropped is refused the same way', () => {
+    const out = tmpDir('readback');
+    const nsg = (...extra: string[]) =>
+      runHere(['compile', '--input', SAMPLE, '--target', 'azure-nsg', '--out', out, ...extra]);
+    expect(nsg('--nsg-deny', 'internet').code).toBe(0);
+    const r = nsg();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/azure-nsg: the previous output was an allowlist with a default deny/);
+  });
+});

@@ -35,6 +35,8 @@ export const mibArg = strictly((v) => parseDecimal('--max-body', v, 1, 4096));
 let takenError: Error | undefined;
 export const optionsError = (): Error | undefined => takenError;
 
+export const allowWeakerHelp =
+  'let a target whose previous output was a default deny (--nft-policy drop, --ipt-final, --nsg-deny) now enforce less';
 export const firstRunHelp =
   'with --max-removal: the output directory holds m365fw files but no report.json, and that is expected (a first run into it)';
 export const maxRemovalHelp =
@@ -46,6 +48,7 @@ export function addPlanCommandOptions(cmd: Command): Command {
   cmd.requiredOption('--previous <dir>', 'directory of the previous run (its report.json)');
   cmd.option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg);
   cmd.option('--first-run', firstRunHelp);
+  cmd.option('--allow-weaker-enforcement', allowWeakerHelp);
   cmd.option('--json', 'print the JSON plan instead of Markdown');
   cmd.option('--plan-out <dir>', 'also write plan.json and plan.md here');
   addTargetOptions(cmd, [...TARGETS.values()]);
@@ -58,6 +61,7 @@ export function addCompileCommandOptions(cmd: Command): Command {
   cmd.requiredOption('--out <dir>', 'output directory (created if missing)');
   cmd.option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg);
   cmd.option('--first-run', firstRunHelp);
+  cmd.option('--allow-weaker-enforcement', allowWeakerHelp);
   addTargetOptions(cmd, [...TARGETS.values()]);
   return cmd;
 }

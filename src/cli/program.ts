@@ -13,6 +13,7 @@ import {
   maxRemovalArg,
   maxRemovalHelp,
   firstRunHelp,
+  allowWeakerHelp,
   mibArg,
   optionsError,
   secondsArg,
@@ -160,6 +161,7 @@ update
   )
   .option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg)
   .option('--first-run', firstRunHelp)
+  .option('--allow-weaker-enforcement', allowWeakerHelp)
   .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
   .option(
     '--force',

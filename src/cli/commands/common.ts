@@ -215,7 +215,7 @@ export function runOptionsFrom(
   o: Record<string, unknown>,
 ): Pick<
   RunOptions,
-  'targets' | 'skipped' | 'targetOptions' | 'allowEmpty' | 'maxRemoval' | 'firstRun'
+  'targets' | 'skipped' | 'targetOptions' | 'allowEmpty' | 'maxRemoval' | 'firstRun' | 'allowWeaker'
 > {
   const { targets, skipped } = targetsFrom(o);
   return {
@@ -225,5 +225,6 @@ export function runOptionsFrom(
     allowEmpty: !!o.allowEmpty,
     maxRemoval: o.maxRemoval as string | undefined,
     firstRun: !!o.firstRun,
+    allowWeaker: !!o.allowWeakerEnforcement,
   };
 }
