@@ -175,6 +175,7 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
         if (
           u?.version === latest &&
           u.report === reportSha &&
+          u.at !== undefined &&
           u.at <= now &&
           now - u.at < UNCHANGED_TRUST_MS
         )
@@ -228,7 +229,6 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
           unchanged: {
             version: latest,
             report: reportSha!,
-            feed: sha256(got.content),
             at: Date.now(),
           },
         };

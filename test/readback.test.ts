@@ -361,3 +361,25 @@ describe('an output that was a default deny does not quietly become one that is 
     expect(r.stderr).toMatch(/azure-nsg: the previous output was an allowlist with a default deny/);
   });
 });
+
+describe('compile says which of its files were edited by hand', () => {
+  it('an edited file is named and rewritten; a file of a target this run drops is not claimed', () => {
+    const out = outWithRun('--target', 'nftables,pac', '--pac-proxy', 'PROXY p.example:8080');
+    const nft = readFileSync(join(out, 'm365fw.nft'), 'utf8');
+    writeFileSync(join(out, 'm365fw.nft'), nft.replace('accept', 'drop'));
+    writeFileSync(join(out, 'm365fw.pac'), '// edited\n');
+    const r = compile(out);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /m365fw\.nft differs from the sha256 report\.json records \(edited or removed by hand\); rewriting it/,
+    );
+    expect(r.stderr).not.toMatch(/m365fw\.pac/);
+    // the file is what this run writes, as in a directory of its own
+    const fresh = tmpDir('readback');
+    expect(compile(fresh).code).toBe(0);
+    expect(readFileSync(join(out, 'm365fw.nft'), 'utf8')).toBe(
+      readFileSync(join(fresh, 'm365fw.nft'), 'utf8'),
+    );
+    expect(existsSync(join(out, 'm365fw.pac'))).toBe(false);
+  });
+});

@@ -203,6 +203,21 @@ describe('the state directory is a cache, not an authority', () => {
     }
   });
 
+  it('a state of 0.3.0 (a marker without its time) is read, not refused, and the marker not believed', async () => {
+    const state = tmpDir('state'),
+      out = tmpDir('out');
+    expect((await cli(updateArgs(state, out))).code).toBe(2);
+    svc.version = V2;
+    expect((await cli(updateArgs(state, out))).code).toBe(0);
+    const s = JSON.parse(readFileSync(join(state, 'state.json'), 'utf8'));
+    delete s.instances.Worldwide.unchanged.at;
+    writeFileSync(join(state, 'state.json'), JSON.stringify(s));
+    svc.log.length = 0;
+    const r = await cli(updateArgs(state, out));
+    expect(r.code, r.stderr).toBe(0);
+    expect(svc.log).toEqual(['/version/Worldwide', '/endpoints/Worldwide']);
+  });
+
   it('--force on the same input is "unchanged", exit 0, out/ byte-identical', async () => {
     const state = tmpDir('state'),
       out = tmpDir('out');

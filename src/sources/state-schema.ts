@@ -35,11 +35,11 @@ export const STATE_SCHEMA = {
               unchanged: {
                 type: 'object',
                 additionalProperties: false,
-                required: ['version', 'report', 'feed', 'at'],
+                // `at` is absent in the markers of 0.3.0: such a marker is read, and not believed
+                required: ['version', 'report'],
                 properties: {
                   version,
                   report: hex64,
-                  feed: hex64,
                   at: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000 },
                 },
               },

@@ -27,10 +27,10 @@ export interface InstanceState {
   sha256: string;
   query: string;
   /**
-   * update: this version (its feed's sha256) was compiled against the output whose report has
-   * this sha256, with no change, at this time (ms). A cache, not an authority: believed for a day.
+   * update: this version was compiled against the output whose report has this sha256, with no
+   * change, at this time (ms). A cache, not an authority: believed for a day (never without `at`).
    */
-  unchanged?: { version: string; report: string; feed: string; at: number };
+  unchanged?: { version: string; report: string; at?: number };
 }
 export interface FetchState {
   clientRequestId: string;

@@ -26,11 +26,6 @@ export function compileCommand(o: Record<string, unknown>): void {
   try {
     const previousReport = readPreviousReport(out);
     guardFirstRun(out, previousReport, runOptions);
-    if (previousReport)
-      for (const f of editedArtifacts(out, previousReport))
-        process.stderr.write(
-          `m365fw: ${terminalText(join(out, f))} differs from the sha256 report.json records (edited by hand?); rewriting it\n`,
-        );
     const run = compileAndRender(req, {
       ...runOptions,
       previousReport,
@@ -38,6 +33,13 @@ export function compileCommand(o: Record<string, unknown>): void {
       timestamp: o.timestamp ? new Date().toISOString() : undefined,
     });
     if (run.refusal) throw run.refusal;
+    // a file of the previous run whose bytes report.json does not record was edited by hand
+    const writes = new Set(run.artifacts.map((a) => a.path));
+    if (previousReport)
+      for (const f of editedArtifacts(out, previousReport).filter((p) => writes.has(p)))
+        process.stderr.write(
+          `m365fw: ${terminalText(join(out, f))} differs from the sha256 report.json records (edited or removed by hand); rewriting it\n`,
+        );
     req.onProgress?.('done');
     const written = writeArtifactsAtomically(out, run.artifacts, {
       remove: run.stale,
