@@ -18,6 +18,9 @@ const PF = join(ROOT, 'examples/plugin-target/pf-table.mjs');
 const SAMPLE = join(FIXTURES, 'sample-feed.json');
 const LIB = pathToFileURL(join(ROOT, 'dist/lib/index.js')).href;
 
+/** compile the sample with one plugin module loaded (no --target: it only has to load) */
+const withPlugin = (out: string, mod: string) =>
+  runCli(['compile', '--input', SAMPLE, '--out', out, '--target-module', mod]);
 const compile = (out: string, extra: string[]) =>
   runCli(['compile', '--input', SAMPLE, '--out', out, '--target-module', PF, ...extra]);
 
@@ -175,15 +178,7 @@ describe('--target-module is for the commands that render, and only regular file
     const fifo = join(dir, 'p.mjs');
     execFileSync('mkfifo', [fifo]);
     for (const m of [fifo, dir]) {
-      const r = runCli([
-        'compile',
-        '--input',
-        SAMPLE,
-        '--out',
-        join(dir, 'out'),
-        '--target-module',
-        m,
-      ]);
+      const r = withPlugin(join(dir, 'out'), m);
       expect(r.code).toBe(1);
       expect(r.stderr.trim()).toMatch(/^error: --target-module .*: not a regular file$/);
     }
@@ -198,15 +193,7 @@ describe('--target-module is for the commands that render, and only regular file
         `import { defineTarget, option } from ${JSON.stringify(LIB)};
 export default defineTarget({ name: 'clash', summary: 's', capabilities: { fqdn: false, wildcard: false, mixedFamilies: true, portRanges: true }, limits: {}, options: { x: option.optionalText(${JSON.stringify(flag)}, 'x') }, render() { return { files: [] }; } });`,
       );
-      const r = runCli([
-        'compile',
-        '--input',
-        SAMPLE,
-        '--out',
-        join(dir, 'out'),
-        '--target-module',
-        mod,
-      ]);
+      const r = withPlugin(join(dir, 'out'), mod);
       expect(r.code, flag).toBe(1);
       expect(r.stderr.trim(), flag).toBe(
         `error: target clash: option ${flag.split(' ')[0]} is already taken`,

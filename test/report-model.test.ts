@@ -19,7 +19,8 @@ import {
   type CompiledRun,
   type Plan,
 } from '../src/index.js';
-import { checkReport, previousFiles } from '../src/report/previous.js';
+import { checkReport } from '../src/report/previous.js';
+import { staleFiles } from '../src/app.js';
 import { buildReport, contentHash, reportPieces } from '../src/report/report.js';
 import { crossCheck } from '../src/report/changes.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -438,10 +439,11 @@ describe('report.json read back: untrusted, checked', () => {
     expect(() => readPreviousReport(d3)).toThrow(/is not a regular file/);
     expect(() => parseReport('[', 'x.json')).toThrow(/^x\.json: not JSON/);
   });
-  it('the files of a previous run: every artifact of every target and the report, once, sorted', () => {
+  it('the stale files of a previous run: its artifacts and report this run does not write, once, sorted', () => {
     const r = run(A, ['pac', 'nftables']).report;
-    expect(previousFiles(r)).toEqual(['m365fw.nft', 'm365fw.pac', 'report.json']);
-    expect(previousFiles(undefined)).toEqual([]);
+    expect(staleFiles(r, new Set())).toEqual(['m365fw.nft', 'm365fw.pac', 'report.json']);
+    expect(staleFiles(r, new Set(['m365fw.nft', 'report.json']))).toEqual(['m365fw.pac']);
+    expect(staleFiles(undefined, new Set())).toEqual([]);
   });
 });
 

@@ -30,6 +30,20 @@ export const LOCK_WAIT_MS = 10_000;
 
 export class LockError extends Error {}
 
+/** What a system error code means, as a person reads it (the lock's and the writer's messages). */
+export const CAUSES: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only filesystem',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOENT: 'a part of the path does not exist',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+};
+
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 function alive(pid: number): boolean {
@@ -118,14 +132,7 @@ export function lockDir(
     fd = openSync(tmp, 'wx', 0o600);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const cause =
-      code === 'EROFS'
-        ? 'read-only filesystem'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'ENOSPC'
-            ? 'no space left on the device'
-            : (code ?? 'error');
+    const cause = (code && CAUSES[code]) ?? code ?? 'error';
     throw new LockError(`${what} ${dir}: cannot take its lock (${cause})`);
   }
   try {

@@ -31,7 +31,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Artifact } from '../model.js';
 import { artifactPieces, hasBomOrCrlf } from './pieces.js';
 import { terminalText } from '../escape.js';
-import { lockDir, whileInterruptible, type DirLock } from './lock.js';
+import { CAUSES, lockDir, whileInterruptible, type DirLock } from './lock.js';
 
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const COMMIT_DIR = '.m365fw-commit';
@@ -146,16 +146,20 @@ function readManifest(dir: string, owns: OwnedName): Manifest {
 /** A name read back from a manifest, for a message: JSON-quoted, controls escaped. */
 const showName = (n: string) => terminalText(JSON.stringify(n), Infinity);
 
+const lstatOrUndefined = (p: string) => {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+};
+
 /** Every staged file of a commit must be the bytes its manifest names (none swapped in or cut). */
 function checkStaged(commit: string, m: Manifest): void {
   for (const name of m.install) {
     const p = join(commit, name);
-    let st;
-    try {
-      st = lstatSync(p);
-    } catch {
-      continue; // already put in place by the run that died
-    }
+    const st = lstatOrUndefined(p);
+    if (!st) continue; // already put in place by the run that died
     if (!st.isFile() || sha256Hex(readFileSync(p)) !== m.sha256[name])
       throw new WriteError(
         `${join(commit, name)} does not match the sha256 its manifest records; refusing to complete the commit (remove ${commit} by hand after checking the output directory)`,
@@ -189,12 +193,8 @@ function rollForward(outDir: string, owns: OwnedName): void {
   }
   for (const name of m.remove) {
     const p = join(outDir, name);
-    let st;
-    try {
-      st = lstatSync(p);
-    } catch {
-      continue;
-    }
+    const st = lstatOrUndefined(p);
+    if (!st) continue;
     if (st.isDirectory()) continue; // never ours: m365fw writes files only
     unlinkSync(p);
   }
@@ -269,20 +269,6 @@ const SPECIAL_FS: Readonly<Record<number, string>> = {
   0x62656570: 'configfs',
   0x6165676c: 'pstore',
   0x42494e4d: 'binfmt_misc',
-};
-
-/** What a system error code means, as a person reads it. */
-export const CAUSES: Readonly<Record<string, string>> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only filesystem',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EIO: 'input/output error',
-  ENOTDIR: 'a part of the path is not a directory',
-  ENOENT: 'a part of the path does not exist',
-  ELOOP: 'too many symbolic links',
-  ENAMETOOLONG: 'the name is too long',
 };
 
 /** A system error as a person reads it: what failed, on which path, and why. */

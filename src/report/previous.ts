@@ -40,14 +40,3 @@ export function readPreviousReport(dir: string): Report | undefined {
   }
   return checkReport(doc, p);
 }
-
-/** The files an earlier run wrote (every target's artifacts and the report itself). */
-export function previousFiles(r: Report | undefined): string[] {
-  if (!r) return [];
-  return [
-    ...new Set([
-      REPORT_FILE,
-      ...Object.values(r.targets).flatMap((t) => t.artifacts.map((a) => a.path)),
-    ]),
-  ].sort();
-}
