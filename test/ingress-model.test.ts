@@ -2,7 +2,7 @@
  * Ingress in-process, through the library API (src/index.ts): the selection, the ports, the local
  * side and each target's rendering, table-driven, so that a mutant in any of them is seen.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { compileHere } from './helpers/here.js';
 import { tmpDir } from './helpers/tmp.js';
 import { join } from 'node:path';
@@ -415,5 +415,50 @@ describe('an empty local side is a mistake, never "any local address"', () => {
     ).toThrow(
       /ingress local: an empty list; give the local prefixes, or leave local out for any local address/,
     );
+  });
+});
+
+describe('what ingress enforces is said as it is', () => {
+  const run = (extra: string[]) => {
+    const dir = tmpDir('ingress-said');
+    const list = join(dir, 'list.txt');
+    writeFileSync(list, '198.51.100.0/24\n');
+    const r = compileHere([
+      '--input',
+      list,
+      '--input-format',
+      'prefixes',
+      '--direction',
+      'ingress',
+      '--allow-implausible',
+      'documentation',
+      '--target',
+      'nftables,iptables',
+      '--nft-hook',
+      'input',
+      '--out',
+      join(dir, 'out'),
+      ...extra,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')).targets;
+  };
+  it('address-only rules without --local close nothing: inert, not "only the feed\'s sources"', () => {
+    const t = run([]);
+    for (const name of ['nftables', 'iptables']) {
+      expect(t[name].enforcement.inert, name).toBe(true);
+      expect(t[name].enforcement.text, name).toMatch(
+        /address-only .*without --local close nothing/,
+      );
+    }
+  });
+  it('with --local they close the local side to everyone else', () => {
+    const t = run(['--local', '192.0.2.25']);
+    for (const name of ['nftables', 'iptables']) {
+      expect(t[name].enforcement.inert, name).toBe(false);
+      expect(t[name].enforcement.text, name).toMatch(
+        /only the feed's sources reach the ingress ports/,
+      );
+    }
   });
 });

@@ -309,11 +309,17 @@ export function iptEnforcement(rules: readonly Rule[], o: IptOptions): Enforceme
     if (o.inHook === 'none')
       parts.push(`ingress: enforces nothing until your chain jumps to ${o.inChain}`);
     else {
-      parts.push(
-        `ingress: only the feed's sources reach the ingress ports; other ports are untouched`,
-      );
-      if (mode !== 'default-deny') mode = 'service';
-      inert = false;
+      const inRules = rules.filter((r) => r.direction === 'ingress');
+      // an address-only ingress rule without a local side closes nothing: said, not claimed
+      const open = inRules.some((r) => r.bucket.protocol === 'any' && !r.local);
+      if (serviceDrops(inRules).length) {
+        parts.push(
+          `ingress: only the feed's sources reach the ingress ports; other ports are untouched${open ? '; address-only ingress rules without --local close nothing' : ''}`,
+        );
+        if (mode !== 'default-deny') mode = 'service';
+        inert = false;
+      } else
+        parts.push('ingress: allow rules only (address-only rules without --local close nothing)');
     }
   }
   return {

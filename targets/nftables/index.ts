@@ -265,12 +265,24 @@ export function nftEnforcement(rules: readonly Rule[], o: NftOptions): Enforceme
       text: `allowlist, default deny on the ${o.hooks.join(', ')} hook${o.hooks.length > 1 ? 's' : ''} (loopback, established, NDP, MLD${o.allowAlso.length ? ' and --allow-also' : ''} pass)`,
       inert: false,
     };
-  if (ingress)
-    return {
-      mode: 'service',
-      text: `only the feed's sources reach the ingress ports; other ports and protocols are untouched${egress ? '; egress: allow rules only, traffic outside them is decided by your ruleset' : ''}`,
-      inert: false,
-    };
+  if (ingress) {
+    const inRules = rules.filter((r) => r.direction === 'ingress');
+    // an address-only ingress rule without a local side closes nothing: said, not claimed
+    const open = inRules.some((r) => r.bucket.protocol === 'any' && !r.local);
+    const closes = serviceDrops(inRules).length > 0;
+    const rest = `${open ? '; address-only ingress rules without --local close nothing' : ''}${egress ? '; egress: allow rules only, traffic outside them is decided by your ruleset' : ''}`;
+    return closes
+      ? {
+          mode: 'service',
+          text: `only the feed's sources reach the ingress ports; other ports and protocols are untouched${rest}`,
+          inert: false,
+        }
+      : {
+          mode: 'allow-only',
+          text: `allow rules only${rest} (--local or --nft-policy drop restricts)`,
+          inert: true,
+        };
+  }
   return {
     mode: 'allow-only',
     text: 'allow rules only: traffic outside them is decided by your ruleset (policy accept; --nft-policy drop makes it an allowlist)',
