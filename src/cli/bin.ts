@@ -8,8 +8,9 @@ import module from 'node:module';
 // readline for its module facade, on every run
 const { existsSync } = module.createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
 
-// engines says >= 22 (npm scripts run the pinned runtime, the node devDependency): an older
-// Node started by hand is one line, not a stack trace later on
+// Node >= 22 (npm scripts run the pinned runtime, the node devDependency; package.json has no
+// engines field, so an install on Node 20 prints no warnings): an older Node started by hand is
+// one line, not a stack trace later on
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
   process.stderr.write(
