@@ -786,7 +786,7 @@ describe('plan', () => {
     const on = runCli(args('192.0.2.25'));
     expect(on.code).toBe(2);
     expect(on.stdout).toContain(
-      '| `in_v4_tcp_25` (ingress to 192\\.0\\.2\\.25/32, tcp 25) | added | `198.51.100.0/25` |  |',
+      '| `in_v4_tcp_25` (ingress to 192\\.0\\.2\\.25/32, tcp 25) | + | `198.51.100.0/25` |  |',
     );
     const withIngress = compile(
       fixture(
@@ -819,7 +819,7 @@ describe('plan', () => {
     const moved = planAgainst('192.0.2.26');
     expect(moved.code).toBe(2);
     expect(moved.stdout).toContain(
-      '(ingress to 192\\.0\\.2\\.25/32 → 192\\.0\\.2\\.26/32, tcp 25) | modified',
+      '(ingress to 192\\.0\\.2\\.25/32 → 192\\.0\\.2\\.26/32, tcp 25) | ~',
     );
   });
 });

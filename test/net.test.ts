@@ -2,6 +2,8 @@ import ipaddr from 'ipaddr.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runs } from './helpers/env.js';
+import { excludeCidr } from 'cidr-tools';
+import { mergePrefixes, subtractPrefixes } from '../src/net/merge.js';
 import {
   canonicalPrefix,
   parseIPv4Strict,
@@ -220,5 +222,51 @@ describe('fast IPv6 path equals ipaddr.js', () => {
     const { fastParseV6 } = await import('../src/net/ipv6.js');
     for (const bad of ['1:::2', ':1:2', '12345::', 'g::1', '1:2:3:4:5:6:7:8:9', ''])
       expect(fastParseV6(bad)).toBeUndefined();
+  });
+});
+
+describe('subtractPrefixes: address space, not strings', () => {
+  it('a grown prefix adds only the new half; a split removes nothing', () => {
+    expect(subtractPrefixes(4, ['192.0.2.0/23'], ['192.0.2.0/24'])).toEqual(['192.0.3.0/24']);
+    expect(subtractPrefixes(4, ['192.0.2.0/24'], ['192.0.2.0/25', '192.0.2.128/25'])).toEqual([]);
+    expect(subtractPrefixes(4, ['192.0.2.0/25', '192.0.2.128/25'], ['192.0.2.0/24'])).toEqual([]);
+  });
+  it('holes cut out of a block, at its edges and inside', () => {
+    expect(
+      subtractPrefixes(4, ['198.51.100.0/24'], ['198.51.100.0/26', '198.51.100.129/32']),
+    ).toEqual([
+      '198.51.100.64/26',
+      '198.51.100.128/32',
+      '198.51.100.130/31',
+      '198.51.100.132/30',
+      '198.51.100.136/29',
+      '198.51.100.144/28',
+      '198.51.100.160/27',
+      '198.51.100.192/26',
+    ]);
+    expect(subtractPrefixes(4, ['0.0.0.0/0'], [])).toEqual(['0.0.0.0/0']);
+    expect(subtractPrefixes(4, ['203.0.113.7/32'], ['0.0.0.0/0'])).toEqual([]);
+    expect(subtractPrefixes(6, ['2001:db8::/32'], ['2001:db8::/33'])).toEqual([
+      '2001:db8:8000::/33',
+    ]);
+    expect(subtractPrefixes(6, ['2001:db8::/127'], ['2001:db8::1/128'])).toEqual([
+      '2001:db8::/128',
+    ]);
+  });
+  it('equals cidr-tools excludeCidr on random lists', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let i = 0; i < 200; i++) {
+      const mk = () =>
+        Array.from({ length: 1 + rnd(4) }, () => {
+          const len = 22 + rnd(11);
+          const host = (0xc6336400 + rnd(1024)) >>> 0; // 198.51.100.0/22
+          const addr = (host & ~(2 ** (32 - len) - 1)) >>> 0;
+          return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}/${len}`;
+        });
+      const a = mk(),
+        b = mk();
+      expect(subtractPrefixes(4, a, b)).toEqual(excludeCidr(mergePrefixes(4, a), b));
+    }
   });
 });

@@ -38,11 +38,36 @@ function plan(feed: string, previous: string, extra: string[] = []) {
 describe.skipIf(sharedFeeds().length === 0)('plan on real changes between dated snapshots', () => {
   if (sharedFeeds().length === 0) console.warn(`SKIP plan snapshot tests: ${NO_SHARED}`);
 
-  it('worldwide 07-31 → 08-14: set 193 added, URLs moving from set 184 to 193 count as changes (exit 2)', () => {
+  it('worldwide 07-31 → 08-14: set 193 added, URLs moving from set 184 to 193 change nothing enforced (exit 0, the move on one line)', () => {
     const prev = compiled(snap('worldwide-endpoints-2026-07-31.wrapped.json'));
     const before = snapshot(prev);
     const r = plan(snap('worldwide-endpoints-2026-08-14.wrapped.json'), prev);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(0);
+    expect(r.plan.changed).toBe(false);
+    expect(r.plan.moves.entries).toEqual([
+      { entry: '*.static.microsoft', from: ['184'], to: ['193'] },
+      { entry: '*.usercontent.microsoft', from: ['184'], to: ['193'] },
+    ]);
+    expect(r.plan.counts).toMatchObject({
+      urlsAdded: 0,
+      urlsRemoved: 0,
+      prefixesAdded: 0,
+      entriesMoved: 2,
+    });
+    const md = runHere([
+      'plan',
+      '--input',
+      snap('worldwide-endpoints-2026-08-14.wrapped.json'),
+      '--previous',
+      prev,
+      '--target',
+      'all',
+    ]);
+    expect(md.code).toBe(0);
+    expect(md.stdout).toContain('Nothing that any target enforces or reports has changed.');
+    expect(md.stdout).toContain(
+      '- sets 184 → 193: `*.static.microsoft`, `*.usercontent.microsoft`',
+    );
     expect(r.plan.sets.map((s: any) => [s.id, s.change])).toEqual([
       ['184', 'modified'],
       ['193', 'added'],
@@ -86,7 +111,7 @@ describe.skipIf(sharedFeeds().length === 0)('plan on real changes between dated 
     ]);
     expect(md.code).toBe(2);
     expect(md.stdout).toMatch(/^## m365fw plan: changes/);
-    expect(md.stdout).toMatch(/\| 11 \(Common, Allow\) \| modified \| `20\.35\.4\.0\/22` \|/);
+    expect(md.stdout).toMatch(/\| 11 \(Common, Allow\) \| ~ \| `20\.35\.4\.0\/22` \|/);
   });
 
   it('the same content under another hash (bare array instead of wrapped) is no change: exit 0', () => {

@@ -59,10 +59,12 @@ describe('plan: each kind of change alone', () => {
         change: 'modified',
         protocol: 'tcp',
         ports: '443',
-        addedPrefixes: ['40.126.0.0/19'],
-        removedPrefixes: ['40.126.0.0/18'],
+        // by address space: the /18 narrowed to its lower /19 removes the upper half only
+        addedPrefixes: [],
+        removedPrefixes: ['40.126.32.0/19'],
       },
     ]);
+    expect(r.plan.counts).toMatchObject({ prefixesAdded: 0, prefixesRemoved: 1 });
   });
 
   it("a rule change with no endpoint-set change (the previous report's rule differs): exit 2", () => {
@@ -85,7 +87,7 @@ describe('plan: each kind of change alone', () => {
     ]);
   });
 
-  it('a URL moved between sets (same rule, same names): reported as moved, exit 2', () => {
+  it('a URL moved between sets of other categories (46 Default → 56 Allow: a PAC routes by it): moved, exit 2', () => {
     const prev = tmpDir('pk-prev');
     expect(
       runHere(['compile', '--input', SAMPLE, '--target', 'paloalto', '--out', prev]).code,
@@ -112,6 +114,81 @@ describe('plan: each kind of change alone', () => {
       expect.objectContaining({ host, change: 'moved', setIds: ['56'], previousSetIds: ['46'] }),
     ]);
     expect(r.plan.rules).toEqual([]);
+  });
+
+  it('every set renumbered: exit 0, one line says which id became which', () => {
+    const prev = tmpDir('pk-prev');
+    const all = ['--target', 'all', '--pac-proxy', 'PROXY p.example:8080'];
+    expect(runHere(['compile', '--input', SAMPLE, ...all, '--out', prev]).code).toBe(0);
+    const next = SETS.map((s) => ({ ...s, id: s.id + 1000 }));
+    const input = file('sample-feed.json', JSON.stringify(next));
+    const r = plan(['--input', input, ...all, '--previous', prev]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.plan.changed).toBe(false);
+    expect(r.plan.counts).toMatchObject({
+      setsAdded: 0,
+      setsRemoved: 0,
+      setsRenumbered: SETS.length,
+    });
+    const md = runHere(['plan', '--input', input, ...all, '--previous', prev]);
+    expect(md.code).toBe(0);
+    expect(md.stdout).toContain('Nothing that any target enforces or reports has changed.');
+    expect(md.stdout).toMatch(/\n- sets renumbered: 1 → 1001, 2 → 1002, 8 → 1008, /);
+    expect(md.stdout.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(1);
+  });
+
+  it('a URL moved between two sets alike (attributes and ports): exit 0, the move on one line', () => {
+    const prev = tmpDir('pk-prev');
+    const all = ['--target', 'all', '--pac-proxy', 'PROXY p.example:8080'];
+    // set 47: set 46's attributes and ports, another URL; then 46's first URL moves to it
+    const s46 = SETS.find((s) => s.id === 46)!;
+    const base = [...SETS, { ...s46, id: 47, urls: ['moved-to.example.com'] }];
+    const host = s46.urls![0];
+    const first = file('sample-feed.json', JSON.stringify(base));
+    expect(runHere(['compile', '--input', first, ...all, '--out', prev]).code).toBe(0);
+    const next = base.map((s) =>
+      s.id === 46
+        ? { ...s, urls: s.urls!.slice(1) }
+        : s.id === 47
+          ? { ...s, urls: [...s.urls!, host] }
+          : s,
+    );
+    const input = file('sample-feed.json', JSON.stringify(next));
+    const r = plan(['--input', input, ...all, '--previous', prev]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.plan.moves.entries).toEqual([{ entry: host, from: ['46'], to: ['47'] }]);
+    expect(r.plan.counts).toMatchObject({ urlsAdded: 0, urlsRemoved: 0, entriesMoved: 1 });
+    const md = runHere(['plan', '--input', input, ...all, '--previous', prev]).stdout;
+    expect(md).toContain(`\n- sets 46 → 47: \`${host}\`\n`);
+    expect(md).not.toContain('### Endpoint sets');
+  });
+
+  it('--previous alone: the options its report.json recorded, said on stderr; options given win', () => {
+    const prev = tmpDir('pk-prev');
+    const opts = [
+      '--target',
+      'nftables,pac',
+      '--pac-proxy',
+      'PROXY p.example:8080',
+      '--nft-table',
+      'corp',
+      '--no-ipv6',
+    ];
+    expect(runHere(['compile', '--input', SAMPLE, ...opts, '--out', prev]).code).toBe(0);
+    const r = plan(['--input', SAMPLE, '--previous', prev]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(
+      `plan: options recorded in ${join(prev, 'report.json')}: --target nftables,pac --no-ipv6 --nft-table corp --pac-proxy 'PROXY p.example:8080' (options given here win)\n`,
+    );
+    // an option given here is compared, not replaced: another table is a change of the nftables output
+    const t = plan(['--input', SAMPLE, '--previous', prev, '--nft-table', 'other']);
+    expect(t.code).toBe(2);
+    expect(t.stderr).not.toContain('--nft-table corp');
+    expect(t.plan.targets.nftables.contentChanged).toBe(true);
+    // a target left out on purpose
+    const n = plan(['--input', SAMPLE, '--previous', prev, '--target', 'nftables']);
+    expect(n.code).toBe(2);
+    expect(n.plan.targets.pac.removed).toBe(true);
   });
 
   it('no change at all: exit 0', () => {

@@ -67,6 +67,8 @@ const zero = {
   prefixesRemoved: 0,
   urlsAdded: 0,
   urlsRemoved: 0,
+  setsRenumbered: 0,
+  entriesMoved: 0,
 };
 
 describe('report.json of a run', () => {
@@ -477,8 +479,9 @@ describe('plan: each kind of change alone', () => {
       ...zero,
       setsAdded: 2,
       rulesAdded: 4,
-      prefixesAdded: 4,
-      urlsAdded: 3,
+      // distinct: 198.51.100.0/24 in a TCP and a UDP rule is one block, *.b.example.com one host
+      prefixesAdded: 3,
+      urlsAdded: 2,
     });
     expect(p.sets.map((s) => [s.id, s.change])).toEqual([
       ['1', 'added'],
@@ -523,8 +526,9 @@ describe('plan: each kind of change alone', () => {
         change: 'modified',
         protocol: 'tcp',
         ports: '443',
-        addedPrefixes: ['192.0.2.0/24'],
-        removedPrefixes: ['192.0.2.0/25'],
+        // the address space the /24 adds to the /25: its upper half, and nothing removed
+        addedPrefixes: ['192.0.2.128/25'],
+        removedPrefixes: [],
       },
     ]);
     expect(p.counts).toEqual({
@@ -532,14 +536,13 @@ describe('plan: each kind of change alone', () => {
       setsModified: 1,
       rulesModified: 1,
       prefixesAdded: 1,
-      prefixesRemoved: 1,
     });
     expect(p.targets.nftables.contentChanged).toBe(true);
     const md = planMarkdown(p);
     expect(md).toContain('## m365fw plan: changes\n');
-    expect(md).toContain('| +0 −0 ~1 | +0 −0 ~1 | +1 −1 | +0 −0 |');
-    expect(md).toContain('| 1 (Exchange, Allow) | modified | `192.0.2.0/24` | `192.0.2.0/25` |  |');
-    expect(md).toContain('| `v4_tcp_443` (tcp 443) | modified | `192.0.2.0/24` | `192.0.2.0/25` |');
+    expect(md).toContain('| +0 −0 ~1 | +0 −0 ~1 | +1 −0 | +0 −0 | none |');
+    expect(md).toContain('| 1 (Exchange, Allow) | ~ | `192.0.2.0/24` | `192.0.2.0/25` |  |');
+    expect(md).toContain('| `v4_tcp_443` (tcp 443) | ~ | `192.0.2.128/25` |  |');
     expect(md).toContain('| nftables | changed |  |');
     expect(md).not.toContain('### URL entries');
   });
@@ -568,15 +571,16 @@ describe('plan: each kind of change alone', () => {
       ...zero,
       setsRemoved: 1,
       rulesRemoved: 2,
-      prefixesRemoved: 2,
-      urlsRemoved: 2,
+      // one block and one host, each in a TCP and a UDP rule
+      prefixesRemoved: 1,
+      urlsRemoved: 1,
     });
     expect(p.targets.nftables.findingsRemoved.map((f) => f.entry)).toEqual([
       '*.b.example.com tcp/80,443',
       '*.b.example.com udp/3478',
     ]);
     const md = planMarkdown(p);
-    expect(md).toContain('| `*.b.example.com` | `url_udp_3478` | removed | 2 |');
+    expect(md).toContain('| `*.b.example.com` | `url_udp_3478` | − | 2 |');
     expect(md).toContain('| nftables | changed | −2 unenforced |');
   });
 
@@ -612,7 +616,7 @@ describe('plan: each kind of change alone', () => {
     ]);
     expect(p.rules).toEqual([]);
     expect(planMarkdown(p)).toContain(
-      '| 1 (Exchange, Optimize) | modified |  |  | category\\: Allow → Optimize; required\\: true → false; expressRoute\\: false → true |',
+      '| 1 (Exchange, Optimize) | ~ |  |  | category\\: Allow → Optimize; required\\: true → false; expressRoute\\: false → true |',
     );
   });
 
@@ -630,7 +634,13 @@ describe('plan: each kind of change alone', () => {
       setIds: ['3'],
       previousSetIds: ['1'],
     });
-    expect(planMarkdown(p)).toContain('| `a.example.com` | `url_tcp_443` | moved | 1 → 3 |');
+    // a move is provenance: folded into one line of its own section, not a URL change
+    const md = planMarkdown(p);
+    expect(md).toContain(
+      '### Moved between sets\n\nSet ids are provenance: what a move changes in the rules, if anything, is in the sections above.\n\n- sets 1 → 3: `a.example.com`\n',
+    );
+    expect(md).not.toContain('| `a.example.com` |');
+    expect(p.moves.entries).toEqual([{ entry: 'a.example.com', from: ['1'], to: ['3'] }]);
     expect(p.counts.urlsAdded).toBe(p.urls.filter((u) => u.change === 'added').length);
   });
 
@@ -675,9 +685,16 @@ describe('plan: each kind of change alone', () => {
     });
     expect(p.refused).toBe('too much | gone');
     const md = planMarkdown(p);
+    // the verdict as written, in a fence: nothing escaped, nothing cut
     expect(md).toMatch(
-      /^## m365fw plan: refused\n\n\*\*Refused, nothing written:\*\* too much \\\| gone\n/,
+      /^## m365fw plan: refused\n\n\*\*Refused: nothing was written\.\*\* The verdict:\n\n```text\ntoo much \| gone\n```\n/,
     );
+    const long = `refusing to write: ${'every word of a long verdict '.repeat(40)}ends here`;
+    const evil = 'x\n```\n# heading <b>`y`</b>';
+    const q = planMarkdown(plan(run(A).report, { ...run(A), refusal: new Error(long) }));
+    expect(q).toContain(`\`\`\`text\n${long}\n\`\`\`\n`);
+    const r = planMarkdown(plan(run(A).report, { ...run(A), refusal: new Error(evil) }));
+    expect(r).toContain("```text\nx\\u000a'''\\u000a# heading <b>'y'</b>\n```\n");
   });
 
   it("hostile strings from Microsoft's change records do not break the Markdown", () => {
@@ -831,46 +848,57 @@ describe('planMarkdown, whole', () => {
     expect(planMarkdown(p).split('\n')).toEqual([
       '## m365fw plan: refused',
       '',
-      '**Refused, nothing written:** refusing to write\\: target pac would enforce nothing \\(of 4 IP rules and 4 URL entries, it enforces none\\); pass \\-\\-allow\\-empty if this is deliberate',
+      '**Refused: nothing was written.** The verdict:',
+      '',
+      '```text',
+      'refusing to write: target pac would enforce nothing (of 4 IP rules and 4 URL entries, it enforces none); pass --allow-empty if this is deliberate',
+      '```',
       '',
       'Input `feed.json` (sha256 `265ff15dfea7`, instance unknown, version unknown) against `feed.json` (sha256 `b5a9347404b5`, version unknown).',
       '',
-      '| endpoint sets | rules | prefixes | URL entries |',
-      '| --- | --- | --- | --- |',
-      '| +1 −1 ~2 | +1 −1 ~1 | +3 −3 | +1 −2 |',
+      'Legend: `+` added, `−` removed, `~` changed in place (same set id or rule), `a → b` before and after. Prefixes count distinct address blocks, by address space (a prefix the merge split or joined is neither added nor removed); URL entries count distinct hosts. Set ids are provenance: a set that only changed id, or an entry that only moved between sets, is listed under Moved, not as an addition and a removal.',
+      '',
+      '| endpoint sets | rules | prefixes | URL entries | moved between sets |',
+      '| --- | --- | --- | --- | --- |',
+      '| +1 −1 ~2 | +1 −1 ~1 | +2 −3 | +1 −2 | 1 entry moved |',
       '',
       '### Endpoint sets',
       '',
       '| set | change | added | removed | ports / flags |',
       '| --- | --- | --- | --- | --- |',
-      '| 1 (Exchange, Allow) | modified | `192.0.2.128/26`, `moved.example.com` |  |  |',
-      '| 2 (Exchange, Allow) | modified |  |  | udp 3478 → 3479 |',
-      '| 3 (Exchange, Allow) | removed |  | `203.0.113.0/24`, `moved.example.com` |  |',
-      '| 4 (Exchange, Optimize) | added | `203.0.113.0/25` |  |  |',
+      '| 1 (Exchange, Allow) | ~ | `192.0.2.128/26` |  |  |',
+      '| 2 (Exchange, Allow) | ~ |  |  | udp 3478 → 3479 |',
+      '| 3 (Exchange, Allow) | − |  | `203.0.113.0/24` |  |',
+      '| 4 (Exchange, Optimize) | + | `203.0.113.0/25` |  |  |',
       '',
       '### Rules',
       '',
       '| rule | change | added prefixes | removed prefixes |',
       '| --- | --- | --- | --- |',
-      '| `v4_tcp_443` (tcp 443) | modified | `192.0.2.128/26`, `203.0.113.0/25` | `203.0.113.0/24` |',
-      '| `v4_udp_3478` (udp 3478) | removed |  | `198.51.100.0/24`, `203.0.113.0/24` |',
-      '| `v4_udp_3479` (udp 3479) | added | `198.51.100.0/24` |  |',
+      '| `v4_tcp_443` (tcp 443) | ~ | `192.0.2.128/26` | `203.0.113.128/25` |',
+      '| `v4_udp_3478` (udp 3478) | − |  | `198.51.100.0/24`, `203.0.113.0/24` |',
+      '| `v4_udp_3479` (udp 3479) | + | `198.51.100.0/24` |  |',
       '',
       '### URL entries',
       '',
       '| entry | ports bucket | change | sets |',
       '| --- | --- | --- | --- |',
-      '| `moved.example.com` | `url_tcp_443` | moved | 3 → 1 |',
-      '| `*.b.example.com` | `url_udp_3478` | removed | 2 |',
-      '| `moved.example.com` | `url_udp_3478` | removed | 3 |',
-      '| `*.b.example.com` | `url_udp_3479` | added | 2 |',
+      '| `*.b.example.com` | `url_udp_3478` | − | 2 |',
+      '| `moved.example.com` | `url_udp_3478` | − | 3 |',
+      '| `*.b.example.com` | `url_udp_3479` | + | 2 |',
+      '',
+      '### Moved between sets',
+      '',
+      'Set ids are provenance: what a move changes in the rules, if anything, is in the sections above.',
+      '',
+      '- sets 3 → 1: `moved.example.com`',
       '',
       '### Targets',
       '',
       '| target | output | findings |',
       '| --- | --- | --- |',
       '| iptables | no longer generated | −1 inert, −5 unenforced |',
-      '| nftables | changed | +2 unenforced; −3 unenforced |',
+      '| nftables | changed | +1 unenforced; −2 unenforced |',
       '| pac | new target | +4 unenforced |',
       '',
       "### Microsoft's change records (2026010100 → 2026020100)",
@@ -886,7 +914,6 @@ describe('planMarkdown, whole', () => {
       '- set 3 removed `203.0.113.0/24`',
       '- set 3 removed `moved.example.com`',
       '- set 4 added `203.0.113.0/25`',
-      '',
       '',
     ]);
   });

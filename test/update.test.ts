@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -167,6 +167,45 @@ describe('state you can trust', () => {
     expect((await cli([...fetchArgs(state), '--force'])).code).toBe(2);
   });
 
+  it('--force on the version out/ holds, same content: "unchanged", exit 0, out/ byte-identical', async () => {
+    const state = tmpDir('state'),
+      out = tmpDir('out');
+    expect((await cli(updateArgs(state, out))).code).toBe(2);
+    const before = readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]);
+    const r = await cli(updateArgs(state, out, '--force'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/unchanged/);
+    expect(r.stdout).not.toMatch(/rewritten/);
+    expect(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')])).toEqual(before);
+  });
+
+  it('a new version that only renumbers sets and moves a URL between sets alike: exit 0, out/ byte-identical', async () => {
+    const state = tmpDir('state'),
+      out = tmpDir('out');
+    const sets = JSON.parse(FEED) as { id: number; urls?: string[] }[];
+    const s46 = sets.find((s) => s.id === 46)!;
+    svc.feed = JSON.stringify([...sets, { ...s46, id: 47, urls: ['to.example.com'] }]);
+    expect((await cli(updateArgs(state, out))).code).toBe(2);
+    const before = readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]);
+    svc.version = '2026120200';
+    svc.feed = JSON.stringify(
+      [...sets, { ...s46, id: 47, urls: ['to.example.com', s46.urls![0]] }]
+        .map((s) => (s.id === 46 ? { ...s, urls: s.urls!.slice(1) } : s))
+        .map((s) => ({ ...s, id: s.id + 1000 })),
+    );
+    const plan = tmpDir('plan');
+    const r = await cli(updateArgs(state, out, '--plan-out', plan));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')])).toEqual(before);
+    const md = readFileSync(join(plan, 'plan.md'), 'utf8');
+    expect(md).toContain('## m365fw plan: no changes');
+    expect(md).toContain(`- sets 46 → 1047: \`${s46.urls![0]}\``);
+    // the next hour: one request (the check is remembered)
+    svc.log.length = 0;
+    expect((await cli(updateArgs(state, out))).code).toBe(0);
+    expect(svc.log).toEqual(['/version/Worldwide']);
+  });
+
   it('a write failure after the download leaves the recorded version old; the next run downloads again', async () => {
     const state = tmpDir('state');
     expect((await cli(fetchArgs(state))).code).toBe(2);
@@ -278,7 +317,7 @@ describe('update', () => {
     expect(readFileSync(join(out, 'report.json'), 'utf8')).toBe(before);
     const md = readFileSync(join(plan, 'plan.md'), 'utf8');
     expect(md).toMatch(
-      /^## m365fw plan: refused\n\n\*\*Refused, nothing written:\*\* refusing to write/,
+      /^## m365fw plan: refused\n\n\*\*Refused: nothing was written\.\*\* The verdict:\n\n```text\nrefusing to write: /,
     );
     expect(JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8')).refused).toMatch(
       /more than --max-removal 0/,

@@ -115,7 +115,9 @@ const plan = program
   );
 addPlanCommandOptions(plan);
 plan.action((o: Record<string, unknown>) =>
-  import('./commands/plan.js').then((m) => m.planCommand(o)).catch(fail),
+  import('./commands/plan.js')
+    .then((m) => m.planCommand(o, (key) => plan.getOptionValueSource(key) === 'cli'))
+    .catch(fail),
 );
 
 program

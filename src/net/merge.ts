@@ -1,6 +1,7 @@
 import { mergeV6 } from './v6bulk.js';
 import {
   type Family,
+  formatPrefix,
   parseIPv4Strict,
   parsePrefix,
   prefixBounds,
@@ -291,4 +292,56 @@ export function intersects(a: Interval[], b: Interval[]): boolean {
     else return true;
   }
   return false;
+}
+
+/** The CIDR blocks exactly covering the inclusive interval [s, e], in address order. */
+function intervalCidrs(family: Family, s: bigint, e: bigint): string[] {
+  const bits = family === 4 ? 32 : 128;
+  const out: string[] = [];
+  while (s <= e) {
+    // the largest block aligned at s that ends within e
+    let size = 0;
+    while (
+      size < bits &&
+      (s & ((1n << BigInt(size + 1)) - 1n)) === 0n &&
+      s + (1n << BigInt(size + 1)) - 1n <= e
+    )
+      size++;
+    out.push(
+      formatPrefix(
+        family === 4
+          ? { family: 4, addr: Number(s), len: bits - size }
+          : { family: 6, addr: s, len: bits - size },
+      ),
+    );
+    s += 1n << BigInt(size);
+  }
+  return out;
+}
+
+/**
+ * The addresses of `a` that are not in `b`, as a minimal CIDR list (one family). A plan compares
+ * address space with it: a prefix split or joined by the merge is not an addition or a removal.
+ */
+export function subtractPrefixes(
+  family: Family,
+  a: Iterable<string>,
+  b: Iterable<string>,
+): string[] {
+  const A = unionIntervals(toIntervals(family, a)),
+    B = unionIntervals(toIntervals(family, b));
+  const out: string[] = [];
+  let j = 0;
+  for (const [s0, e] of A) {
+    let s = s0;
+    while (j < B.length && B[j][1] < s) j++;
+    let k = j;
+    while (s <= e && k < B.length && B[k][0] <= e) {
+      if (B[k][0] > s) out.push(...intervalCidrs(family, s, B[k][0] - 1n));
+      if (B[k][1] >= s) s = B[k][1] + 1n;
+      k++;
+    }
+    if (s <= e) out.push(...intervalCidrs(family, s, e));
+  }
+  return out;
 }

@@ -1,10 +1,12 @@
 import type { Finding } from '../model.js';
-import { markdownCode, markdownText } from '../escape.js';
+import { markdownCode, markdownText, terminalText } from '../escape.js';
+import { subtractPrefixes } from '../net/merge.js';
 import { compareIds } from '../sources/o365json.js';
 import type { Report, ReportRule } from './report.js';
 
 /** What changed between a previous run's report and the one a compile would write now. */
 export interface Plan {
+  /** anything a target enforces or reports differs (set ids and other provenance do not count) */
   changed: boolean;
   /** a guard refused the change: nothing was written; the reason */
   refused?: string;
@@ -21,8 +23,18 @@ export interface Plan {
     prefixesRemoved: number;
     urlsAdded: number;
     urlsRemoved: number;
+    /** sets that only changed id, and entries that only moved between sets */
+    setsRenumbered: number;
+    entriesMoved: number;
   };
   sets: SetChange[];
+  /** policy findings (excludes, overrides) that appear or go, with their reasons */
+  policy: { added: Finding[]; removed: Finding[] };
+  /** provenance only: what no target enforces differently */
+  moves: {
+    renumbered: { from: string; to: string }[];
+    entries: { entry: string; from: string[]; to: string[] }[];
+  };
   rules: RuleChange[];
   urls: UrlChange[];
   targets: Record<
@@ -101,15 +113,21 @@ const minus = (a: Iterable<string>, b: Iterable<string>): string[] => {
   return [...a].filter((x) => !s.has(x));
 };
 
+/** A finding as it bears on the device: the set ids it names are provenance, not content. */
 function findingKey(f: Finding): string {
-  return JSON.stringify([f.kind, f.setIds ?? [], f.entry ?? '', f.detail]);
+  return JSON.stringify([f.kind, f.entry ?? '', f.detail]);
 }
 
-/** Compare two reports on content only: provenance (input hash, version, tool) is not a change. */
-export function diffReports(prev: Report | undefined, next: Report, refused?: string): Plan {
-  const p: Report =
-    prev ??
-    ({ endpointSets: [], rules: [], urlRules: [], findings: [], targets: {} } as unknown as Report);
+const EMPTY_REPORT = {
+  endpointSets: [],
+  rules: [],
+  urlRules: [],
+  findings: [],
+  targets: {},
+  options: {},
+} as unknown as Report;
+
+function setChanges(p: Report, next: Report): SetChange[] {
   const sets: SetChange[] = [];
   const prevSets = new Map(p.endpointSets.map((s) => [s.id, s]));
   const nextSets = new Map(next.endpointSets.map((s) => [s.id, s]));
@@ -117,21 +135,15 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
     const a = prevSets.get(id),
       b = nextSets.get(id);
     const base = { id, serviceArea: (b ?? a)!.serviceArea, category: (b ?? a)!.category };
-    if (!a) {
+    const none = { ips: [], urls: [] };
+    if (!a || !b) {
+      const s = (a ?? b)!;
+      const all = { ips: s.ips, urls: s.urls };
       sets.push({
         ...base,
-        change: 'added',
-        added: { ips: b!.ips, urls: b!.urls },
-        removed: { ips: [], urls: [] },
-      });
-      continue;
-    }
-    if (!b) {
-      sets.push({
-        ...base,
-        change: 'removed',
-        added: { ips: [], urls: [] },
-        removed: { ips: a.ips, urls: a.urls },
+        change: a ? 'removed' : 'added',
+        added: a ? none : all,
+        removed: a ? all : none,
       });
       continue;
     }
@@ -143,30 +155,30 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
     };
     if (a.tcpPorts !== b.tcpPorts || a.udpPorts !== b.udpPorts)
       c.ports = { tcp: [a.tcpPorts, b.tcpPorts], udp: [a.udpPorts, b.udpPorts] };
-    const flags = (['serviceArea', 'category', 'required', 'expressRoute'] as const)
-      .filter((k) => a[k] !== b[k])
-      .map((k) => `${k}: ${String(a[k])} → ${String(b[k])}`);
-    if (flags.length) {
-      c.flags = flags;
+    const moved = (['serviceArea', 'category', 'required', 'expressRoute'] as const).filter(
+      (k) => a[k] !== b[k],
+    );
+    if (moved.length) {
+      c.flags = moved.map((k) => `${k}: ${String(a[k])} → ${String(b[k])}`);
       Object.defineProperty(c, 'attributes', {
         enumerable: false,
-        value: (['serviceArea', 'category', 'required', 'expressRoute'] as const)
-          .filter((k) => a[k] !== b[k])
-          .map((k) => ({ field: k, before: String(a[k]), after: String(b[k]) })),
+        value: moved.map((k) => ({ field: k, before: String(a[k]), after: String(b[k]) })),
       });
     }
-    if (
-      c.added.ips.length ||
-      c.added.urls.length ||
-      c.removed.ips.length ||
-      c.removed.urls.length ||
-      c.ports ||
-      c.flags
-    )
-      sets.push(c);
+    const entries = c.added.ips.length + c.added.urls.length + c.removed.ips.length;
+    if (entries + c.removed.urls.length || c.ports || c.flags) sets.push(c);
   }
-  sets.sort((x, y) => compareIds(x.id, y.id));
+  return sets.sort((x, y) => compareIds(x.id, y.id));
+}
 
+const localOf = (x?: ReportRule) =>
+  x?.local === undefined ? undefined : x.local === 'any' ? 'any' : x.local.join(',');
+
+/**
+ * Per rule, the address space added and removed (a prefix the merge split or joined is neither),
+ * and a moved local side for ingress rules.
+ */
+function ruleChanges(p: Report, next: Report): RuleChange[] {
   const rules: RuleChange[] = [];
   const prevRules = new Map<string, ReportRule>(p.rules.map((r) => [r.key, r]));
   const nextRules = new Map<string, ReportRule>(next.rules.map((r) => [r.key, r]));
@@ -174,11 +186,13 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
     const a = prevRules.get(key),
       b = nextRules.get(key);
     const r = (b ?? a)!;
-    const added = minus(b?.prefixes ?? [], a?.prefixes ?? []),
-      removed = minus(a?.prefixes ?? [], b?.prefixes ?? []);
+    const A = minus(b?.prefixes ?? [], a?.prefixes ?? []),
+      R = minus(a?.prefixes ?? [], b?.prefixes ?? []);
+    // covers are disjoint: what the next cover adds to the space is A without R, and back
+    const fam = r.family === 6 ? 6 : 4;
+    const added = A.length && R.length ? subtractPrefixes(fam, A, R) : A;
+    const removed = A.length && R.length ? subtractPrefixes(fam, R, A) : R;
     const change = !a ? 'added' : !b ? 'removed' : 'modified';
-    const localOf = (x?: ReportRule) =>
-      x?.local === undefined ? undefined : x.local === 'any' ? 'any' : x.local.join(',');
     const localMoved = !!a && !!b && localOf(a) !== localOf(b);
     if (change !== 'modified' || added.length || removed.length || localMoved)
       rules.push({
@@ -192,7 +206,10 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
         removedPrefixes: removed,
       });
   }
+  return rules;
+}
 
+function urlChanges(p: Report, next: Report): UrlChange[] {
   const urls: UrlChange[] = [];
   const urlMap = (rep: Report) =>
     new Map(
@@ -212,7 +229,10 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
     else if (a.setIds.join(',') !== b.setIds.join(','))
       urls.push({ ...b, change: 'moved', previousSetIds: a.setIds });
   }
+  return urls;
+}
 
+function targetChanges(p: Report, next: Report): Plan['targets'] {
   const targets: Plan['targets'] = {};
   for (const name of [
     ...new Set([...Object.keys(p.targets ?? {}), ...Object.keys(next.targets)]),
@@ -226,6 +246,7 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
     targets[name] = {
       added: !pa && !!na,
       removed: !!pa && !na,
+      // a finding whose set ids alone changed is the same finding
       findingsAdded: nf.filter((f) => !pk.has(findingKey(f))),
       findingsRemoved: pf.filter((f) => !nk.has(findingKey(f))),
       contentChanged:
@@ -235,30 +256,122 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
           JSON.stringify(na.artifacts.map((x) => [x.path, x.contentSha256])),
     };
   }
+  return targets;
+}
+
+/**
+ * What a device would hold and report, with the set ids left out: rules and their addresses,
+ * URL entries with the attributes of their sets (a PAC file routes by category), findings,
+ * the options, and per target its files and what it enforces. Equal keys: the targets are the
+ * same functions of the same content, so their outputs differ in provenance comments at most.
+ */
+function enforcedKey(r: Report): string {
+  const sets = new Map(r.endpointSets.map((s) => [s.id, s]));
+  const attrs = (ids: string[]) =>
+    [
+      ...new Set(
+        ids.map((id) => {
+          const s = sets.get(id);
+          return s ? `${s.serviceArea}|${s.category}|${s.required}|${s.expressRoute}` : id;
+        }),
+      ),
+    ].sort();
+  return JSON.stringify([
+    r.options ?? {},
+    r.rules.map((x) => [
+      x.key,
+      x.direction ?? '',
+      localOf(x) ?? '',
+      [...x.prefixes],
+      x.provenance.serviceAreas,
+      x.provenance.categories,
+      x.provenance.required,
+    ]),
+    r.urlRules.map((u) => [u.key, u.entries.map((e) => [e.host, e.kind, attrs(e.setIds)])]),
+    r.findings.map((f) => [f.target ?? '', findingKey(f)]).sort(),
+    Object.entries(r.targets ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([n, t]) => [n, t.artifacts.map((a) => a.path), t.enforcement ?? null]),
+  ]);
+}
+
+/**
+ * Entries that left one set and joined another, and sets that only changed id: provenance, which
+ * the Markdown folds into one line each and no count takes for an addition or a removal.
+ */
+function movesOf(sets: SetChange[]): Plan['moves'] {
+  const sig = (x: { ips: string[]; urls: string[] }) =>
+    JSON.stringify([[...x.ips].sort(), [...x.urls].sort()]);
+  const gone = sets.filter((s) => s.change === 'removed');
+  const renumbered: { from: string; to: string }[] = [];
+  const used = new Set<string>();
+  for (const s of sets.filter((x) => x.change === 'added')) {
+    const twin = gone.find(
+      (g) =>
+        !used.has(g.id) &&
+        sig(g.removed) === sig(s.added) &&
+        g.serviceArea === s.serviceArea &&
+        g.category === s.category,
+    );
+    if (twin) {
+      used.add(twin.id);
+      renumbered.push({ from: twin.id, to: s.id });
+    }
+  }
+  const from = new Map<string, string[]>(),
+    to = new Map<string, string[]>();
+  const folded = new Set([...renumbered.flatMap((r) => [r.from, r.to])]);
+  for (const s of sets) {
+    if (folded.has(s.id)) continue;
+    for (const e of [...s.removed.ips, ...s.removed.urls])
+      from.set(e, [...(from.get(e) ?? []), s.id]);
+    for (const e of [...s.added.ips, ...s.added.urls]) to.set(e, [...(to.get(e) ?? []), s.id]);
+  }
+  const entries = [...from.keys()]
+    .filter((e) => to.has(e))
+    .sort()
+    .map((entry) => ({ entry, from: from.get(entry)!, to: to.get(entry)! }));
+  return { renumbered, entries };
+}
+
+function policyChanges(p: Report, next: Report): Plan['policy'] {
+  const global = (r: Report) => r.findings.filter((f) => !f.target);
+  const pk = new Set(global(p).map(findingKey)),
+    nk = new Set(global(next).map(findingKey));
+  return {
+    added: global(next).filter((f) => !pk.has(findingKey(f))),
+    removed: global(p).filter((f) => !nk.has(findingKey(f))),
+  };
+}
+
+/**
+ * Compare two reports on content only: provenance (input hash, version, tool, set ids) is not a
+ * change. `changed` is whether anything a target enforces or reports differs.
+ */
+export function diffReports(prev: Report | undefined, next: Report, refused?: string): Plan {
+  const p: Report = prev ?? EMPTY_REPORT;
+  const sets = setChanges(p, next);
+  const rules = ruleChanges(p, next);
+  const urls = urlChanges(p, next);
+  const targets = targetChanges(p, next);
+  const moves = movesOf(sets);
+  const distinct = (xs: string[]) => new Set(xs).size;
   const counts = {
-    setsAdded: sets.filter((s) => s.change === 'added').length,
-    setsRemoved: sets.filter((s) => s.change === 'removed').length,
+    setsAdded: sets.filter((s) => s.change === 'added').length - moves.renumbered.length,
+    setsRemoved: sets.filter((s) => s.change === 'removed').length - moves.renumbered.length,
     setsModified: sets.filter((s) => s.change === 'modified').length,
+    setsRenumbered: moves.renumbered.length,
+    entriesMoved: moves.entries.length,
     rulesAdded: rules.filter((r) => r.change === 'added').length,
     rulesRemoved: rules.filter((r) => r.change === 'removed').length,
     rulesModified: rules.filter((r) => r.change === 'modified').length,
-    prefixesAdded: rules.reduce((n, r) => n + r.addedPrefixes.length, 0),
-    prefixesRemoved: rules.reduce((n, r) => n + r.removedPrefixes.length, 0),
-    urlsAdded: urls.filter((u) => u.change === 'added').length,
-    urlsRemoved: urls.filter((u) => u.change === 'removed').length,
+    // distinct address blocks (a prefix in a TCP and a UDP rule is one), distinct hosts
+    prefixesAdded: distinct(rules.flatMap((r) => r.addedPrefixes)),
+    prefixesRemoved: distinct(rules.flatMap((r) => r.removedPrefixes)),
+    urlsAdded: distinct(urls.filter((u) => u.change === 'added').map((u) => u.host)),
+    urlsRemoved: distinct(urls.filter((u) => u.change === 'removed').map((u) => u.host)),
   };
-  const changed =
-    sets.length > 0 ||
-    rules.length > 0 ||
-    urls.length > 0 ||
-    Object.values(targets).some(
-      (t) =>
-        t.added ||
-        t.removed ||
-        t.contentChanged ||
-        t.findingsAdded.length ||
-        t.findingsRemoved.length,
-    );
+  const changed = !prev || enforcedKey(p) !== enforcedKey(next);
   return {
     changed,
     ...(refused ? { refused } : {}),
@@ -266,6 +379,8 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
     next: { input: next.input },
     counts,
     sets,
+    policy: policyChanges(p, next),
+    moves,
     rules,
     urls,
     targets,
@@ -279,83 +394,160 @@ const list = (xs: string[], max = 20) =>
     ? xs.slice(0, max).map(code).join(', ') + (xs.length > max ? ` … (+${xs.length - max})` : '')
     : '';
 
-/** A Markdown summary fit for a pull-request comment. */
-export function planMarkdown(plan: Plan): string {
-  const c = plan.counts;
-  const out: string[] = [];
-  out.push(
-    `## m365fw plan: ${plan.refused ? 'refused' : plan.changed ? 'changes' : 'no changes'}`,
-    '',
+const LEGEND =
+  'Legend: `+` added, `−` removed, `~` changed in place (same set id or rule), `a → b` before and after. ' +
+  'Prefixes count distinct address blocks, by address space (a prefix the merge split or joined is neither added nor removed); URL entries count distinct hosts. ' +
+  'Set ids are provenance: a set that only changed id, or an entry that only moved between sets, is listed under Moved, not as an addition and a removal.';
+
+/** The verdict of a guard as plain text a reviewer reads: a fenced block, nothing escaped or cut. */
+function verdictMarkdown(refused: string): string[] {
+  // one line (terminalText shows controls as \uXXXX), no backtick to close the fence
+  const plain = terminalText(refused, 4000).replace(/`/g, "'");
+  return ['**Refused: nothing was written.** The verdict:', '', '```text', plain, '```', ''];
+}
+
+function inputLine(plan: Plan): string {
+  const i = plan.next.input,
+    p = plan.previous.input;
+  return (
+    `Input ${code(i.file)} (sha256 ${code(i.sha256.slice(0, 12))}, instance ${md(i.instance ?? 'unknown')}, version ${md(i.version ?? 'unknown')})` +
+    (plan.previous.found
+      ? ` against ${code(p?.file ?? '?')} (sha256 ${code((p?.sha256 ?? '').slice(0, 12))}, version ${md(p?.version ?? 'unknown')}).`
+      : '; no previous report.json: everything is new.')
   );
-  if (plan.refused) out.push(`**Refused, nothing written:** ${md(plan.refused)}`, '');
-  out.push(
-    `Input ${code(plan.next.input.file)} (sha256 ${code(plan.next.input.sha256.slice(0, 12))}, instance ${md(plan.next.input.instance ?? 'unknown')}, version ${md(plan.next.input.version ?? 'unknown')})` +
-      (plan.previous.found
-        ? ` against ${code(plan.previous.input?.file ?? '?')} (sha256 ${code((plan.previous.input?.sha256 ?? '').slice(0, 12))}, version ${md(plan.previous.input?.version ?? 'unknown')}).`
-        : '; no previous report.json: everything is new.'),
+}
+
+function countsTable(c: Plan['counts']): string[] {
+  const moved = [
+    c.setsRenumbered
+      ? `${c.setsRenumbered} ${c.setsRenumbered === 1 ? 'set' : 'sets'} renumbered`
+      : '',
+    c.entriesMoved ? `${c.entriesMoved} ${c.entriesMoved === 1 ? 'entry' : 'entries'} moved` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return [
+    '| endpoint sets | rules | prefixes | URL entries | moved between sets |',
+    '| --- | --- | --- | --- | --- |',
+    `| +${c.setsAdded} −${c.setsRemoved} ~${c.setsModified} | +${c.rulesAdded} −${c.rulesRemoved} ~${c.rulesModified} | +${c.prefixesAdded} −${c.prefixesRemoved} | +${c.urlsAdded} −${c.urlsRemoved} | ${moved || 'none'} |`,
     '',
-  );
-  if (!plan.changed) {
-    out.push('Nothing that any target enforces or reports has changed.');
-    return out.join('\n') + '\n';
+  ];
+}
+
+/** The sets table without what only moved: renumbered sets and moved entries are folded away. */
+function setsMarkdown(plan: Plan): string[] {
+  const renumbered = new Set(plan.moves.renumbered.flatMap((r) => [r.from, r.to]));
+  const moved = new Set(plan.moves.entries.map((e) => e.entry));
+  const rows: string[] = [];
+  for (const s of plan.sets) {
+    if (renumbered.has(s.id)) continue;
+    const added = [...s.added.ips, ...s.added.urls].filter((e) => !moved.has(e));
+    const removed = [...s.removed.ips, ...s.removed.urls].filter((e) => !moved.has(e));
+    const ports = [
+      s.ports && s.ports.tcp[0] !== s.ports.tcp[1]
+        ? `tcp ${s.ports.tcp[0] || '-'} → ${s.ports.tcp[1] || '-'}`
+        : '',
+      s.ports && s.ports.udp[0] !== s.ports.udp[1]
+        ? `udp ${s.ports.udp[0] || '-'} → ${s.ports.udp[1] || '-'}`
+        : '',
+      ...(s.flags ?? []),
+    ]
+      .filter(Boolean)
+      .join('; ');
+    if (!added.length && !removed.length && !ports) continue;
+    const sign = s.change === 'added' ? '+' : s.change === 'removed' ? '−' : '~';
+    rows.push(
+      `| ${md(s.id)} (${md(s.serviceArea)}, ${md(s.category)}) | ${sign} | ${list(added)} | ${list(removed)} | ${md(ports)} |`,
+    );
   }
-  out.push(
-    `| endpoint sets | rules | prefixes | URL entries |`,
-    `| --- | --- | --- | --- |`,
-    `| +${c.setsAdded} −${c.setsRemoved} ~${c.setsModified} | +${c.rulesAdded} −${c.rulesRemoved} ~${c.rulesModified} | +${c.prefixesAdded} −${c.prefixesRemoved} | +${c.urlsAdded} −${c.urlsRemoved} |`,
+  if (!rows.length) return [];
+  return [
+    '### Endpoint sets',
     '',
-  );
-  if (plan.sets.length) {
+    '| set | change | added | removed | ports / flags |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ];
+}
+
+/** Set ids that changed and entries that moved between sets, one line per move. */
+function movesMarkdown(plan: Plan): string[] {
+  const { renumbered, entries } = plan.moves;
+  if (!renumbered.length && !entries.length) return [];
+  const out = [
+    '### Moved between sets',
+    '',
+    'Set ids are provenance: what a move changes in the rules, if anything, is in the sections above.',
+    '',
+  ];
+  if (renumbered.length)
     out.push(
-      '### Endpoint sets',
-      '',
-      '| set | change | added | removed | ports / flags |',
-      '| --- | --- | --- | --- | --- |',
+      `- sets renumbered: ${renumbered.map((r) => `${md(r.from)} → ${md(r.to)}`).join(', ')}`,
     );
-    for (const s of plan.sets) {
-      const ports = [
-        s.ports && s.ports.tcp[0] !== s.ports.tcp[1]
-          ? `tcp ${s.ports.tcp[0] || '-'} → ${s.ports.tcp[1] || '-'}`
-          : '',
-        s.ports && s.ports.udp[0] !== s.ports.udp[1]
-          ? `udp ${s.ports.udp[0] || '-'} → ${s.ports.udp[1] || '-'}`
-          : '',
-        ...(s.flags ?? []),
-      ]
-        .filter(Boolean)
-        .join('; ');
-      out.push(
-        `| ${md(s.id)} (${md(s.serviceArea)}, ${md(s.category)}) | ${s.change} | ${list([...s.added.ips, ...s.added.urls])} | ${list([...s.removed.ips, ...s.removed.urls])} | ${md(ports)} |`,
-      );
-    }
-    out.push('');
+  const byMove = new Map<string, string[]>();
+  for (const e of entries) {
+    const k = `${e.from.join(',')} → ${e.to.join(',')}`;
+    byMove.set(k, [...(byMove.get(k) ?? []), e.entry]);
   }
-  if (plan.rules.length) {
+  for (const [k, es] of byMove) out.push(`- sets ${md(k)}: ${list(es)}`);
+  return [...out, ''];
+}
+
+function rulesMarkdown(plan: Plan): string[] {
+  if (!plan.rules.length) return [];
+  const out = [
+    '### Rules',
+    '',
+    '| rule | change | added prefixes | removed prefixes |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const r of plan.rules) {
+    const sign = r.change === 'added' ? '+' : r.change === 'removed' ? '−' : '~';
+    const ingress = r.direction
+      ? `ingress to ${r.localBefore !== undefined ? `${md(r.localBefore)} → ` : ''}${md(r.local ?? 'any')}, `
+      : '';
     out.push(
-      '### Rules',
-      '',
-      '| rule | change | added prefixes | removed prefixes |',
-      '| --- | --- | --- | --- |',
+      `| ${code(r.key)} (${ingress}${md(r.protocol)} ${md(r.ports || 'any')}) | ${sign} | ${list(r.addedPrefixes)} | ${list(r.removedPrefixes)} |`,
     );
-    for (const r of plan.rules)
-      out.push(
-        `| ${code(r.key)} (${r.direction ? `ingress to ${r.localBefore !== undefined ? `${md(r.localBefore)} → ` : ''}${md(r.local ?? 'any')}, ` : ''}${md(r.protocol)} ${md(r.ports || 'any')}) | ${r.change} | ${list(r.addedPrefixes)} | ${list(r.removedPrefixes)} |`,
-      );
-    out.push('');
   }
-  if (plan.urls.length) {
-    out.push(
-      '### URL entries',
-      '',
-      '| entry | ports bucket | change | sets |',
-      '| --- | --- | --- | --- |',
-    );
-    for (const u of plan.urls)
-      out.push(
-        `| ${code(u.host)} | ${code(u.rule)} | ${u.change} | ${md(u.previousSetIds ? `${u.previousSetIds.join(',')} → ` : '')}${md(u.setIds.join(','))} |`,
-      );
-    out.push('');
-  }
+  return [...out, ''];
+}
+
+function urlsMarkdown(plan: Plan): string[] {
+  const urls = plan.urls.filter((u) => u.change !== 'moved');
+  if (!urls.length) return [];
+  return [
+    '### URL entries',
+    '',
+    '| entry | ports bucket | change | sets |',
+    '| --- | --- | --- | --- |',
+    ...urls.map(
+      (u) =>
+        `| ${code(u.host)} | ${code(u.rule)} | ${u.change === 'added' ? '+' : '−'} | ${md(u.setIds.join(','))} |`,
+    ),
+    '',
+  ];
+}
+
+/** Policy findings (excludes, overrides, excludes that match nothing) that appear or go, with their reasons. */
+function policyMarkdown(plan: Plan): string[] {
+  const { added, removed } = plan.policy;
+  if (!added.length && !removed.length) return [];
+  const row = (sign: string) => (f: Finding) =>
+    `| ${sign} | ${md(f.kind)} | ${f.entry ? code(f.entry) : ''} | ${md((f.setIds ?? []).join(','))} | ${md(f.detail)} |`;
+  return [
+    '### Policy',
+    '',
+    '| | kind | entry | sets | reason |',
+    '| --- | --- | --- | --- | --- |',
+    ...added.map(row('+')),
+    ...removed.map(row('−')),
+    '',
+  ];
+}
+
+function targetsMarkdown(plan: Plan): string[] {
   const tl = Object.entries(plan.targets).filter(
     ([, t]) =>
       t.added ||
@@ -364,26 +556,46 @@ export function planMarkdown(plan: Plan): string {
       t.findingsAdded.length ||
       t.findingsRemoved.length,
   );
-  if (tl.length) {
-    out.push('### Targets', '', '| target | output | findings |', '| --- | --- | --- |');
-    for (const [name, t] of tl) {
-      const byKind = (fs: Finding[], sign: string) =>
-        Object.entries(
-          fs.reduce<Record<string, number>>(
-            (m, f) => ({ ...m, [f.kind]: (m[f.kind] ?? 0) + 1 }),
-            {},
-          ),
-        )
-          .map(([k, n]) => `${sign}${n} ${md(k)}`)
-          .join(', ');
-      out.push(
-        `| ${md(name)} | ${t.added ? 'new target' : t.removed ? 'no longer generated' : t.contentChanged ? 'changed' : 'same'} | ${[byKind(t.findingsAdded, '+'), byKind(t.findingsRemoved, '−')].filter(Boolean).join('; ')} |`,
-      );
-    }
-    out.push('');
+  if (!tl.length) return [];
+  const out = ['### Targets', '', '| target | output | findings |', '| --- | --- | --- |'];
+  for (const [name, t] of tl) {
+    const byKind = (fs: Finding[], sign: string) =>
+      Object.entries(
+        fs.reduce<Record<string, number>>((m, f) => ({ ...m, [f.kind]: (m[f.kind] ?? 0) + 1 }), {}),
+      )
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, n]) => `${sign}${n} ${md(k)}`)
+        .join(', ');
+    const output = t.added
+      ? 'new target'
+      : t.removed
+        ? 'no longer generated'
+        : t.contentChanged
+          ? 'changed'
+          : 'same';
+    out.push(
+      `| ${md(name)} | ${output} | ${[byKind(t.findingsAdded, '+'), byKind(t.findingsRemoved, '−')].filter(Boolean).join('; ')} |`,
+    );
   }
+  return [...out, ''];
+}
+
+/** A Markdown summary fit for a pull-request comment. */
+export function planMarkdown(plan: Plan): string {
+  const verdict = plan.refused ? 'refused' : plan.changed ? 'changes' : 'no changes';
+  const out: string[] = [`## m365fw plan: ${verdict}`, ''];
+  if (plan.refused) out.push(...verdictMarkdown(plan.refused));
+  out.push(inputLine(plan), '');
+  if (!plan.changed) {
+    out.push('Nothing that any target enforces or reports has changed.', '');
+    out.push(...movesMarkdown(plan));
+    return out.join('\n').replace(/\n+$/, '\n');
+  }
+  out.push(LEGEND, '', ...countsTable(plan.counts));
+  out.push(...setsMarkdown(plan), ...policyMarkdown(plan), ...rulesMarkdown(plan));
+  out.push(...urlsMarkdown(plan), ...movesMarkdown(plan), ...targetsMarkdown(plan));
   out.push(...changesMarkdown(plan.microsoftChanges));
-  return out.join('\n') + '\n';
+  return out.join('\n').replace(/\n+$/, '\n');
 }
 
 /** The change records section: per set, then what no record explains. */

@@ -403,7 +403,9 @@ export async function changesFor(
   try {
     return { records: await downloadChanges(c, sd, instance, since, latest) };
   } catch (e) {
-    return { unavailable: `/changes/${instance}/${since}: ${(e as Error).message}` };
+    // the client's errors name the request already: the path is said once
+    const m = (e as Error).message;
+    return { unavailable: m.startsWith('/changes/') ? m : `/changes/${instance}/${since}: ${m}` };
   }
 }
 

@@ -50,7 +50,8 @@ export function runHere(args: readonly string[]): Result {
   try {
     process.exitCode = undefined;
     cmd.parse(rest, { from: 'user' });
-    (name === 'compile' ? compileCommand : planCommand)(cmd.opts());
+    if (name === 'compile') compileCommand(cmd.opts());
+    else planCommand(cmd.opts(), (key) => cmd.getOptionValueSource(key) === 'cli');
     return { code: Number(process.exitCode ?? 0), stdout, stderr };
   } catch (e) {
     // a usage error commander has already printed; anything else as the CLI prints it (fail())

@@ -55,7 +55,7 @@ export async function updateCommand(o: Record<string, unknown>): Promise<void> {
       return finish(0);
     case 'unchanged':
       process.stdout.write(
-        `${instance}: version ${r.version} compiles to the same rules as ${terminalText(out)}${from}; nothing written\n`,
+        `${instance}: unchanged: version ${r.version} compiles to what ${terminalText(out)} enforces and reports${from}; nothing written${r.plan.counts.setsRenumbered + r.plan.counts.entriesMoved ? ` (set ids moved: ${r.plan.counts.setsRenumbered} sets renumbered, ${r.plan.counts.entriesMoved} entries moved)` : ''}\n`,
       );
       return finish(0);
     case 'refused':
