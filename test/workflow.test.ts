@@ -5,11 +5,13 @@
  * the pull-request step is judged by its condition and the plan file its body points at.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, FIXTURES, ROOT } from './helpers/env.js';
+import { FIXTURES, ROOT } from './helpers/env.js';
+import { packCheckout } from './helpers/install.js';
 import { json, startService, type StandIn } from './helpers/service.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -33,17 +35,14 @@ const FEED = JSON.parse(readFileSync(join(FIXTURES, 'sample-feed.json'), 'utf8')
 }[];
 
 let svc: StandIn;
-let repo: string, bin: string;
+let repo: string, prefix: string, tarball: string, tarballSha: string;
 beforeAll(async () => {
   svc = await startService('2026120100', JSON.stringify(FEED));
   repo = tmpDir('wf-repo');
-  bin = tmpDir('wf-bin');
-  // `npm install --global PKG` puts an m365fw on PATH: here the checkout's build (no network)
-  writeFileSync(
-    join(bin, 'npm'),
-    `#!/bin/sh\necho "$@" >> "${bin}/npm.log"\n[ "$1 $2" = "install --global" ] || exit 1\nprintf '#!/bin/sh\\nexec "%s" "%s" "$@"\\n' "${process.execPath}" "${CLI}" > "${bin}/m365fw"\nchmod +x "${bin}/m365fw"\n`,
-  );
-  chmodSync(join(bin, 'npm'), 0o755);
+  // the install step for real: the tarball `npm pack` makes of this checkout, fetched by curl from a
+  // file: URL, checked, installed by npm into a global prefix of the test's own (offline)
+  ({ tarball, sha256: tarballSha } = packCheckout());
+  prefix = tmpDir('wf-npm-prefix');
 });
 afterAll(() => svc.close());
 
@@ -76,10 +75,13 @@ async function job(): Promise<JobResult> {
     ...process.env,
     ...wf.env,
     M365FW_BASE_URL: svc.base,
+    M365FW_TARBALL_URL: pathToFileURL(tarball).href,
+    M365FW_TARBALL_SHA256: tarballSha,
+    npm_config_prefix: prefix,
     RUNNER_TEMP: temp,
     GITHUB_OUTPUT: output,
     GITHUB_STEP_SUMMARY: summary,
-    PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}`,
+    PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:${process.env.PATH}`,
     M365FW_LOCK_WAIT_MS: '2000',
   };
   let log = '';
@@ -135,8 +137,10 @@ describe('examples/github-actions/m365fw-update.yml, its shell steps run verbati
     expect(r.failed).toBe(false);
     expect(r.prOpened).toBe(true);
     expect(r.prBody).toMatch(/^## m365fw plan: changes/);
-    expect(readFileSync(join(bin, 'npm.log'), 'utf8')).toContain(
-      `install --global ${wf.env.M365FW_PACKAGE}`,
+    // the m365fw that ran is the one the install step put in the prefix, from the tarball
+    expect(r.log).toContain('m365fw.tgz: OK');
+    expect(realpathSync(join(prefix, 'bin', 'm365fw'))).toBe(
+      join(prefix, 'lib/node_modules/m365fw/dist/src/cli/bin.js'),
     );
     const first = snapshot();
     expect(Object.keys(first)).toEqual([
