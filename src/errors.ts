@@ -42,3 +42,18 @@ function formatInputError(
 
 /** A refusal by a guard or a target limit: the run writes nothing. */
 export class GuardError extends Error {}
+
+/** The causes of system errors, in words (a path is always said with them). */
+export const CAUSES: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only filesystem',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOENT: 'a part of the path does not exist',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+};

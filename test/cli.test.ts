@@ -27,7 +27,7 @@ describe('compile: bad input is one clear error, exit 1, nothing written', () =>
         writeFileSync(p, '[{"id": 1,');
         return p;
       },
-      /^error: feed\.json: malformed JSON/,
+      /^error: \/\S*\/feed\.json: malformed JSON/,
     ],
     [
       'missing serviceArea',
@@ -35,7 +35,7 @@ describe('compile: bad input is one clear error, exit 1, nothing written', () =>
         feedWith((s) => {
           delete s[1].serviceArea;
         }),
-      /^error: feed\.json: endpoint set 2: field serviceArea: missing required field$/,
+      /^error: \/\S*\/feed\.json: endpoint set 2: field serviceArea: missing required field$/,
     ],
     [
       'missing id',
@@ -43,7 +43,7 @@ describe('compile: bad input is one clear error, exit 1, nothing written', () =>
         feedWith((s) => {
           delete s[0].id;
         }),
-      /^error: feed\.json: field id: record #1 has no id$/,
+      /^error: \/\S*\/feed\.json: field id: record #1 has no id$/,
     ],
     [
       'bad category',

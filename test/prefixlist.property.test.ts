@@ -238,7 +238,7 @@ describe('prefix list file reader (chunked)', () => {
 
   it('a missing file is an input error naming it', () => {
     expect(() => readPrefixListFile(join(dir, 'nope.txt'), { tcpPorts: [], udpPorts: [] })).toThrow(
-      /^nope\.txt: cannot read input \(ENOENT\)/,
+      /^nope\.txt: cannot read it: no such file/,
     );
   });
 });

@@ -67,8 +67,9 @@ describe('plain prefix lists', () => {
     writeFileSync(p, '192.0.2.0/24\n# fine\n192.0.2.1/24\n');
     const r = compileHere(['--input', p, '--input-format', 'prefixes', '--out', tmp()]);
     expect(r.code).toBe(1);
+    // the file by the path it was given, then its line
     expect(r.stderr).toBe(
-      'error: bad.txt:3: host bits set (network is 192.0.2.0/24): "192.0.2.1/24"\n',
+      `error: ${p}:3: host bits set (network is 192.0.2.0/24): "192.0.2.1/24"\n`,
     );
   });
 

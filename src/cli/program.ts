@@ -1,4 +1,4 @@
-import { Command, Help } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -100,6 +100,13 @@ program.configureHelp({
   optionDescription: (o) => `${o.mandatory ? '(required) ' : ''}${new Help().optionDescription(o)}`,
 });
 
+/** --base-url, or M365FW_BASE_URL (a mirror, a test's stand-in) when the flag is not given. */
+function baseUrlOption(): Option {
+  return new Option('--base-url <url>', 'web service base URL')
+    .env('M365FW_BASE_URL')
+    .default('https://endpoints.office.com');
+}
+
 const compile = program
   .command('compile')
   .description('compile a feed into rules for one or more targets (exit 0 written, 1 error)');
@@ -130,7 +137,7 @@ program
     '--state <dir>',
     'state directory: feed, version and client request id (created if missing)',
   )
-  .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
+  .addOption(baseUrlOption())
   .option(
     '--force',
     'download the endpoints even when the version is unchanged (also accepts an older version)',
@@ -164,7 +171,7 @@ update
   .option('--max-removal <limit>', maxRemovalHelp, maxRemovalArg)
   .option('--first-run', firstRunHelp)
   .option('--allow-weaker-enforcement', allowWeakerHelp)
-  .option('--base-url <url>', 'web service base URL', 'https://endpoints.office.com')
+  .addOption(baseUrlOption())
   .option(
     '--force',
     'download and recompile even when out/ is current (also accepts an older version)',

@@ -5,7 +5,7 @@ import type { CompileOptions, EndpointSet, InputInfo, RuleModel } from '../model
 import type { PortRange } from '../net/ports.js';
 import { parseO365Feed } from '../sources/o365json.js';
 import { readPrefixListFile } from '../sources/prefixlist.js';
-import { inputFromBytes, readInput } from '../sources/read.js';
+import { inputFromBytes, namingPath, readInput } from '../sources/read.js';
 import { loadPolicy, type Policy } from '../sources/policy.js';
 import { runPasses, type CompileState } from './passes.js';
 
@@ -48,11 +48,13 @@ export interface SourceInput {
 export function readSources(req: CompileRequest): SourceInput {
   if (req.format === 'prefixes') {
     req.onProgress?.('read', 0, 1);
-    const list = readPrefixListFile(req.input, {
-      tcpPorts: req.tcpPorts ?? [],
-      udpPorts: req.udpPorts ?? [],
-      onProgress: (d, t) => req.onProgress?.('read', d, t),
-    });
+    const list = namingPath(req.input, () =>
+      readPrefixListFile(req.input, {
+        tcpPorts: req.tcpPorts ?? [],
+        udpPorts: req.udpPorts ?? [],
+        onProgress: (d, t) => req.onProgress?.('read', d, t),
+      }),
+    );
     return {
       name: list.name,
       input: { file: list.name, sha256: list.sha256, format: 'prefixes' },
@@ -60,8 +62,16 @@ export function readSources(req: CompileRequest): SourceInput {
       ...(req.policy ? { policy: loadPolicy(req.policy) } : {}),
     };
   }
-  const file = req.inputBytes ? inputFromBytes(req.input, req.inputBytes) : readInput(req.input);
-  const feed = parseO365Feed(file);
+  // a feed held in memory (update's download) is named as given; a file by its full path
+  const { file, feed } = req.inputBytes
+    ? (() => {
+        const f = inputFromBytes(req.input, req.inputBytes);
+        return { file: f, feed: parseO365Feed(f) };
+      })()
+    : namingPath(req.input, () => {
+        const f = readInput(req.input);
+        return { file: f, feed: parseO365Feed(f) };
+      });
   const input: InputInfo = { file: file.name, sha256: file.sha256, format: 'o365-json' };
   const fetched = req.inputBytes ? { version: req.version } : fetchedMeta(req.input, file.sha256);
   const instance = req.instance ?? feed.meta.instance ?? fetched.instance;

@@ -9,6 +9,7 @@
  * a run that was killed while it held one leaves a name the next lock holder can judge without
  * reading it: a helper whose pid is gone is removed; one whose pid lives is another run at work.
  */
+import { CAUSES } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -29,20 +30,6 @@ export const LOCK_FILE = '.m365fw.lock';
 export const LOCK_WAIT_MS = 10_000;
 
 export class LockError extends Error {}
-
-/** What a system error code means, as a person reads it (the lock's and the writer's messages). */
-export const CAUSES: Readonly<Record<string, string>> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only filesystem',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EIO: 'input/output error',
-  ENOTDIR: 'a part of the path is not a directory',
-  ENOENT: 'a part of the path does not exist',
-  ELOOP: 'too many symbolic links',
-  ENAMETOOLONG: 'the name is too long',
-};
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 

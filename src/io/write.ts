@@ -31,7 +31,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { Artifact } from '../model.js';
 import { artifactPieces, hasBomOrCrlf } from './pieces.js';
 import { terminalText } from '../escape.js';
-import { CAUSES, lockDir, whileInterruptible, type DirLock } from './lock.js';
+import { CAUSES } from '../errors.js';
+import { lockDir, whileInterruptible, type DirLock } from './lock.js';
 
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const COMMIT_DIR = '.m365fw-commit';

@@ -344,6 +344,25 @@ function policyChanges(p: Report, next: Report): Plan['policy'] {
   };
 }
 
+const hostsOf = (r: Report) => [
+  ...new Set(r.urlRules.flatMap((u) => u.entries.map((e) => e.host))),
+];
+
+/** Distinct address blocks added and removed over all rules, per family, by address space. */
+function spaceCounts(p: Report, next: Report): { prefixesAdded: number; prefixesRemoved: number } {
+  let added = 0,
+    removed = 0;
+  for (const fam of [4, 6] as const) {
+    const all = (r: Report) =>
+      r.rules.filter((x) => x.family === fam).flatMap((x) => [...x.prefixes]);
+    const a = all(next),
+      b = all(p);
+    added += subtractPrefixes(fam, a, b).length;
+    removed += subtractPrefixes(fam, b, a).length;
+  }
+  return { prefixesAdded: added, prefixesRemoved: removed };
+}
+
 /**
  * Compare two reports on content only: provenance (input hash, version, tool, set ids) is not a
  * change. `changed` is whether anything a target enforces or reports differs.
@@ -355,7 +374,6 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
   const urls = urlChanges(p, next);
   const targets = targetChanges(p, next);
   const moves = movesOf(sets);
-  const distinct = (xs: string[]) => new Set(xs).size;
   const counts = {
     setsAdded: sets.filter((s) => s.change === 'added').length - moves.renumbered.length,
     setsRemoved: sets.filter((s) => s.change === 'removed').length - moves.renumbered.length,
@@ -365,11 +383,11 @@ export function diffReports(prev: Report | undefined, next: Report, refused?: st
     rulesAdded: rules.filter((r) => r.change === 'added').length,
     rulesRemoved: rules.filter((r) => r.change === 'removed').length,
     rulesModified: rules.filter((r) => r.change === 'modified').length,
-    // distinct address blocks (a prefix in a TCP and a UDP rule is one), distinct hosts
-    prefixesAdded: distinct(rules.flatMap((r) => r.addedPrefixes)),
-    prefixesRemoved: distinct(rules.flatMap((r) => r.removedPrefixes)),
-    urlsAdded: distinct(urls.filter((u) => u.change === 'added').map((u) => u.host)),
-    urlsRemoved: distinct(urls.filter((u) => u.change === 'removed').map((u) => u.host)),
+    // the address space and the hosts of all rules together: a prefix or a host that changed rule
+    // (its ports changed) is neither added nor removed; the rules table says where it went
+    ...spaceCounts(p, next),
+    urlsAdded: minus(hostsOf(next), hostsOf(p)).length,
+    urlsRemoved: minus(hostsOf(p), hostsOf(next)).length,
   };
   const changed = !prev || enforcedKey(p) !== enforcedKey(next);
   return {
@@ -395,8 +413,8 @@ const list = (xs: string[], max = 20) =>
     : '';
 
 const LEGEND =
-  'Legend: `+` added, `−` removed, `~` changed in place (same set id or rule), `a → b` before and after. ' +
-  'Prefixes count distinct address blocks, by address space (a prefix the merge split or joined is neither added nor removed); URL entries count distinct hosts. ' +
+  'Legend: `+` added, `−` removed, `~` changed in place (same set id or rule; for findings, as many in as out, over other entries), `a → b` before and after. ' +
+  'Prefixes count the address blocks allowed before or after and not both, over all rules (a prefix the merge split or joined, or one that only changed rule, is neither added nor removed); URL entries count hosts the same way. ' +
   'Set ids are provenance: a set that only changed id, or an entry that only moved between sets, is listed under Moved, not as an addition and a removal.';
 
 /** The verdict of a guard as plain text a reviewer reads: a fenced block, nothing escaped or cut. */
@@ -559,13 +577,21 @@ function targetsMarkdown(plan: Plan): string[] {
   if (!tl.length) return [];
   const out = ['### Targets', '', '| target | output | findings |', '| --- | --- | --- |'];
   for (const [name, t] of tl) {
-    const byKind = (fs: Finding[], sign: string) =>
-      Object.entries(
-        fs.reduce<Record<string, number>>((m, f) => ({ ...m, [f.kind]: (m[f.kind] ?? 0) + 1 }), {}),
-      )
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([k, n]) => `${sign}${n} ${md(k)}`)
-        .join(', ');
+    const count = (fs: Finding[]) =>
+      fs.reduce<Record<string, number>>((m, f) => ({ ...m, [f.kind]: (m[f.kind] ?? 0) + 1 }), {});
+    const plus = count(t.findingsAdded),
+      gone = count(t.findingsRemoved);
+    // per kind: as many in as out is the same count over other entries (~), never "+3; −3"
+    const findings = [...new Set([...Object.keys(plus), ...Object.keys(gone)])]
+      .sort()
+      .map((k) => {
+        const a = plus[k] ?? 0,
+          r = gone[k] ?? 0;
+        const n =
+          a === r ? `~${a}` : [a ? `+${a}` : '', r ? `−${r}` : ''].filter(Boolean).join(' ');
+        return `${n} ${md(k)}`;
+      })
+      .join(', ');
     const output = t.added
       ? 'new target'
       : t.removed
@@ -573,9 +599,7 @@ function targetsMarkdown(plan: Plan): string[] {
         : t.contentChanged
           ? 'changed'
           : 'same';
-    out.push(
-      `| ${md(name)} | ${output} | ${[byKind(t.findingsAdded, '+'), byKind(t.findingsRemoved, '−')].filter(Boolean).join('; ')} |`,
-    );
+    out.push(`| ${md(name)} | ${output} | ${findings} |`);
   }
   return [...out, ''];
 }

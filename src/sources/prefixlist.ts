@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, readSync } from 'node:fs';
-import { openRegularFile } from './read.js';
+import { openRegularFile, readFailure } from './read.js';
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import type { EndpointSet } from '../model.js';
@@ -199,10 +199,7 @@ export function readPrefixListFile(
 ): { set: EndpointSet; name: string; sha256: string } {
   const name = basename(path);
   const fail = (e: unknown): never => {
-    throw new InputError(
-      name,
-      `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+    throw new InputError(name, readFailure(e));
   };
   const fd = openRegularFile(path, name);
   try {

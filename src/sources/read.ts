@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, constants } from 'node:fs';
-import { basename } from 'node:path';
-import { InputError } from '../errors.js';
+import { basename, isAbsolute } from 'node:path';
+import { CAUSES, InputError } from '../errors.js';
 
 export interface InputFile {
   name: string;
@@ -23,6 +23,41 @@ export const INPUT_LIMITS = {
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+/** Why a read failed, in words: "cannot read it: no such file" (the code when there are no words). */
+export function readFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const why = code === 'ENOENT' ? 'no such file' : code && CAUSES[code];
+  return `cannot read it: ${why || code || 'error'}`;
+}
+
+/**
+ * A location in the file at `path` ("name" or "name:line:col", as parsers give it) with the full
+ * path in place of the name: absolute, but not normalised ("sub/../x" is what was opened, and sub
+ * may not exist). Any other text is returned as it is.
+ */
+export function withFullPath(path: string, where: string): string {
+  const base = basename(path);
+  if (path === '-' || (where !== base && !where.startsWith(`${base}:`))) return where;
+  return (isAbsolute(path) ? path : `${process.cwd()}/${path}`) + where.slice(base.length);
+}
+
+/**
+ * Run fn, which reads and parses the file at `path`: its errors name the file by its full path
+ * (the report's provenance keeps the file name alone, so output does not depend on where it ran).
+ */
+export function namingPath<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof InputError) || path === '-') throw e;
+    const base = basename(path);
+    if (e.file !== base && !e.file.startsWith(`${base}:`)) throw e;
+    // absolute, but not normalised: "sub/../x" is what was opened, and sub may not exist
+    const full = isAbsolute(path) ? path : `${process.cwd()}/${path}`;
+    throw new InputError(full + e.file.slice(base.length), e.what, e.setId, e.field, e.value);
+  }
+}
+
 /** Read all of a file descriptor, refusing more than max bytes. */
 function readBounded(fd: number, name: string, max: number): Buffer {
   const chunks: Buffer[] = [];
@@ -38,10 +73,7 @@ function readBounded(fd: number, name: string, max: number): Buffer {
         sleepSync(5);
         continue;
       }
-      throw new InputError(
-        name,
-        `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-      );
+      throw new InputError(name, readFailure(e));
     }
     if (n === 0) break;
     total += n;
@@ -60,10 +92,7 @@ export function openRegularFile(path: string, name: string): number {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new InputError(
-      name,
-      `cannot read input (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+    throw new InputError(name, readFailure(e));
   }
   const st = fstatSync(fd);
   if (!st.isFile()) {
