@@ -1,5 +1,5 @@
 /**
- * The library: the README's example run as it stands (with Node's permission model forbidding
+ * The library: the example of docs/library.md run as it stands (with Node's permission model forbidding
  * every file write), the public API on values in memory, and each compile pass on its own.
  */
 import { spawnSync } from 'node:child_process';
@@ -29,9 +29,9 @@ import { withProvenance } from '../src/io/provenance.js';
 const LIB = pathToFileURL(join(ROOT, 'dist/lib/index.js')).href;
 const sample = () => readFileSync(join(FIXTURES, 'sample-feed.json'), 'utf8');
 
-describe('README "Use as a library"', () => {
+describe('docs/library.md "Use as a library"', () => {
   it('runs as written: a feed object in, nftables text out, no file touched', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const readme = readFileSync(join(ROOT, 'docs/library.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Use as a library'));
     const code = /```js\n([\s\S]*?)```/.exec(section)![1];
     const expected = [...code.matchAll(/console\.log\(.*\); \/\/ ([^\s:]+)/g)].map((m) => m[1]);

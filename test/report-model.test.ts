@@ -641,7 +641,11 @@ describe('plan: each kind of change alone', () => {
     );
     expect(md).not.toContain('| `a.example.com` |');
     expect(p.moves.entries).toEqual([{ entry: 'a.example.com', from: ['1'], to: ['3'] }]);
-    expect(p.counts.urlsAdded).toBe(p.urls.filter((u) => u.change === 'added').length);
+    // *.b.example.com changed bucket (udp 3478 → tcp 443): a host allowed before and after
+    expect(p.urls.filter((u) => u.change === 'added').map((u) => u.host)).toEqual([
+      '*.b.example.com',
+    ]);
+    expect(p.counts).toMatchObject({ urlsAdded: 0, urlsRemoved: 0 });
   });
 
   it('a filter option (--no-ipv6): the set and its rule lose the prefix; a target added or dropped', () => {
@@ -856,11 +860,11 @@ describe('planMarkdown, whole', () => {
       '',
       'Input `feed.json` (sha256 `265ff15dfea7`, instance unknown, version unknown) against `feed.json` (sha256 `b5a9347404b5`, version unknown).',
       '',
-      'Legend: `+` added, `−` removed, `~` changed in place (same set id or rule), `a → b` before and after. Prefixes count distinct address blocks, by address space (a prefix the merge split or joined is neither added nor removed); URL entries count distinct hosts. Set ids are provenance: a set that only changed id, or an entry that only moved between sets, is listed under Moved, not as an addition and a removal.',
+      'Legend: `+` added, `−` removed, `~` changed in place (same set id or rule; for findings, as many in as out, over other entries), `a → b` before and after. Prefixes count the address blocks allowed before or after and not both, over all rules (a prefix the merge split or joined, or one that only changed rule, is neither added nor removed); URL entries count hosts the same way. Set ids are provenance: a set that only changed id, or an entry that only moved between sets, is listed under Moved, not as an addition and a removal.',
       '',
       '| endpoint sets | rules | prefixes | URL entries | moved between sets |',
       '| --- | --- | --- | --- | --- |',
-      '| +1 −1 ~2 | +1 −1 ~1 | +2 −3 | +1 −2 | 1 entry moved |',
+      '| +1 −1 ~2 | +1 −1 ~1 | +1 −1 | +0 −0 | 1 entry moved |',
       '',
       '### Endpoint sets',
       '',
@@ -898,7 +902,7 @@ describe('planMarkdown, whole', () => {
       '| target | output | findings |',
       '| --- | --- | --- |',
       '| iptables | no longer generated | −1 inert, −5 unenforced |',
-      '| nftables | changed | +1 unenforced; −2 unenforced |',
+      '| nftables | changed | +1 −2 unenforced |',
       '| pac | new target | +4 unenforced |',
       '',
       "### Microsoft's change records (2026010100 → 2026020100)",
