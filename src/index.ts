@@ -13,12 +13,12 @@ import { parseO365Feed } from './sources/o365json.js';
 import { parsePolicy, type Policy } from './sources/policy.js';
 import { inputFromBytes } from './sources/read.js';
 import { initialState, runPasses } from './compile/index.js';
-import { renderModel, type CompiledRun } from './app.js';
+import { renderModel, type CompiledRun } from './run/run.js';
 import { diffReports, type Plan } from './report/plan.js';
 import { checkReport } from './report/previous.js';
 import { REPORT_FILE, type Report } from './report/report.js';
 import { writeArtifactsAtomically } from './io/write.js';
-import { ownedOutputName } from './app.js';
+import { ownedOutputName } from './run/run.js';
 import { resolveTargets, TARGETS } from '../targets/index.js';
 import { optionKey, type Target } from '../targets/define.js';
 
@@ -45,7 +45,7 @@ export { ValueError } from './values.js';
 export type { Plan } from './report/plan.js';
 export type { Report } from './report/report.js';
 export type { Policy } from './sources/policy.js';
-export type { CompiledRun, RunOptions } from './app.js';
+export type { CompiledRun, RunOptions } from './run/run.js';
 export { planMarkdown } from './report/plan.js';
 export { TOOL_VERSION } from './version.js';
 
@@ -174,9 +174,10 @@ export {
   ownedOutputName,
   readPreviousReport,
   renderModel,
-} from './app.js';
-export { IMPLAUSIBLE_CLASSES, parseMaxRemoval } from './compile/guards.js';
-export type { CompileRequest } from './compile/index.js';
+} from './run/run.js';
+export { IMPLAUSIBLE_CLASSES } from './compile/guards.js';
+export { parseMaxRemoval } from './run/guards.js';
+export type { CompileRequest } from './run/inputs.js';
 export { resolveTargets } from '../targets/index.js';
 export { asciiLower, checkDomain, type DnsLookups } from './dns/check.js';
 export {
@@ -203,13 +204,13 @@ export { isDnsLabel, isDomainName } from './net/hostname.js';
 export { parsePortString } from './net/ports.js';
 export { diffReports } from './report/plan.js';
 export { REPORT_FILE } from './report/report.js';
-export { formatSummary } from './report/summary.js';
-export { fetchFeed } from './sources/fetch.js';
-export type { FetchLimits } from './sources/fetch.js';
+export { formatSummary } from './run/summary.js';
+export { fetchFeed } from './run/fetch.js';
+export type { FetchLimits } from './run/fetch.js';
 export { SERVICE_AREA } from './sources/o365json.js';
-export { INSTANCES } from './sources/state.js';
-export type { Instance } from './sources/state.js';
-export { runUpdate } from './update.js';
+export { INSTANCES } from './run/state.js';
+export type { Instance } from './run/state.js';
+export { runUpdate } from './run/update.js';
 export { parseChoice, parseDecimal, text } from './values.js';
 export { presets, presetNames, type Preset } from './compile/presets.js';
 export { parseCidr } from './values.js';

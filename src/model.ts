@@ -247,3 +247,49 @@ export interface Artifact {
   /** sha256 of the body without its provenance (what plan compares), when the writer knows it */
   bodySha256?: string;
 }
+
+/** A parsed policy: your own endpoint sets, the excludes, the local side of ingress rules. */
+export interface PolicyExclude {
+  prefix?: { family: 4 | 6; text: string };
+  url?: string;
+  ids?: string[];
+  reason: string;
+  where: string;
+}
+export interface Policy {
+  file: string;
+  sha256: string;
+  endpointSets: EndpointSet[];
+  exclude: PolicyExclude[];
+  /** the local side of ingress rules (addresses canonical, ports parsed) */
+  ingress?: IngressOptions;
+  /** why (reported with the ingress section) */
+  ingressReason?: string;
+  /** where each own endpoint set's id is written (file:line:column), for errors about it */
+  idAt?: Record<string, string>;
+}
+
+/** One of Microsoft's /changes records, as read (src/sources/changes.ts). */
+export interface ChangeRecord {
+  id: string;
+  endpointSetId: string;
+  /** "add", "change", "remove" (lower case), or what the service sent when it is none of those */
+  disposition: string;
+  /** AddedIp, RemovedIpOrUrl, … (an unknown value is kept as it is) */
+  impact?: string;
+  version: string;
+  add?: { effectiveDate?: string; ips: string[]; urls: string[] };
+  remove?: { ips: string[]; urls: string[] };
+  /** the set's attributes after the change, as far as the record says (what explains a port or flag change) */
+  current?: SetAttributes;
+}
+
+/** The attributes of an endpoint set a record's `current` may carry (what enforcement depends on). */
+export interface SetAttributes {
+  serviceArea?: string;
+  category?: string;
+  required?: boolean;
+  expressRoute?: boolean;
+  tcpPorts?: string;
+  udpPorts?: string;
+}

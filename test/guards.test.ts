@@ -1,19 +1,17 @@
 /**
- * src/compile/guards.ts in-process: every class per family, at and just past each threshold, the
+ * src/compile/guards.ts (plausibility) and src/run/guards.ts (empty, max-removal) in-process: every class per family, at and just past each threshold, the
  * merged-rule check, the public-suffix guard, the empty guard and --max-removal as a count and as a
  * percentage (at the limit and one past, a prefix partly covered counting as removed).
  */
 import { describe, expect, it } from 'vitest';
 import {
   guardImplausible,
-  guardMaxRemoval,
-  guardNotEmpty,
   guardPublicSuffix,
   implausibleClass,
   implausibleClasses,
-  parseMaxRemoval,
   wildcardBase,
 } from '../src/compile/guards.js';
+import { guardMaxRemoval, guardNotEmpty, parseMaxRemoval } from '../src/run/guards.js';
 import { GuardError } from '../src/errors.js';
 import { PrefixSet, type EndpointSet } from '../src/model.js';
 

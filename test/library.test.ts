@@ -23,7 +23,7 @@ import {
   type Target,
 } from '../src/index.js';
 import { PASSES, runPasses, initialState } from '../src/compile/index.js';
-import { renderTarget, unenforcedPass, fitPass } from '../src/render.js';
+import { renderTarget, unenforcedPass, fitPass } from '../src/run/render.js';
 import { withProvenance } from '../src/io/provenance.js';
 
 const LIB = pathToFileURL(join(ROOT, 'dist/lib/index.js')).href;

@@ -1,9 +1,9 @@
-/** src/compile/index.ts in-process: the read step (feed, prefix list, policy, fetch metadata). */
+/** src/run/inputs.ts in-process: the read step (feed, prefix list, policy, fetch metadata). */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileModel, readSources } from '../src/compile/index.js';
+import { compileModel, readSources } from '../src/run/inputs.js';
 import { FIXTURES } from './helpers/env.js';
 import { tmpDir } from './helpers/tmp.js';
 

@@ -20,7 +20,7 @@ import {
   type Plan,
 } from '../src/index.js';
 import { checkReport } from '../src/report/previous.js';
-import { staleFiles } from '../src/app.js';
+import { staleFiles } from '../src/run/run.js';
 import { buildReport, contentHash, reportPieces } from '../src/report/report.js';
 import { crossCheck } from '../src/report/changes.js';
 import { tmpDir } from './helpers/tmp.js';

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { markdownCode, markdownText, redactUrl, terminalText } from '../src/escape.js';
 import { showValue } from '../src/errors.js';
 import { safeText } from '../targets/common.js';
-import { provenanceHeader } from '../src/app.js';
+import { provenanceHeader } from '../src/run/run.js';
 import type { RuleModel } from '../src/model.js';
 
 const ranges: [number, number][] = [

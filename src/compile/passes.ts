@@ -17,7 +17,8 @@ import {
   type RuleModel,
   type UrlRule,
 } from '../model.js';
-import { applyPolicy, type Policy } from '../sources/policy.js';
+import type { Policy } from '../model.js';
+import { applyPolicy } from './policy.js';
 import { portsText } from '../net/ports.js';
 import { bucketSets, mergeBuckets, type Buckets } from './build.js';
 import { filterSets } from './filter.js';

@@ -6,7 +6,7 @@
  */
 import { canonicalPrefix } from '../net/prefix.js';
 import { parsePortString, portsText } from '../net/ports.js';
-import type { ChangeRecord } from '../sources/changes.js';
+import type { ChangeRecord } from '../model.js';
 import type { Plan, PlanChanges } from './plan.js';
 
 export type { PlanChanges };

@@ -1,7 +1,6 @@
-import type { Finding } from '../model.js';
 import { markdownCode, markdownText, terminalText } from '../escape.js';
 import { subtractPrefixes } from '../net/merge.js';
-import { compareIds } from '../sources/o365json.js';
+import { compareIds, type Finding } from '../model.js';
 import type { Report, ReportRule } from './report.js';
 
 /** What changed between a previous run's report and the one a compile would write now. */

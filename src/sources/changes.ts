@@ -7,29 +7,9 @@
 import { InputError } from '../errors.js';
 import { parseExactJson } from './json.js';
 
-export interface ChangeRecord {
-  id: string;
-  endpointSetId: string;
-  /** "add", "change", "remove" (lower case), or what the service sent when it is none of those */
-  disposition: string;
-  /** AddedIp, RemovedIpOrUrl, … (an unknown value is kept as it is) */
-  impact?: string;
-  version: string;
-  add?: { effectiveDate?: string; ips: string[]; urls: string[] };
-  remove?: { ips: string[]; urls: string[] };
-  /** the set's attributes after the change, as far as the record says (what explains a port or flag change) */
-  current?: SetAttributes;
-}
+import type { ChangeRecord, SetAttributes } from '../model.js';
 
-/** The attributes of an endpoint set a record's `current` may carry (what enforcement depends on). */
-export interface SetAttributes {
-  serviceArea?: string;
-  category?: string;
-  required?: boolean;
-  expressRoute?: boolean;
-  tcpPorts?: string;
-  udpPorts?: string;
-}
+export type { ChangeRecord, SetAttributes } from '../model.js';
 
 export const CHANGES_LIMITS = { maxRecords: 200_000 } as const;
 const VERSION = /^[0-9]{10}$/;

@@ -1,26 +1,26 @@
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { portsText } from './net/ports.js';
-import { compileModel, type CompileRequest } from './compile/index.js';
-import { guardMaxRemoval, guardNotEmpty } from './compile/guards.js';
-import { GuardError, showValue } from './errors.js';
-import type { Artifact, RuleModel } from './model.js';
-import { piecesArtifact } from './io/pieces.js';
+import { portsText } from '../net/ports.js';
+import { compileModel, type CompileRequest } from './inputs.js';
+import { guardMaxRemoval, guardNotEmpty } from './guards.js';
+import { GuardError, showValue } from '../errors.js';
+import type { Artifact, RuleModel } from '../model.js';
+import { piecesArtifact } from '../io/pieces.js';
 import {
   buildReport,
   REPORT_FILE,
   reportPieces,
   type Report,
   type TargetRun,
-} from './report/report.js';
-import { TOOL_VERSION } from './version.js';
-import type { Target } from '../targets/define.js';
+} from '../report/report.js';
+import { TOOL_VERSION } from '../version.js';
+import type { Target } from '../../targets/define.js';
 import { renderTarget } from './render.js';
-import { pluginTargets, TARGETS } from '../targets/index.js';
-import { defaultFiles } from '../targets/define.js';
+import { pluginTargets, TARGETS } from '../../targets/index.js';
+import { defaultFiles } from '../../targets/define.js';
 
-export { readPreviousReport } from './report/previous.js';
+export { readPreviousReport } from '../report/previous.js';
 
 export interface RunOptions {
   targets: Target[];

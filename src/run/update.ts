@@ -14,13 +14,13 @@ import {
   recordedOptions,
   type CompiledRun,
   type RunOptions,
-} from './app.js';
-import type { CompileRequest } from './compile/index.js';
-import { openOutputDir, writeArtifactsAtomically } from './io/write.js';
-import { diffReports, planMarkdown, type Plan, type PlanChanges } from './report/plan.js';
-import { readPreviousReport } from './report/previous.js';
-import { REPORT_FILE, type Report } from './report/report.js';
-import { crossCheck } from './report/changes.js';
+} from './run.js';
+import type { CompileRequest } from './inputs.js';
+import { openOutputDir, writeArtifactsAtomically } from '../io/write.js';
+import { diffReports, planMarkdown, type Plan, type PlanChanges } from '../report/plan.js';
+import { readPreviousReport } from '../report/previous.js';
+import { REPORT_FILE, type Report } from '../report/report.js';
+import { crossCheck } from '../report/changes.js';
 import {
   changesFor,
   checkNotOlder,
@@ -30,15 +30,9 @@ import {
   recordFeed,
   type Client,
   type FetchLimits,
-} from './sources/fetch.js';
-import {
-  feedFileName,
-  openStateDir,
-  sha256,
-  type Instance,
-  type StateDir,
-} from './sources/state.js';
-import { TOOL_VERSION } from './version.js';
+} from './fetch.js';
+import { feedFileName, openStateDir, sha256, type Instance, type StateDir } from './state.js';
+import { TOOL_VERSION } from '../version.js';
 
 export interface UpdateOptions {
   instance: Instance;

@@ -8,11 +8,11 @@
 import { createRequire } from 'node:module';
 import { terminalText, redactUrl } from '../escape.js';
 import { InputError, showValue } from '../errors.js';
-import { parseExactJson } from './json.js';
-import { compareVersions, versionProblem } from './versions.js';
+import { parseExactJson } from '../sources/json.js';
+import { compareVersions, versionProblem } from '../sources/versions.js';
 import { guardImplausible, guardPublicSuffix } from '../compile/guards.js';
-import { parseO365Feed } from './o365json.js';
-import { parseChanges, type ChangeRecord } from './changes.js';
+import { parseO365Feed } from '../sources/o365json.js';
+import { parseChanges, type ChangeRecord } from '../sources/changes.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { feedFileName, openStateDir, sha256, type Instance, type StateDir } from './state.js';

@@ -3,15 +3,15 @@
  * fit (the generic limits), render, files (names checked), provenance (the writer's header in each
  * file's comment style) and unenforced (URL entries the target's capabilities cannot enforce).
  */
-import type { CommentStyle, Enforcement, Finding, FindingKind, RuleModel } from './model.js';
-import { withProvenance } from './io/provenance.js';
-import type { TargetRun } from './report/report.js';
-import { REPORT_FILE } from './report/report.js';
-import { portsText } from './net/ports.js';
-import { ValueError } from './values.js';
-import { showValue } from './errors.js';
-import type { Target, TargetFile } from '../targets/define.js';
-import { TargetLimitError } from '../targets/types.js';
+import type { CommentStyle, Enforcement, Finding, FindingKind, RuleModel } from '../model.js';
+import { withProvenance } from '../io/provenance.js';
+import type { TargetRun } from '../report/report.js';
+import { REPORT_FILE } from '../report/report.js';
+import { portsText } from '../net/ports.js';
+import { ValueError } from '../values.js';
+import { showValue } from '../errors.js';
+import type { Target, TargetFile } from '../../targets/define.js';
+import { TargetLimitError } from '../../targets/types.js';
 
 /** A file name a target may write in --out: plain, no directory, none of the writer's own. */
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -1,5 +1,5 @@
 import { terminalText } from '../escape.js';
-import type { CompiledRun } from '../app.js';
+import type { CompiledRun } from './run.js';
 
 /** The short human summary compile prints (timings live here, never in artifacts). */
 export function formatSummary(run: CompiledRun, written: string[], ms: number): string {
