@@ -5,8 +5,8 @@
  * M365FW_MUTATE makes the property tests take a tenth of their cases (test/helpers/env.ts runs()).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import { defineConfig } from 'vitest/config';
+import { SHARED_TEST_OPTIONS } from './vitest.config.js';
 
 const inProcess = readdirSync('test')
   .filter((f) => f.endsWith('.test.ts'))
@@ -17,4 +17,4 @@ const inProcess = readdirSync('test')
   )
   .map((f) => `test/${f}`);
 
-export default mergeConfig(base, defineConfig({ test: { include: inProcess } }));
+export default defineConfig({ test: { ...SHARED_TEST_OPTIONS, include: inProcess } });
