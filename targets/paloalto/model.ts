@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Finding, Rule, RuleModel, UrlRule } from '../../src/model.js';
-import { portsText } from '../../src/net/ports.js';
+import type { Finding, Provenance, Rule, RuleModel, UrlRule } from '../../src/model.js';
+import { portsText, type PortRange } from '../../src/net/ports.js';
 import { provenanceText, safeText } from '../common.js';
 import { option, type OptionValues } from '../define.js';
 import { TargetLimitError } from '../types.js';
@@ -380,28 +380,12 @@ export function panosUrl(
   return { entry: `${entry}/` };
 }
 
-/** Build every PAN-OS object from the rule model; pure. */
-export function buildPanos(
-  model: RuleModel,
-  o: PanosOptions,
-): { config: PanosConfig; findings: Finding[]; enforces: { rules: string[]; names: string[] } } {
-  const findings: Finding[] = [];
-  const addresses = new Map<string, PAddress>();
-  const groups: PGroup[] = [],
-    services = new Map<string, PService>(),
-    urlCategories: PUrlCategory[] = [],
-    rules: PRule[] = [];
-  const addAddress = (a: PAddress) => {
-    const prev = addresses.get(a.name);
-    if (prev && prev.value !== a.value)
-      throw new TargetLimitError('paloalto', `two objects would share the name ${a.name}`);
-    addresses.set(a.name, a);
-  };
+type PBucket = { ip: Rule[]; url?: UrlRule };
 
-  const ruleExternal: PExternalList[] = [],
-    ruleEdls: PanosConfig['ruleEdls'] = [];
-  // ingress buckets apart ("in:tcp_25"): their rules go the other way and carry no URL
-  const buckets = new Map<string, { ip: Rule[]; url?: UrlRule }>();
+/** The rule model's buckets, egress and ingress ("in:tcp_25") apart, in name order. */
+function panosBuckets(model: RuleModel): [string, PBucket][] {
+  // ingress buckets apart: their rules go the other way and carry no URL
+  const buckets = new Map<string, PBucket>();
   for (const r of model.rules) {
     const b = (r.direction === 'ingress' ? 'in:' : '') + bucketOf(r.bucket);
     buckets.set(b, { ip: [...(buckets.get(b)?.ip ?? []), r], url: buckets.get(b)?.url });
@@ -410,31 +394,54 @@ export function buildPanos(
     const b = bucketOf(u.bucket);
     buckets.set(b, { ip: buckets.get(b)?.ip ?? [], url: u });
   }
-  const edlUrls = new Set<string>();
-  /** the URL entries a rule enforces: every FQDN object, and wildcards in a category on a web port */
-  const enforcedNames: string[] = [];
-  /** names rewritten wider (URL category and edl-urls.txt): reported once each */
-  const widened = new Map<string, { entry: string; why: string; setIds: Set<string> }>();
+  return [...buckets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
 
-  for (const [key, { ip, url }] of [...buckets.entries()].sort(([a], [b]) =>
-    a < b ? -1 : a > b ? 1 : 0,
-  )) {
-    const ingress = key.startsWith('in:');
-    const bucket = ingress ? key.slice(3) : key;
-    /** what ingress objects' names carry ("m365-grp-in-v4-tcp_25") */
-    const dir = ingress ? 'in-' : '';
-    const { protocol: proto, ports } = ip[0]?.bucket ?? url!.bucket;
-    let service: string[];
+const byName = <T extends { name: string }>(xs: T[]) =>
+  xs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+/** The objects of one PAN-OS configuration, built bucket by bucket from the rule model. */
+class PanosBuilder {
+  readonly findings: Finding[] = [];
+  readonly addresses = new Map<string, PAddress>();
+  readonly groups: PGroup[] = [];
+  readonly services = new Map<string, PService>();
+  readonly urlCategories: PUrlCategory[] = [];
+  readonly rules: PRule[] = [];
+  readonly ruleExternal: PExternalList[] = [];
+  readonly ruleEdls: PanosConfig['ruleEdls'] = [];
+  readonly edlUrls = new Set<string>();
+  /** the URL entries a rule enforces: every FQDN object, and wildcards in a category on a web port */
+  readonly enforcedNames: string[] = [];
+  /** names rewritten wider (URL category and edl-urls.txt): reported once each */
+  readonly widened = new Map<string, { entry: string; why: string; setIds: Set<string> }>();
+
+  constructor(readonly o: PanosOptions) {}
+
+  addAddress(a: PAddress): void {
+    const prev = this.addresses.get(a.name);
+    if (prev && prev.value !== a.value)
+      throw new TargetLimitError('paloalto', `two objects would share the name ${a.name}`);
+    this.addresses.set(a.name, a);
+  }
+
+  /** The bucket's service objects; PAN-OS rules always name one. */
+  service(
+    key: string,
+    bucket: string,
+    ip: Rule[],
+    proto: string,
+    ports: readonly PortRange[],
+  ): string[] {
     if (proto === 'any') {
-      // PAN-OS rules always name a service: addresses alone become TCP and UDP on every port
+      // addresses alone become TCP and UDP on every port
       for (const p of ['tcp', 'udp'] as const)
-        services.set(`m365-svc-${p}-all`, {
+        this.services.set(`m365-svc-${p}-all`, {
           name: `m365-svc-${p}-all`,
           protocol: p,
           port: '1-65535',
         });
-      service = ['m365-svc-tcp-all', 'm365-svc-udp-all'];
-      findings.push({
+      this.findings.push({
         kind: 'dropped',
         target: 'paloalto',
         setIds: ip.flatMap((r) => r.provenance.setIds),
@@ -442,265 +449,290 @@ export function buildPanos(
         detail:
           'an address-only rule is rendered for TCP and UDP on every port; other IP protocols (ICMP, ESP, …) are not allowed',
       });
-    } else {
-      const port = portsText(ports);
-      if (port.length > PANOS_LIMITS.servicePortLength)
-        throw new TargetLimitError(
-          'paloalto',
-          `port list of ${bucket} is longer than ${PANOS_LIMITS.servicePortLength} characters`,
-        );
-      const name = fitName(`m365-svc-${bucket}`, PANOS_LIMITS.objectNameLength);
-      services.set(name, { name, protocol: proto, port });
-      service = [name];
+      return ['m365-svc-tcp-all', 'm365-svc-udp-all'];
     }
-    const destination: string[] = [];
-    const provenance: Rule['provenance'][] = [];
+    const port = portsText(ports);
+    if (port.length > PANOS_LIMITS.servicePortLength)
+      throw new TargetLimitError(
+        'paloalto',
+        `port list of ${bucket} is longer than ${PANOS_LIMITS.servicePortLength} characters`,
+      );
+    const name = fitName(`m365-svc-${bucket}`, PANOS_LIMITS.objectNameLength);
+    this.services.set(name, { name, protocol: proto as 'tcp' | 'udp', port });
+    return [name];
+  }
+
+  /** The IP rules' destinations: an address group per rule, or with --panos-ip-edl an EDL each. */
+  ipDestinations(ip: Rule[], bucket: string, dir: string, out: string[], prov: Provenance[]): void {
     for (const r of ip) {
-      if (o.ipEdl) {
+      prov.push(r.provenance);
+      if (this.o.ipEdl) {
         // the rule's own prefixes, exactly: one list per family and port bucket, never the union
         const file = `edl-${dir}v${r.family}-${fitName(bucket, 40)}.txt`;
         const name = fitName(`m365-edl-${dir}v${r.family}-${bucket}`, PANOS_LIMITS.edlNameLength);
         const n = r.prefixes.count;
-        if (n > o.edlMaxEntries)
+        if (n > this.o.edlMaxEntries)
           throw new TargetLimitError(
             'paloalto',
-            `EDL ${name} holds ${n} entries, over --panos-edl-max-entries ${o.edlMaxEntries} by ${n - o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`,
+            `EDL ${name} holds ${n} entries, over --panos-edl-max-entries ${this.o.edlMaxEntries} by ${n - this.o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`,
           );
-        ruleExternal.push({
+        this.ruleExternal.push({
           name,
           type: 'ip',
-          url: `${o.edlUrlBase}/${file}`,
+          url: `${this.o.edlUrlBase}/${file}`,
           description: provenanceText(r, PANOS_LIMITS.objectDescriptionLength),
         });
-        ruleEdls.push({ file, rule: r });
-        destination.push(name);
-        provenance.push(r.provenance);
+        this.ruleEdls.push({ file, rule: r });
+        out.push(name);
         continue;
       }
       for (const p of r.prefixes)
-        addAddress({ name: addressName(p), kind: 'ip-netmask', value: p });
+        this.addAddress({ name: addressName(p), kind: 'ip-netmask', value: p });
       const g = fitName(`m365-grp-${dir}v${r.family}-${bucket}`, PANOS_LIMITS.objectNameLength);
-      groups.push({
+      this.groups.push({
         name: g,
         members: [...new Set(r.prefixes.toArray().map(addressName))].sort(),
         description: provenanceText(r, PANOS_LIMITS.objectDescriptionLength),
       });
-      destination.push(g);
-      provenance.push(r.provenance);
+      out.push(g);
     }
-    const fqdns = url?.entries.filter((e) => e.kind === 'fqdn') ?? [];
-    const wild = url?.entries.filter((e) => e.kind !== 'fqdn') ?? [];
+  }
+
+  /** Every URL entry in edl-urls.txt (widened ones said once); the FQDNs as a group of objects. */
+  urlDestinations(
+    url: UrlRule | undefined,
+    bucket: string,
+    proto: string,
+    ports: readonly PortRange[],
+    out: string[],
+  ): void {
     for (const e of url?.entries ?? []) {
       const u = panosUrl(e.host, e.kind);
-      edlUrls.add(u.entry);
+      this.edlUrls.add(u.entry);
       if (u.widened) {
-        const w = widened.get(e.host) ?? {
+        const w = this.widened.get(e.host) ?? {
           entry: u.entry,
           why: u.widened,
           setIds: new Set<string>(),
         };
         for (const id of e.setIds) w.setIds.add(id);
-        widened.set(e.host, w);
+        this.widened.set(e.host, w);
       }
     }
-    if (fqdns.length) {
-      for (const e of fqdns) enforcedNames.push(`${e.host} ${proto}/${portsText(ports)}`);
-      for (const e of fqdns) {
-        if (e.host.length > PANOS_LIMITS.fqdnLength)
-          throw new TargetLimitError(
-            'paloalto',
-            `FQDN ${e.host} is longer than ${PANOS_LIMITS.fqdnLength}`,
-          );
-        addAddress({ name: fqdnName(e.host), kind: 'fqdn', value: e.host });
-      }
-      const g = fitName(`m365-grp-fqdn-${bucket}`, PANOS_LIMITS.objectNameLength);
-      const setIds = [...new Set(fqdns.flatMap((e) => e.setIds))];
-      groups.push({
-        name: g,
-        members: [...new Set(fqdns.map((e) => fqdnName(e.host)))].sort(),
-        description: safeText(
-          `FQDNs of sets ${setIds.join(',')}`,
-          PANOS_LIMITS.objectDescriptionLength,
-        ),
-      });
-      destination.push(g);
+    const fqdns = url?.entries.filter((e) => e.kind === 'fqdn') ?? [];
+    if (!fqdns.length) return;
+    for (const e of fqdns) this.enforcedNames.push(`${e.host} ${proto}/${portsText(ports)}`);
+    for (const e of fqdns) {
+      if (e.host.length > PANOS_LIMITS.fqdnLength)
+        throw new TargetLimitError(
+          'paloalto',
+          `FQDN ${e.host} is longer than ${PANOS_LIMITS.fqdnLength}`,
+        );
+      this.addAddress({ name: fqdnName(e.host), kind: 'fqdn', value: e.host });
     }
+    const g = fitName(`m365-grp-fqdn-${bucket}`, PANOS_LIMITS.objectNameLength);
+    const setIds = [...new Set(fqdns.flatMap((e) => e.setIds))];
+    this.groups.push({
+      name: g,
+      members: [...new Set(fqdns.map((e) => fqdnName(e.host)))].sort(),
+      description: safeText(
+        `FQDNs of sets ${setIds.join(',')}`,
+        PANOS_LIMITS.objectDescriptionLength,
+      ),
+    });
+    out.push(g);
+  }
+
+  /** Wildcards: a URL category and its rule on the web ports; what cannot be matched, reported. */
+  wildcardRule(
+    url: UrlRule,
+    bucket: string,
+    proto: string,
+    ports: readonly PortRange[],
+    service: string[],
+  ): void {
+    const wild = url.entries.filter((e) => e.kind !== 'fqdn');
+    if (!wild.length) return;
+    const unenforced = (entry: (e: UrlRule['entries'][number]) => string, detail: string) => {
+      for (const e of wild)
+        this.findings.push({
+          kind: 'unenforced',
+          target: 'paloalto',
+          setIds: e.setIds,
+          entry: entry(e),
+          detail,
+        });
+    };
+    if (proto === 'udp')
+      return unenforced(
+        (e) => `${e.host} udp/${portsText(ports)}`,
+        'URL categories match HTTP host and TLS SNI; a wildcard on UDP (QUIC) cannot be enforced by URL category',
+      );
+    // URL filtering reads the HTTP Host header and the TLS SNI: enforced on the web ports (80, 443) only
+    const covers = (n: number) => ports.some((p) => p.from <= n && n <= p.to);
+    const otherPorts = ports.filter((p) => !(p.from === p.to && (p.from === 80 || p.from === 443)));
+    if (otherPorts.length)
+      unenforced(
+        (e) => `${e.host} tcp/${portsText(otherPorts)}`,
+        'a URL category matches the HTTP Host header or the TLS SNI, which traffic on these ports (other than 80 and 443) does not carry; the wildcard is not enforced there',
+      );
+    if (!covers(80) && !covers(443)) return;
+    for (const e of wild) this.enforcedNames.push(`${e.host} ${proto}/${portsText(ports)}`);
+    const cat = fitName(`m365-url-${bucket}`, PANOS_LIMITS.urlCategoryNameLength);
+    this.urlCategories.push({
+      name: cat,
+      members: [...new Set(wild.map((e) => panosUrl(e.host, e.kind).entry))].sort(),
+      description: safeText(
+        `wildcard URLs of sets ${[...new Set(wild.flatMap((e) => e.setIds))].join(',')} on ${proto}/${portsText(ports)}`,
+        PANOS_LIMITS.urlCategoryDescriptionLength,
+      ),
+    });
+    this.rules.push({
+      name: fitName(`m365-url-${bucket}`, PANOS_LIMITS.ruleNameLength),
+      from: this.o.fromZones,
+      to: this.o.toZones,
+      source: this.o.sources,
+      destination: ['any'],
+      service,
+      category: [cat],
+      description: safeText(`URL category ${cat}`, PANOS_LIMITS.ruleDescriptionLength),
+    });
+  }
+
+  /** One bucket: its service, destinations and rules (ingress: from the feed to the local side). */
+  bucket(key: string, { ip, url }: PBucket): void {
+    const ingress = key.startsWith('in:');
+    const bucket = ingress ? key.slice(3) : key;
+    const { protocol: proto, ports } = ip[0]?.bucket ?? url!.bucket;
+    const service = this.service(key, bucket, ip, proto, ports);
+    const destination: string[] = [];
+    const provenance: Provenance[] = [];
+    // what ingress objects' names carry ("m365-grp-in-v4-tcp_25")
+    this.ipDestinations(ip, bucket, ingress ? 'in-' : '', destination, provenance);
+    this.urlDestinations(url, bucket, proto, ports, destination);
+    const described = (fallback: string) =>
+      safeText(
+        ip.length
+          ? provenanceText(
+              { provenance: mergeProvenance(provenance) },
+              PANOS_LIMITS.ruleDescriptionLength,
+            )
+          : fallback,
+        PANOS_LIMITS.ruleDescriptionLength,
+      );
     if (ingress) {
       // from Microsoft's prefixes (the groups or EDLs above) to the local side, on the local ports
       const locals = [...new Set(ip.flatMap((r) => (r.local ? r.local.toArray() : [])))].sort();
-      rules.push({
+      this.rules.push({
         name: fitName(`m365-in-${bucket}`, PANOS_LIMITS.ruleNameLength),
-        from: o.inFromZones,
-        to: o.inToZones,
+        from: this.o.inFromZones,
+        to: this.o.inToZones,
         source: destination.sort(),
         destination: locals.length ? locals : ['any'],
         service,
         category: ['any'],
-        description: safeText(
-          provenanceText(
-            { provenance: mergeProvenance(provenance) },
-            PANOS_LIMITS.ruleDescriptionLength,
-          ),
-          PANOS_LIMITS.ruleDescriptionLength,
-        ),
+        description: described(''),
       });
-      continue;
+      return;
     }
-    const from = o.fromZones,
-      to = o.toZones,
-      source = o.sources;
-    if (destination.length) {
-      const desc = ip.length
-        ? provenanceText(
-            { provenance: mergeProvenance(provenance) },
-            PANOS_LIMITS.ruleDescriptionLength,
-          )
-        : `URL entries of ${bucket}`;
-      rules.push({
+    if (destination.length)
+      this.rules.push({
         name: fitName(`m365-${bucket}`, PANOS_LIMITS.ruleNameLength),
-        from,
-        to,
-        source,
+        from: this.o.fromZones,
+        to: this.o.toZones,
+        source: this.o.sources,
         destination: destination.sort(),
         service,
         category: ['any'],
-        description: safeText(desc, PANOS_LIMITS.ruleDescriptionLength),
+        description: described(`URL entries of ${bucket}`),
       });
-    }
-    if (wild.length) {
-      if (proto === 'udp') {
-        for (const e of wild)
-          findings.push({
-            kind: 'unenforced',
-            target: 'paloalto',
-            setIds: e.setIds,
-            entry: `${e.host} udp/${portsText(ports)}`,
-            detail:
-              'URL categories match HTTP host and TLS SNI; a wildcard on UDP (QUIC) cannot be enforced by URL category',
-          });
-        continue;
-      }
-      // URL filtering reads the HTTP Host header and the TLS SNI: enforced on the web ports (80, 443) only
-      const covers = (n: number) => ports.some((p) => p.from <= n && n <= p.to);
-      const web = covers(80) || covers(443);
-      const otherPorts = ports.filter(
-        (p) => !(p.from === p.to && (p.from === 80 || p.from === 443)),
-      );
-      if (otherPorts.length) {
-        for (const e of wild)
-          findings.push({
-            kind: 'unenforced',
-            target: 'paloalto',
-            setIds: e.setIds,
-            entry: `${e.host} tcp/${portsText(otherPorts)}`,
-            detail:
-              'a URL category matches the HTTP Host header or the TLS SNI, which traffic on these ports (other than 80 and 443) does not carry; the wildcard is not enforced there',
-          });
-      }
-      if (!web) continue;
-      for (const e of wild) enforcedNames.push(`${e.host} ${proto}/${portsText(ports)}`);
-      const members = new Set(wild.map((e) => panosUrl(e.host, e.kind).entry));
-      const cat = fitName(`m365-url-${bucket}`, PANOS_LIMITS.urlCategoryNameLength);
-      urlCategories.push({
-        name: cat,
-        members: [...members].sort(),
-        description: safeText(
-          `wildcard URLs of sets ${[...new Set(wild.flatMap((e) => e.setIds))].join(',')} on ${proto}/${portsText(ports)}`,
-          PANOS_LIMITS.urlCategoryDescriptionLength,
-        ),
+    if (url) this.wildcardRule(url, bucket, proto, ports, service);
+  }
+
+  /** The widened URL entries, once each. */
+  widenedFindings(): void {
+    for (const [host, w] of this.widened)
+      this.findings.push({
+        kind: 'widened',
+        target: 'paloalto',
+        setIds: [...w.setIds].sort(compareIds),
+        entry: `${host} → ${w.entry}`,
+        detail: `${w.why} (the form PAN-OS URL lists take: custom URL categories and edl-urls.txt)`,
       });
-      rules.push({
-        name: fitName(`m365-url-${bucket}`, PANOS_LIMITS.ruleNameLength),
-        from,
-        to,
-        source,
-        destination: ['any'],
-        service,
-        category: [cat],
-        description: safeText(`URL category ${cat}`, PANOS_LIMITS.ruleDescriptionLength),
-      });
-    }
   }
-  for (const [host, w] of widened) {
-    findings.push({
-      kind: 'widened',
-      target: 'paloalto',
-      setIds: [...w.setIds].sort(compareIds),
-      entry: `${host} → ${w.entry}`,
-      detail: `${w.why} (the form PAN-OS URL lists take: custom URL categories and edl-urls.txt)`,
-    });
-  }
-  if (addresses.size > o.maxAddressObjects) {
-    throw new TargetLimitError(
-      'paloalto',
-      `${addresses.size} address objects exceed --panos-max-address-objects ${o.maxAddressObjects} by ${addresses.size - o.maxAddressObjects}; put the prefixes in EDLs (--panos-ip-edl with --panos-edl-url-base) or narrow the input`,
-    );
-  }
-  // the EDLs of every destination are the egress rules' (an ingress source is not one)
-  const egress = model.rules.filter((r) => r.direction !== 'ingress');
-  const edl = {
-    ipv4: PrefixSet.union(
-      4,
-      egress.filter((r) => r.family === 4).map((r) => r.prefixes),
-    ).toArray(),
-    ipv6: PrefixSet.union(
-      6,
-      egress.filter((r) => r.family === 6).map((r) => r.prefixes),
-    ).toArray(),
-    urls: [...edlUrls].sort(),
-  };
-  for (const [name, list] of Object.entries(edl)) {
-    if (list.length > o.edlMaxEntries)
+
+  /** The three EDLs (egress prefixes per family, every URL), held to the platform's limits. */
+  edls(model: RuleModel): PanosConfig['edl'] {
+    if (this.addresses.size > this.o.maxAddressObjects)
       throw new TargetLimitError(
         'paloalto',
-        `EDL ${name} holds ${list.length} entries, over --panos-edl-max-entries ${o.edlMaxEntries} by ${list.length - o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`,
+        `${this.addresses.size} address objects exceed --panos-max-address-objects ${this.o.maxAddressObjects} by ${this.addresses.size - this.o.maxAddressObjects}; put the prefixes in EDLs (--panos-ip-edl with --panos-edl-url-base) or narrow the input`,
       );
+    // the EDLs of every destination are the egress rules' (an ingress source is not one)
+    const egress = model.rules.filter((r) => r.direction !== 'ingress');
+    const family = (f: 4 | 6) =>
+      PrefixSet.union(
+        f,
+        egress.filter((r) => r.family === f).map((r) => r.prefixes),
+      ).toArray();
+    const edl = { ipv4: family(4), ipv6: family(6), urls: [...this.edlUrls].sort() };
+    for (const [name, list] of Object.entries(edl))
+      if (list.length > this.o.edlMaxEntries)
+        throw new TargetLimitError(
+          'paloalto',
+          `EDL ${name} holds ${list.length} entries, over --panos-edl-max-entries ${this.o.edlMaxEntries} by ${list.length - this.o.edlMaxEntries}; check your platform's EDL capacity or narrow the input`,
+        );
+    const lists = Object.keys(edl).length + this.ruleEdls.length;
+    if (lists > this.o.edlMaxLists)
+      throw new TargetLimitError(
+        'paloalto',
+        `${lists} EDLs exceed --panos-edl-max-lists ${this.o.edlMaxLists}`,
+      );
+    return edl;
   }
-  const lists = Object.keys(edl).length + ruleEdls.length;
-  if (lists > o.edlMaxLists)
-    throw new TargetLimitError(
-      'paloalto',
-      `${lists} EDLs exceed --panos-edl-max-lists ${o.edlMaxLists}`,
-    );
-  const externalLists: PExternalList[] = o.edlUrlBase
-    ? [
-        {
-          name: 'm365-edl-ipv4',
-          type: 'ip',
-          url: `${o.edlUrlBase}/edl-ipv4.txt`,
-          description: 'Microsoft 365 IPv4 prefixes (m365fw)',
-        },
-        {
-          name: 'm365-edl-ipv6',
-          type: 'ip',
-          url: `${o.edlUrlBase}/edl-ipv6.txt`,
-          description: 'Microsoft 365 IPv6 prefixes (m365fw)',
-        },
-        {
-          name: 'm365-edl-urls',
-          type: 'url',
-          url: `${o.edlUrlBase}/edl-urls.txt`,
-          description: 'Microsoft 365 URLs (m365fw)',
-        },
-        ...ruleExternal,
-      ]
-    : [];
-  const byName = <T extends { name: string }>(xs: T[]) =>
-    xs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  /** The external dynamic list objects, when there is a URL to fetch them from. */
+  externalLists(): PExternalList[] {
+    const base = this.o.edlUrlBase;
+    if (!base) return [];
+    const list = (name: string, type: 'ip' | 'url', file: string, what: string): PExternalList => ({
+      name,
+      type,
+      url: `${base}/${file}`,
+      description: `Microsoft 365 ${what} (m365fw)`,
+    });
+    return [
+      list('m365-edl-ipv4', 'ip', 'edl-ipv4.txt', 'IPv4 prefixes'),
+      list('m365-edl-ipv6', 'ip', 'edl-ipv6.txt', 'IPv6 prefixes'),
+      list('m365-edl-urls', 'url', 'edl-urls.txt', 'URLs'),
+      ...this.ruleExternal,
+    ];
+  }
+}
+
+/** Build every PAN-OS object from the rule model; pure. */
+export function buildPanos(
+  model: RuleModel,
+  o: PanosOptions,
+): { config: PanosConfig; findings: Finding[]; enforces: { rules: string[]; names: string[] } } {
+  const b = new PanosBuilder(o);
+  for (const [key, bucket] of panosBuckets(model)) b.bucket(key, bucket);
+  b.widenedFindings();
+  const edl = b.edls(model);
   return {
     config: {
       scope: o.scope,
       tag: TAG,
-      addresses: byName([...addresses.values()]),
-      groups: byName(groups),
-      services: byName([...services.values()]),
-      urlCategories: byName(urlCategories),
-      externalLists: byName(externalLists),
-      rules,
+      addresses: byName([...b.addresses.values()]),
+      groups: byName(b.groups),
+      services: byName([...b.services.values()]),
+      urlCategories: byName(b.urlCategories),
+      externalLists: byName(b.externalLists()),
+      rules: b.rules,
       edl,
-      ruleEdls,
+      ruleEdls: b.ruleEdls,
     },
-    findings,
-    enforces: { rules: model.rules.map((r) => r.key), names: enforcedNames },
+    findings: b.findings,
+    enforces: { rules: model.rules.map((r) => r.key), names: b.enforcedNames },
   };
 }
