@@ -241,35 +241,8 @@ function checkInventoryShape(raw: unknown, fail: (m: string) => never): Record<s
   return copy;
 }
 
-/** Every pass for one target: what it writes, what it found, what it enforces. */
-export function renderTarget(t: Target, full: RuleModel, input: RenderInput): TargetRun {
-  const { model, findings: withheld } = directionPass(t, full);
-  const fail = (m: string): never => {
-    throw new TargetLimitError(t.name, m);
-  };
-  let options: Record<string, unknown>;
-  try {
-    options = t.parseOptions(input.options);
-  } catch (e) {
-    if (e instanceof ValueError) return fail(e.message);
-    throw e;
-  }
-  fitPass(t, model);
-  let result: ReturnType<Target['render']>;
-  try {
-    result = t.render(model, options, {
-      provenance: input.provenance,
-      ...(input.previousInventory ? { previousInventory: input.previousInventory } : {}),
-      ...(input.previousReport ? { previousReport: input.previousReport } : {}),
-    });
-  } catch (e) {
-    if (e instanceof TargetLimitError) throw e;
-    if (e instanceof ValueError) return fail(e.message);
-    if (input.plugin)
-      return fail(`the plugin target failed: ${showValue((e as Error)?.message ?? e)}`);
-    throw e;
-  }
-  // a plugin's result is checked like untrusted input before anything is written
+/** A target's files as it returned them, checked like untrusted input before anything is written. */
+function checkFiles(t: Target, result: unknown, fail: (m: string) => never): TargetFile[] {
   const listed: unknown = (result as { files?: unknown } | undefined)?.files;
   if (!Array.isArray(listed))
     return fail('render returned no files list ({ files: [{ path, body, comment }] })');
@@ -302,7 +275,49 @@ export function renderTarget(t: Target, full: RuleModel, input: RenderInput): Ta
         `${f.path}: comment ${showValue(f.comment)} is not a comment style ({line: "#"|"//"}, {xml: true}, {json: [keys]}, {none: true})`,
       );
   }
-  const artifacts = (files as TargetFile[]).map((f) => withProvenance(f, input.provenance));
+  return files as TargetFile[];
+}
+
+/** The target's own render, its errors as one target's refusal (a plugin's failure said as such). */
+function callRender(
+  t: Target,
+  model: RuleModel,
+  options: Record<string, unknown>,
+  input: RenderInput,
+  fail: (m: string) => never,
+): ReturnType<Target['render']> {
+  try {
+    return t.render(model, options, {
+      provenance: input.provenance,
+      ...(input.previousInventory ? { previousInventory: input.previousInventory } : {}),
+      ...(input.previousReport ? { previousReport: input.previousReport } : {}),
+    });
+  } catch (e) {
+    if (e instanceof TargetLimitError) throw e;
+    if (e instanceof ValueError) return fail(e.message);
+    if (input.plugin)
+      return fail(`the plugin target failed: ${showValue((e as Error)?.message ?? e)}`);
+    throw e;
+  }
+}
+
+/** Every pass for one target: what it writes, what it found, what it enforces. */
+export function renderTarget(t: Target, full: RuleModel, input: RenderInput): TargetRun {
+  const { model, findings: withheld } = directionPass(t, full);
+  const fail = (m: string): never => {
+    throw new TargetLimitError(t.name, m);
+  };
+  let options: Record<string, unknown>;
+  try {
+    options = t.parseOptions(input.options);
+  } catch (e) {
+    if (e instanceof ValueError) return fail(e.message);
+    throw e;
+  }
+  fitPass(t, model);
+  const result = callRender(t, model, options, input, fail);
+  // a plugin's result is checked like untrusted input before anything is written
+  const artifacts = checkFiles(t, result, fail).map((f) => withProvenance(f, input.provenance));
   const own = checkFindings(t, result.findings, fail);
   const enforcement = checkEnforcement(t, result.enforcement, fail);
   const findings = [

@@ -137,6 +137,132 @@ async function explainChanges(
   return c;
 }
 
+/** What update knows before it downloads: the previous output, and whether it can stop there. */
+interface Before {
+  prev: Report | undefined;
+  compiledFrom: string | undefined;
+  /** the same tool version, options and policy as the previous output's, and no file edited */
+  same: boolean;
+  reportSha: string | undefined;
+}
+
+function before(o: UpdateOptions, sd: StateDir, prev: Report | undefined, latest: string): Before {
+  const compiledFrom = prev?.input.instance === o.instance ? prev.input.version : undefined;
+  checkNotOlder(latest, compiledFrom, `that ${o.outDir} was compiled from`, o.force);
+  checkNotOlder(
+    latest,
+    sd.state.instances[o.instance]?.version,
+    'recorded in the state directory',
+    o.force,
+  );
+  // an artifact edited by hand is not what report.json says: it is rewritten, never "current"
+  const edited = prev ? editedArtifacts(o.outDir, prev) : [];
+  for (const f of edited)
+    o.log?.(`${join(o.outDir, f)} differs from the sha256 report.json records; rewriting it`);
+  return {
+    prev,
+    compiledFrom,
+    same: !!prev && sameRecipe(prev, o) && !edited.length,
+    reportSha: prev ? sha256(readFileSync(join(o.outDir, REPORT_FILE))) : undefined,
+  };
+}
+
+/** Why out/ is current without a download, or undefined: it holds the version, or a fresh marker says so. */
+function currentReason(
+  o: UpdateOptions,
+  sd: StateDir,
+  b: Before,
+  latest: string,
+): string | undefined {
+  if (o.force || !b.same) return undefined;
+  if (b.compiledFrom === latest) return `${o.outDir} was compiled from version ${latest}`;
+  // the state is a cache: a marker is believed for the report and version it was made for, for a day
+  const u = sd.state.instances[o.instance]?.unchanged;
+  const now = Date.now();
+  const fresh = u?.at !== undefined && u.at <= now && now - u.at < UNCHANGED_TRUST_MS;
+  if (u?.version === latest && u.report === b.reportSha && fresh)
+    return `version ${latest} compiles to what ${o.outDir} already holds (checked before)`;
+  return undefined;
+}
+
+/** The refusal --require-explained-changes makes of the cross-check, if any. */
+function unexplainedRefusal(c: PlanChanges): string | undefined {
+  if (c.unavailable)
+    return `--require-explained-changes: the change records are not available, so the diff cannot be cross-checked (${c.unavailable})`;
+  if (!c.unexplained.length) return undefined;
+  const first = c.unexplained[0];
+  return `--require-explained-changes: ${c.unexplained.length} changes are explained by no change record (first: set ${first.setId} ${first.change} ${first.entry})${c.basis ? `; compared against ${c.basis}` : ''}`;
+}
+
+/** Nothing to deploy: out/ stays byte-identical; the check is remembered so the next run is one request. */
+function rememberUnchanged(
+  o: UpdateOptions,
+  sd: StateDir,
+  b: Before,
+  latest: string,
+  content: string,
+): void {
+  sd.state.instances[o.instance] = {
+    version: latest,
+    sha256: sha256(content),
+    query: '',
+    unchanged: { version: latest, report: b.reportSha!, at: Date.now() },
+  };
+  sd.save([{ path: feedFileName(o.instance), content }]);
+}
+
+/** Download, compile, plan, cross-check, judge and write: what runUpdate does once out/ is not current. */
+async function updateFrom(
+  o: UpdateOptions,
+  sd: StateDir,
+  client: Client,
+  b: Before,
+  latest: string,
+): Promise<UpdateOutcome> {
+  // compiled from what was downloaded now: a feed in the state directory is never an input
+  const got = await getFeed(client, o.instance, latest, '', o.allowImplausible);
+  const run = compileAndRender(
+    {
+      ...o.request,
+      input: feedFileName(o.instance),
+      inputBytes: Buffer.from(got.content),
+      version: latest,
+      format: 'o365',
+      instance: o.instance,
+    },
+    { ...o.run, previousReport: b.prev, previousReportFile: join(o.outDir, REPORT_FILE) },
+  );
+  const plan = diffReports(b.prev, run.report, run.refusal?.message);
+  const base = { version: latest, ...(b.compiledFrom ? { previousVersion: b.compiledFrom } : {}) };
+  // Microsoft's own account of the change, cross-checked against the diff
+  let unexplained: string | undefined;
+  if (b.prev && plan.changed) {
+    plan.microsoftChanges = await explainChanges(client, sd, o, b.compiledFrom, latest, plan);
+    if (o.requireExplainedChanges) unexplained = unexplainedRefusal(plan.microsoftChanges);
+  }
+  const refusal = run.refusal?.message ?? unexplained;
+  if (refusal) {
+    if (!run.refusal) plan.refused = refusal;
+    writePlan(o, plan);
+    return { status: 'refused', ...base, plan, reason: refusal };
+  }
+  // the plan first: a plan that cannot be written leaves out/ as it was
+  writePlan(o, plan);
+  if (!plan.changed && b.same) {
+    rememberUnchanged(o, sd, b, latest, got.content);
+    return { status: 'unchanged', ...base, plan };
+  }
+  const written = writeArtifactsAtomically(o.outDir, run.artifacts, {
+    remove: run.stale,
+    locked: true,
+    marker: REPORT_FILE,
+    owns: ownedOutputName,
+  });
+  // recorded only once out/ holds it: a refused or failed version is never the state's version
+  recordFeed(sd, o.instance, latest, '', got.content);
+  return { status: 'written', ...base, plan, run, written };
+}
+
 export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
   const outLock = openOutputDir(o.outDir, 'output directory', { owns: ownedOutputName });
   try {
@@ -146,100 +272,10 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateOutcome> {
       guardFirstRun(o.outDir, prev, o.run);
       const client = openClient(sd, o.baseUrl, o.limits, o.log);
       const latest = await latestVersion(client, o.instance);
-      const compiledFrom = prev?.input.instance === o.instance ? prev.input.version : undefined;
-      checkNotOlder(latest, compiledFrom, `that ${o.outDir} was compiled from`, o.force);
-      const rec = sd.state.instances[o.instance];
-      checkNotOlder(latest, rec?.version, 'recorded in the state directory', o.force);
-      const recipe = !!prev && sameRecipe(prev, o);
-      const reportSha = prev ? sha256(readFileSync(join(o.outDir, REPORT_FILE))) : undefined;
-      // an artifact edited by hand is not what report.json says: it is rewritten, never "current"
-      const edited = prev ? editedArtifacts(o.outDir, prev) : [];
-      for (const f of edited)
-        o.log?.(`${join(o.outDir, f)} differs from the sha256 report.json records; rewriting it`);
-      if (!o.force && prev && recipe && !edited.length) {
-        if (compiledFrom === latest)
-          return {
-            status: 'current',
-            version: latest,
-            reason: `${o.outDir} was compiled from version ${latest}`,
-          };
-        // the state is a cache: a marker is believed for the report and version it was made for, for a day
-        const u = rec?.unchanged;
-        const now = Date.now();
-        if (
-          u?.version === latest &&
-          u.report === reportSha &&
-          u.at !== undefined &&
-          u.at <= now &&
-          now - u.at < UNCHANGED_TRUST_MS
-        )
-          return {
-            status: 'current',
-            version: latest,
-            reason: `version ${latest} compiles to what ${o.outDir} already holds (checked before)`,
-          };
-      }
-      // compiled from what was downloaded now: a feed in the state directory is never an input
-      const got = await getFeed(client, o.instance, latest, '', o.allowImplausible);
-      const run = compileAndRender(
-        {
-          ...o.request,
-          input: feedFileName(o.instance),
-          inputBytes: Buffer.from(got.content),
-          version: latest,
-          format: 'o365',
-          instance: o.instance,
-        },
-        { ...o.run, previousReport: prev, previousReportFile: join(o.outDir, REPORT_FILE) },
-      );
-      const plan = diffReports(prev, run.report, run.refusal?.message);
-      const base = { version: latest, ...(compiledFrom ? { previousVersion: compiledFrom } : {}) };
-      // Microsoft's own account of the change, cross-checked against the diff
-      let unexplained: string | undefined;
-      if (prev && plan.changed) {
-        const c = await explainChanges(client, sd, o, compiledFrom, latest, plan);
-        plan.microsoftChanges = c;
-        if (o.requireExplainedChanges && (c.unavailable || c.unexplained.length))
-          unexplained = c.unavailable
-            ? `--require-explained-changes: the change records are not available, so the diff cannot be cross-checked (${c.unavailable})`
-            : `--require-explained-changes: ${c.unexplained.length} changes are explained by no change record (first: set ${c.unexplained[0].setId} ${c.unexplained[0].change} ${c.unexplained[0].entry})${c.basis ? `; compared against ${c.basis}` : ''}`;
-      }
-      if (unexplained && !run.refusal) {
-        plan.refused = unexplained;
-        writePlan(o, plan);
-        return { status: 'refused', ...base, plan, reason: unexplained };
-      }
-      if (run.refusal) {
-        writePlan(o, plan);
-        return { status: 'refused', ...base, plan, reason: run.refusal.message };
-      }
-      if (!plan.changed && recipe && !edited.length) {
-        // nothing to deploy: out/ stays byte-identical; remember the check so the next run is one request
-        writePlan(o, plan);
-        sd.state.instances[o.instance] = {
-          version: latest,
-          sha256: sha256(got.content),
-          query: '',
-          unchanged: {
-            version: latest,
-            report: reportSha!,
-            at: Date.now(),
-          },
-        };
-        sd.save([{ path: feedFileName(o.instance), content: got.content }]);
-        return { status: 'unchanged', ...base, plan };
-      }
-      // the plan first: a plan that cannot be written leaves out/ as it was
-      writePlan(o, plan);
-      const written = writeArtifactsAtomically(o.outDir, run.artifacts, {
-        remove: run.stale,
-        locked: true,
-        marker: REPORT_FILE,
-        owns: ownedOutputName,
-      });
-      // recorded only once out/ holds it: a refused or failed version is never the state's version
-      recordFeed(sd, o.instance, latest, '', got.content);
-      return { status: 'written', ...base, plan, run, written };
+      const b = before(o, sd, prev, latest);
+      const reason = currentReason(o, sd, b, latest);
+      if (reason) return { status: 'current', version: latest, reason };
+      return await updateFrom(o, sd, client, b, latest);
     } finally {
       sd.release();
     }
