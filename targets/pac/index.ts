@@ -85,17 +85,10 @@ export const PAC_OPTIONS = {
 };
 
 /**
- * The PAC program: exact names first, then wildcard entries most specific first, so a proxied
- * name or wildcard that a direct wildcard covers is decided before that wildcard (the exception).
+ * What the file lists: exact names, and wildcard entries most specific first, so a proxied name or
+ * wildcard that a direct wildcard covers is decided before that wildcard (the exception).
  */
-export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>): RenderResult {
-  const type = o.type === '1' ? 1 : 2;
-  const proxy = o.proxy;
-  if (!proxy)
-    throw new TargetLimitError(
-      'pac',
-      '--pac-proxy is required, e.g. --pac-proxy "PROXY proxy.corp:8080"',
-    );
+function pacLists(model: RuleModel, type: 1 | 2): { exact: PacEntry[]; wild: PacEntry[] } {
   const entries = pacEntries(model, type);
   const directWild = entries.filter((e) => e.direct && e.kind !== 'fqdn');
   // (asked only of entries that are not direct, so never of a wildcard in directWild itself)
@@ -112,6 +105,11 @@ export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>)
         b.host.replace(/\*/g, '').length - a.host.replace(/\*/g, '').length ||
         (a.host < b.host ? -1 : a.host > b.host ? 1 : 0),
     );
+  return { exact, wild };
+}
+
+/** The PAC program (ES3): the two tables and FindProxyForURL. */
+function pacProgram(type: 1 | 2, proxy: string, exact: PacEntry[], wild: PacEntry[]): string {
   const lit = (s: string) => JSON.stringify(s);
   const lines = [
     `// Microsoft 365 PAC file, type ${type}: ${type === 1 ? 'Optimize' : 'Optimize and Allow'} endpoints go DIRECT, everything else to the proxy.`,
@@ -144,6 +142,11 @@ export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>)
     '  return M365_PROXY;',
     '}',
   ];
+  return lines.join('\n') + '\n';
+}
+
+/** Every IP rule is unused by a PAC file; a tenant placeholder it lists matches any tenant. */
+function pacFindings(model: RuleModel, listed: PacEntry[]): Finding[] {
   const findings: Finding[] = model.rules.map((r) => ({
     kind: 'unenforced',
     target: 'pac',
@@ -152,7 +155,7 @@ export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>)
     detail: `a PAC file decides on host names: ${r.prefixes.count} prefixes of this rule are not used (browsers send them to the proxy unless they are reached by name)`,
   }));
   // only what the file holds: an entry left to the proxy default is not widened by the file
-  for (const e of [...exact, ...wild])
+  for (const e of listed)
     if (e.kind === 'tenant')
       findings.push({
         kind: 'widened',
@@ -165,26 +168,31 @@ export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>)
         entry: e.host,
         detail: 'tenant placeholder matches any tenant name (pass --tenant to narrow it)',
       });
-  // what the file decides DIRECT; its proxied exceptions and every IP rule are not enforced by it
-  const enforces = {
-    rules: [],
-    names: [...exact, ...wild].filter((e) => e.direct).map((e) => e.host),
-  };
+  return findings;
+}
+
+/** The PAC file of a rule model: what it sends DIRECT, and what it cannot enforce. */
+export function renderPac(model: RuleModel, o: OptionValues<typeof PAC_OPTIONS>): RenderResult {
+  const type = o.type === '1' ? 1 : 2;
+  const proxy = o.proxy;
+  if (!proxy)
+    throw new TargetLimitError(
+      'pac',
+      '--pac-proxy is required, e.g. --pac-proxy "PROXY proxy.corp:8080"',
+    );
+  const { exact, wild } = pacLists(model, type);
   return {
-    enforces,
+    // what the file decides DIRECT; its proxied exceptions and every IP rule are not enforced by it
+    enforces: { rules: [], names: [...exact, ...wild].filter((e) => e.direct).map((e) => e.host) },
     enforcement: {
       mode: 'routing',
       text: `proxy routing for browsers that use the file: the listed hosts go DIRECT, everything else to ${proxy}; it allows or blocks nothing`,
       inert: false,
     },
     files: [
-      {
-        path: PAC_FILE,
-        body: lines.join('\n') + '\n',
-        comment: { line: '//' },
-      },
+      { path: PAC_FILE, body: pacProgram(type, proxy, exact, wild), comment: { line: '//' } },
     ],
-    findings,
+    findings: pacFindings(model, [...exact, ...wild]),
   };
 }
 
