@@ -121,6 +121,54 @@ function sha256Pieces(pieces: readonly Uint8Array[]): string {
   return h.digest('hex');
 }
 
+/** Per target: its files with their hashes (the content one without provenance), what it enforces. */
+function reportTargets(runs: TargetRun[], header: string[]): Report['targets'] {
+  return Object.fromEntries(
+    runs.map((r) => [
+      r.name,
+      {
+        artifacts: r.artifacts.map((a) => {
+          const pieces = artifactPieces(a);
+          // a file that also carries the way from the previous run (PAN-OS deletes) is compared without it
+          const content = a.bodySha256 ?? contentHash(a.stableContent ?? pieces, header);
+          return {
+            path: a.path,
+            sha256: sha256Pieces(pieces),
+            contentSha256: content,
+            bytes: piecesLength(pieces),
+          };
+        }),
+        enforces: { rules: [...r.enforces.rules].sort(), names: [...r.enforces.names].sort() },
+        enforcement: r.enforcement,
+        ...(r.inventory ? { inventory: r.inventory } : {}),
+      },
+    ]),
+  );
+}
+
+/** The endpoint sets as the report keeps them (a plain prefix list's addresses are its rules). */
+function reportSets(model: RuleModel): ReportSet[] {
+  return model.sets.map((s) => {
+    const ips = [...s.prefixes.v4, ...s.prefixes.v6];
+    const out: ReportSet = {
+      id: s.id,
+      serviceArea: s.serviceArea,
+      category: s.category,
+      required: s.required,
+      expressRoute: s.expressRoute,
+      tcpPorts: portsText(s.tcpPorts),
+      udpPorts: portsText(s.udpPorts),
+      // a plain prefix list is its rules: not repeated here
+      ips: s.origin === 'prefixes' ? [] : ips,
+      ipCount: ips.length,
+      urls: s.urls.map((u) => u.host),
+      origin: s.origin,
+    };
+    if (s.reason) out.reason = s.reason;
+    return out;
+  });
+}
+
 /** The run report: provenance, counts, the model (for plan) and every finding, deterministic. */
 export function buildReport(
   model: RuleModel,
@@ -144,46 +192,8 @@ export function buildReport(
       urlEntries: model.urlRules.reduce((n, u) => n + u.entries.length, 0),
       findings: Object.fromEntries(Object.entries(byKind).sort()),
     },
-    targets: Object.fromEntries(
-      runs.map((r) => [
-        r.name,
-        {
-          artifacts: r.artifacts.map((a) => {
-            const pieces = artifactPieces(a);
-            // a file that also carries the way from the previous run (PAN-OS deletes) is compared without it
-            const content = a.bodySha256 ?? contentHash(a.stableContent ?? pieces, header);
-            return {
-              path: a.path,
-              sha256: sha256Pieces(pieces),
-              contentSha256: content,
-              bytes: piecesLength(pieces),
-            };
-          }),
-          enforces: { rules: [...r.enforces.rules].sort(), names: [...r.enforces.names].sort() },
-          enforcement: r.enforcement,
-          ...(r.inventory ? { inventory: r.inventory } : {}),
-        },
-      ]),
-    ),
-    endpointSets: model.sets.map((s) => {
-      const ips = [...s.prefixes.v4, ...s.prefixes.v6];
-      const out: ReportSet = {
-        id: s.id,
-        serviceArea: s.serviceArea,
-        category: s.category,
-        required: s.required,
-        expressRoute: s.expressRoute,
-        tcpPorts: portsText(s.tcpPorts),
-        udpPorts: portsText(s.udpPorts),
-        // a plain prefix list is its rules: not repeated here
-        ips: s.origin === 'prefixes' ? [] : ips,
-        ipCount: ips.length,
-        urls: s.urls.map((u) => u.host),
-        origin: s.origin,
-      };
-      if (s.reason) out.reason = s.reason;
-      return out;
-    }),
+    targets: reportTargets(runs, header),
+    endpointSets: reportSets(model),
     rules: model.rules.map((r) => ({
       key: r.key,
       // egress rules as before (reports of earlier versions read the same); ingress says so

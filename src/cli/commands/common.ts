@@ -31,8 +31,8 @@ const list = (s: string | undefined) =>
         .map((x) => x.trim())
         .filter(Boolean);
 
-/** CLI options → compile request, validated. */
-export function compileRequestFrom(o: Record<string, unknown>, progress: boolean): CompileRequest {
+/** The filters of a compile (service areas, categories, flags, tenant), validated. */
+function filterOptions(o: Record<string, unknown>): CompileOptions {
   const areas = list(o.serviceAreas as string | undefined);
   for (const a of areas ?? [])
     if (!SERVICE_AREA.test(a))
@@ -46,23 +46,7 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
     throw new UsageError(
       `--tenant: ${JSON.stringify(tenant)} is not a DNS label (letters, digits, hyphens; at most 63)`,
     );
-  const instance = o.instance === undefined ? undefined : instanceFrom(o.instance);
-  if (o.maxRemoval !== undefined) {
-    try {
-      parseMaxRemoval(text(o.maxRemoval));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-  }
   const allow = allowImplausibleFrom(o.allowImplausible);
-  const ports = (flag: string, v: unknown) => {
-    if (v === undefined) return [];
-    try {
-      return parsePortString(text(v));
-    } catch (e) {
-      throw new UsageError(`${flag}: ${(e as Error).message}`);
-    }
-  };
   const options: CompileOptions = {};
   if (areas) options.serviceAreas = areas;
   if (cats) options.categories = cats as Category[];
@@ -72,6 +56,11 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
   if (o.ipv4 === false) options.noIpv4 = true;
   if (tenant) options.tenant = tenant.toLowerCase();
   if (allow) options.allowImplausible = allow;
+  return options;
+}
+
+/** --direction, --preset and --local, validated, into the options. */
+function addIngressOptions(o: Record<string, unknown>, options: CompileOptions): void {
   if (o.direction !== undefined) {
     if (!DIRECTIONS.includes(o.direction as DirectionChoice))
       throw new UsageError(
@@ -107,6 +96,28 @@ export function compileRequestFrom(o: Record<string, unknown>, progress: boolean
       ...(local?.length ? { local: [...new Set(local)].sort() } : {}),
       ...(presets?.length ? { presets: [...new Set(presets)].sort() } : {}),
     };
+}
+
+/** CLI options → compile request, validated. */
+export function compileRequestFrom(o: Record<string, unknown>, progress: boolean): CompileRequest {
+  const options = filterOptions(o);
+  const instance = o.instance === undefined ? undefined : instanceFrom(o.instance);
+  if (o.maxRemoval !== undefined) {
+    try {
+      parseMaxRemoval(text(o.maxRemoval));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  const ports = (flag: string, v: unknown) => {
+    if (v === undefined) return [];
+    try {
+      return parsePortString(text(v));
+    } catch (e) {
+      throw new UsageError(`${flag}: ${(e as Error).message}`);
+    }
+  };
+  addIngressOptions(o, options);
   const format = o.inputFormat === 'prefixes' ? 'prefixes' : 'o365';
   if (format !== 'prefixes' && (o.tcpPorts !== undefined || o.udpPorts !== undefined))
     throw new UsageError('--tcp-ports and --udp-ports apply to --input-format prefixes only');
