@@ -30,9 +30,22 @@ export function loadPolicy(path: string): Policy {
 }
 
 /** The same, from a policy already in memory (the library's readPolicy). */
-export function parsePolicy(f: InputFile): Policy {
-  if (f.bytes.length > POLICY_LIMITS.maxBytes)
-    throw new InputError(f.name, `policy larger than ${POLICY_LIMITS.maxBytes} bytes`);
+type YamlDoc = ReturnType<typeof import('yaml').parseDocument>;
+type At = (offset: number | undefined) => string;
+interface PolicyData {
+  ingress?: {
+    local?: string[];
+    tcpPorts?: unknown;
+    udpPorts?: unknown;
+    presets?: string[];
+    reason?: string;
+  };
+  endpointSets?: Record<string, unknown>[];
+  exclude?: { prefix?: string; url?: string; ids?: (string | number)[]; reason: string }[];
+}
+
+/** The YAML document (1.2, unique keys, core tags, plain decimals), with file:line:column for offsets. */
+function policyDocument(f: InputFile): { doc: YamlDoc; at: At; data: unknown } {
   const YAML = require('yaml') as typeof import('yaml');
   const lc = new YAML.LineCounter();
   const doc = YAML.parseDocument(f.text, {
@@ -41,7 +54,7 @@ export function parsePolicy(f: InputFile): Policy {
     prettyErrors: false,
     strict: true,
   });
-  const at = (offset: number | undefined) => {
+  const at: At = (offset) => {
     if (offset === undefined) return f.name;
     const p = lc.linePos(offset);
     return `${f.name}:${p.line}:${p.col}`;
@@ -72,65 +85,45 @@ export function parsePolicy(f: InputFile): Policy {
       `YAML: ${(e as Error).message.split('\n')[0]} (at most ${POLICY_LIMITS.maxAliasCount} aliases)`,
     );
   }
-  if (data === null || data === undefined) data = {};
-  const nodeAt = (path: (string | number)[]) => {
-    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-    return node?.range?.[0];
+  return { doc, at, data: data ?? {} };
+}
+
+const nodeAt = (doc: YamlDoc, path: (string | number)[]) =>
+  (doc.getIn(path, true) as { range?: [number, number, number] } | undefined)?.range?.[0];
+
+/** The schema's first complaint, at its line and column ("exclude[0]: give exactly one of …"). */
+function schemaError(doc: YamlDoc, at: At): InputError {
+  const err = validate.errors![0];
+  const path = err.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
+  const extra = (err.params as { additionalProperty?: string }).additionalProperty;
+  const keyAt = (parent: (string | number)[], key: string) => {
+    const map = (parent.length ? doc.getIn(parent, true) : doc.contents) as {
+      items?: { key?: { value?: unknown; range?: [number, number, number] } }[];
+    } | null;
+    return map?.items?.find((pair) => pair.key?.value === key)?.key?.range?.[0];
   };
-  if (!validate(data)) {
-    const err = validate.errors![0];
-    const path = err.instancePath
-      .split('/')
-      .slice(1)
-      .map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
-    const extra = (err.params as { additionalProperty?: string }).additionalProperty;
-    const keyAt = (parent: (string | number)[], key: string) => {
-      const map = (parent.length ? doc.getIn(parent, true) : doc.contents) as {
-        items?: { key?: { value?: unknown; range?: [number, number, number] } }[];
-      } | null;
-      return map?.items?.find((pair) => pair.key?.value === key)?.key?.range?.[0];
-    };
-    const where = at(extra ? keyAt(path, extra) : nodeAt(path));
-    const what = extra
-      ? `unknown key ${JSON.stringify(extra)}`
-      : err.keyword === 'oneOf' && path.includes('exclude')
-        ? 'give exactly one of prefix or url'
-        : err.keyword === 'enum'
-          ? `must be one of ${((err.params as { allowedValues?: unknown[] }).allowedValues ?? []).map((v) => String(v)).join(', ')}`
-          : (err.message ?? 'invalid');
-    throw new InputError(
-      where,
-      `${
-        path.length
-          ? path
-              .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
-              .join('')
-              .replace(/^\./, '') + ': '
-          : ''
-      }${what}`,
-    );
-  }
-  const d = data as {
-    ingress?: {
-      local?: string[];
-      tcpPorts?: unknown;
-      udpPorts?: unknown;
-      presets?: string[];
-      reason?: string;
-    };
-    endpointSets?: Record<string, unknown>[];
-    exclude?: { prefix?: string; url?: string; ids?: (string | number)[]; reason: string }[];
-  };
-  // the feed's own checks, with errors located at the set's line
-  const idAt: Record<string, string> = {};
-  const endpointSets = (d.endpointSets ?? []).map((rec, i) => {
-    const s = parseRecord(at(nodeAt(['endpointSets', i])), rec, i, 'policy');
-    s.reason = String(rec.reason);
-    idAt[s.id] = at(nodeAt(['endpointSets', i, 'id']));
-    return s;
-  });
-  const exclude: PolicyExclude[] = (d.exclude ?? []).map((x, i) => {
-    const where = at(nodeAt(['exclude', i]));
+  const where = at(extra ? keyAt(path, extra) : nodeAt(doc, path));
+  const what = extra
+    ? `unknown key ${JSON.stringify(extra)}`
+    : err.keyword === 'oneOf' && path.includes('exclude')
+      ? 'give exactly one of prefix or url'
+      : err.keyword === 'enum'
+        ? `must be one of ${((err.params as { allowedValues?: unknown[] }).allowedValues ?? []).map((v) => String(v)).join(', ')}`
+        : (err.message ?? 'invalid');
+  const field = path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
+  return new InputError(where, `${path.length ? `${field}: ` : ''}${what}`);
+}
+
+/** The excludes, each prefix or URL canonical, each located for later errors. */
+function policyExcludes(d: PolicyData, doc: YamlDoc, at: At): PolicyExclude[] {
+  return (d.exclude ?? []).map((x, i) => {
+    const where = at(nodeAt(doc, ['exclude', i]));
     const out: PolicyExclude = { reason: x.reason, where };
     if (x.ids) out.ids = x.ids.map(String);
     try {
@@ -149,7 +142,24 @@ export function parsePolicy(f: InputFile): Policy {
     }
     return out;
   });
-  const ingress = d.ingress && policyIngress(at(nodeAt(['ingress'])), d.ingress);
+}
+
+export function parsePolicy(f: InputFile): Policy {
+  if (f.bytes.length > POLICY_LIMITS.maxBytes)
+    throw new InputError(f.name, `policy larger than ${POLICY_LIMITS.maxBytes} bytes`);
+  const { doc, at, data } = policyDocument(f);
+  if (!validate(data)) throw schemaError(doc, at);
+  const d = data as PolicyData;
+  // the feed's own checks, with errors located at the set's line
+  const idAt: Record<string, string> = {};
+  const endpointSets = (d.endpointSets ?? []).map((rec, i) => {
+    const s = parseRecord(at(nodeAt(doc, ['endpointSets', i])), rec, i, 'policy');
+    s.reason = String(rec.reason);
+    idAt[s.id] = at(nodeAt(doc, ['endpointSets', i, 'id']));
+    return s;
+  });
+  const exclude = policyExcludes(d, doc, at);
+  const ingress = d.ingress && policyIngress(at(nodeAt(doc, ['ingress'])), d.ingress);
   return {
     file: f.name,
     sha256: f.sha256,
