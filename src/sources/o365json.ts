@@ -76,6 +76,106 @@ export function parseO365Feed(file: InputFile): { sets: EndpointSet[]; meta: Fee
 
 type Rec = Record<string, unknown>;
 
+/** A record's id: a non-negative integer or a plain name. */
+function recordId(fileName: string, r: Rec, index: number): string {
+  if (r.id === undefined || r.id === null)
+    throw new InputError(fileName, `record #${index + 1} has no id`, undefined, 'id');
+  if (typeof r.id === 'number' && Number.isSafeInteger(r.id) && r.id >= 0) return String(r.id);
+  if (typeof r.id === 'string' && SET_ID.test(r.id)) return r.id;
+  throw new InputError(
+    fileName,
+    'id must be a non-negative integer or a name of letters, digits, "_", "." and "-"',
+    undefined,
+    'id',
+    r.id,
+  );
+}
+
+/** The typed fields of one record; every error names the file, the set id, the field and the value. */
+class RecordFields {
+  constructor(
+    readonly fileName: string,
+    readonly id: string,
+    readonly r: Rec,
+  ) {}
+
+  fail(field: string, what: string, value?: unknown): never {
+    throw new InputError(this.fileName, what, this.id, field, value);
+  }
+
+  bool(field: string): boolean {
+    const v = this.r[field];
+    if (v === undefined) return false;
+    if (typeof v !== 'boolean') this.fail(field, 'must be true or false', v);
+    return v;
+  }
+
+  str(field: string): string | undefined {
+    const v = this.r[field];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') this.fail(field, 'must be a string', v);
+    return v;
+  }
+
+  list(field: string): unknown[] {
+    const v = this.r[field];
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) this.fail(field, 'must be an array', v);
+    return v as unknown[];
+  }
+
+  ports(field: string): ReturnType<typeof parsePortString> {
+    const v = this.r[field];
+    if (v === undefined) return [];
+    // YAML sets may give a number, or a list of numbers or "a-b" strings
+    const text: unknown = Array.isArray(v)
+      ? (v as unknown[]).map((x) => (typeof x === 'number' ? String(x) : x)).join(',')
+      : typeof v === 'number'
+        ? String(v)
+        : v;
+    if (
+      typeof text !== 'string' ||
+      (Array.isArray(v) && v.some((x) => typeof x !== 'number' && typeof x !== 'string'))
+    )
+      this.fail(field, 'must be a port string such as "80,443"', v);
+    try {
+      return parsePortString(text);
+    } catch (e) {
+      if (e instanceof PortSyntaxError) this.fail(field, e.message, v);
+      throw e;
+    }
+  }
+
+  ips(): { v4: string[]; v6: string[] } {
+    const ips = { v4: [] as string[], v6: [] as string[] };
+    for (const v of this.list('ips')) {
+      if (typeof v !== 'string') this.fail('ips', 'must be a prefix string', v);
+      try {
+        const p = canonicalPrefix(v);
+        (p.family === 4 ? ips.v4 : ips.v6).push(p.text);
+      } catch (e) {
+        if (e instanceof PrefixSyntaxError) this.fail('ips', e.message, v);
+        throw e;
+      }
+    }
+    return ips;
+  }
+
+  urls(): UrlEntry[] {
+    const urls: UrlEntry[] = [];
+    for (const v of this.list('urls')) {
+      if (typeof v !== 'string') this.fail('urls', 'must be a host name string', v);
+      try {
+        urls.push(classifyUrl(v));
+      } catch (e) {
+        if (e instanceof HostnameSyntaxError) this.fail('urls', e.message, v);
+        throw e;
+      }
+    }
+    return urls;
+  }
+}
+
 /** Validate one record; every error names file, set id, field and value. */
 export function parseRecord(
   fileName: string,
@@ -92,103 +192,31 @@ export function parseRecord(
       rec,
     );
   const r = rec as Rec;
-  if (r.id === undefined || r.id === null)
-    throw new InputError(fileName, `record #${index + 1} has no id`, undefined, 'id');
-  let id: string;
-  if (typeof r.id === 'number' && Number.isSafeInteger(r.id) && r.id >= 0) id = String(r.id);
-  else if (typeof r.id === 'string' && SET_ID.test(r.id)) id = r.id;
-  else
-    throw new InputError(
-      fileName,
-      'id must be a non-negative integer or a name of letters, digits, "_", "." and "-"',
-      undefined,
-      'id',
-      r.id,
-    );
-  const fail = (field: string, what: string, value?: unknown): never => {
-    throw new InputError(fileName, what, id, field, value);
-  };
-
+  const f = new RecordFields(fileName, recordId(fileName, r, index), r);
   const serviceArea = r.serviceArea;
-  if (serviceArea === undefined) fail('serviceArea', 'missing required field');
+  if (serviceArea === undefined) f.fail('serviceArea', 'missing required field');
   if (typeof serviceArea !== 'string' || !SERVICE_AREA.test(serviceArea))
-    fail('serviceArea', 'must be a name of letters, digits, spaces, "_", "." or "-"', serviceArea);
+    f.fail(
+      'serviceArea',
+      'must be a name of letters, digits, spaces, "_", "." or "-"',
+      serviceArea,
+    );
   const category = r.category;
-  if (category === undefined) fail('category', 'missing required field');
+  if (category === undefined) f.fail('category', 'missing required field');
   if (!CATEGORIES.includes(category as Category))
-    fail('category', 'must be Optimize, Allow or Default', category);
-  const bool = (field: string): boolean => {
-    const v = r[field];
-    if (v === undefined) return false;
-    if (typeof v !== 'boolean') fail(field, 'must be true or false', v);
-    return v as boolean;
-  };
-  const str = (field: string): string | undefined => {
-    const v = r[field];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') fail(field, 'must be a string', v);
-    return v as string;
-  };
-  const list = (field: string): unknown[] => {
-    const v = r[field];
-    if (v === undefined) return [];
-    if (!Array.isArray(v)) fail(field, 'must be an array', v);
-    return v as unknown[];
-  };
-  const ports = (field: string): ReturnType<typeof parsePortString> => {
-    const v = r[field];
-    if (v === undefined) return [];
-    // YAML sets may give a number, or a list of numbers or "a-b" strings
-    const text: unknown = Array.isArray(v)
-      ? (v as unknown[]).map((x) => (typeof x === 'number' ? String(x) : x)).join(',')
-      : typeof v === 'number'
-        ? String(v)
-        : v;
-    if (
-      typeof text !== 'string' ||
-      (Array.isArray(v) && v.some((x) => typeof x !== 'number' && typeof x !== 'string'))
-    )
-      fail(field, 'must be a port string such as "80,443"', v);
-    try {
-      return parsePortString(text as string);
-    } catch (e) {
-      if (e instanceof PortSyntaxError) fail(field, e.message, v);
-      throw e;
-    }
-    return [];
-  };
-
-  const ips = { v4: [] as string[], v6: [] as string[] };
-  for (const v of list('ips')) {
-    if (typeof v !== 'string') fail('ips', 'must be a prefix string', v);
-    try {
-      const p = canonicalPrefix(v as string);
-      (p.family === 4 ? ips.v4 : ips.v6).push(p.text);
-    } catch (e) {
-      if (e instanceof PrefixSyntaxError) fail('ips', e.message, v);
-      throw e;
-    }
-  }
-  const urls: UrlEntry[] = [];
-  for (const v of list('urls')) {
-    if (typeof v !== 'string') fail('urls', 'must be a host name string', v);
-    try {
-      urls.push(classifyUrl(v as string));
-    } catch (e) {
-      if (e instanceof HostnameSyntaxError) fail('urls', e.message, v);
-      throw e;
-    }
-  }
-  const display = str('serviceAreaDisplayName');
-  const notes = str('notes');
+    f.fail('category', 'must be Optimize, Allow or Default', category);
+  const ips = f.ips();
+  const urls = f.urls();
+  const display = f.str('serviceAreaDisplayName');
+  const notes = f.str('notes');
   const set: EndpointSet = {
-    id,
+    id: f.id,
     serviceArea: serviceArea as string,
     category: category as Category,
-    required: bool('required'),
-    expressRoute: bool('expressRoute'),
-    tcpPorts: ports('tcpPorts'),
-    udpPorts: ports('udpPorts'),
+    required: f.bool('required'),
+    expressRoute: f.bool('expressRoute'),
+    tcpPorts: f.ports('tcpPorts'),
+    udpPorts: f.ports('udpPorts'),
     prefixes: { v4: PrefixSet.of(4, dedupe(ips.v4)), v6: PrefixSet.of(6, dedupe(ips.v6)) },
     urls: dedupeUrls(urls),
     origin,
