@@ -228,6 +228,70 @@ export function judgeDmarc(text: string, want?: string): { ok: boolean; note?: s
   return { ok: true };
 }
 
+type TxtBase = ReturnType<typeof record>;
+
+/** SPF and DMARC: one record of each, judged by its rules. */
+function judgeOneTxt(
+  x: DnsRecord,
+  base: TxtBase,
+  mine: string[],
+  tenant: TenantValues,
+): CheckResult {
+  if (x.id === 'spf') {
+    if (mine.length > 1)
+      return {
+        ...base,
+        verdict: 'wrong',
+        found: mine,
+        note: 'more than one v=spf1 record (RFC 7208: permerror)',
+      };
+    const include = x.value.split(/\s+/).find((w) => w.startsWith('include:'))!;
+    const j = judgeSpf(mine[0], include);
+    return {
+      ...base,
+      expected: include,
+      verdict: j.ok ? 'ok' : 'wrong',
+      found: mine,
+      ...(j.note ? { note: j.note } : {}),
+    };
+  }
+  if (mine.length > 1)
+    return {
+      ...base,
+      expected: 'v=DMARC1; p=…',
+      verdict: 'wrong',
+      found: mine,
+      note: 'more than one DMARC record',
+    };
+  const j = judgeDmarc(mine[0], tenant.dmarcPolicy);
+  return {
+    ...base,
+    expected: tenant.dmarcPolicy ? `v=DMARC1; p=${tenant.dmarcPolicy}` : 'v=DMARC1; p=…',
+    verdict: j.ok ? 'ok' : 'wrong',
+    found: mine,
+    ...(j.note ? { note: j.note } : {}),
+  };
+}
+
+/** The verification TXT: the tenant's exact value when given, else any MS= record. */
+function judgeVerification(x: DnsRecord, base: TxtBase, mine: string[]): CheckResult {
+  if (x.placeholder)
+    return {
+      ...base,
+      verdict: 'ok',
+      found: mine,
+      note: 'value not compared (pass --verification)',
+    };
+  if (mine.includes(x.value)) return { ...base, verdict: 'ok', found: mine };
+  const near = mine.find((t) => typo(t, x.value));
+  return {
+    ...base,
+    verdict: 'wrong',
+    found: mine,
+    note: near ? `likely typo: ${near}` : `no ${x.value}`,
+  };
+}
+
 async function checkTxt(
   r: DnsLookups,
   x: DnsRecord,
@@ -262,58 +326,8 @@ async function checkTxt(
         ? { ...base, verdict: 'wrong', found: txt, note: `likely typo: ${near}` }
         : { ...base, verdict: 'missing' };
     }
-    if (x.id === 'spf') {
-      if (mine.length > 1)
-        return {
-          ...base,
-          verdict: 'wrong',
-          found: mine,
-          note: 'more than one v=spf1 record (RFC 7208: permerror)',
-        };
-      const include = x.value.split(/\s+/).find((w) => w.startsWith('include:'))!;
-      const j = judgeSpf(mine[0], include);
-      return {
-        ...base,
-        expected: include,
-        verdict: j.ok ? 'ok' : 'wrong',
-        found: mine,
-        ...(j.note ? { note: j.note } : {}),
-      };
-    }
-    if (x.id === 'dmarc') {
-      if (mine.length > 1)
-        return {
-          ...base,
-          expected: 'v=DMARC1; p=…',
-          verdict: 'wrong',
-          found: mine,
-          note: 'more than one DMARC record',
-        };
-      const j = judgeDmarc(mine[0], tenant.dmarcPolicy);
-      return {
-        ...base,
-        expected: tenant.dmarcPolicy ? `v=DMARC1; p=${tenant.dmarcPolicy}` : 'v=DMARC1; p=…',
-        verdict: j.ok ? 'ok' : 'wrong',
-        found: mine,
-        ...(j.note ? { note: j.note } : {}),
-      };
-    }
-    // verification: the tenant's exact value when given, else any MS= record
-    if (x.placeholder)
-      return {
-        ...base,
-        verdict: 'ok',
-        found: mine,
-        note: 'value not compared (pass --verification)',
-      };
-    if (mine.includes(x.value)) return { ...base, verdict: 'ok', found: mine };
-    const near = mine.find((t) => typo(t, x.value));
-    return {
-      ...base,
-      verdict: 'wrong',
-      found: mine,
-      note: near ? `likely typo: ${near}` : `no ${x.value}`,
-    };
+    if (x.id === 'spf' || x.id === 'dmarc') return judgeOneTxt(x, base, mine, tenant);
+    return judgeVerification(x, base, mine);
   });
 }
 

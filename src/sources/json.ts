@@ -19,18 +19,18 @@ type Momoa = {
 };
 let momoa: Momoa | undefined;
 
-/** Parse JSON text strictly: duplicate keys and nesting deeper than the limit are errors. */
-export function parseExactJson(
+/**
+ * One pass over the text before any recursive parser sees it (momoa's and JSON.parse's recurse):
+ * the nesting is bounded, and the keys are counted. In JSON that parses, a string followed by a
+ * colon is a key and every key is one, so fewer keys in the parsed value than in the text means
+ * two were equal. A key spelled with an escape is flagged: V8's JSON.parse in Node 24.21 returns
+ * some such keys undecoded after it has seen others ({"\u0041":1} read as {"\\":1}; test/json.test.ts).
+ */
+function scanJson(
   name: string,
   text: string,
-  maxDepth: number = INPUT_LIMITS.maxDepth,
-): unknown {
-  // the nesting is bounded before any recursive parser sees it (momoa's and JSON.parse's recurse)
-  // ... and the keys are counted on the way: in JSON that parses, a string followed by a colon
-  // is a key and every key is one, so fewer keys in the parsed value than in the text means two
-  // were equal. Only then is momoa asked where (a document with no duplicate skips its parse).
-  // A key spelled with an escape also goes to momoa: V8's JSON.parse in Node 24.21 returns some
-  // such keys undecoded after it has seen others ({"\u0041":1} read as {"\\":1}; test/json.test.ts)
+  maxDepth: number,
+): { keys: number; escapedKey: boolean } {
   let depth = 0,
     inString = false,
     escaped = false,
@@ -63,12 +63,44 @@ export function parseExactJson(
         throw new InputError(name, `JSON nested deeper than ${maxDepth} levels; refusing it`);
     } else if (c === 93 || c === 125) depth--;
   }
+  return { keys, escapedKey };
+}
+
+/** A duplicate key anywhere in momoa's tree is an error naming its path, line and column. */
+function refuseDuplicateKeys(name: string, n: Node, path: string): void {
+  if (n.type === 'Object') {
+    const seen = new Set<string>();
+    for (const m of n.members ?? []) {
+      if (seen.has(m.name.value)) {
+        const at = m.name.loc
+          ? ` at line ${m.name.loc.start.line} column ${m.name.loc.start.column}`
+          : '';
+        throw new InputError(
+          name,
+          `duplicate key ${JSON.stringify(m.name.value)} in ${path || 'the top-level object'}${at} (JSON keeps only one; refusing to guess which)`,
+        );
+      }
+      seen.add(m.name.value);
+      refuseDuplicateKeys(name, m.value, `${path}.${m.name.value}`);
+    }
+  } else if (n.type === 'Array')
+    (n.elements ?? []).forEach((e, i) => refuseDuplicateKeys(name, e.value, `${path}[${i}]`));
+}
+
+/** Parse JSON text strictly: duplicate keys and nesting deeper than the limit are errors. */
+export function parseExactJson(
+  name: string,
+  text: string,
+  maxDepth: number = INPUT_LIMITS.maxDepth,
+): unknown {
+  const { keys, escapedKey } = scanJson(name, text, maxDepth);
   let value: unknown, malformed: Error | undefined;
   try {
     value = JSON.parse(text);
   } catch (e) {
     malformed = e as Error; // momoa names the place, below
   }
+  // only a document that may hold a duplicate (or an escaped key) pays for momoa's parse
   if (!malformed && !escapedKey && countKeys(value) === keys) return value;
   momoa ??= createRequire(import.meta.url)('@humanwhocodes/momoa') as Momoa;
   let doc: { body: Node };
@@ -80,26 +112,7 @@ export function parseExactJson(
       `malformed JSON (${(e as Error).message.split('\n')[0]})${prefixListHint(text)}`,
     );
   }
-  const walk = (n: Node, path: string) => {
-    if (n.type === 'Object') {
-      const seen = new Set<string>();
-      for (const m of n.members ?? []) {
-        if (seen.has(m.name.value)) {
-          const at = m.name.loc
-            ? ` at line ${m.name.loc.start.line} column ${m.name.loc.start.column}`
-            : '';
-          throw new InputError(
-            name,
-            `duplicate key ${JSON.stringify(m.name.value)} in ${path || 'the top-level object'}${at} (JSON keeps only one; refusing to guess which)`,
-          );
-        }
-        seen.add(m.name.value);
-        walk(m.value, `${path}.${m.name.value}`);
-      }
-    } else if (n.type === 'Array')
-      (n.elements ?? []).forEach((e, i) => walk(e.value, `${path}[${i}]`));
-  };
-  walk(doc.body, '');
+  refuseDuplicateKeys(name, doc.body, '');
   if (malformed)
     throw new InputError(
       name,
