@@ -31,6 +31,7 @@ const SYSTEM = [
   'test/plugin.test.ts',
   'test/removal.test.ts',
   'test/scale.test.ts',
+  'test/tester-doc.test.ts',
   'test/txn.test.ts',
   'test/update-trust.test.ts',
   'test/update.test.ts',

@@ -8,7 +8,8 @@
  *   run.artifacts[0].content   // the nft -f file, provenance included
  */
 import { InputError } from './errors.js';
-import type { CompileOptions, InputInfo, RuleModel, EndpointSet } from './model.js';
+import { strict as assert } from 'node:assert';
+import type { CompileOptions, FindingKind, InputInfo, RuleModel, EndpointSet } from './model.js';
 import { parseO365Feed } from './sources/o365json.js';
 import { parsePolicy, type Policy } from './sources/policy.js';
 import { inputFromBytes } from './sources/read.js';
@@ -134,6 +135,107 @@ export function render(model: RuleModel, req: RenderRequest): CompiledRun {
     ...(req.previous ? { previousReport: req.previous } : {}),
     ...(req.timestamp ? { timestamp: req.timestamp } : {}),
   });
+}
+
+/** One row of a TargetTester table: a feed and options in, what the target must give out. */
+export interface TargetCase {
+  name: string;
+  /** the feed, as readFeed takes it: /endpoints JSON text or the parsed array */
+  feed: unknown;
+  /** compile options (filters, ingress) */
+  compile?: CompileOptions;
+  /** the target's options by key ("nftTable", "pacProxy"), raw values as the CLI would pass them */
+  options?: Record<string, unknown>;
+  /** per file the target writes: its exact text (provenance header included), or a check that throws */
+  files?: Record<string, string | ((text: string) => void)>;
+  /** findings the target must report (each one present; kind, and entry when given) */
+  findings?: { kind: FindingKind; entry?: string }[];
+  /** what the output enforces: the rule keys and URL names, exactly (order does not matter) */
+  enforces?: { rules?: string[]; names?: string[] };
+  /** the run must be refused (a guard, a target limit, a bad option) with a message matching this */
+  refusal?: RegExp;
+}
+
+type TestHooks = {
+  describe?: (n: string, f: () => void) => void;
+  it?: (n: string, f: () => void) => void;
+};
+
+/**
+ * Tests for a target, the way typescript-eslint's RuleTester tests a lint rule: a table of cases,
+ * each run through readFeed → compile → render as the CLI runs them. `check` runs one case and
+ * throws an AssertionError naming the case; `run` registers one test per case with the describe
+ * and it it is given (or the test framework's globals).
+ */
+export class TargetTester {
+  constructor(
+    readonly target: Target,
+    readonly hooks: TestHooks = {},
+  ) {}
+
+  /** Run one case; its run, or undefined when it was refused as expected. */
+  check(c: TargetCase): CompiledRun | undefined {
+    let r: CompiledRun;
+    try {
+      r = render(compile(readFeed(c.feed), c.compile ?? {}), {
+        targets: [this.target],
+        options: c.options ?? {},
+      });
+    } catch (e) {
+      if (!c.refusal) throw e;
+      assert.match((e as Error).message, c.refusal, `${c.name}: refused otherwise`);
+      return undefined;
+    }
+    if (r.refusal || c.refusal) {
+      assert.ok(c.refusal, `${c.name}: refused: ${r.refusal?.message}`);
+      assert.match(r.refusal?.message ?? '(not refused)', c.refusal, `${c.name}: the refusal`);
+      return undefined;
+    }
+    for (const [path, want] of Object.entries(c.files ?? {})) {
+      const a = r.artifacts.find((x) => x.path === path);
+      assert.ok(
+        a,
+        `${c.name}: no file ${path} (it wrote ${r.artifacts.map((x) => x.path).join(', ')})`,
+      );
+      const text = a.pieces ? Buffer.concat(a.pieces).toString('utf8') : a.content;
+      if (typeof want === 'string') assert.equal(text, want, `${c.name}: ${path}`);
+      else want(text);
+    }
+    const run = r.runs.find((x) => x.name === this.target.name)!;
+    for (const w of c.findings ?? [])
+      assert.ok(
+        run.findings.some(
+          (f) => f.kind === w.kind && (w.entry === undefined || f.entry === w.entry),
+        ),
+        `${c.name}: no ${w.kind} finding${w.entry ? ` for ${w.entry}` : ''} (it reported ${run.findings.map((f) => `${f.kind} ${f.entry ?? ''}`).join('; ') || 'none'})`,
+      );
+    const sorted = (xs: readonly string[]) => [...xs].sort();
+    if (c.enforces?.rules)
+      assert.deepEqual(
+        sorted(run.enforces.rules),
+        sorted(c.enforces.rules),
+        `${c.name}: enforced rules`,
+      );
+    if (c.enforces?.names)
+      assert.deepEqual(
+        sorted(run.enforces.names),
+        sorted(c.enforces.names),
+        `${c.name}: enforced names`,
+      );
+    return r;
+  }
+
+  /** Register one test per case (describe/it from the constructor, or the globals). */
+  run(cases: readonly TargetCase[]): void {
+    const g = globalThis as TestHooks;
+    const describe = this.hooks.describe ?? g.describe;
+    const it = this.hooks.it ?? g.it;
+    if (!describe || !it)
+      throw new Error('TargetTester.run: no describe and it (pass them, or call check yourself)');
+    describe(this.target.name, () => {
+      for (const c of cases) it(c.name, () => void this.check(c));
+    });
+  }
 }
 
 /** What a run changes against the previous report (JSON-ready; planMarkdown for people). */

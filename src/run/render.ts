@@ -70,6 +70,31 @@ export function unenforcedPass(t: Target, model: RuleModel, own: readonly Findin
 }
 
 /**
+ * The IP rules a target's output leaves out of what it enforces, and did not report itself: each
+ * one is an unenforced finding (a plugin that renders only IPv4, say, is never silent about IPv6).
+ */
+export function unenforcedRules(
+  t: Target,
+  model: RuleModel,
+  enforced: readonly string[],
+  own: readonly Finding[],
+): Finding[] {
+  const done = new Set(enforced);
+  const reported = new Set(
+    own.filter((f) => f.kind === 'unenforced' || f.kind === 'dropped').map((f) => f.entry),
+  );
+  return model.rules
+    .filter((r) => !done.has(r.key) && !reported.has(r.key))
+    .map((r) => ({
+      kind: 'unenforced' as const,
+      target: t.name,
+      setIds: r.provenance.setIds,
+      entry: r.key,
+      detail: `${t.name} does not enforce this rule (its output leaves it out)`,
+    }));
+}
+
+/**
  * The model as a target sees it: without ingress rules unless its capabilities say it renders
  * them (each withheld rule reported as unenforced, never rendered as egress).
  */
@@ -320,10 +345,12 @@ export function renderTarget(t: Target, full: RuleModel, input: RenderInput): Ta
   const artifacts = checkFiles(t, result, fail).map((f) => withProvenance(f, input.provenance));
   const own = checkFindings(t, result.findings, fail);
   const enforcement = checkEnforcement(t, result.enforcement, fail);
+  const enforces = checkEnforces(model, result.enforces, fail);
   const findings = [
     ...withheld,
     ...own,
     ...unenforcedPass(t, model, own),
+    ...unenforcedRules(t, model, enforces.rules, own),
     // an output that enforces nothing by itself is said once, in the report and the summary
     ...(enforcement.inert
       ? [{ kind: 'inert' as const, target: t.name, detail: enforcement.text }]
@@ -333,7 +360,7 @@ export function renderTarget(t: Target, full: RuleModel, input: RenderInput): Ta
     name: t.name,
     artifacts,
     findings,
-    enforces: checkEnforces(model, result.enforces, fail),
+    enforces,
     enforcement,
     ...(result.inventory !== undefined
       ? { inventory: checkInventoryShape(result.inventory, fail) }
