@@ -186,9 +186,10 @@ export class TargetTester {
       assert.match((e as Error).message, c.refusal, `${c.name}: refused otherwise`);
       return undefined;
     }
-    if (r.refusal || c.refusal) {
-      assert.ok(c.refusal, `${c.name}: refused: ${r.refusal?.message}`);
-      assert.match(r.refusal?.message ?? '(not refused)', c.refusal, `${c.name}: the refusal`);
+    if (r.refusal && !c.refusal) assert.fail(`${c.name}: refused: ${r.refusal.message}`);
+    if (c.refusal && !r.refusal) assert.fail(`${c.name}: not refused, though the case expects it`);
+    if (r.refusal && c.refusal) {
+      assert.match(r.refusal.message, c.refusal, `${c.name}: the refusal`);
       return undefined;
     }
     for (const [path, want] of Object.entries(c.files ?? {})) {

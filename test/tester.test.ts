@@ -121,7 +121,9 @@ describe('TargetTester fails when the target does not do what the case says', ()
     fails({ enforces: { rules: ['v4_tcp_80'] } }, /: enforced rules/);
   });
   it('a refusal that does not come, and one that does', () => {
-    fails({ refusal: /anything/ }, /the refusal/);
+    fails({ refusal: /anything/ }, /not refused, though the case expects it/);
+    // not even a pattern that the words "not refused" would match
+    fails({ refusal: /not/ }, /not refused, though the case expects it/);
     // a feed the compile refuses is the case's error, not the tester's
     expect(() => tester.check({ ...good, compile: {} })).toThrow(/documentation/);
   });
