@@ -191,6 +191,34 @@ describe('plan: each kind of change alone', () => {
     expect(n.plan.targets.pac.removed).toBe(true);
   });
 
+  it('--previous alone never takes an override from report.json: --allow-implausible is said, not used', () => {
+    const prev = tmpDir('pk-prev');
+    // documentation addresses are implausible in a feed: this run was allowed them
+    const doc = file('doc.json', JSON.stringify([{ ...SETS[0], ips: ['192.0.2.0/24'] }]));
+    expect(
+      runHere(['compile', '--input', doc, '--allow-implausible', 'documentation', '--out', prev])
+        .code,
+    ).toBe(0);
+    // and a report edited to carry an ingress section that is not a list
+    const rep = JSON.parse(readFileSync(join(prev, 'report.json'), 'utf8'));
+    rep.options.ingress = { local: '0.0.0.0/0', presets: 'eop-inbound-smtp' };
+    writeFileSync(join(prev, 'report.json'), JSON.stringify(rep, null, 2) + '\n');
+    const r = plan(['--input', doc, '--previous', prev]);
+    // the guard stands: refused, and the plan says why
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'plan: the previous run was given --allow-implausible; this plan is not',
+    );
+    expect(r.stderr).toMatch(/implausible/);
+    expect(r.stderr).not.toMatch(/--local|--preset/);
+    // given here, the plan compiles; the edited options are a difference, and no ingress rule
+    // comes from them (they were not lists)
+    const g = plan(['--input', doc, '--previous', prev, '--allow-implausible', 'documentation']);
+    expect(g.code, g.stderr).toBe(2);
+    expect(g.plan.rules).toEqual([]);
+    expect(g.plan.next.input).toMatchObject({ file: 'doc.json' });
+  });
+
   it('no change at all: exit 0', () => {
     const prev = tmpDir('pk-prev');
     expect(runHere(['compile', '--input', SAMPLE, '--out', prev]).code).toBe(0);

@@ -43,12 +43,11 @@ export function withRecordedOptions(
   if (r.noIpv4 === true) take('ipv4', '--no-ipv4', false, true);
   if (typeof r.tenant === 'string') take('tenant', '--tenant', r.tenant);
   if (typeof r.direction === 'string') take('direction', '--direction', r.direction);
-  const allow = r.allowImplausible;
-  if (Array.isArray(allow))
-    take('allowImplausible', '--allow-implausible', allow.includes('all') ? true : allow.join(','));
-  const ingress = r.ingress as { local?: string[]; presets?: string[] } | undefined;
-  if (ingress?.local) take('local', '--local', ingress.local.join(','));
-  if (ingress?.presets) take('preset', '--preset', ingress.presets, ingress.presets.join(','));
+  // an override (--allow-implausible) is never taken from a file: it is given, or the guard stands
+  const ingress = r.ingress as { local?: unknown; presets?: unknown } | undefined;
+  take('local', '--local', join(ingress?.local));
+  if (Array.isArray(ingress?.presets))
+    take('preset', '--preset', ingress.presets, join(ingress.presets));
   if (r.timestamp !== undefined) take('timestamp', '--timestamp', true);
   // the chosen targets' own options, by the key their flags have; a value equal to the default is
   // taken without a word
@@ -92,6 +91,10 @@ export function planCommand(
     if (r.used.length)
       process.stderr.write(
         `plan: options recorded in ${terminalText(join(dir, 'report.json'))}: ${terminalText(r.used.join(' '))} (options given here win)\n`,
+      );
+    if (previous.options.allowImplausible !== undefined && !given('allowImplausible'))
+      process.stderr.write(
+        `plan: the previous run was given --allow-implausible; this plan is not (an override is never read from a file): give it to compare with that run\n`,
       );
     if (previous.input.policy && !o.policy)
       process.stderr.write(
